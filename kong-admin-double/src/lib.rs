@@ -1,0 +1,1 @@
+//! Kong admin API test double.

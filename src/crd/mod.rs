@@ -1,0 +1,1 @@
+//! KIC-compatible CRD types (filled in by the CRD work).

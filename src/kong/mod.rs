@@ -1,0 +1,1 @@
+//! Kong's side: declarative config types and the consistent-hashing ring.
