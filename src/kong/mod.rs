@@ -1,1 +1,4 @@
 //! Kong's side: declarative config types and the consistent-hashing ring.
+
+pub mod config;
+pub mod ring;

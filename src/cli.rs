@@ -1,0 +1,137 @@
+//! Subcommands: `translate` (offline) and `crds`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::manifests;
+use crate::translate::{self, Options, Severity};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kingress",
+    version,
+    about = "Kubernetes ingress controller for Kong (KIC-compatible)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the Kong declarative config for a set of manifests (no cluster needed).
+    Translate {
+        /// Manifest files or folders (read recursively: *.yaml, *.yml, *.json).
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+        output: Format,
+        /// Exit non-zero when any object or document had an error.
+        #[arg(long)]
+        strict: bool,
+        #[arg(long, default_value = translate::DEFAULT_INGRESS_CLASS)]
+        ingress_class: String,
+        /// GatewayClass controllerName that kingress serves.
+        #[arg(long, default_value = translate::DEFAULT_CONTROLLER_NAME)]
+        gateway_controller_name: String,
+    },
+    /// Print the CustomResourceDefinitions kingress uses.
+    Crds,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Translate {
+            files,
+            output,
+            strict,
+            ingress_class,
+            gateway_controller_name,
+        } => run_translate(
+            &files,
+            output,
+            strict,
+            ingress_class,
+            gateway_controller_name,
+        ),
+        Command::Crds => {
+            print!("{}", crate::crd::render_yaml());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn run_translate(
+    files: &[PathBuf],
+    output: Format,
+    strict: bool,
+    ingress_class: String,
+    controller_name: String,
+) -> ExitCode {
+    let loaded = match manifests::load(files) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stderr = std::io::stderr().lock();
+    for p in &loaded.problems {
+        let _ = writeln!(stderr, "{p}");
+    }
+    let snapshot = &loaded.snapshot;
+    let assume = snapshot.gateways.is_empty() && snapshot.gateway_classes.is_empty();
+    if assume && !snapshot.httproutes.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "note: no Gateway or GatewayClass in the input; HTTPRoutes are translated as attached to a Gateway of {controller_name}"
+        );
+    }
+    let options = Options {
+        ingress_class,
+        controller_name,
+        assume_attached_without_gateways: true,
+    };
+    let translation = translate::translate(snapshot, &options);
+    for p in &translation.problems {
+        let _ = writeln!(stderr, "{p}");
+    }
+    let rendered = match output {
+        Format::Yaml => translation.config.to_yaml().map_err(|e| e.to_string()),
+        Format::Json => translation.config.to_json().map_err(|e| e.to_string()),
+    };
+    match rendered {
+        Ok(text) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout.write_all(text.as_bytes()).is_err() || stdout.flush().is_err() {
+                return ExitCode::FAILURE;
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(stderr, "error: cannot render the Kong config: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let had_errors = loaded.problems.iter().any(|p| p.fatal)
+        || translation
+            .problems
+            .iter()
+            .any(|p| p.severity == Severity::Error);
+    let config = &translation.config;
+    let empty = config.services.is_empty() && config.upstreams.is_empty();
+    if had_errors && (strict || empty) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

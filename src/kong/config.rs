@@ -1,0 +1,285 @@
+//! Kong declarative configuration (`_format_version: "3.0"`) as kingress emits it.
+//!
+//! Struct fields are declared in alphabetical order and optional fields are skipped
+//! when unset, so serialising gives the same key order as KIC's golden files
+//! (deck sorts keys) and byte-identical output for equal configs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT_VERSION: &str = "3.0";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct KongConfig {
+    #[serde(rename = "_format_version")]
+    pub format_version: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<Certificate>,
+    /// Global plugins (not scoped to a service or route).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<Plugin>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upstreams: Vec<Upstream>,
+}
+
+impl KongConfig {
+    pub fn new() -> Self {
+        KongConfig {
+            format_version: FORMAT_VERSION.to_string(),
+            ..Default::default()
+        }
+    }
+
+    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
+        let text = serde_yaml::to_string(self)?;
+        // serde_yaml single-quotes "3.0"; KIC's files (and deck) use double quotes.
+        Ok(match text.strip_prefix("_format_version: '3.0'") {
+            Some(rest) => format!("_format_version: \"3.0\"{rest}"),
+            None => text,
+        })
+    }
+
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self)
+    }
+
+    pub fn upstream(&self, name: &str) -> Option<&Upstream> {
+        self.upstreams.iter().find(|u| u.name == name)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Every route, with the service it belongs to.
+    pub fn routes(&self) -> impl Iterator<Item = (&Service, &Route)> {
+        self.services
+            .iter()
+            .flat_map(|s| s.routes.iter().map(move |r| (s, r)))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_timeout: Option<i64>,
+    pub host: String,
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<Plugin>,
+    pub port: i64,
+    pub protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_timeout: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<Route>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_timeout: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+    pub https_redirect_status_code: i64,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+    pub name: String,
+    pub path_handling: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<Plugin>,
+    pub preserve_host: bool,
+    pub protocols: Vec<String>,
+    /// Ingress routes carry KIC's explicit defaults for the next fields; HTTPRoute routes
+    /// leave them to Kong unless annotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex_priority: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_buffering: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_buffering: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snis: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strip_path: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Upstream {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_fallback: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_fallback_header: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_fallback_query_arg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_fallback_uri_capture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_on_cookie: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_on_cookie_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_on_header: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_on_query_arg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_on_uri_capture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthchecks: Option<Healthchecks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_header: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky_sessions_cookie: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky_sessions_cookie_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub target: String,
+    /// Unset (Kong's default, 100) for backends without a route weight, as KIC emits them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+}
+
+impl Target {
+    /// The weight Kong applies.
+    pub fn effective_weight(&self) -> u32 {
+        self.weight.unwrap_or(DEFAULT_TARGET_WEIGHT)
+    }
+}
+
+/// Kong's target weight when none is given.
+pub const DEFAULT_TARGET_WEIGHT: u32 = 100;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Healthchecks {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<ActiveHealthcheck>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passive: Option<PassiveHealthcheck>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActiveHealthcheck {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy: Option<Healthy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https_sni: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https_verify_certificate: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unhealthy: Option<Unhealthy>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PassiveHealthcheck {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy: Option<Healthy>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unhealthy: Option<Unhealthy>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Healthy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_statuses: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successes: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Unhealthy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_failures: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_statuses: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_failures: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plugin {
+    #[serde(default)]
+    pub config: serde_json::Map<String, serde_json::Value>,
+    pub enabled: bool,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_name: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protocols: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub cert: String,
+    pub id: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snis: Vec<Sni>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sni {
+    /// Back-reference KIC emits (Kong ≤ 3.9 needs it when SNIs are nested).
+    pub certificate: CertificateRef,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertificateRef {
+    pub id: String,
+}

@@ -1,0 +1,428 @@
+//! Gateway API HTTPRoute (v1) → Kong services and routes (Kong's traditional router).
+//!
+//! Rules of one HTTPRoute with equal backendRefs share one Kong service and upstream,
+//! `httproute.<ns>.<name>.<lowest rule index>`. Within it, matches with the same method and
+//! headers share one route named after the first, `httproute.<ns>.<name>.<rule>.<match>`,
+//! with their paths in order. Protocols are always `[http, https]` (KIC's traditional
+//! router), hosts are `spec.hostnames`.
+
+use std::collections::BTreeMap;
+
+use gateway_api::apis::standard::httproutes::{
+    HttpRouteRules, HttpRouteRulesBackendRefs, HttpRouteRulesMatches,
+    HttpRouteRulesMatchesHeadersType, HttpRouteRulesMatchesPath, HttpRouteRulesMatchesPathType,
+};
+use kube::ResourceExt;
+
+use super::names::{self, Entity, ObjectRef};
+use super::problems::Reason;
+use super::targets::{self, PortRef};
+use super::upstreams::{self, Backend, Naming};
+use super::{Context, annotations, plugins};
+use crate::api::{GATEWAY_GROUP, HttpRoute};
+use crate::kong::config::Route;
+
+pub fn translate_all(ctx: &mut Context<'_>) {
+    let assume = ctx.options.assume_attached_without_gateways
+        && ctx.snapshot.gateways.is_empty()
+        && ctx.snapshot.gateway_classes.is_empty();
+    let snapshot = ctx.snapshot;
+    for route in snapshot.httproutes.values() {
+        let obj = object_ref(route);
+        if !assume && !attached(ctx, route) {
+            ctx.problems.warning(
+                &obj,
+                Reason::NotAttached,
+                Some("spec.parentRefs".into()),
+                format!(
+                    "not attached to any Gateway whose GatewayClass has controllerName {}; ignored",
+                    ctx.options.controller_name
+                ),
+            );
+            continue;
+        }
+        translate(ctx, route, &obj);
+    }
+}
+
+fn object_ref(route: &HttpRoute) -> ObjectRef {
+    ObjectRef::new(
+        "HTTPRoute",
+        GATEWAY_GROUP,
+        "v1",
+        route.metadata.namespace.as_deref(),
+        &route.name_any(),
+    )
+    .with_uid(route.metadata.uid.as_deref())
+}
+
+/// True if some parentRef names a Gateway of one of our GatewayClasses that admits the route.
+fn attached(ctx: &Context<'_>, route: &HttpRoute) -> bool {
+    let route_ns = route.namespace().unwrap_or_default();
+    route.spec.parent_refs.iter().flatten().any(|parent| {
+        let group_ok = parent.group.as_deref().is_none_or(|g| g == GATEWAY_GROUP);
+        let kind_ok = parent.kind.as_deref().is_none_or(|k| k == "Gateway");
+        if !group_ok || !kind_ok {
+            return false;
+        }
+        let gw_ns = parent.namespace.clone().unwrap_or_else(|| route_ns.clone());
+        let Some(gateway) = ctx
+            .snapshot
+            .gateways
+            .get(&(gw_ns.clone(), parent.name.clone()))
+        else {
+            return false;
+        };
+        let ours = ctx
+            .snapshot
+            .gateway_classes
+            .get(&gateway.spec.gateway_class_name)
+            .is_some_and(|gc| gc.spec.controller_name == ctx.options.controller_name);
+        ours && gateway.spec.listeners.iter().any(|l| {
+            let section_ok = parent.section_name.as_ref().is_none_or(|s| *s == l.name);
+            let from = l
+                .allowed_routes
+                .as_ref()
+                .and_then(|a| a.namespaces.as_ref())
+                .and_then(|n| n.from.as_ref())
+                .map(|f| format!("{f:?}"));
+            // Selector needs Namespace labels, which kingress does not read: admit.
+            let ns_ok = match from.as_deref() {
+                None | Some("Same") => gw_ns == route_ns,
+                _ => true,
+            };
+            section_ok && ns_ok
+        })
+    })
+}
+
+fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
+    let rules = route.spec.rules.as_deref().unwrap_or_default();
+    // Query-parameter matches need Kong's expressions router; translating the rest of the
+    // match would route more traffic than asked, so the whole HTTPRoute is left out (KIC).
+    for (i, rule) in rules.iter().enumerate() {
+        for (j, m) in rule.matches.iter().flatten().enumerate() {
+            if m.query_params.as_ref().is_some_and(|q| !q.is_empty()) {
+                ctx.problems.error(
+                    obj,
+                    Reason::UnsupportedMatch,
+                    Some(format!("spec.rules[{i}].matches[{j}].queryParams")),
+                    "query parameter matches need Kong's expressions router, which kingress does not use; HTTPRoute left out".into(),
+                );
+                return;
+            }
+        }
+    }
+    let namespace = route.namespace().unwrap_or_default();
+    let name = route.name_any();
+    // Rules with the same backendRefs (in any order) share the service of the first.
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if let Some(reason) = unsupported_filter(rule) {
+            ctx.problems.error(
+                obj,
+                Reason::UnsupportedMatch,
+                Some(format!("spec.rules[{i}].filters")),
+                format!("{reason}; rule {i} left out"),
+            );
+            continue;
+        }
+        let key = backends_key(rule.backend_refs.as_deref().unwrap_or_default());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    for (_, members) in groups {
+        let first = members[0];
+        let refs = rules[first].backend_refs.as_deref().unwrap_or_default();
+        let service_name = names::httproute_service_name(&namespace, &name, first);
+        build_service(ctx, route, obj, &service_name, first, refs);
+        for kong_route in routes_for_group(route, obj, rules, &members) {
+            let mut kong_route = kong_route;
+            annotations::apply_to_route(
+                route.metadata.annotations.as_ref(),
+                obj,
+                ctx.problems,
+                &mut kong_route,
+            );
+            if let Some(service) = ctx.service_mut(&service_name) {
+                service.routes.push(kong_route);
+            }
+        }
+    }
+}
+
+/// Order-independent identity of a rule's backendRefs.
+fn backends_key(refs: &[HttpRouteRulesBackendRefs]) -> String {
+    let mut items: Vec<String> = refs
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap_or_default())
+        .collect();
+    items.sort();
+    items.join(";")
+}
+
+/// One Kong route per distinct (method, headers) among the group's matches, named after
+/// the first rule and match that produced it; paths accumulate in order (KIC).
+fn routes_for_group(
+    route: &HttpRoute,
+    obj: &ObjectRef,
+    rules: &[HttpRouteRules],
+    members: &[usize],
+) -> Vec<Route> {
+    let namespace = route.namespace().unwrap_or_default();
+    let name = route.name_any();
+    let hosts = route.spec.hostnames.clone().unwrap_or_default();
+    struct Group {
+        key: String,
+        route: Route,
+        rule_names: Vec<String>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for &i in members {
+        let rule = &rules[i];
+        let rule_name = rule.name.clone().filter(|n| !n.trim().is_empty());
+        let matches: Vec<HttpRouteRulesMatches> = match rule.matches.as_deref() {
+            // The CRD defaults absent matches to one PathPrefix `/` match.
+            None => vec![HttpRouteRulesMatches {
+                path: Some(HttpRouteRulesMatchesPath {
+                    r#type: Some(HttpRouteRulesMatchesPathType::PathPrefix),
+                    value: Some("/".into()),
+                }),
+                ..Default::default()
+            }],
+            Some([]) => {
+                // KIC's catch-all route for an explicitly empty match list.
+                let route_name = names::httproute_route_name(&namespace, &name, i, 0);
+                groups.push(Group {
+                    key: format!("empty:{i}"),
+                    route: Route {
+                        hosts: hosts.clone(),
+                        https_redirect_status_code: 426,
+                        id: names::entity_id(Entity::Route, &route_name),
+                        name: route_name,
+                        path_handling: "v0".into(),
+                        preserve_host: true,
+                        protocols: vec!["http".into(), "https".into()],
+                        ..Default::default()
+                    },
+                    rule_names: rule_name.into_iter().collect(),
+                });
+                continue;
+            }
+            Some(m) => m.to_vec(),
+        };
+        for (j, m) in matches.iter().enumerate() {
+            let headers = match_headers(m);
+            let method = m.method.as_ref().map(enum_str).unwrap_or_default();
+            let key = format!("{method}|{headers:?}");
+            let group = match groups.iter_mut().position(|g| g.key == key) {
+                Some(pos) => &mut groups[pos],
+                None => {
+                    let route_name = names::httproute_route_name(&namespace, &name, i, j);
+                    groups.push(Group {
+                        key,
+                        route: Route {
+                            headers,
+                            hosts: hosts.clone(),
+                            https_redirect_status_code: 426,
+                            id: names::entity_id(Entity::Route, &route_name),
+                            name: route_name,
+                            path_handling: "v0".into(),
+                            preserve_host: true,
+                            protocols: vec!["http".into(), "https".into()],
+                            strip_path: Some(false),
+                            ..Default::default()
+                        },
+                        rule_names: Vec::new(),
+                    });
+                    groups.last_mut().expect("just pushed")
+                }
+            };
+            for p in match_paths(m) {
+                if !group.route.paths.contains(&p) {
+                    group.route.paths.push(p);
+                }
+            }
+            if !method.is_empty() && !group.route.methods.contains(&method) {
+                group.route.methods.push(method);
+            }
+            if let Some(n) = &rule_name
+                && !group.rule_names.contains(n)
+            {
+                group.rule_names.push(n.clone());
+            }
+        }
+    }
+    let annotations = route.metadata.annotations.as_ref();
+    groups
+        .into_iter()
+        .map(|g| {
+            let extra: Vec<String> = g
+                .rule_names
+                .iter()
+                .map(|n| format!("k8s-named-route-rule:{n}"))
+                .collect();
+            let mut kong_route = g.route;
+            kong_route.tags = names::tags_with(obj, &extra, annotations);
+            kong_route
+        })
+        .collect()
+}
+/// The wire name of a Gateway API enum value (e.g. `GET`, `RequestRedirect`).
+fn enum_str<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// KIC: Exact `v` → `~v$`; PathPrefix `v` → `~v$` then `v/` (`v` if it ends in `/`);
+/// RegularExpression `v` → `~v`; no path → none.
+pub fn match_paths(m: &HttpRouteRulesMatches) -> Vec<String> {
+    let Some(path) = &m.path else {
+        return vec![];
+    };
+    let value = path.value.clone().unwrap_or_else(|| "/".into());
+    match path
+        .r#type
+        .clone()
+        .unwrap_or(HttpRouteRulesMatchesPathType::PathPrefix)
+    {
+        HttpRouteRulesMatchesPathType::Exact => vec![format!("~{value}$")],
+        HttpRouteRulesMatchesPathType::RegularExpression => vec![format!("~{value}")],
+        HttpRouteRulesMatchesPathType::PathPrefix => {
+            let plain = if value.ends_with('/') {
+                value.clone()
+            } else {
+                format!("{value}/")
+            };
+            vec![format!("~{value}$"), plain]
+        }
+    }
+}
+
+/// Exact → `{name: [value]}`, RegularExpression → `{name: ["~*value"]}`; the first match
+/// of a header name wins (Gateway API forbids repeats).
+fn match_headers(m: &HttpRouteRulesMatches) -> BTreeMap<String, Vec<String>> {
+    let mut headers = BTreeMap::new();
+    for h in m.headers.iter().flatten() {
+        let value = match h.r#type {
+            Some(HttpRouteRulesMatchesHeadersType::RegularExpression) => format!("~*{}", h.value),
+            _ => h.value.clone(),
+        };
+        headers.entry(h.name.clone()).or_insert_with(|| vec![value]);
+    }
+    headers
+}
+
+/// Filters kingress cannot express yet; ignoring them would change what the rule does.
+fn unsupported_filter(rule: &HttpRouteRules) -> Option<String> {
+    let filters = rule.filters.as_deref().unwrap_or_default();
+    filters.first().map(|f| {
+        format!(
+            "filter {} is not supported by kingress yet",
+            enum_str(&f.r#type)
+        )
+    })
+}
+
+/// Builds the Kong service for a rule group's backendRefs. Backends that do not resolve
+/// are reported and left out; if none resolves, the service answers 500 through a
+/// `request-termination` plugin, as KIC does, instead of routing nowhere.
+fn build_service(
+    ctx: &mut Context<'_>,
+    route: &HttpRoute,
+    obj: &ObjectRef,
+    service_name: &str,
+    rule: usize,
+    refs: &[HttpRouteRulesBackendRefs],
+) {
+    let namespace = route.namespace().unwrap_or_default();
+    let mut backends = Vec::new();
+    for (k, r) in refs.iter().enumerate() {
+        let field = format!("spec.rules[{rule}].backendRefs[{k}]");
+        let group = r.group.as_deref().unwrap_or_default();
+        let kind = r.kind.as_deref().unwrap_or("Service");
+        if !group.is_empty() || kind != "Service" {
+            ctx.problems.error(
+                obj,
+                Reason::InvalidBackend,
+                Some(format!("{field}.kind")),
+                format!(
+                    "backend kind {kind} (group {group:?}) is not supported; only core Services"
+                ),
+            );
+            continue;
+        }
+        let ref_ns = r.namespace.clone().unwrap_or_else(|| namespace.clone());
+        if ref_ns != namespace {
+            ctx.problems.error(
+                obj,
+                Reason::InvalidBackend,
+                Some(format!("{field}.namespace")),
+                format!(
+                    "cross-namespace backend {ref_ns}/{} needs a ReferenceGrant, which kingress does not support yet",
+                    r.name
+                ),
+            );
+            continue;
+        }
+        let Some(service) = ctx.snapshot.service(&namespace, &r.name) else {
+            ctx.problems.error(
+                obj,
+                Reason::ServiceNotFound,
+                Some(format!("{field}.name")),
+                format!("Service {namespace}/{} not found", r.name),
+            );
+            continue;
+        };
+        let port_ref = r.port.map_or(PortRef::Implicit, PortRef::Number);
+        let port = match targets::resolve_port(service, &port_ref) {
+            Ok(p) => p,
+            Err(msg) => {
+                ctx.problems.error(
+                    obj,
+                    Reason::PortNotFound,
+                    Some(format!("{field}.port")),
+                    msg,
+                );
+                continue;
+            }
+        };
+        // Gateway API defaults an unset weight to 1; negative weights fail CRD validation.
+        let weight = u32::try_from(r.weight.unwrap_or(1)).unwrap_or(0);
+        backends.push(Backend {
+            service,
+            port,
+            weight: Some(weight),
+        });
+    }
+    let naming = Naming {
+        service_name: service_name.to_string(),
+        upstream_name: service_name.to_string(),
+        owner_tags: names::tags(obj, route.metadata.annotations.as_ref()),
+        owner: obj.clone(),
+    };
+    let (mut service, mut upstream) = upstreams::build(ctx, naming, &backends);
+    if backends.is_empty() {
+        service.port = 80;
+        service.tags = UNKNOWN_SERVICE_TAGS.iter().map(|t| t.to_string()).collect();
+        upstream.tags = service.tags.clone();
+        service
+            .plugins
+            .push(plugins::no_backend_termination(service_name));
+    }
+    ctx.add_service(service, upstream);
+}
+
+/// KIC's placeholder tags for a service with no resolvable Kubernetes Service.
+const UNKNOWN_SERVICE_TAGS: &[&str] = &[
+    "k8s-name:UNKNOWN",
+    "k8s-namespace:UNKNOWN",
+    "k8s-kind:Service",
+    "k8s-uid:00000000-0000-0000-0000-000000000000",
+    "k8s-group:core",
+    "k8s-version:v1",
+];

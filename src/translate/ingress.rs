@@ -1,0 +1,445 @@
+//! Ingress (networking.k8s.io/v1) → Kong services and routes, as KIC does it.
+//!
+//! One Kong route holds every path of the same Ingress + host + Service + port, named
+//! `<ns>.<ingress>.<svc>.<host>.<port>`; the default backend gets route `<ns>.<ingress>`
+//! with path `/`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::networking::v1::{IngressBackend, IngressTLS};
+use kube::ResourceExt;
+
+use super::names::{self, Entity, ObjectRef};
+use super::problems::Reason;
+use super::targets::{self, PortRef};
+use super::upstreams::{self, Backend, Naming};
+use super::{Context, annotations};
+use crate::api::Ingress;
+use crate::kong::config::{Certificate, CertificateRef, Route, Sni};
+
+const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";
+
+pub fn translate_all(ctx: &mut Context<'_>) {
+    let snapshot = ctx.snapshot;
+    for ingress in snapshot.ingresses.values() {
+        if is_ours(ctx, ingress) {
+            translate(ctx, ingress);
+        }
+    }
+}
+
+fn object_ref(ingress: &Ingress) -> ObjectRef {
+    ObjectRef::new(
+        "Ingress",
+        "networking.k8s.io",
+        "v1",
+        ingress.metadata.namespace.as_deref(),
+        &ingress.name_any(),
+    )
+    .with_uid(ingress.metadata.uid.as_deref())
+}
+
+/// The legacy annotation, else `spec.ingressClassName`, else the default IngressClass.
+fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
+    let class = &ctx.options.ingress_class;
+    // As in KIC, a non-empty legacy annotation takes precedence over the spec field.
+    if let Some(name) = ingress
+        .annotations()
+        .get(CLASS_ANNOTATION)
+        .filter(|n| !n.is_empty())
+    {
+        return name == class;
+    }
+    if let Some(name) = ingress
+        .spec
+        .as_ref()
+        .and_then(|s| s.ingress_class_name.as_ref())
+    {
+        return name == class;
+    }
+    let default = ctx.snapshot.ingress_classes.get(class).is_some_and(|ic| {
+        ic.annotations()
+            .get(DEFAULT_CLASS_ANNOTATION)
+            .is_some_and(|v| v == "true")
+    });
+    if !default {
+        ctx.problems.warning(
+            &object_ref(ingress),
+            Reason::Ignored,
+            Some("spec.ingressClassName".into()),
+            format!("no ingress class set and IngressClass {class} is not marked default; ignored"),
+        );
+    }
+    default
+}
+
+/// Kong paths for one Ingress path (KIC's rules).
+pub fn kong_paths(path: Option<&str>, path_type: &str, regex_prefix: &str) -> Vec<String> {
+    let raw = path.unwrap_or_default();
+    let mut collapsed = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if !(c == '/' && collapsed.ends_with('/')) {
+            collapsed.push(c);
+        }
+    }
+    let path = if collapsed.is_empty() {
+        "/".to_string()
+    } else {
+        collapsed
+    };
+    match path_type {
+        "Exact" => vec![format!("~/{}$", path.trim_start_matches('/'))],
+        "Prefix" => {
+            let base = path.trim_matches('/');
+            if base.is_empty() {
+                vec!["/".to_string()]
+            } else {
+                vec![format!("/{base}/"), format!("~/{base}$")]
+            }
+        }
+        // ImplementationSpecific: as written; the regex prefix marks a Kong regex path.
+        _ => match path.strip_prefix(regex_prefix) {
+            Some(rest) if !regex_prefix.is_empty() => vec![format!("~{rest}")],
+            _ => vec![path],
+        },
+    }
+}
+
+struct RouteGroup {
+    host: String,
+    /// The Kubernetes Service.
+    backend: String,
+    /// The Kong service.
+    service_name: String,
+    port_label: String,
+    paths: Vec<String>,
+}
+
+fn translate(ctx: &mut Context<'_>, ingress: &Ingress) {
+    let obj = object_ref(ingress);
+    let namespace = ingress.namespace().unwrap_or_default();
+    let ingress_name = ingress.name_any();
+    let tags = names::tags(&obj, ingress.metadata.annotations.as_ref());
+    let regex_prefix = ingress
+        .annotations()
+        .get("konghq.com/regex-prefix")
+        .cloned()
+        .unwrap_or_else(|| "/~".to_string());
+    let Some(spec) = ingress.spec.as_ref() else {
+        return;
+    };
+    // Route groups in order of first appearance, keyed by (host, kong service).
+    let mut groups: Vec<RouteGroup> = Vec::new();
+    for (i, rule) in spec.rules.iter().flatten().enumerate() {
+        let host = rule.host.clone().unwrap_or_default();
+        for (j, path) in rule.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
+            let field = format!("spec.rules[{i}].http.paths[{j}].backend");
+            let Some((service_name, port_label)) =
+                backend(ctx, ingress, &obj, &path.backend, &field, true)
+            else {
+                continue;
+            };
+            let backend_name = path
+                .backend
+                .service
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            let paths = kong_paths(path.path.as_deref(), &path.path_type, &regex_prefix);
+            match groups.iter_mut().find(|g| {
+                g.host == host && g.service_name == service_name && g.port_label == port_label
+            }) {
+                Some(g) => g.paths.extend(paths),
+                None => groups.push(RouteGroup {
+                    host: host.clone(),
+                    backend: backend_name,
+                    service_name,
+                    port_label,
+                    paths,
+                }),
+            }
+        }
+    }
+    for g in groups {
+        let route_name = names::ingress_route_name(
+            &namespace,
+            &ingress_name,
+            &g.backend,
+            &g.host,
+            &g.port_label,
+        );
+        let hosts = if g.host.is_empty() {
+            vec![]
+        } else {
+            vec![g.host.clone()]
+        };
+        let mut paths = Vec::new();
+        for p in g.paths {
+            if !paths.contains(&p) {
+                paths.push(p);
+            }
+        }
+        add_route(
+            ctx,
+            ingress,
+            &obj,
+            &g.service_name,
+            route_name,
+            hosts,
+            paths,
+            &tags,
+        );
+    }
+    if let Some(default) = &spec.default_backend
+        && let Some((service_name, _)) =
+            backend(ctx, ingress, &obj, default, "spec.defaultBackend", false)
+    {
+        let route_name = format!("{namespace}.{ingress_name}");
+        add_route(
+            ctx,
+            ingress,
+            &obj,
+            &service_name,
+            route_name,
+            vec![],
+            vec!["/".into()],
+            &tags,
+        );
+    }
+    for (i, tls) in spec.tls.iter().flatten().enumerate() {
+        certificate(ctx, &obj, &namespace, tls, i);
+    }
+}
+
+/// Resolves a backend, creating its Kong service on first use; returns (service name, port label).
+fn backend(
+    ctx: &mut Context<'_>,
+    ingress: &Ingress,
+    obj: &ObjectRef,
+    backend: &IngressBackend,
+    field: &str,
+    rule_backend: bool,
+) -> Option<(String, String)> {
+    let Some(svc_backend) = &backend.service else {
+        ctx.problems.error(
+            obj,
+            Reason::InvalidBackend,
+            Some(format!("{field}.resource")),
+            "resource backends are not supported; use a Service backend".into(),
+        );
+        return None;
+    };
+    let namespace = ingress.namespace().unwrap_or_default();
+    let port_ref = match &svc_backend.port {
+        Some(p) => match (p.number, &p.name) {
+            (Some(n), _) => PortRef::Number(n),
+            (None, Some(name)) => PortRef::Name(name.clone()),
+            (None, None) => PortRef::Implicit,
+        },
+        None => PortRef::Implicit,
+    };
+    let port_label = port_ref.label();
+    let service_name = names::ingress_service_name(&namespace, &svc_backend.name, &port_label);
+    if ctx.has_service(&service_name) {
+        return Some((service_name, port_label));
+    }
+    let Some(service) = ctx.snapshot.service(&namespace, &svc_backend.name) else {
+        ctx.problems.error(
+            obj,
+            Reason::ServiceNotFound,
+            Some(format!("{field}.service.name")),
+            format!("Service {namespace}/{} not found", svc_backend.name),
+        );
+        return None;
+    };
+    let port = match targets::resolve_port(service, &port_ref) {
+        Ok(p) => p,
+        Err(msg) => {
+            ctx.problems.error(
+                obj,
+                Reason::PortNotFound,
+                Some(format!("{field}.service.port")),
+                msg,
+            );
+            return None;
+        }
+    };
+    let naming = Naming {
+        service_name: service_name.clone(),
+        upstream_name: names::upstream_name(&namespace, &svc_backend.name, &port_label),
+        owner_tags: vec![],
+        owner: obj.clone(),
+    };
+    let backends = [Backend {
+        service,
+        port,
+        weight: None,
+    }];
+    let (kong_service, upstream) = upstreams::build(ctx, naming, &backends);
+    let mut kong_service = kong_service;
+    // Rule backends carry `path: /` unless the Service's annotation set one; KIC leaves
+    // it off a Service first seen as a default backend.
+    if rule_backend && kong_service.path.is_none() && kong_service.protocol.starts_with("http") {
+        kong_service.path = Some("/".into());
+    }
+    ctx.add_service(kong_service, upstream);
+    Some((service_name, port_label))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_route(
+    ctx: &mut Context<'_>,
+    ingress: &Ingress,
+    obj: &ObjectRef,
+    service_name: &str,
+    name: String,
+    hosts: Vec<String>,
+    paths: Vec<String>,
+    tags: &[String],
+) {
+    let mut route = Route {
+        hosts,
+        https_redirect_status_code: 426,
+        id: names::entity_id(Entity::Route, &name),
+        name,
+        path_handling: "v0".into(),
+        paths,
+        preserve_host: true,
+        protocols: vec!["http".into(), "https".into()],
+        regex_priority: Some(0),
+        request_buffering: Some(true),
+        response_buffering: Some(true),
+        strip_path: Some(false),
+        tags: tags.to_vec(),
+        ..Default::default()
+    };
+    annotations::apply_to_route(
+        ingress.metadata.annotations.as_ref(),
+        obj,
+        ctx.problems,
+        &mut route,
+    );
+    if let Some(service) = ctx.service_mut(service_name) {
+        service.routes.push(route);
+    }
+}
+
+fn certificate(
+    ctx: &mut Context<'_>,
+    obj: &ObjectRef,
+    namespace: &str,
+    tls: &IngressTLS,
+    i: usize,
+) {
+    let Some(secret_name) = tls.secret_name.as_deref() else {
+        return;
+    };
+    let field = Some(format!("spec.tls[{i}].secretName"));
+    let Some(secret) = ctx.snapshot.secret(namespace, secret_name) else {
+        ctx.problems.error(
+            obj,
+            Reason::SecretNotFound,
+            field,
+            format!("Secret {namespace}/{secret_name} not found; its hosts get no certificate"),
+        );
+        return;
+    };
+    let get = |key: &str| -> Option<String> {
+        secret
+            .data
+            .as_ref()
+            .and_then(|d| d.get(key))
+            .and_then(|b| String::from_utf8(b.0.clone()).ok())
+            .or_else(|| {
+                secret
+                    .string_data
+                    .as_ref()
+                    .and_then(|d| d.get(key))
+                    .cloned()
+            })
+    };
+    let (Some(cert), Some(key)) = (
+        get("tls.crt").map(|c| c.trim().to_string()),
+        get("tls.key").map(|k| k.trim().to_string()),
+    ) else {
+        ctx.problems.error(
+            obj,
+            Reason::SecretNotFound,
+            field,
+            format!("Secret {namespace}/{secret_name} has no tls.crt and tls.key"),
+        );
+        return;
+    };
+    // KIC uses the Secret's UID; manifests read offline may lack one.
+    let id = secret.metadata.uid.clone().unwrap_or_else(|| {
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("{namespace}/{secret_name}").as_bytes(),
+        )
+        .to_string()
+    });
+    let secret_ref = ObjectRef::new("Secret", "", "v1", Some(namespace), secret_name)
+        .with_uid(secret.metadata.uid.as_deref());
+    let snis = tls
+        .hosts
+        .iter()
+        .flatten()
+        .map(|h| Sni {
+            certificate: CertificateRef { id: id.clone() },
+            name: h.clone(),
+        })
+        .collect();
+    ctx.add_certificate(Certificate {
+        cert,
+        id,
+        key,
+        snis,
+        tags: names::tags(&secret_ref, None::<&BTreeMap<String, String>>),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kong_paths;
+
+    #[test]
+    fn prefix_paths() {
+        assert_eq!(
+            kong_paths(Some("/foo"), "Prefix", "/~"),
+            vec!["/foo/", "~/foo$"]
+        );
+        assert_eq!(
+            kong_paths(Some("/foo/"), "Prefix", "/~"),
+            vec!["/foo/", "~/foo$"]
+        );
+        assert_eq!(kong_paths(Some("/"), "Prefix", "/~"), vec!["/"]);
+        assert_eq!(kong_paths(None, "Prefix", "/~"), vec!["/"]);
+        assert_eq!(
+            kong_paths(Some("//a//b"), "Prefix", "/~"),
+            vec!["/a/b/", "~/a/b$"]
+        );
+    }
+
+    #[test]
+    fn exact_paths() {
+        assert_eq!(kong_paths(Some("/foo"), "Exact", "/~"), vec!["~/foo$"]);
+        assert_eq!(kong_paths(Some("/"), "Exact", "/~"), vec!["~/$"]);
+    }
+
+    #[test]
+    fn implementation_specific_paths() {
+        assert_eq!(
+            kong_paths(Some("/foo"), "ImplementationSpecific", "/~"),
+            vec!["/foo"]
+        );
+        assert_eq!(
+            kong_paths(Some("/~/api/v[0-9]+"), "ImplementationSpecific", "/~"),
+            vec!["~/api/v[0-9]+"]
+        );
+        assert_eq!(
+            kong_paths(Some(""), "ImplementationSpecific", "/~"),
+            vec!["/"]
+        );
+    }
+}

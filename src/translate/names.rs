@@ -1,0 +1,217 @@
+//! KIC-compatible entity names, tags and IDs.
+//!
+//! KIC derives IDs as UUIDv5(UUIDv5(KIC_NAMESPACE, "<plural entity>"), key), where the key
+//! is the entity name (plugins: `<plugin>[:service/<svc>][:route/<route>]`). Keeping the
+//! same IDs means switching from KIC changes nothing in Kong.
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+/// The root namespace KIC (and Kong's declarative loader) use for entity IDs.
+const KIC_NAMESPACE: Uuid = Uuid::from_u128(0xfd02801f_0957_4a15_a55a_c8d9606f30b5);
+
+/// The kinds of Kong entity that get a deterministic ID.
+#[derive(Clone, Copy, Debug)]
+pub enum Entity {
+    Service,
+    Route,
+    Plugin,
+}
+
+impl Entity {
+    fn plural(self) -> &'static str {
+        match self {
+            Entity::Service => "services",
+            Entity::Route => "routes",
+            Entity::Plugin => "plugins",
+        }
+    }
+}
+
+pub fn entity_id(entity: Entity, key: &str) -> String {
+    let ns = Uuid::new_v5(&KIC_NAMESPACE, entity.plural().as_bytes());
+    Uuid::new_v5(&ns, key.as_bytes()).to_string()
+}
+
+/// `<ns>.<svc>.<port>`: the Kong service of an Ingress backend.
+pub fn ingress_service_name(namespace: &str, service: &str, port: &str) -> String {
+    format!("{namespace}.{service}.{port}")
+}
+
+/// `<svc>.<ns>.<port>.svc`: the upstream (and Kong service host) of a Kubernetes Service port.
+pub fn upstream_name(namespace: &str, service: &str, port: &str) -> String {
+    format!("{service}.{namespace}.{port}.svc")
+}
+
+/// `<ns>.<ingress>.<svc>.<host>.<port>`, with `*` in the host written as `_`.
+pub fn ingress_route_name(
+    namespace: &str,
+    ingress: &str,
+    service: &str,
+    host: &str,
+    port: &str,
+) -> String {
+    let host = host.replace('*', "_");
+    format!("{namespace}.{ingress}.{service}.{host}.{port}")
+}
+
+/// `httproute.<ns>.<name>.<rule>`: service and upstream of an HTTPRoute rule group.
+pub fn httproute_service_name(namespace: &str, route: &str, rule: usize) -> String {
+    format!("httproute.{namespace}.{route}.{rule}")
+}
+
+/// `httproute.<ns>.<name>.<rule>.<match>`.
+pub fn httproute_route_name(namespace: &str, route: &str, rule: usize, matched: usize) -> String {
+    format!("httproute.{namespace}.{route}.{rule}.{matched}")
+}
+
+/// Identity of a Kubernetes object, as tags and problems name it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ObjectRef {
+    pub kind: String,
+    pub group: String,
+    pub version: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub uid: Option<String>,
+}
+
+impl ObjectRef {
+    pub fn new(
+        kind: &str,
+        group: &str,
+        version: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Self {
+        ObjectRef {
+            kind: kind.to_string(),
+            group: group.to_string(),
+            version: version.to_string(),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+            uid: None,
+        }
+    }
+
+    pub fn with_uid(mut self, uid: Option<&str>) -> Self {
+        self.uid = uid.map(str::to_string);
+        self
+    }
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// KIC's tags for an entity produced from `object`: name, namespace, kind, uid (when set),
+/// group (when non-empty), version, then the object's `konghq.com/tags` values.
+pub fn tags(object: &ObjectRef, annotations: Option<&BTreeMap<String, String>>) -> Vec<String> {
+    tags_with(object, &[], annotations)
+}
+
+/// [`tags`] with `extra` tags (e.g. `k8s-named-route-rule:<rule>`) before the annotation's.
+pub fn tags_with(
+    object: &ObjectRef,
+    extra: &[String],
+    annotations: Option<&BTreeMap<String, String>>,
+) -> Vec<String> {
+    let mut tags = vec![format!("k8s-name:{}", object.name)];
+    if let Some(ns) = &object.namespace {
+        tags.push(format!("k8s-namespace:{ns}"));
+    }
+    tags.push(format!("k8s-kind:{}", object.kind));
+    if let Some(uid) = &object.uid {
+        tags.push(format!("k8s-uid:{uid}"));
+    }
+    if !object.group.is_empty() {
+        tags.push(format!("k8s-group:{}", object.group));
+    }
+    tags.push(format!("k8s-version:{}", object.version));
+    tags.extend(extra.iter().cloned());
+    if let Some(values) = annotations.and_then(|a| a.get("konghq.com/tags")) {
+        for t in values.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            if !tags.iter().any(|have| have == t) {
+                tags.push(t.to_string());
+            }
+        }
+    }
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_id_matches_kic() {
+        // Worked example from KIC's golden output.
+        assert_eq!(
+            entity_id(Entity::Service, "httproute.default.httpbin.1"),
+            "bbf738ea-19e7-5277-8a48-36d555e5ae94"
+        );
+        assert_eq!(
+            entity_id(Entity::Service, "default.httpbin-deployment.8080"),
+            "47865164-d8b1-5729-86bc-bfba3880819e"
+        );
+        assert_eq!(
+            entity_id(
+                Entity::Route,
+                "default.httpbin-ingress-1.httpbin-deployment..8080"
+            ),
+            "e8dddcdf-ebe3-5a2d-af0d-865da7881126"
+        );
+    }
+
+    #[test]
+    fn names_follow_kic() {
+        assert_eq!(ingress_service_name("ns", "echo", "80"), "ns.echo.80");
+        assert_eq!(upstream_name("ns", "echo", "http"), "echo.ns.http.svc");
+        assert_eq!(
+            ingress_route_name("ns", "ing", "echo", "*.example.com", "80"),
+            "ns.ing.echo._.example.com.80"
+        );
+        assert_eq!(
+            ingress_route_name("ns", "ing", "echo", "", "80"),
+            "ns.ing.echo..80"
+        );
+        assert_eq!(httproute_route_name("ns", "r", 1, 0), "httproute.ns.r.1.0");
+    }
+
+    #[test]
+    fn tags_in_kic_order() {
+        let obj = ObjectRef::new("Ingress", "networking.k8s.io", "v1", Some("default"), "ing")
+            .with_uid(Some("u-1"));
+        let mut ann = BTreeMap::new();
+        ann.insert("konghq.com/tags".to_string(), "team-a, blue,".to_string());
+        assert_eq!(
+            tags(&obj, Some(&ann)),
+            vec![
+                "k8s-name:ing",
+                "k8s-namespace:default",
+                "k8s-kind:Ingress",
+                "k8s-uid:u-1",
+                "k8s-group:networking.k8s.io",
+                "k8s-version:v1",
+                "team-a",
+                "blue"
+            ]
+        );
+        let svc = ObjectRef::new("Service", "", "v1", Some("default"), "echo");
+        assert_eq!(
+            tags(&svc, None),
+            vec![
+                "k8s-name:echo",
+                "k8s-namespace:default",
+                "k8s-kind:Service",
+                "k8s-version:v1"
+            ]
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! Kubernetes Service + port → the endpoints Kong should balance over.
+//!
+//! KIC rules: the Service port is chosen by number, by name, or implicitly when the
+//! Service has exactly one port; a slice port must carry the same name as the Service
+//! port (and the same protocol); the target is `addresses[0]:<slice port>`, IPv6
+//! bracketed, de-duplicated across slices. Ready (or unset) endpoints serve; terminating
+//! ones are kept at weight 0 so Kong drains them; other not-ready endpoints are left out.
+//! `ingress.kubernetes.io/service-upstream: "true"` and ExternalName Services give one
+//! DNS target instead.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ServicePort;
+
+use crate::api::Service;
+use crate::snapshot::Snapshot;
+
+pub const SERVICE_UPSTREAM_ANNOTATION: &str = "ingress.kubernetes.io/service-upstream";
+
+/// How a backend names the Service port it wants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortRef {
+    Number(i32),
+    Name(String),
+    /// No port given: valid only for a single-port Service.
+    Implicit,
+}
+
+impl PortRef {
+    /// The `<port>` part of KIC's names.
+    pub fn label(&self) -> String {
+        match self {
+            PortRef::Number(n) => n.to_string(),
+            PortRef::Name(n) => n.clone(),
+            PortRef::Implicit => "implicitPort".to_string(),
+        }
+    }
+}
+
+/// Finds the Service port a backend refers to, or says why none matches.
+pub fn resolve_port<'a>(service: &'a Service, port: &PortRef) -> Result<&'a ServicePort, String> {
+    let ports: &[ServicePort] = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or(&[]);
+    let found = match port {
+        PortRef::Number(n) => ports.iter().find(|p| p.port == *n),
+        PortRef::Name(name) => ports.iter().find(|p| {
+            p.name.as_deref() == Some(name.as_str())
+                || matches!(&p.target_port, Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(t)) if t == name)
+        }),
+        PortRef::Implicit if ports.len() == 1 => ports.first(),
+        PortRef::Implicit => {
+            return Err(format!(
+                "no port given and the Service has {} ports; name one",
+                ports.len()
+            ));
+        }
+    };
+    found.ok_or_else(|| {
+        let have: Vec<String> = ports
+            .iter()
+            .map(|p| match &p.name {
+                Some(n) if !n.is_empty() => format!("{}({n})", p.port),
+                _ => p.port.to_string(),
+            })
+            .collect();
+        format!(
+            "Service has no port {}; it has [{}]",
+            port.label(),
+            have.join(", ")
+        )
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Kong target string, `ip:port` or `[ipv6]:port` or `host:port`.
+    pub target: String,
+    /// Terminating: kept with weight 0 so in-flight traffic drains.
+    pub draining: bool,
+}
+
+fn is_true(v: Option<bool>) -> bool {
+    v == Some(true)
+}
+
+fn format_target(address: &str, port: i32) -> String {
+    if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    }
+}
+
+/// The endpoints of `service`'s `port`, sorted by target, serving before draining.
+pub fn endpoints(snapshot: &Snapshot, service: &Service, port: &ServicePort) -> Vec<Endpoint> {
+    let namespace = service.metadata.namespace.as_deref().unwrap_or_default();
+    let name = service.metadata.name.as_deref().unwrap_or_default();
+    let spec = service.spec.as_ref();
+    if spec.and_then(|s| s.type_.as_deref()) == Some("ExternalName") {
+        let host = spec
+            .and_then(|s| s.external_name.as_deref())
+            .unwrap_or_default();
+        return vec![Endpoint {
+            target: format!("{host}:{}", port.port),
+            draining: false,
+        }];
+    }
+    let service_upstream = service
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(SERVICE_UPSTREAM_ANNOTATION))
+        .is_some_and(|v| v == "true");
+    if service_upstream {
+        return vec![Endpoint {
+            target: format!("{name}.{namespace}.svc:{}", port.port),
+            draining: false,
+        }];
+    }
+    let want_name = port.name.as_deref().unwrap_or_default();
+    let want_protocol = port.protocol.as_deref().unwrap_or("TCP");
+    // target → draining; a serving copy of a target wins over a draining one.
+    let mut found: BTreeMap<String, bool> = BTreeMap::new();
+    for slice in snapshot.slices_for_service(namespace, name) {
+        if slice.address_type == "FQDN" {
+            continue;
+        }
+        let Some(slice_port) = slice.ports.iter().flatten().find(|p| {
+            p.name.as_deref().unwrap_or_default() == want_name
+                && p.protocol.as_deref().unwrap_or("TCP") == want_protocol
+        }) else {
+            continue;
+        };
+        let Some(number) = slice_port.port else {
+            continue;
+        };
+        for ep in &slice.endpoints {
+            let Some(address) = ep.addresses.first() else {
+                continue;
+            };
+            let cond = ep.conditions.as_ref();
+            let terminating = is_true(cond.and_then(|c| c.terminating));
+            let ready = cond.and_then(|c| c.ready).unwrap_or(true);
+            if !terminating && !ready {
+                continue;
+            }
+            let draining = terminating;
+            found
+                .entry(format_target(address, number))
+                .and_modify(|d| *d = *d && draining)
+                .or_insert(draining);
+        }
+    }
+    found
+        .into_iter()
+        .map(|(target, draining)| Endpoint { target, draining })
+        .collect()
+}

@@ -1,0 +1,229 @@
+//! Backends (Kubernetes Service ports) → one Kong service and its upstream with targets.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ServicePort;
+use kube::ResourceExt;
+
+use super::names::{self, Entity, ObjectRef};
+use super::problems::Reason;
+use super::targets::{self, Endpoint};
+use super::weights::{self, MAX_TARGET_WEIGHT};
+use super::{Context, annotations, upstream_policy};
+use crate::api::Service;
+use crate::kong::config::{self, DEFAULT_TARGET_WEIGHT, Target, Upstream};
+
+/// One resolved backend of a Kong service.
+pub struct Backend<'a> {
+    pub service: &'a Service,
+    pub port: &'a ServicePort,
+    /// The route's weight; `None` for Ingress backends, which have none.
+    pub weight: Option<u32>,
+}
+
+impl Backend<'_> {
+    pub fn object(&self) -> ObjectRef {
+        service_ref(self.service)
+    }
+}
+
+pub fn service_ref(service: &Service) -> ObjectRef {
+    ObjectRef::new(
+        "Service",
+        "",
+        "v1",
+        service.metadata.namespace.as_deref(),
+        &service.name_any(),
+    )
+    .with_uid(service.metadata.uid.as_deref())
+}
+
+/// What to call the Kong service and upstream, and whose tags they carry.
+pub struct Naming {
+    pub service_name: String,
+    pub upstream_name: String,
+    /// Tags used when there are several backends (those of the route object).
+    pub owner_tags: Vec<String>,
+    pub owner: ObjectRef,
+}
+
+/// Builds the Kong service (without routes) and its upstream.
+pub fn build(
+    ctx: &mut Context<'_>,
+    naming: Naming,
+    backends: &[Backend<'_>],
+) -> (config::Service, Upstream) {
+    // One distinct Service: its tags; several: the route object's (KIC).
+    let first = backends.first().map(|b| b.object());
+    let tags = match &first {
+        Some(one) if backends.iter().all(|b| b.object() == *one) => {
+            names::tags(one, backends[0].service.metadata.annotations.as_ref())
+        }
+        _ => naming.owner_tags.clone(),
+    };
+    // KIC overwrites the port per backend, so the last one wins.
+    let port = backends.last().map_or(80, |b| b.port.port);
+    let mut service = config::Service {
+        connect_timeout: Some(60_000),
+        host: naming.upstream_name.clone(),
+        id: names::entity_id(Entity::Service, &naming.service_name),
+        name: naming.service_name.clone(),
+        path: None,
+        port: i64::from(port),
+        protocol: "http".into(),
+        read_timeout: Some(60_000),
+        retries: Some(5),
+        tags: tags.clone(),
+        write_timeout: Some(60_000),
+        ..Default::default()
+    };
+    let mut upstream = Upstream {
+        algorithm: Some("round-robin".into()),
+        name: naming.upstream_name.clone(),
+        tags,
+        ..Default::default()
+    };
+    for b in backends {
+        annotations::apply_to_service(
+            b.service.metadata.annotations.as_ref(),
+            &b.object(),
+            ctx.problems,
+            &mut service,
+            &mut upstream,
+        );
+    }
+    apply_policy(ctx, &naming, backends, &mut upstream);
+    upstream.targets = build_targets(ctx, &naming, backends);
+    (service, upstream)
+}
+
+fn policy_name(service: &Service) -> Option<&str> {
+    service
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(upstream_policy::ANNOTATION))
+        .map(String::as_str)
+}
+
+/// Applies the KongUpstreamPolicy all backends name; several Services behind one upstream
+/// must agree (KIC: "inconsistent KongUpstreamPolicy configuration"), or none applies.
+fn apply_policy(
+    ctx: &mut Context<'_>,
+    naming: &Naming,
+    backends: &[Backend<'_>],
+    upstream: &mut Upstream,
+) {
+    let named: Vec<Option<&str>> = backends.iter().map(|b| policy_name(b.service)).collect();
+    let Some(first) = named.first().copied() else {
+        return;
+    };
+    if named.iter().any(|n| *n != first) {
+        let listing: Vec<String> = backends
+            .iter()
+            .zip(&named)
+            .map(|(b, n)| {
+                format!(
+                    "Service {}/{} ({})",
+                    b.service.namespace().unwrap_or_default(),
+                    b.service.name_any(),
+                    n.map_or("no policy".to_string(), |n| format!("policy {n}"))
+                )
+            })
+            .collect();
+        ctx.problems.error(
+            &naming.owner,
+            Reason::PolicyConflict,
+            None,
+            format!(
+                "inconsistent KongUpstreamPolicy configuration: backends of upstream {} must all name the same {} annotation, but: {}; no policy applied",
+                naming.upstream_name,
+                upstream_policy::ANNOTATION,
+                listing.join(", ")
+            ),
+        );
+        return;
+    }
+    let Some(policy_name) = first else {
+        return;
+    };
+    let backend = &backends[0];
+    let namespace = backend.service.namespace().unwrap_or_default();
+    let Some(policy) = ctx.snapshot.upstream_policy(&namespace, policy_name) else {
+        ctx.problems.error(
+            &backend.object(),
+            Reason::PolicyNotFound,
+            Some(format!("metadata.annotations[{}]", upstream_policy::ANNOTATION)),
+            format!(
+                "KongUpstreamPolicy {namespace}/{policy_name} not found; upstream {} keeps Kong's defaults",
+                naming.upstream_name
+            ),
+        );
+        return;
+    };
+    let policy_ref = ObjectRef::new(
+        "KongUpstreamPolicy",
+        crate::api::KONG_GROUP,
+        "v1beta1",
+        Some(&namespace),
+        policy_name,
+    );
+    for w in upstream_policy::apply(&policy.spec, upstream) {
+        ctx.problems
+            .warning(&policy_ref, Reason::InvalidPolicy, Some(w.field), w.message);
+    }
+}
+
+fn build_targets(ctx: &mut Context<'_>, naming: &Naming, backends: &[Backend<'_>]) -> Vec<Target> {
+    let endpoints: Vec<Vec<Endpoint>> = backends
+        .iter()
+        .map(|b| targets::endpoints(ctx.snapshot, b.service, b.port))
+        .collect();
+    // Without route weights (Ingress) KIC leaves target weights to Kong's default.
+    let per_endpoint: Vec<Option<u32>> = if backends.iter().all(|b| b.weight.is_none()) {
+        vec![None; backends.len()]
+    } else {
+        let shares: Vec<weights::Backend> = backends
+            .iter()
+            .zip(&endpoints)
+            .map(|(b, eps)| weights::Backend {
+                weight: b.weight.unwrap_or(1),
+                endpoints: eps.iter().filter(|e| !e.draining).count(),
+            })
+            .collect();
+        let dist = weights::distribute(&shares);
+        if !dist.exact {
+            ctx.problems.warning(
+                &naming.owner,
+                Reason::WeightRounded,
+                None,
+                format!(
+                    "the exact split of upstream {} needs target weights above Kong's {MAX_TARGET_WEIGHT}; weights were scaled and rounded (error under 1/(2·weight) per backend)",
+                    naming.upstream_name
+                ),
+            );
+        }
+        dist.per_endpoint.into_iter().map(Some).collect()
+    };
+    // Same ip:port from several backends is one Kong target: weights add up, an unset
+    // weight counting as Kong's default (KIC).
+    let mut merged: BTreeMap<String, Option<u32>> = BTreeMap::new();
+    for (eps, weight) in endpoints.iter().zip(per_endpoint) {
+        for ep in eps {
+            let w = if ep.draining { Some(0) } else { weight };
+            merged
+                .entry(ep.target.clone())
+                .and_modify(|old| {
+                    let sum = old
+                        .unwrap_or(DEFAULT_TARGET_WEIGHT)
+                        .saturating_add(w.unwrap_or(DEFAULT_TARGET_WEIGHT));
+                    *old = Some(sum.min(MAX_TARGET_WEIGHT));
+                })
+                .or_insert(w);
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(target, weight)| Target { target, weight })
+        .collect()
+}

@@ -1,0 +1,127 @@
+//! Golden tests: `tests/golden/<case>/in.yaml` → `out.yaml` (the Kong config) and
+//! `problems.txt` (what `kingress translate` reports; absent when there are none).
+//!
+//! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test golden`,
+//! then review the diff like code.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use kingress::manifests::{self, Loaded};
+use kingress::translate::{self, Options};
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
+        .expect("tests/golden exists")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| p.join("in.yaml").is_file())
+        .collect();
+    dirs.sort();
+    assert!(
+        !dirs.is_empty(),
+        "no golden cases found under {}",
+        root.display()
+    );
+    dirs
+}
+
+fn options() -> Options {
+    Options {
+        assume_attached_without_gateways: true,
+        ..Options::default()
+    }
+}
+
+/// Translates a manifest text the way `kingress translate` does: (config YAML, problems).
+fn render(text: &str) -> (String, String) {
+    let mut loaded = Loaded::default();
+    manifests::load_str(text, Path::new("in.yaml"), &mut loaded);
+    let translation = translate::translate(&loaded.snapshot, &options());
+    let mut problems = String::new();
+    for p in &loaded.problems {
+        problems.push_str(&format!("{p}\n"));
+    }
+    for p in &translation.problems {
+        problems.push_str(&format!("{p}\n"));
+    }
+    let yaml = translation.config.to_yaml().expect("config serialises");
+    (yaml, problems)
+}
+
+fn diff(expected: &str, actual: &str) -> String {
+    similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string()
+}
+
+/// Compares `actual` with the file (absent = empty), or rewrites it in update mode.
+fn check(path: &Path, actual: &str, update: bool, failures: &mut Vec<String>) {
+    let expected = fs::read_to_string(path).unwrap_or_default();
+    if expected == actual {
+        return;
+    }
+    if update {
+        if actual.is_empty() {
+            let _ = fs::remove_file(path);
+        } else {
+            fs::write(path, actual).expect("write golden file");
+        }
+        return;
+    }
+    failures.push(format!("{}:\n{}", path.display(), diff(&expected, actual)));
+}
+
+#[test]
+fn golden_cases_match() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    for dir in cases() {
+        let input = fs::read_to_string(dir.join("in.yaml")).expect("read in.yaml");
+        let (yaml, problems) = render(&input);
+        check(&dir.join("out.yaml"), &yaml, update, &mut failures);
+        check(&dir.join("problems.txt"), &problems, update, &mut failures);
+    }
+    assert!(
+        failures.is_empty(),
+        "golden mismatch (run with UPDATE_GOLDEN=1 to accept intended changes):\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Splits a multi-document YAML text into its documents, re-serialised.
+fn documents(text: &str) -> Vec<String> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|d| {
+            let v = <serde_yaml::Value as serde::Deserialize>::deserialize(d).expect("valid YAML");
+            serde_yaml::to_string(&v).expect("re-serialise")
+        })
+        .filter(|d| d.trim() != "null")
+        .collect()
+}
+
+#[test]
+fn output_does_not_depend_on_object_order() {
+    for dir in cases() {
+        let input = fs::read_to_string(dir.join("in.yaml")).expect("read in.yaml");
+        let docs = documents(&input);
+        let (reference, _) = render(&docs.join("---\n"));
+        let mut reversed = docs.clone();
+        reversed.reverse();
+        let mut rotated = docs.clone();
+        if !rotated.is_empty() {
+            rotated.rotate_left(docs.len() / 2);
+        }
+        for (how, order) in [("reversed", reversed), ("rotated", rotated)] {
+            let (yaml, _) = render(&order.join("---\n"));
+            assert!(
+                yaml == reference,
+                "{}: output changes when documents are {how}:\n{}",
+                dir.display(),
+                diff(&reference, &yaml)
+            );
+        }
+    }
+}
