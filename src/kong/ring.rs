@@ -1,7 +1,9 @@
-//! Kong's consistent-hashing wheel, rebuilt exactly as Kong (>= 2.2) builds it
-//! in `kong/runloop/balancer/consistent_hashing.lua`, so kingress can predict
-//! where a key lands, each target's traffic share, and whether Kong can build
-//! the wheel at all (Kong only logs a CRIT line when it cannot).
+//! Kong's consistent-hashing wheel, rebuilt exactly as Kong builds it in
+//! `kong/runloop/balancer/consistent_hashing.lua` (2.7+; 2.2-2.6 ran the same
+//! wheel from lua-resty-dns-client, which also refused a target once
+//! N * 160 >= P), so kingress can predict where a key lands, each address's
+//! traffic share, and whether Kong can build the wheel at all: when it cannot,
+//! Kong only logs a CRIT line and the upstream answers "No peers are available".
 //!
 //! Kong details reproduced here, each of which changes results:
 //! - wheel size P = `slots` if `slots >= 1000`, else 1000;
@@ -358,35 +360,23 @@ impl Ring {
         let remap: Vec<u32> = remap
             .map(|(i, l)| ids.get(l.as_str()).copied().unwrap_or((na + i) as u32))
             .collect();
-        let a: Vec<u32> = self
-            .owners()
-            .into_iter()
-            .map(|o| if o == EMPTY { none } else { o })
-            .collect();
-        let b: Vec<u32> = other
-            .owners()
-            .into_iter()
-            .map(|o| if o == EMPTY { none } else { remap[o as usize] })
-            .collect();
+        let ids = |r: &Ring, id: &dyn Fn(u32) -> u32| -> Vec<u32> {
+            let owners = r.owners().into_iter();
+            owners
+                .map(|o| if o == EMPTY { none } else { id(o) })
+                .collect()
+        };
+        let (a, b) = (ids(self, &|o| o), ids(other, &|o| remap[o as usize]));
         let g = gcd(a.len(), b.len());
         let lcm = (a.len() / g * b.len()) as u64;
         // CRT: residues mod lcm <-> index pairs (i, j) with i = j (mod g), so per
         // class c mod g the matches are sum over owners of count_a * count_b.
         let (mut matches, mut count) = (0u64, vec![0u64; na + nb + 1]);
         for c in 0..g {
-            a[c..]
-                .iter()
-                .step_by(g)
-                .for_each(|&o| count[o as usize] += 1);
-            matches += b[c..]
-                .iter()
-                .step_by(g)
-                .map(|&o| count[o as usize])
-                .sum::<u64>();
-            a[c..]
-                .iter()
-                .step_by(g)
-                .for_each(|&o| count[o as usize] = 0);
+            let (class_a, class_b) = (a[c..].iter().step_by(g), b[c..].iter().step_by(g));
+            class_a.clone().for_each(|&o| count[o as usize] += 1);
+            matches += class_b.map(|&o| count[o as usize]).sum::<u64>();
+            class_a.for_each(|&o| count[o as usize] = 0);
         }
         (lcm - matches) as f64 / lcm as f64
     }
@@ -473,11 +463,8 @@ fn normalize_ipv6(address: &str) -> Result<(String, Option<u16>), &'static str> 
     }
     if check.contains("::") {
         let colons = check.bytes().filter(|&b| b == b':').count();
-        check = check.replacen(
-            "::",
-            &format!(":{}", "0:".repeat(8usize.saturating_sub(colons))),
-            1,
-        );
+        let zeros = format!(":{}", "0:".repeat(8usize.saturating_sub(colons)));
+        check = check.replacen("::", &zeros, 1);
     }
     let groups: Vec<&str> = check.split(':').collect();
     let hex = |g: &&str| (1..=4).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_hexdigit());

@@ -69,8 +69,3 @@ pub(crate) fn record_for(name: &str) -> Option<Record> {
     Some(r)
 }
 
-/// Placeholder record used to report a bad or unsupported `name`.
-pub(crate) fn unknown_record() -> Record {
-    let _ = td::protocols();
-    Record::new(vec![("name", Field::string().required())])
-}

@@ -1,0 +1,117 @@
+//! The `kingress` binary as users run it.
+
+use std::path::Path;
+use std::process::Command;
+
+use kingress::kong::config::KongConfig;
+
+fn kingress(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kingress"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run kingress")
+}
+
+fn translate(args: &[&str]) -> (KongConfig, String, bool) {
+    let mut all = vec!["translate"];
+    all.extend_from_slice(args);
+    let out = kingress(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let config = if args.contains(&"json") {
+        serde_json::from_slice(&out.stdout).expect("JSON config on stdout")
+    } else {
+        serde_yaml::from_slice(&out.stdout).expect("YAML config on stdout")
+    };
+    (config, stderr, out.status.success())
+}
+
+#[test]
+fn examples_translate_as_documented() {
+    let (config, stderr, ok) = translate(&["-f", "examples/"]);
+    assert!(ok, "translate failed: {stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+
+    let echo = config.upstream("echo.default.80.svc").expect("echo upstream");
+    assert_eq!(echo.algorithm.as_deref(), Some("consistent-hashing"));
+    assert_eq!(echo.hash_on.as_deref(), Some("header"));
+    assert_eq!(echo.hash_on_header.as_deref(), Some("x-lb"));
+    assert_eq!(echo.hash_fallback.as_deref(), Some("ip"));
+    assert_eq!(echo.targets.len(), 3);
+
+    // 50/50 over 4 + 2 endpoints: every v2 target weighs exactly twice a v1 target.
+    let split = config.upstream("httproute.default.shop.0").expect("split upstream");
+    let weight = |prefix: &str| -> Vec<u32> {
+        split
+            .targets
+            .iter()
+            .filter(|t| t.target.starts_with(prefix))
+            .map(|t| t.effective_weight())
+            .collect()
+    };
+    let (v1, v2) = (weight("10.244.1."), weight("10.244.2."));
+    assert_eq!(v1.len(), 4);
+    assert_eq!(v2.len(), 2);
+    assert!(v1.iter().all(|&w| w == v1[0]) && v2.iter().all(|&w| w == v2[0]));
+    assert_eq!(v2[0], 2 * v1[0]);
+    assert_eq!(v1.iter().sum::<u32>(), v2.iter().sum::<u32>());
+}
+
+#[test]
+fn output_is_byte_identical_across_runs_and_formats_agree() {
+    let a = kingress(&["translate", "-f", "examples/"]);
+    let b = kingress(&["translate", "-f", "examples/split", "-f", "examples/echo"]);
+    assert_eq!(a.stdout, b.stdout, "argument order must not change the output");
+    let (yaml, _, _) = translate(&["-f", "examples/"]);
+    let (json, _, _) = translate(&["-f", "examples/", "-o", "json"]);
+    assert_eq!(yaml, json);
+}
+
+#[test]
+fn errors_go_to_stderr_and_exit_code_follows_the_rules() {
+    let dir = std::env::temp_dir().join(format!("kingress-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let broken = dir.join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  ingressClassName: kong\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: ghost, port: {number: 80}}}}]}}]\n",
+    )
+    .expect("write");
+    let b = broken.to_str().expect("utf-8 path");
+    // Nothing valid remains: non-zero, and the error names the object and field.
+    let (_, stderr, ok) = translate(&["-f", b]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("Ingress default/i: spec.rules[0].http.paths[0].backend.service.name: Service default/ghost not found"),
+        "{stderr}"
+    );
+    // Something valid remains: success unless --strict.
+    let (config, _, ok) = translate(&["-f", b, "-f", "examples/echo"]);
+    assert!(ok);
+    assert!(config.upstream("echo.default.80.svc").is_some());
+    let (_, _, ok) = translate(&["-f", b, "-f", "examples/echo", "--strict"]);
+    assert!(!ok);
+    // A file that does not exist is a clear error, not a panic.
+    let out = kingress(&["translate", "-f", "no/such/file.yaml"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read no/such/file.yaml"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn crds_command_prints_the_committed_crds() {
+    let out = kingress(&["crds"]);
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).expect("utf-8");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .expect("crds/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let committed: String = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("read crd"))
+        .collect();
+    assert_eq!(printed, committed);
+}
