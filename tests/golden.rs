@@ -125,3 +125,36 @@ fn output_does_not_depend_on_object_order() {
         }
     }
 }
+
+/// kingress must never emit what Kong rejects: every golden config goes through the Kong
+/// admin API test double's validation (Kong 3.10's schema rules). A case that deliberately
+/// produces something Kong rejects (and warns about it) lists Kong's flattened errors in
+/// `kong-rejects.json`.
+#[test]
+fn golden_configs_pass_kong_validation() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    for dir in cases() {
+        let input = fs::read_to_string(dir.join("in.yaml")).expect("read in.yaml");
+        let (yaml, _) = render(&input);
+        let config: serde_json::Value = serde_yaml::from_str(&yaml).expect("config parses");
+        let rejects = match kong_admin_double::validate(&config) {
+            Ok(_) => String::new(),
+            Err(e) => {
+                let flat = serde_json::Value::Array(e.flattened_errors());
+                serde_json::to_string_pretty(&flat).expect("json") + "\n"
+            }
+        };
+        check(
+            &dir.join("kong-rejects.json"),
+            &rejects,
+            update,
+            &mut failures,
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "Kong validation differs from the expected rejections:\n{}",
+        failures.join("\n")
+    );
+}

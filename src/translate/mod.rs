@@ -10,6 +10,7 @@ pub mod ingress;
 pub mod names;
 pub mod plugins;
 pub mod problems;
+pub mod ring_capacity;
 pub mod targets;
 pub mod upstream_policy;
 pub mod upstreams;

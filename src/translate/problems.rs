@@ -30,6 +30,7 @@ pub enum Reason {
     InvalidPolicy,
     NotAttached,
     WeightRounded,
+    RingCapacity,
     Ignored,
 }
 
@@ -47,6 +48,7 @@ impl Reason {
             Reason::InvalidPolicy => "InvalidPolicy",
             Reason::NotAttached => "NotAttached",
             Reason::WeightRounded => "WeightRounded",
+            Reason::RingCapacity => "RingCapacity",
             Reason::Ignored => "Ignored",
         }
     }

@@ -9,7 +9,7 @@ use super::names::{self, Entity, ObjectRef};
 use super::problems::Reason;
 use super::targets::{self, Endpoint};
 use super::weights::{self, MAX_TARGET_WEIGHT};
-use super::{Context, annotations, upstream_policy};
+use super::{Context, annotations, ring_capacity, upstream_policy};
 use crate::api::Service;
 use crate::kong::config::{self, DEFAULT_TARGET_WEIGHT, Target, Upstream};
 
@@ -92,8 +92,22 @@ pub fn build(
             &mut upstream,
         );
     }
-    apply_policy(ctx, &naming, backends, &mut upstream);
+    let policy = apply_policy(ctx, &naming, backends, &mut upstream);
     upstream.targets = build_targets(ctx, &naming, backends);
+    if let Some(finding) = ring_capacity::check(&upstream) {
+        // Reported on the policy (whose slots fix it) and on each Service behind it.
+        let mut on: Vec<ObjectRef> = policy.into_iter().collect();
+        on.extend(backends.iter().map(|b| b.object()));
+        on.dedup();
+        for object in &on {
+            ctx.problems.warning(
+                object,
+                Reason::RingCapacity,
+                Some("spec.slots".into()).filter(|_| object.kind == "KongUpstreamPolicy"),
+                finding.message.clone(),
+            );
+        }
+    }
     (service, upstream)
 }
 
@@ -108,16 +122,15 @@ fn policy_name(service: &Service) -> Option<&str> {
 
 /// Applies the KongUpstreamPolicy all backends name; several Services behind one upstream
 /// must agree (KIC: "inconsistent KongUpstreamPolicy configuration"), or none applies.
+/// Returns the policy applied, if any.
 fn apply_policy(
     ctx: &mut Context<'_>,
     naming: &Naming,
     backends: &[Backend<'_>],
     upstream: &mut Upstream,
-) {
+) -> Option<ObjectRef> {
     let named: Vec<Option<&str>> = backends.iter().map(|b| policy_name(b.service)).collect();
-    let Some(first) = named.first().copied() else {
-        return;
-    };
+    let first = named.first().copied()?;
     if named.iter().any(|n| *n != first) {
         let listing: Vec<String> = backends
             .iter()
@@ -142,11 +155,9 @@ fn apply_policy(
                 listing.join(", ")
             ),
         );
-        return;
+        return None;
     }
-    let Some(policy_name) = first else {
-        return;
-    };
+    let policy_name = first?;
     let backend = &backends[0];
     let namespace = backend.service.namespace().unwrap_or_default();
     let Some(policy) = ctx.snapshot.upstream_policy(&namespace, policy_name) else {
@@ -159,7 +170,7 @@ fn apply_policy(
                 naming.upstream_name
             ),
         );
-        return;
+        return None;
     };
     let policy_ref = ObjectRef::new(
         "KongUpstreamPolicy",
@@ -172,6 +183,7 @@ fn apply_policy(
         ctx.problems
             .warning(&policy_ref, Reason::InvalidPolicy, Some(w.field), w.message);
     }
+    Some(policy_ref)
 }
 
 fn build_targets(ctx: &mut Context<'_>, naming: &Naming, backends: &[Backend<'_>]) -> Vec<Target> {

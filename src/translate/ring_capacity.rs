@@ -1,0 +1,188 @@
+//! Will Kong be able to build the consistent-hashing ring of an upstream?
+//!
+//! Kong places about 160 points per target on a wheel of `slots` positions; when they do
+//! not fit it abandons the build and the upstream answers "No peers are available" (503),
+//! silently apart from a log line. kingress knows every target before Kong does, so it
+//! builds the same wheel (`kong::ring`) and warns, naming the smallest `slots` that works.
+
+use crate::kong::config::Upstream;
+use crate::kong::ring::{self, RingBuildError, RingTarget};
+
+/// Kong's default `slots`.
+pub const DEFAULT_SLOTS: u32 = 10_000;
+/// Warn when the wheel is fuller than this: a few more endpoints would break it.
+const FULL_WARNING: f64 = 0.9;
+
+/// A capacity finding about one upstream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Capacity {
+    pub message: String,
+    /// The build fails now (not merely close to failing).
+    pub fails: bool,
+}
+
+/// Kong hashes only when `hash_on` is set (and not none) and the algorithm is not one
+/// that ignores it; it then runs consistent hashing whatever `algorithm` says.
+pub fn uses_ring(upstream: &Upstream) -> bool {
+    let hashing = upstream.hash_on.as_deref().is_some_and(|h| h != "none");
+    let ignores_hash = matches!(
+        upstream.algorithm.as_deref(),
+        Some("least-connections" | "latency" | "sticky-sessions")
+    );
+    hashing && !ignores_hash
+}
+
+pub fn check(upstream: &Upstream) -> Option<Capacity> {
+    if !uses_ring(upstream) || upstream.targets.is_empty() {
+        return None;
+    }
+    let targets: Vec<RingTarget> = upstream
+        .targets
+        .iter()
+        .map(|t| RingTarget::new(t.target.clone(), t.effective_weight()))
+        .collect();
+    let slots = upstream
+        .slots
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(DEFAULT_SLOTS);
+    match ring::build(&targets, slots) {
+        Err(RingBuildError::WheelFull {
+            wheel_size,
+            targets: count,
+            total_points,
+            ..
+        }) => {
+            let fix = match ring::min_working_slots(&targets, slots.saturating_add(1)) {
+                Some(min) => {
+                    let roomy = (total_points as f64 / FULL_WARNING).ceil() as u32;
+                    match ring::min_working_slots(&targets, roomy.max(min)) {
+                        Some(r) if r > min => format!(
+                            "set spec.slots to at least {min} ({r} leaves 10% headroom for scaling)"
+                        ),
+                        _ => format!("set spec.slots to at least {min}"),
+                    }
+                }
+                None => format!(
+                    "no slots value up to {} fits; use fewer targets or another algorithm",
+                    ring::MAX_SLOTS
+                ),
+            };
+            Some(Capacity {
+                message: format!(
+                    "Kong cannot build the consistent-hashing ring of upstream {}: {count} targets need {total_points} points on a {wheel_size}-slot wheel; Kong leaves the upstream without a balancer (503 \"No peers are available\"); {fix}",
+                    upstream.name
+                ),
+                fails: true,
+            })
+        }
+        // Invalid targets or slots are Kong schema errors, reported by Kong itself.
+        Err(_) => None,
+        Ok(built) => {
+            let placed: u32 = built.points().iter().map(|(_, p)| p).sum();
+            let fill = f64::from(placed) / f64::from(built.wheel_size());
+            if fill <= FULL_WARNING {
+                return None;
+            }
+            let want = (f64::from(placed) / FULL_WARNING).ceil() as u32;
+            let advice = match ring::min_working_slots(&targets, want) {
+                Some(min) => format!("set spec.slots to at least {min} to keep 10% headroom"),
+                None => "no larger slots value helps; plan for fewer targets".to_string(),
+            };
+            Some(Capacity {
+                message: format!(
+                    "the consistent-hashing ring of upstream {} is {:.0}% full ({placed} of {} slots for {} targets); a few more endpoints and Kong cannot build it; {advice}",
+                    upstream.name,
+                    fill * 100.0,
+                    built.wheel_size(),
+                    upstream.targets.len()
+                ),
+                fails: false,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kong::config::Target;
+
+    fn upstream(n: usize, slots: Option<i64>) -> Upstream {
+        Upstream {
+            name: "u".into(),
+            algorithm: Some("consistent-hashing".into()),
+            hash_on: Some("header".into()),
+            hash_on_header: Some("x-lb".into()),
+            slots,
+            targets: (1..=n)
+                .map(|i| Target {
+                    target: format!("10.6.0.{i}:80"),
+                    weight: None,
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn six_targets_do_not_fit_in_slots_100() {
+        let c = check(&upstream(6, Some(100))).expect("finding");
+        assert!(c.fails);
+        assert!(
+            c.message
+                .contains("6 targets need 960 points on a 1000-slot wheel"),
+            "{}",
+            c.message
+        );
+        let min: u32 = c
+            .message
+            .rsplit("at least ")
+            .next()
+            .and_then(|s| s.split(' ').next())
+            .and_then(|s| s.parse().ok())
+            .expect("minimum slots in message");
+        assert!(
+            ring::build(
+                &upstream(6, None)
+                    .targets
+                    .iter()
+                    .map(|t| RingTarget::new(t.target.clone(), 100))
+                    .collect::<Vec<_>>(),
+                min
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn sixty_two_targets_fail_at_default_slots() {
+        let c = check(&upstream(62, None)).expect("finding");
+        assert!(c.fails, "{}", c.message);
+    }
+
+    #[test]
+    fn few_targets_build_without_findings() {
+        for n in [2, 3] {
+            assert_eq!(check(&upstream(n, None)), None);
+            assert_eq!(check(&upstream(n, Some(10))), None);
+        }
+    }
+
+    #[test]
+    fn nearly_full_wheel_warns_without_failing() {
+        // 58 targets × 160 points = 9280 of 10000 slots: builds, but with under 10% headroom.
+        let c = check(&upstream(58, None)).expect("finding");
+        assert!(!c.fails, "{}", c.message);
+        assert!(c.message.contains("% full"), "{}", c.message);
+    }
+
+    #[test]
+    fn round_robin_and_no_hash_are_not_checked() {
+        let mut u = upstream(62, None);
+        u.algorithm = Some("least-connections".into());
+        assert_eq!(check(&u), None);
+        let mut u = upstream(62, None);
+        u.hash_on = None;
+        assert_eq!(check(&u), None);
+    }
+}
