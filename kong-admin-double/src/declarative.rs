@@ -4,8 +4,8 @@
 //! reference checks.
 
 use crate::entities::{self, Def, routes, targets, upstreams};
-use crate::errtree::{Key, Node};
 use crate::error::ConfigError;
+use crate::errtree::{Key, Node};
 use crate::plugins;
 use crate::schema::{self, Check, Field, Record};
 use crate::valid::ValidConfig;
@@ -53,14 +53,15 @@ fn record_for(def: &Def, obj: &Map<String, Value>) -> Result<Record, (&'static s
     let mut r = match def.name {
         "consumers" => entities::consumers::record(),
         "services" => entities::services::record(),
-        "routes" => routes::record_for(obj.get("protocols")).map_err(|e| ("protocols", Node::Msg(e)))?,
+        "routes" => {
+            routes::record_for(obj.get("protocols")).map_err(|e| ("protocols", Node::Msg(e)))?
+        }
         "upstreams" => upstreams::record(),
         "targets" => targets::record(),
         _ => match obj.get("name") {
             None | Some(Value::Null) => return Err(("name", Node::msg(schema::REQUIRED))),
-            Some(Value::String(n)) => {
-                plugins::record_for(n).ok_or_else(|| ("name", Node::Msg(plugins::unsupported(n))))?
-            }
+            Some(Value::String(n)) => plugins::record_for(n)
+                .ok_or_else(|| ("name", Node::Msg(plugins::unsupported(n))))?,
             Some(_) => return Err(("name", Node::msg("expected a string"))),
         },
     };
@@ -142,7 +143,13 @@ fn validate_entity(
     }
 }
 
-fn validate_section(ctx: &mut Ctx, def: &'static Def, v: &Value, parent: Option<usize>, path: Vec<Key>) {
+fn validate_section(
+    ctx: &mut Ctx,
+    def: &'static Def,
+    v: &Value,
+    parent: Option<usize>,
+    path: Vec<Key>,
+) {
     let items = match v {
         Value::Array(a) => a.clone(),
         Value::Object(o) if o.is_empty() => Vec::new(),
@@ -191,7 +198,9 @@ fn top_level(config: &Map<String, Value>, ctx: &mut Ctx) {
         ("_comment", Field::string()),
         ("_ignore", Field::array(Field::any())),
     ];
-    if let Err(e) = schema::validate_field(&fv, config.get("_format_version").unwrap_or(&Value::Null)) {
+    if let Err(e) =
+        schema::validate_field(&fv, config.get("_format_version").unwrap_or(&Value::Null))
+    {
         ctx.errs.set(Key::from("_format_version"), e);
     }
     for (k, v) in config {
@@ -200,7 +209,9 @@ fn top_level(config: &Map<String, Value>, ctx: &mut Ctx) {
         }
         let err = match meta.iter().find(|(n, _)| n == k) {
             Some((_, f)) => schema::validate_field(f, v).err(),
-            None if entities::UNSUPPORTED.contains(&k.as_str()) => Some(Node::Msg(entities::unsupported_msg(k))),
+            None if entities::UNSUPPORTED.contains(&k.as_str()) => {
+                Some(Node::Msg(entities::unsupported_msg(k)))
+            }
             None => Some(Node::msg(schema::UNKNOWN)),
         };
         if let Some(e) = err {
@@ -226,7 +237,13 @@ fn uuid_key(ctx: &Ctx, idx: usize) -> Option<String> {
     if !it.def.cache_key.is_empty() {
         let child_key = it
             .parent
-            .and_then(|p| ctx.items[p].def.children.iter().find(|(c, _)| *c == it.def.name))
+            .and_then(|p| {
+                ctx.items[p]
+                    .def
+                    .children
+                    .iter()
+                    .find(|(c, _)| *c == it.def.name)
+            })
             .map(|(_, fk)| *fk);
         let mut ck = vec![it.def.name.to_string(), "*".to_string()];
         for k in it.def.cache_key {
@@ -250,7 +267,11 @@ fn uuid_key(ctx: &Ctx, idx: usize) -> Option<String> {
 fn assign_ids(ctx: &mut Ctx) {
     // preorder: a parent's id exists before its children derive theirs
     fn walk(ctx: &mut Ctx, idx: usize, random: &mut usize) {
-        let given = ctx.items[idx].raw.get("id").and_then(Value::as_str).map(str::to_string);
+        let given = ctx.items[idx]
+            .raw
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let id = match given {
             Some(id) => id,
             None => match uuid_key(ctx, idx) {
@@ -294,12 +315,16 @@ fn populate(ctx: &mut Ctx, idx: usize, refs: &mut Refs) {
     if let Some(k) = it.def.unique_key
         && let Some(val) = it.data.get(k).and_then(Value::as_str)
     {
-        if refs.by_key.contains_key(&(name, val.to_string())) {
-            let msg = uniqueness_msg(name, k, val);
-            ctx.errs.child(Key::from(name)).set(Key::Int(it.index), Node::Msg(msg));
-            failed = true;
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            refs.by_key.entry((name, val.to_string()))
+        {
+            slot.insert(idx);
         } else {
-            refs.by_key.insert((name, val.to_string()), idx);
+            let msg = uniqueness_msg(name, k, val);
+            ctx.errs
+                .child(Key::from(name))
+                .set(Key::Int(it.index), Node::Msg(msg));
+            failed = true;
         }
     }
     let it = &ctx.items[idx];
@@ -372,12 +397,14 @@ fn check_references(ctx: &mut Ctx) -> Refs {
         if it.def.name != "consumers" {
             continue;
         }
-        if let Some(cid) = it.data.get("custom_id").and_then(Value::as_str) {
-            if seen.insert(cid.to_string(), idx).is_some() {
-                let msg = uniqueness_msg("consumers", "custom_id", cid);
-                let key = at_key(it);
-                ctx.errs.child(Key::from("consumers")).set(Key::Str(key), Node::Msg(msg));
-            }
+        if let Some(cid) = it.data.get("custom_id").and_then(Value::as_str)
+            && seen.insert(cid.to_string(), idx).is_some()
+        {
+            let msg = uniqueness_msg("consumers", "custom_id", cid);
+            let key = at_key(it);
+            ctx.errs
+                .child(Key::from("consumers"))
+                .set(Key::Str(key), Node::Msg(msg));
         }
     }
     refs
@@ -393,7 +420,9 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
         e.remove("_ignore");
         for (fk, target) in it.def.fks {
             let resolved = match e.get(*fk) {
-                Some(Value::String(v)) => resolve(refs, target, v).map(|i| json!({"id": ctx.items[i].id})),
+                Some(Value::String(v)) => {
+                    resolve(refs, target, v).map(|i| json!({"id": ctx.items[i].id}))
+                }
                 _ => None,
             };
             if let Some(r) = resolved {

@@ -106,11 +106,16 @@ fn categorize(errs: Node, ns: &str, out: &mut Vec<Value>) {
     let Node::Table(mut t) = errs else { return };
     for (k, err) in drain(&mut t) {
         let field = key_str(&k);
-        let path = if ns.is_empty() { field.clone() } else { format!("{ns}.{field}") };
+        let path = if ns.is_empty() {
+            field.clone()
+        } else {
+            format!("{ns}.{field}")
+        };
         match (field.as_str(), err) {
-            ("@entity", Node::List(l)) => {
-                out.extend(l.into_iter().map(|m| json!({"type": "entity", "message": m})))
-            }
+            ("@entity", Node::List(l)) => out.extend(
+                l.into_iter()
+                    .map(|m| json!({"type": "entity", "message": m})),
+            ),
             ("@entity", Node::Msg(m)) => out.push(json!({"type": "entity", "message": m})),
             (_, Node::Msg(m)) => out.push(json!({"type": "field", "field": path, "message": m})),
             (_, Node::List(l)) => out.extend(
@@ -132,7 +137,9 @@ fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value
         t @ Node::Table(_) if !t.is_empty() => t,
         _ => return,
     };
-    let Some(obj) = entity.as_object_mut() else { return };
+    let Some(obj) = entity.as_object_mut() else {
+        return;
+    };
     let pk = make_pk(&Value::Object(obj.clone()));
     for (ent, fk, reference) in RELATIONS {
         let Node::Table(t) = &mut err else { break };
@@ -147,9 +154,13 @@ fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value
                 }
             }
         } else if *reference == ty {
-            let Some(children) = obj.get(*ent).and_then(Value::as_array).cloned() else { continue };
+            let Some(children) = obj.get(*ent).and_then(Value::as_array).cloned() else {
+                continue;
+            };
             obj.remove(*ent);
-            let Some(Node::Table(mut ce)) = t.remove(&Key::from(*ent)) else { continue };
+            let Some(Node::Table(mut ce)) = t.remove(&Key::from(*ent)) else {
+                continue;
+            };
             for (i, mut child) in children.into_iter().enumerate() {
                 if let (Some(c), Some(p)) = (child.as_object_mut(), &pk)
                     && !c.contains_key(*fk)
@@ -172,10 +183,18 @@ fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value
     }
     let mut e = Map::new();
     e.insert("entity".into(), entity.clone());
-    if let Some(id) = entity.get("id").and_then(Value::as_str).filter(|s| crate::net::is_uuid(s)) {
+    if let Some(id) = entity
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| crate::net::is_uuid(s))
+    {
         e.insert("entity_id".into(), json!(id));
     }
-    if let Some(n) = entity.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(n) = entity
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         e.insert("entity_name".into(), json!(n));
     }
     if let Some(tags) = entity.get("tags").and_then(Value::as_array)

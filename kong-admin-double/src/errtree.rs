@@ -41,6 +41,12 @@ pub enum Node {
     Table(BTreeMap<Key, Node>),
 }
 
+impl Default for Node {
+    fn default() -> Self {
+        Node::table()
+    }
+}
+
 impl Node {
     pub(crate) fn msg(s: impl Into<String>) -> Node {
         Node::Msg(s.into())
@@ -237,6 +243,9 @@ mod tests {
         let mut n = Node::table();
         n.push_entity("x");
         n.set(Key::from("path"), Node::msg("value must be null"));
-        assert_eq!(n.to_lua(), r#"{["@entity"]={"x"},path="value must be null"}"#);
+        assert_eq!(
+            n.to_lua(),
+            r#"{["@entity"]={"x"},path="value must be null"}"#
+        );
     }
 }

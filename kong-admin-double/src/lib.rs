@@ -4,20 +4,23 @@
 //! rules and messages; [`ConfigError`] renders both of Kong's 400 bodies.
 //! The HTTP server ([`KongAdminDouble`]) answers like Kong's admin API.
 
+mod autofields;
 mod declarative;
 mod entities;
-mod errtree;
+mod entity_checks;
 mod error;
+mod errtree;
 mod net;
 mod plugins;
 mod schema;
+mod server;
 
 mod typedefs;
 mod valid;
 
 pub use declarative::validate;
-pub use errtree::{Key, Node};
 pub use error::{ConfigError, DECLARATIVE_CONFIG_CODE};
+pub use errtree::{Key, Node};
 pub use plugins::SUPPORTED_PLUGINS;
-// server exports added in phase 2
+pub use server::{EMPTY_HASH, Fault, KongAdminDouble, Options};
 pub use valid::ValidConfig;

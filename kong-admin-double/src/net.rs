@@ -192,27 +192,6 @@ pub(crate) fn validate_sni(host: &str) -> Result<(), String> {
     }
 }
 
-/// typedefs.wildcard_host (SNI names): one `*`, leftmost or rightmost.
-pub(crate) fn validate_wildcard_host(host: &str) -> Result<(), String> {
-    let mut h = host.to_string();
-    if let Some(idx) = host.find('*') {
-        if idx != 0 && idx != host.len() - 1 {
-            return Err("wildcard must be leftmost or rightmost character".into());
-        }
-        if host.matches('*').count() > 1 {
-            return Err("only one wildcard must be specified".into());
-        }
-        h = host.replace('*', "wildcard");
-    }
-    match normalize_ip(&h) {
-        Err(e) if e == "invalid port number" => Err("must not have a port".into()),
-        Err(_) => Err(format!("invalid value: {h}")),
-        Ok(a) if a.kind != AddrType::Name => Err("must not be an IP".into()),
-        Ok(a) if a.port.is_some() => Err("must not have a port".into()),
-        Ok(_) => Ok(()),
-    }
-}
-
 /// Route hosts: wildcards replaced, then `host_with_optional_port`.
 pub(crate) fn validate_host_with_wildcards(host: &str) -> Result<(), String> {
     validate_host_with_optional_port(&host.replace('*', "abc"))
@@ -296,7 +275,11 @@ pub(crate) fn normalize_uri(path: &str) -> String {
     let mut decoded = String::with_capacity(path.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
             let hex = &path[i + 1..i + 3];
             let v = u8::from_str_radix(hex, 16).unwrap_or(0);
             let c = v as char;
@@ -411,13 +394,12 @@ mod tests {
 
     #[test]
     fn host_validators() {
-        assert_eq!(validate_host("a.com:80").unwrap_err(), "must not have a port");
+        assert_eq!(
+            validate_host("a.com:80").unwrap_err(),
+            "must not have a port"
+        );
         assert_eq!(validate_host("a b").unwrap_err(), "invalid value: a b");
         assert_eq!(validate_sni("1.2.3.4").unwrap_err(), "must not be an IP");
-        assert_eq!(
-            validate_wildcard_host("a.*.com").unwrap_err(),
-            "wildcard must be leftmost or rightmost character"
-        );
     }
 
     #[test]

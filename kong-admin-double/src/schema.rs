@@ -9,7 +9,6 @@ pub(crate) const REQUIRED: &str = "required field missing";
 pub(crate) const UNKNOWN: &str = "unknown field";
 
 pub(crate) type StrFn = fn(&str) -> Result<(), String>;
-pub(crate) type ValueFn = fn(&Value) -> Result<(), String>;
 pub(crate) type RecordFn = fn(&Map<String, Value>) -> Result<(), String>;
 pub(crate) type Pat = fn(&str) -> bool;
 
@@ -43,7 +42,6 @@ pub(crate) enum Check {
     Match(Pat),
     MatchAny(Vec<Pat>, &'static str),
     Custom(StrFn),
-    CustomValue(ValueFn),
     MutuallyExclusiveSubsets(&'static [&'static [&'static str]]),
 }
 
@@ -62,7 +60,7 @@ impl Check {
             Check::MatchNone(_) => 14,
             Check::Match(_) => 15,
             Check::MatchAny(..) => 17,
-            Check::Custom(_) | Check::CustomValue(_) => 19,
+            Check::Custom(_) => 19,
             Check::MutuallyExclusiveSubsets(_) => 20,
         }
     }
@@ -222,7 +220,7 @@ pub(crate) fn get_path<'a>(v: &'a Map<String, Value>, path: &str) -> Option<&'a 
     Some(cur)
 }
 
-fn err_at_path(errs: &Node, path: &str) -> bool {
+pub(crate) fn err_at_path(errs: &Node, path: &str) -> bool {
     let mut cur = errs;
     for p in path.split('.') {
         match cur {
@@ -302,7 +300,7 @@ fn len_of(v: &Value) -> Option<usize> {
     }
 }
 
-fn run_check(c: &Check, v: &Value) -> Result<(), String> {
+pub(crate) fn run_check(c: &Check, v: &Value) -> Result<(), String> {
     match c {
         Check::Eq(x) if v != x => Err(format!("value must be {}", lua_str(x))),
         Check::Ne(x) if v == x => Err(format!("value must not be {}", lua_str(x))),
@@ -310,9 +308,10 @@ fn run_check(c: &Check, v: &Value) -> Result<(), String> {
             "expected one of: {}",
             vals.iter().map(lua_str).collect::<Vec<_>>().join(", ")
         )),
-        Check::Gt(n) if v.as_f64().is_some_and(|f| f <= *n) => {
-            Err(format!("value must be greater than {}", lua_str(&Value::from(*n))))
-        }
+        Check::Gt(n) if v.as_f64().is_some_and(|f| f <= *n) => Err(format!(
+            "value must be greater than {}",
+            lua_str(&Value::from(*n))
+        )),
         Check::Uuid if !v.as_str().is_some_and(crate::net::is_uuid) => {
             Err("expected a valid UUID".into())
         }
@@ -320,9 +319,7 @@ fn run_check(c: &Check, v: &Value) -> Result<(), String> {
             "value should be between {} and {}",
             *lo as i64, *hi as i64
         )),
-        Check::LenEq(n) if len_of(v).is_some_and(|l| l != *n) => {
-            Err(format!("length must be {n}"))
-        }
+        Check::LenEq(n) if len_of(v).is_some_and(|l| l != *n) => Err(format!("length must be {n}")),
         Check::LenMin(n) if len_of(v).is_some_and(|l| l < *n) => {
             Err(format!("length must be at least {n}"))
         }
@@ -348,7 +345,6 @@ fn run_check(c: &Check, v: &Value) -> Result<(), String> {
             Some(s) => f(s),
             None => Ok(()),
         },
-        Check::CustomValue(f) => f(v),
         Check::MutuallyExclusiveSubsets(subsets) => mutually_exclusive(subsets, v),
         _ => Ok(()),
     }
@@ -378,7 +374,10 @@ fn mutually_exclusive(subsets: &[&[&str]], v: &Value) -> Result<(), String> {
         .iter()
         .map(|set| format!("({})", quoted_list(set)))
         .collect();
-    Err(format!("these sets are mutually exclusive: {}", parts.join(", ")))
+    Err(format!(
+        "these sets are mutually exclusive: {}",
+        parts.join(", ")
+    ))
 }
 
 /// Kong's `Schema:validate_field`.
@@ -401,8 +400,15 @@ pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
         Ty::Bool if !v.is_boolean() => return Err(Node::msg("expected a boolean")),
         Ty::Array(e) | Ty::Set(e) => {
             let Some(items) = as_seq(v) else {
-                let what = if matches!(f.ty, Ty::Set(_)) { "set" } else { "array" };
-                return Err(Node::msg(format!("expected a{} {what}", if what == "array" { "n" } else { "" })));
+                let what = if matches!(f.ty, Ty::Set(_)) {
+                    "set"
+                } else {
+                    "array"
+                };
+                return Err(Node::msg(format!(
+                    "expected a{} {what}",
+                    if what == "array" { "n" } else { "" }
+                )));
             };
             let mut errs = Node::table();
             for (i, item) in items.iter().enumerate() {
@@ -487,177 +493,8 @@ pub(crate) fn validate_record(r: &Record, v: &Map<String, Value>) -> Node {
     errs
 }
 
-pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, errs: &mut Node) {
-    for c in checks {
-        let fields: Vec<&str> = match c {
-            EntityCheck::Conditional {
-                if_field, then_field, ..
-            } => vec![if_field, then_field],
-            EntityCheck::AtLeastOneOf(f)
-            | EntityCheck::Distinct(f)
-            | EntityCheck::MutuallyRequired(f) => f.to_vec(),
-            EntityCheck::Custom { fields, .. } => fields.to_vec(),
-        };
-        if fields.iter().any(|f| err_at_path(errs, f)) {
-            continue;
-        }
-        match c {
-            EntityCheck::Conditional {
-                if_field,
-                if_match,
-                then_field,
-                then,
-                then_err,
-            } => {
-                let if_value = get_path(v, if_field).cloned().unwrap_or(Value::Null);
-                // Kong validates null against `if_match`, which passes
-                if !if_value.is_null() && !if_match(&if_value) {
-                    continue;
-                }
-                let then_value = get_path(v, then_field).cloned().unwrap_or(Value::Null);
-                let field_err = match then {
-                    Then::Required if then_value.is_null() => Some(REQUIRED.to_string()),
-                    Then::Required => None,
-                    Then::Checks(_) if then_value.is_null() => None,
-                    Then::Checks(cs) => cs.iter().find_map(|c| run_check(c, &then_value).err()),
-                };
-                if let Some(fe) = field_err {
-                    errs.set_path(then_field, Node::Msg(fe));
-                    errs.push_entity(match then_err {
-                        Some(e) => (*e).to_string(),
-                        None => {
-                            format!("failed conditional validation given value of field '{if_field}'")
-                        }
-                    });
-                }
-            }
-            EntityCheck::AtLeastOneOf(names) => {
-                if !names.iter().any(|n| is_nonempty(get_path(v, n))) {
-                    errs.push_entity(format!(
-                        "at least one of these fields must be non-empty: {}",
-                        quoted_list(names)
-                    ));
-                }
-            }
-            EntityCheck::Distinct(names) => {
-                let vals: Vec<&Value> = names
-                    .iter()
-                    .filter_map(|n| get_path(v, n))
-                    .filter(|x| !x.is_null())
-                    .collect();
-                let dup = vals
-                    .iter()
-                    .enumerate()
-                    .any(|(i, a)| vals[i + 1..].iter().any(|b| a == b));
-                if dup {
-                    errs.push_entity(format!(
-                        "values of these fields must be distinct: {}",
-                        quoted_list(names)
-                    ));
-                }
-            }
-            EntityCheck::MutuallyRequired(names) => {
-                let set = names.iter().filter(|n| is_nonempty(get_path(v, n))).count();
-                if set != 0 && set != names.len() {
-                    errs.push_entity(format!(
-                        "all or none of these fields must be set: {}",
-                        quoted_list(names)
-                    ));
-                }
-            }
-            EntityCheck::Custom { f, .. } => {
-                if let Err(e) = f(v) {
-                    errs.push_entity(e);
-                }
-            }
-        }
-    }
-}
-
-/// Kong's `process_auto_fields(data, "insert")`: shorthands and defaults.
-/// Shorthand type errors are reported into `errs` at the shorthand's name.
-pub(crate) fn process(r: &Record, input: &Map<String, Value>, errs: &mut Node) -> Map<String, Value> {
-    let mut data = input.clone();
-    for sh in &r.shorthands {
-        let Some(val) = data.remove(sh.name) else { continue };
-        if let Err(e) = validate_field(&sh.field, &val) {
-            errs.set(Key::from(sh.name), e);
-            continue;
-        }
-        if val.is_null() {
-            continue;
-        }
-        for (k, new) in (sh.expand)(&val) {
-            let cur = data.get(&k).cloned().unwrap_or(Value::Null);
-            let merged = match (new, cur) {
-                (Value::Object(n), Value::Object(c)) => {
-                    let mut out = if sh.deprecated { n.clone() } else { c.clone() };
-                    let top = if sh.deprecated { c } else { n };
-                    for (kk, vv) in top {
-                        out.insert(kk, vv);
-                    }
-                    Value::Object(out)
-                }
-                (new, Value::Null) => new,
-                (new, cur) => {
-                    if sh.deprecated {
-                        cur
-                    } else {
-                        new
-                    }
-                }
-            };
-            data.insert(k, merged);
-        }
-    }
-    for (name, f) in &r.fields {
-        let cur = data.get(*name).cloned();
-        let next = match (cur, &f.ty) {
-            (None, Ty::Record(sub)) => match &f.default {
-                Some(d) => Some(d.clone()),
-                None => {
-                    let mut sink = Node::table();
-                    Some(Value::Object(process(sub, &Map::new(), &mut sink)))
-                }
-            },
-            (None, _) => f.default.clone(),
-            (Some(Value::Object(o)), Ty::Record(sub)) => {
-                let mut sub_errs = Node::table();
-                let out = process(sub, &o, &mut sub_errs);
-                if !sub_errs.is_empty() {
-                    errs.set(Key::from(*name), sub_errs);
-                }
-                Some(Value::Object(out))
-            }
-            (Some(Value::Array(items)), Ty::Array(e) | Ty::Set(e)) => match &e.ty {
-                Ty::Record(sub) => Some(Value::Array(
-                    items
-                        .iter()
-                        .map(|it| match it {
-                            Value::Object(o) => Value::Object(process(sub, o, &mut Node::table())),
-                            other => other.clone(),
-                        })
-                        .collect(),
-                )),
-                _ => Some(Value::Array(items)),
-            },
-            (Some(v), _) => Some(v),
-        };
-        if let Some(v) = next {
-            data.insert((*name).to_string(), v);
-        }
-    }
-    data
-}
-
-/// Merge errors found while processing into validation errors (validation wins).
-pub(crate) fn merge(into: &mut Node, from: Node) {
-    if let (Node::Table(a), Node::Table(b)) = (into, from) {
-        for (k, v) in b {
-            a.entry(k).or_insert(v);
-        }
-    }
-}
+pub(crate) use crate::autofields::{merge, process};
+pub(crate) use crate::entity_checks::run_entity_checks;
 
 #[cfg(test)]
 mod tests {

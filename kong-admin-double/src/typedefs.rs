@@ -79,19 +79,8 @@ pub(crate) fn sni() -> Field {
     Field::string().custom(net::validate_sni)
 }
 
-pub(crate) fn wildcard_host() -> Field {
-    Field::string().custom(net::validate_wildcard_host)
-}
-
 pub(crate) fn protocol() -> Field {
     Field::string().one_of(PROTOCOLS)
-}
-
-/// Plugins' default `protocols` (`typedefs.protocols`).
-pub(crate) fn protocols() -> Field {
-    Field::set(protocol())
-        .required()
-        .default(Value::from(HTTP_PROTOCOLS.to_vec()))
 }
 
 /// `typedefs.protocols_http`, which the two supported plugins use.

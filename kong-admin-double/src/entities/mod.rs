@@ -10,7 +10,6 @@ pub(crate) mod upstreams;
 /// Declarative metadata of one entity type.
 pub(crate) struct Def {
     pub name: &'static str,
-    pub singular: &'static str,
     /// `endpoint_key`, when it is also `unique` (used for references).
     pub unique_key: Option<&'static str>,
     pub cache_key: &'static [&'static str],
@@ -24,7 +23,6 @@ pub(crate) struct Def {
 pub(crate) const DEFS: &[Def] = &[
     Def {
         name: "consumers",
-        singular: "consumer",
         unique_key: Some("username"),
         cache_key: &[],
         fks: &[],
@@ -32,7 +30,6 @@ pub(crate) const DEFS: &[Def] = &[
     },
     Def {
         name: "services",
-        singular: "service",
         unique_key: Some("name"),
         cache_key: &[],
         fks: &[("client_certificate", "certificates")],
@@ -40,7 +37,6 @@ pub(crate) const DEFS: &[Def] = &[
     },
     Def {
         name: "routes",
-        singular: "route",
         unique_key: Some("name"),
         cache_key: &[],
         fks: &[("service", "services")],
@@ -48,7 +44,6 @@ pub(crate) const DEFS: &[Def] = &[
     },
     Def {
         name: "upstreams",
-        singular: "upstream",
         unique_key: Some("name"),
         cache_key: &[],
         fks: &[("client_certificate", "certificates")],
@@ -56,7 +51,6 @@ pub(crate) const DEFS: &[Def] = &[
     },
     Def {
         name: "targets",
-        singular: "target",
         unique_key: None,
         cache_key: &["upstream", "target"],
         fks: &[("upstream", "upstreams")],
@@ -64,10 +58,13 @@ pub(crate) const DEFS: &[Def] = &[
     },
     Def {
         name: "plugins",
-        singular: "plugin",
         unique_key: Some("instance_name"),
         cache_key: &["name", "route", "service", "consumer"],
-        fks: &[("route", "routes"), ("service", "services"), ("consumer", "consumers")],
+        fks: &[
+            ("route", "routes"),
+            ("service", "services"),
+            ("consumer", "consumers"),
+        ],
         children: &[],
     },
 ];

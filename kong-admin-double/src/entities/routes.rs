@@ -90,11 +90,9 @@ fn hosts() -> Field {
                 "invalid wildcard: must have at most one wildcard",
             )]))
             .check(Check::MatchAny(
-                vec![
-                    |s| s.starts_with("*."),
-                    |s| s.ends_with(".*"),
-                    |s| !s.contains('*'),
-                ],
+                vec![|s| s.starts_with("*."), |s| s.ends_with(".*"), |s| {
+                    !s.contains('*')
+                }],
                 "invalid wildcard: must be placed at leftmost or rightmost label",
             ))
             .custom(net::validate_host_with_wildcards),
@@ -153,9 +151,12 @@ fn base() -> Record {
                 ]))
                 .default(json!(["http", "https"])),
         ),
-        ("methods", Field::set(Field::string().check(Check::Match(|s| {
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase())
-        })))),
+        (
+            "methods",
+            Field::set(Field::string().check(Check::Match(|s| {
+                !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase())
+            }))),
+        ),
         ("hosts", hosts()),
         ("paths", Field::array(router_path())),
         ("headers", headers()),
@@ -173,14 +174,26 @@ fn base() -> Record {
                 .required(),
         ),
         ("regex_priority", Field::integer().default(json!(0))),
-        ("strip_path", Field::boolean().required().default(json!(true))),
+        (
+            "strip_path",
+            Field::boolean().required().default(json!(true)),
+        ),
         (
             "path_handling",
             Field::string().default(json!("v0")).one_of(&["v0", "v1"]),
         ),
-        ("preserve_host", Field::boolean().required().default(json!(false))),
-        ("request_buffering", Field::boolean().required().default(json!(true))),
-        ("response_buffering", Field::boolean().required().default(json!(true))),
+        (
+            "preserve_host",
+            Field::boolean().required().default(json!(false)),
+        ),
+        (
+            "request_buffering",
+            Field::boolean().required().default(json!(true)),
+        ),
+        (
+            "response_buffering",
+            Field::boolean().required().default(json!(true)),
+        ),
         ("snis", Field::set(td::sni())),
         ("sources", endpoints()),
         ("destinations", endpoints()),
@@ -315,10 +328,19 @@ pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
     let (extra, check): (Vec<(&'static str, Field)>, EntityCheck) = match kind {
         "http" | "https" => (
             vec![
-                ("sources", null_with("cannot set 'sources' when 'protocols' is 'http' or 'https'")),
-                ("destinations", null_with("cannot set 'destinations' when 'protocols' is 'http' or 'https'")),
+                (
+                    "sources",
+                    null_with("cannot set 'sources' when 'protocols' is 'http' or 'https'"),
+                ),
+                (
+                    "destinations",
+                    null_with("cannot set 'destinations' when 'protocols' is 'http' or 'https'"),
+                ),
             ],
-            EntityCheck::Custom { fields: &["protocols", "methods", "hosts", "headers", "paths", "snis"], f: http_check },
+            EntityCheck::Custom {
+                fields: &["protocols", "methods", "hosts", "headers", "paths", "snis"],
+                f: http_check,
+            },
         ),
         "grpc" | "grpcs" => (
             vec![
@@ -330,21 +352,59 @@ pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
                         .check(Check::Ne(json!(true)))
                         .err("cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"),
                 ),
-                ("sources", null_with("cannot set 'sources' when 'protocols' is 'grpc' or 'grpcs'")),
-                ("destinations", null_with("cannot set 'destinations' when 'protocols' is 'grpc' or 'grpcs'")),
+                (
+                    "sources",
+                    null_with("cannot set 'sources' when 'protocols' is 'grpc' or 'grpcs'"),
+                ),
+                (
+                    "destinations",
+                    null_with("cannot set 'destinations' when 'protocols' is 'grpc' or 'grpcs'"),
+                ),
             ],
-            EntityCheck::Custom { fields: &["protocols", "methods", "hosts", "headers", "paths", "snis"], f: grpc_check },
+            EntityCheck::Custom {
+                fields: &["protocols", "methods", "hosts", "headers", "paths", "snis"],
+                f: grpc_check,
+            },
         ),
         _ if STREAM.contains(&kind) => (
             vec![
-                ("methods", null_with("cannot set 'methods' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'")),
-                ("hosts", null_with("cannot set 'hosts' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'")),
-                ("paths", null_with("cannot set 'paths' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'")),
-                ("headers", null_with("cannot set 'headers' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'")),
+                (
+                    "methods",
+                    null_with(
+                        "cannot set 'methods' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'",
+                    ),
+                ),
+                (
+                    "hosts",
+                    null_with(
+                        "cannot set 'hosts' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'",
+                    ),
+                ),
+                (
+                    "paths",
+                    null_with(
+                        "cannot set 'paths' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'",
+                    ),
+                ),
+                (
+                    "headers",
+                    null_with(
+                        "cannot set 'headers' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'",
+                    ),
+                ),
             ],
-            EntityCheck::Custom { fields: &["protocols", "sources", "destinations", "snis"], f: stream_check },
+            EntityCheck::Custom {
+                fields: &["protocols", "sources", "destinations", "snis"],
+                f: stream_check,
+            },
         ),
-        _ => (Vec::new(), EntityCheck::Custom { fields: &[], f: |_| Ok(()) }),
+        _ => (
+            Vec::new(),
+            EntityCheck::Custom {
+                fields: &[],
+                f: |_| Ok(()),
+            },
+        ),
     };
     for (name, f) in extra {
         r = r.with_field(name, f);
@@ -379,7 +439,10 @@ mod tests {
             "non-normalized path, consider use '/a/b' instead"
         );
         let e = validate_router_path("~/a(").unwrap_err();
-        assert!(e.starts_with("invalid regex: '/a(' (PCRE returned: "), "{e}");
+        assert!(
+            e.starts_with("invalid regex: '/a(' (PCRE returned: "),
+            "{e}"
+        );
         // look-ahead compiles in PCRE, only the router rejects it
         assert!(validate_router_path("~/a(?=b)").is_ok());
         assert!(router_validation(json!({"paths": ["~/a(?=b)"]}).as_object().unwrap()).is_err());
@@ -393,6 +456,9 @@ mod tests {
 
     #[test]
     fn unknown_protocol() {
-        assert_eq!(record_for(Some(&json!(["nope"]))).err().unwrap(), "unknown type: nope");
+        assert_eq!(
+            record_for(Some(&json!(["nope"]))).err().unwrap(),
+            "unknown type: nope"
+        );
     }
 }

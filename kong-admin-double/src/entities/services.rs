@@ -67,12 +67,20 @@ fn expand_url(v: &Value) -> Map<String, Value> {
     m.insert("protocol".into(), json!(protocol));
     m.insert(
         "host".into(),
-        if host.is_empty() { Value::Null } else { json!(host) },
+        if host.is_empty() {
+            Value::Null
+        } else {
+            json!(host)
+        },
     );
     m.insert("port".into(), port_v);
     m.insert(
         "path".into(),
-        if path.is_empty() { Value::Null } else { json!(path) },
+        if path.is_empty() {
+            Value::Null
+        } else {
+            json!(path)
+        },
     );
     m
 }
@@ -127,8 +135,14 @@ mod tests {
     #[test]
     fn url_shorthand() {
         let m = expand_url(&json!("https://example.com:8443/api"));
-        assert_eq!(Value::Object(m), json!({"protocol": "https", "host": "example.com", "port": 8443, "path": "/api"}));
+        assert_eq!(
+            Value::Object(m),
+            json!({"protocol": "https", "host": "example.com", "port": 8443, "path": "/api"})
+        );
         let m = expand_url(&json!("http://svc.ns"));
-        assert_eq!(Value::Object(m), json!({"protocol": "http", "host": "svc.ns", "port": 80, "path": null}));
+        assert_eq!(
+            Value::Object(m),
+            json!({"protocol": "http", "host": "svc.ns", "port": 80, "path": null})
+        );
     }
 }

@@ -273,7 +273,11 @@ pub(crate) fn effective_algorithm(u: &mut Map<String, Value>) -> Option<String> 
         .and_then(Value::as_str)
         .unwrap_or("round-robin")
         .to_string();
-    let hash_on = u.get("hash_on").and_then(Value::as_str).unwrap_or("none");
+    let hash_on = u
+        .get("hash_on")
+        .and_then(Value::as_str)
+        .unwrap_or("none")
+        .to_string();
     let effective = match requested.as_str() {
         "least-connections" | "latency" => requested.clone(),
         _ if hash_on == "none" => "round-robin".to_string(),
@@ -282,7 +286,11 @@ pub(crate) fn effective_algorithm(u: &mut Map<String, Value>) -> Option<String> 
     if effective == requested {
         return None;
     }
-    let name = u.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let name = u
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     u.insert("algorithm".into(), json!(effective));
     Some(format!(
         "upstream '{name}': algorithm '{requested}' with hash_on '{hash_on}' runs as '{effective}'"

@@ -10,7 +10,9 @@ const PERIODS: &[&str] = &["second", "minute", "hour", "day", "month", "year"];
 
 fn validate_periods_order(c: &Map<String, Value>) -> Result<(), String> {
     for (i, lower) in PERIODS.iter().enumerate() {
-        let Some(v1) = c.get(*lower).and_then(Value::as_f64) else { continue };
+        let Some(v1) = c.get(*lower).and_then(Value::as_f64) else {
+            continue;
+        };
         for upper in &PERIODS[i + 1..] {
             if let Some(v2) = c.get(*upper).and_then(Value::as_f64)
                 && v2 < v1
@@ -77,9 +79,14 @@ pub(crate) fn config() -> Record {
         ("year", period()),
         (
             "limit_by",
-            Field::string()
-                .default(json!("consumer"))
-                .one_of(&["consumer", "credential", "ip", "service", "header", "path"]),
+            Field::string().default(json!("consumer")).one_of(&[
+                "consumer",
+                "credential",
+                "ip",
+                "service",
+                "header",
+                "path",
+            ]),
         ),
         ("header_name", td::header_name()),
         ("path", td::path()),
@@ -90,10 +97,19 @@ pub(crate) fn config() -> Record {
                 .check(Check::LenMin(0))
                 .one_of(&["local", "redis"]),
         ),
-        ("fault_tolerant", Field::boolean().required().default(json!(true))),
+        (
+            "fault_tolerant",
+            Field::boolean().required().default(json!(true)),
+        ),
         ("redis", redis()),
-        ("hide_client_headers", Field::boolean().required().default(json!(false))),
-        ("error_code", Field::number().default(json!(429)).check(Check::Gt(0.0))),
+        (
+            "hide_client_headers",
+            Field::boolean().required().default(json!(false)),
+        ),
+        (
+            "error_code",
+            Field::number().default(json!(429)).check(Check::Gt(0.0)),
+        ),
         (
             "error_message",
             Field::string().default(json!("API rate limit exceeded")),
@@ -104,7 +120,11 @@ pub(crate) fn config() -> Record {
     r.shorthands = vec![
         legacy!("redis_host", "host", Field::string()),
         legacy!("redis_port", "port", Field::integer()),
-        legacy!("redis_password", "password", Field::string().check(Check::LenMin(0))),
+        legacy!(
+            "redis_password",
+            "password",
+            Field::string().check(Check::LenMin(0))
+        ),
         legacy!("redis_username", "username", Field::string()),
         legacy!("redis_ssl", "ssl", Field::boolean()),
         legacy!("redis_ssl_verify", "ssl_verify", Field::boolean()),

@@ -5,7 +5,9 @@ use crate::typedefs as td;
 use serde_json::{Map, Value, json};
 
 fn present(c: &Map<String, Value>, k: &str) -> bool {
-    c.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty())
+    c.get(k)
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty())
 }
 
 fn validate(c: &Map<String, Value>) -> Result<(), String> {

@@ -1,1 +1,202 @@
-//! placeholder
+//! The HTTP side of the double: answers like Kong 3.10's admin API in
+//! DB-less mode on `127.0.0.1:<random port>`, records accepted configs and
+//! lets tests inject faults.
+
+mod http;
+mod state;
+
+pub use state::{EMPTY_HASH, Fault};
+
+use crate::{ConfigError, ValidConfig};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use state::State;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Start-up options.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// When set, requests must carry `Kong-Admin-Token: <token>` (else 401).
+    pub admin_token: Option<String>,
+}
+
+/// A running Kong admin API double. Dropping it stops the server.
+pub struct KongAdminDouble {
+    addr: SocketAddr,
+    state: Arc<State>,
+    down: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn serve(listener: TcpListener, state: Arc<State>, mut down: watch::Receiver<bool>) {
+    let addr = listener.local_addr().ok();
+    let mut listener = Some(listener);
+    loop {
+        let Some(l) = listener.as_ref() else {
+            // down: the socket is closed, so connections are refused
+            if down.changed().await.is_err() {
+                return;
+            }
+            if !*down.borrow() {
+                listener = match addr {
+                    Some(a) => TcpListener::bind(a).await.ok(),
+                    None => None,
+                };
+            }
+            continue;
+        };
+        tokio::select! {
+            changed = down.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if *down.borrow() {
+                    listener = None;
+                }
+            }
+            accepted = l.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let st = state.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| http::handle(st.clone(), req));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                });
+            }
+        }
+    }
+}
+
+impl KongAdminDouble {
+    /// Start on `127.0.0.1:0` with default options.
+    pub async fn start() -> std::io::Result<KongAdminDouble> {
+        Self::start_with(Options::default()).await
+    }
+
+    /// Start on `127.0.0.1:0`.
+    pub async fn start_with(opts: Options) -> std::io::Result<KongAdminDouble> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let node_id =
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, addr.to_string().as_bytes()).to_string();
+        let state = Arc::new(State::new(opts.admin_token, node_id));
+        let (down, rx) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, state.clone(), rx));
+        Ok(KongAdminDouble {
+            addr,
+            state,
+            down,
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:38211`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The configuration Kong would currently run.
+    pub fn current(&self) -> Option<ValidConfig> {
+        self.state.lock().current.clone()
+    }
+
+    /// What `/status` reports as `configuration_hash`.
+    pub fn current_hash(&self) -> String {
+        self.state.lock().hash.clone()
+    }
+
+    /// Every accepted configuration, oldest first.
+    pub fn history(&self) -> Vec<ValidConfig> {
+        self.state.lock().history.clone()
+    }
+
+    /// Every rejected configuration's error, with the full error table
+    /// (including errors Kong's flattened body drops).
+    pub fn rejected(&self) -> Vec<ConfigError> {
+        self.state.lock().rejected.clone()
+    }
+
+    /// Requests served so far (`/status` `server.total_requests`).
+    pub fn request_count(&self) -> u64 {
+        self.state
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Wait until the current config satisfies `pred`, or `None` on timeout.
+    pub async fn wait_for_config(
+        &self,
+        pred: impl Fn(&ValidConfig) -> bool,
+        timeout: Duration,
+    ) -> Option<ValidConfig> {
+        let mut rx = self.state.generation.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(c) = self.current().filter(|c| pred(c)) {
+                return Some(c);
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return None,
+            }
+        }
+    }
+
+    /// Inject a fault; `Fault::Down` closes the listening socket.
+    pub fn inject(&self, fault: Fault) {
+        let mut g = self.state.lock();
+        match fault {
+            Fault::Down => {
+                drop(g);
+                self.state
+                    .down
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                self.down.send_replace(true);
+            }
+            Fault::Slow(d) => g.faults.slow = Some(d),
+            Fault::FailNext { status, count } => g.faults.fail_next = Some((status, count)),
+            Fault::FailAlways { status } => g.faults.fail_always = Some(status),
+            Fault::RejectEntity { entity_type, name } => g.faults.reject.push((entity_type, name)),
+        }
+    }
+
+    /// Clear every fault and listen again if down.
+    pub async fn clear_faults(&self) {
+        self.state.lock().faults = Default::default();
+        self.set_down(false).await;
+    }
+
+    /// Go down (refuse connections) or come back up on the same port.
+    pub async fn set_down(&self, down: bool) {
+        if *self.down.borrow() == down {
+            return;
+        }
+        self.state
+            .down
+            .store(down, std::sync::atomic::Ordering::SeqCst);
+        self.down.send_replace(down);
+        if !down {
+            // wait until the socket accepts again
+            for _ in 0..100 {
+                if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+impl Drop for KongAdminDouble {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,364 @@
+//! Service, route and plugin rules, and both error body shapes.
+
+mod common;
+use common::*;
+use kong_admin_double::validate;
+use serde_json::json;
+
+#[test]
+fn service_host_required_and_ranges() {
+    let e = fields(dc(
+        json!({"services": [{"name": "s", "port": 70000, "retries": -1, "connect_timeout": 0}]}),
+    ));
+    assert_eq!(
+        e["services"][0],
+        json!({
+            "host": "required field missing",
+            "port": "value should be between 0 and 65535",
+            "retries": "value should be between 0 and 32767",
+            "connect_timeout": "value should be between 1 and 2147483646"
+        })
+    );
+}
+
+#[test]
+fn service_protocol_dependent_fields() {
+    let e = fields(dc(
+        json!({"services": [{"host": "a", "protocol": "tcp", "path": "/x"}]}),
+    ));
+    assert_eq!(
+        e["services"][0],
+        json!({
+            "@entity": ["failed conditional validation given value of field 'protocol'"],
+            "path": "value must be null"
+        })
+    );
+    let e = fields(dc(json!({"services": [{"host": "a", "tls_verify": true}]})));
+    assert_eq!(e["services"][0]["tls_verify"], "value must be null");
+    let e = fields(dc(json!({"services": [{"host": "a", "protocol": "nope"}]})));
+    assert_eq!(
+        e["services"][0]["protocol"],
+        "expected one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp"
+    );
+}
+
+#[test]
+fn service_host_and_path_typedefs() {
+    let e = fields(dc(
+        json!({"services": [{"host": "a.b:80", "path": "/a//b"}]}),
+    ));
+    assert_eq!(
+        e["services"][0],
+        json!({"host": "must not have a port", "path": "must not have empty segments"})
+    );
+    let e = fields(dc(
+        json!({"services": [{"host": "a b", "name": "bad name"}]}),
+    ));
+    assert_eq!(e["services"][0]["host"], "invalid value: a b");
+    assert_eq!(
+        e["services"][0]["name"],
+        "invalid value 'bad name': the only accepted ascii characters are alphanumerics or ., -, _, and ~"
+    );
+}
+
+#[test]
+fn service_url_shorthand() {
+    let v = validate(&dc(
+        json!({"services": [{"name": "s", "url": "https://api.example.com/v1"}]}),
+    ))
+    .unwrap();
+    let s = v.service("s").unwrap();
+    assert_eq!(
+        (&s["protocol"], &s["host"], &s["port"], &s["path"]),
+        (
+            &json!("https"),
+            &json!("api.example.com"),
+            &json!(443),
+            &json!("/v1")
+        )
+    );
+}
+
+#[test]
+fn http_routes_need_a_matcher() {
+    let e = fields(dc(
+        json!({"routes": [{"name": "r"}, {"name": "r2", "protocols": ["http"]}]}),
+    ));
+    assert_eq!(
+        e["routes"],
+        json!([
+            {"@entity": ["must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'"]},
+            {"@entity": ["must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'"]}
+        ])
+    );
+}
+
+#[test]
+fn route_protocol_groups_and_snis() {
+    let e = fields(dc(
+        json!({"routes": [{"protocols": ["http", "tcp"], "paths": ["/"]}]}),
+    ));
+    assert_eq!(
+        e["routes"][0]["protocols"],
+        "these sets are mutually exclusive: ('http', 'https'), ('tcp', 'tls', 'udp')"
+    );
+    let e = fields(dc(
+        json!({"routes": [{"protocols": ["http"], "paths": ["/"], "snis": ["a.com"]}]}),
+    ));
+    assert_eq!(
+        e["routes"][0],
+        json!({
+            "@entity": ["'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"],
+            "snis": "length must be 0"
+        })
+    );
+    let e = fields(dc(json!({"routes": [{"protocols": ["nope"]}]})));
+    assert_eq!(e["routes"][0], json!({"protocols": "unknown type: nope"}));
+    let e = fields(dc(json!({"routes": [{"protocols": ["tcp"]}]})));
+    assert_eq!(
+        e["routes"][0]["@entity"][0],
+        "must set one of 'sources', 'destinations', 'snis' when 'protocols' is 'tcp', 'tls' or 'udp'"
+    );
+}
+
+#[test]
+fn route_paths_methods_hosts_headers() {
+    let e = fields(dc(json!({"routes": [{
+        "paths": ["api", "/a/./b", "~/x("], "methods": ["get"], "hosts": ["a.*.com"],
+        "headers": {"Host": ["x"]}
+    }]})));
+    let r = &e["routes"][0];
+    assert_eq!(
+        r["paths"][0],
+        "should start with: / (fixed path) or ~/ (regex path)"
+    );
+    assert_eq!(
+        r["paths"][1],
+        "non-normalized path, consider use '/a/b' instead"
+    );
+    assert!(
+        r["paths"][2]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid regex: '/x(' (PCRE returned: ")
+    );
+    assert_eq!(r["methods"][0], "invalid value: get");
+    assert_eq!(
+        r["hosts"][0],
+        "invalid wildcard: must be placed at leftmost or rightmost label"
+    );
+    assert_eq!(
+        r["headers"],
+        "cannot contain 'host' header, which must be specified in the 'hosts' attribute"
+    );
+}
+
+#[test]
+fn grpc_routes_cannot_strip_path() {
+    let e = fields(dc(
+        json!({"routes": [{"protocols": ["grpc"], "paths": ["/"], "strip_path": true}]}),
+    ));
+    assert_eq!(
+        e["routes"][0]["strip_path"],
+        "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"
+    );
+    let v = validate(&dc(
+        json!({"routes": [{"name": "g", "protocols": ["grpc"], "paths": ["/"]}]}),
+    ))
+    .unwrap();
+    assert_eq!(v.route("g").unwrap()["strip_path"], false);
+}
+
+#[test]
+fn route_references_resolve() {
+    let e = fields(dc(
+        json!({"routes": [{"name": "r", "paths": ["/"], "service": "nope"}]}),
+    ));
+    assert_eq!(
+        e,
+        json!({"routes": {"r": ["invalid reference 'service: nope' (no such entry in 'services')"]}})
+    );
+    let e = fields(dc(
+        json!({"services": [{"name": "s", "host": "a", "routes": [{"name": "r", "paths": ["/"]}]}],
+                             "routes": [{"name": "r", "paths": ["/"]}]}),
+    ));
+    assert_eq!(
+        e["routes"][0],
+        "uniqueness violation: 'routes' entity with name set to 'r' already declared"
+    );
+}
+
+#[test]
+fn legacy_format_version_migrates_regex_paths() {
+    let v = validate(
+        &json!({"_format_version": "2.1", "routes": [{"name": "r", "paths": ["/v\\d+/"]}]}),
+    )
+    .unwrap();
+    assert_eq!(v.route("r").unwrap()["paths"], json!(["~/v\\d+/"]));
+    let e = fields(json!({"_format_version": "4.0", "foo": 1}));
+    assert_eq!(
+        e,
+        json!({"_format_version": "expected one of: 1.1, 2.1, 3.0", "foo": "unknown field"})
+    );
+    assert_eq!(
+        fields(json!({})),
+        json!({"_format_version": "required field missing"})
+    );
+}
+
+#[test]
+fn rate_limiting_rules() {
+    let rl = |config: serde_json::Value| {
+        fields(dc(
+            json!({"plugins": [{"name": "rate-limiting", "config": config}]}),
+        ))["plugins"][0]
+            .clone()
+    };
+    assert_eq!(
+        rl(json!({"minute": 20, "hour": 10})),
+        json!({"config": "The limit for hour(10.0) cannot be lower than the limit for minute(20.0)"})
+    );
+    assert_eq!(
+        rl(json!({})),
+        json!({"@entity": ["at least one of these fields must be non-empty: 'config.second', 'config.minute', 'config.hour', 'config.day', 'config.month', 'config.year'"]})
+    );
+    assert_eq!(
+        rl(json!({"minute": 0}))["config"]["minute"],
+        "value must be greater than 0"
+    );
+    assert_eq!(
+        rl(json!({"minute": 5, "policy": "cluster"}))["config"]["policy"],
+        "expected one of: local, redis"
+    );
+    assert_eq!(
+        rl(json!({"minute": 5, "limit_by": "header"})),
+        json!({
+            "@entity": ["failed conditional validation given value of field 'config.limit_by'"],
+            "config": {"header_name": "required field missing"}
+        })
+    );
+    assert_eq!(
+        rl(json!({"minute": 5, "sync_rate": 1})),
+        json!({"config": "sync_rate can only be used with the redis policy"})
+    );
+    assert_eq!(
+        rl(json!({"minute": 5, "policy": "redis", "redis": {"host": "r"}, "sync_rate": 0.01})),
+        json!({"@entity": ["failed conditional validation given value of field 'config.policy'"],
+               "config": {"redis": {"@entity": ["all or none of these fields must be set: 'host', 'port'"],
+                                    "port": "required field missing"}}})
+    );
+    assert_eq!(
+        rl(json!({"minute": 5, "policy": "redis"}))["@entity"][0],
+        "failed conditional validation given value of field 'config.policy'"
+    );
+}
+
+#[test]
+fn rate_limiting_legacy_redis_fields_map_into_redis() {
+    let v = validate(&dc(json!({"plugins": [{"name": "rate-limiting", "config": {
+        "minute": 5, "policy": "redis", "redis_host": "redis.ns", "redis_port": 6380, "redis": {"port": 6379}
+    }}]}))).unwrap();
+    let c = &v.plugins()[0]["config"];
+    assert_eq!(
+        (
+            &c["redis"]["host"],
+            &c["redis"]["port"],
+            &c["redis"]["timeout"]
+        ),
+        (&json!("redis.ns"), &json!(6379), &json!(2000))
+    );
+    assert!(c.get("redis_host").is_none());
+    assert_eq!(
+        v.plugins()[0]["protocols"],
+        json!(["grpc", "grpcs", "http", "https"])
+    );
+}
+
+#[test]
+fn request_termination_rules_and_unsupported_plugins() {
+    let e = fields(dc(json!({"plugins": [
+        {"name": "request-termination", "config": {"message": "m", "body": "b"}},
+        {"name": "request-termination", "config": {"status_code": 600}},
+        {"name": "cors"},
+        {"name": "not-a-plugin"}
+    ]})));
+    assert_eq!(
+        e["plugins"],
+        json!([
+            {"config": "message cannot be used with content_type or body"},
+            {"config": {"status_code": "value should be between 100 and 599"}},
+            {"name": "plugin 'cors' is not supported by the Kong admin API test double (it cannot validate its config schema)"},
+            {"name": "plugin 'not-a-plugin' not enabled; add it to the 'plugins' configuration property"}
+        ])
+    );
+}
+
+#[test]
+fn duplicate_plugins_on_one_entity_collide() {
+    let e = fields(dc(
+        json!({"services": [{"name": "s", "host": "a", "plugins": [
+            {"name": "request-termination"}, {"name": "request-termination"}
+        ]}]}),
+    ));
+    let msg = e["services"][0]["plugins"][1].as_str().unwrap();
+    assert!(
+        msg.starts_with("uniqueness violation: 'plugins' entity with primary key set to"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unsupported_entities_are_refused() {
+    let e = fields(dc(json!({"certificates": []})));
+    assert_eq!(
+        e["certificates"],
+        "'certificates' entities are not supported by the Kong admin API test double"
+    );
+}
+
+#[test]
+fn non_flattened_body_shape() {
+    let err = validate(&dc(json!({"services": [{"name": "s"}]}))).unwrap_err();
+    assert_eq!(
+        err.to_kong_json(),
+        json!({
+            "code": 14,
+            "name": "invalid declarative configuration",
+            "message": "declarative config is invalid: {services={{host=\"required field missing\"}}}",
+            "fields": {"services": [{"host": "required field missing"}]}
+        })
+    );
+}
+
+#[test]
+fn flattened_body_shape() {
+    let cfg = json!({"_format_version": "3.0", "extra": 1, "services": [
+        {"name": "ok", "host": "a", "tags": ["t1"], "routes": [{"name": "r1", "tags": ["rt"]}]},
+        {"id": "0175e0e8-3de9-56b4-96f1-b12dcb4b6691", "name": "bad", "host": "a", "protocol": "tcp", "path": "/p"}
+    ], "upstreams": [{"name": "u", "healthchecks": {"active": {"concurrency": -1}}, "host_header": 123}]});
+    let body = validate(&cfg).unwrap_err().to_kong_flattened_json();
+    assert_eq!(body["fields"], json!({"extra": "unknown field"}));
+    assert_eq!(
+        body["message"],
+        "declarative config is invalid: {extra=\"unknown field\"}"
+    );
+    assert_eq!(
+        body["flattened_errors"],
+        json!([
+            {"entity": {"name": "u", "healthchecks": {"active": {"concurrency": -1}}, "host_header": 123},
+             "entity_name": "u", "entity_type": "upstream",
+             "errors": [
+                {"type": "field", "field": "host_header", "message": "expected a string"},
+                {"type": "field", "field": "healthchecks.active.concurrency", "message": "value should be between 1 and 2147483648"}
+             ]},
+            {"entity": {"id": "0175e0e8-3de9-56b4-96f1-b12dcb4b6691", "name": "bad", "host": "a", "protocol": "tcp", "path": "/p"},
+             "entity_id": "0175e0e8-3de9-56b4-96f1-b12dcb4b6691", "entity_name": "bad", "entity_type": "service",
+             "errors": [
+                {"type": "field", "field": "path", "message": "value must be null"},
+                {"type": "entity", "message": "failed conditional validation given value of field 'protocol'"}
+             ]},
+            {"entity": {"name": "r1", "tags": ["rt"]}, "entity_name": "r1", "entity_tags": ["rt"], "entity_type": "route",
+             "errors": [{"type": "entity", "message": "must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'"}]}
+        ])
+    );
+}
