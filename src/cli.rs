@@ -46,6 +46,10 @@ pub enum Command {
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
+    /// Run the controller: watch the cluster, push to every Kong replica.
+    Run(crate::controller::args::RunArgs),
+    /// Explain an upstream's load balancing: wheel shares, where keys land, keys moved.
+    Explain(crate::explain::ExplainArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -64,6 +68,8 @@ pub fn main() -> ExitCode {
             ingress_class,
             gateway_controller_name,
         ),
+        Command::Explain(args) => crate::explain::main(&args),
+        Command::Run(args) => crate::controller::args::main(args),
         Command::Crds => {
             print!("{}", crate::crd::render_yaml());
             ExitCode::SUCCESS
@@ -101,6 +107,7 @@ fn run_translate(
         ingress_class,
         controller_name,
         assume_attached_without_gateways: true,
+        ..Options::default()
     };
     let translation = translate::translate(snapshot, &options);
     for p in &translation.problems {

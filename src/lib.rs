@@ -6,7 +6,9 @@
 
 pub mod api;
 pub mod cli;
+pub mod controller;
 pub mod crd;
+pub mod explain;
 pub mod kong;
 pub mod manifests;
 pub mod snapshot;

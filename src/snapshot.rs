@@ -51,9 +51,131 @@ pub enum Object {
     Secret(Box<Secret>),
 }
 
+/// The kinds a snapshot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Service,
+    EndpointSlice,
+    Ingress,
+    IngressClass,
+    HttpRoute,
+    Gateway,
+    GatewayClass,
+    KongUpstreamPolicy,
+    KongPlugin,
+    KongClusterPlugin,
+    Secret,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::Service,
+        Kind::EndpointSlice,
+        Kind::Ingress,
+        Kind::IngressClass,
+        Kind::HttpRoute,
+        Kind::Gateway,
+        Kind::GatewayClass,
+        Kind::KongUpstreamPolicy,
+        Kind::KongPlugin,
+        Kind::KongClusterPlugin,
+        Kind::Secret,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Service => "Service",
+            Kind::EndpointSlice => "EndpointSlice",
+            Kind::Ingress => "Ingress",
+            Kind::IngressClass => "IngressClass",
+            Kind::HttpRoute => "HTTPRoute",
+            Kind::Gateway => "Gateway",
+            Kind::GatewayClass => "GatewayClass",
+            Kind::KongUpstreamPolicy => "KongUpstreamPolicy",
+            Kind::KongPlugin => "KongPlugin",
+            Kind::KongClusterPlugin => "KongClusterPlugin",
+            Kind::Secret => "Secret",
+        }
+    }
+}
+
+impl Object {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Service(_) => Kind::Service,
+            Object::EndpointSlice(_) => Kind::EndpointSlice,
+            Object::Ingress(_) => Kind::Ingress,
+            Object::IngressClass(_) => Kind::IngressClass,
+            Object::HttpRoute(_) => Kind::HttpRoute,
+            Object::Gateway(_) => Kind::Gateway,
+            Object::GatewayClass(_) => Kind::GatewayClass,
+            Object::KongUpstreamPolicy(_) => Kind::KongUpstreamPolicy,
+            Object::KongPlugin(_) => Kind::KongPlugin,
+            Object::KongClusterPlugin(_) => Kind::KongClusterPlugin,
+            Object::Secret(_) => Kind::Secret,
+        }
+    }
+}
+
 impl Snapshot {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Removes one object (a no-op if absent).
+    pub fn remove(&mut self, kind: Kind, namespace: &str, name: &str) {
+        let key = (namespace.to_string(), name.to_string());
+        match kind {
+            Kind::Service => drop(self.services.remove(&key)),
+            Kind::EndpointSlice => self.remove_endpoint_slice(namespace, name),
+            Kind::Ingress => drop(self.ingresses.remove(&key)),
+            Kind::IngressClass => drop(self.ingress_classes.remove(name)),
+            Kind::HttpRoute => drop(self.httproutes.remove(&key)),
+            Kind::Gateway => drop(self.gateways.remove(&key)),
+            Kind::GatewayClass => drop(self.gateway_classes.remove(name)),
+            Kind::KongUpstreamPolicy => drop(self.upstream_policies.remove(&key)),
+            Kind::KongPlugin => drop(self.kong_plugins.remove(&key)),
+            Kind::KongClusterPlugin => drop(self.kong_cluster_plugins.remove(name)),
+            Kind::Secret => drop(self.secrets.remove(&key)),
+        }
+    }
+
+    /// Replaces every object of `kind` (a relist).
+    pub fn replace_kind(&mut self, kind: Kind, objects: Vec<Object>) {
+        self.replace_kind_in(kind, None, objects);
+    }
+
+    /// Replaces the objects of `kind` in `namespace` (every namespace if None): the relist
+    /// of one namespace's watch must not drop other namespaces' objects.
+    pub fn replace_kind_in(&mut self, kind: Kind, namespace: Option<&str>, objects: Vec<Object>) {
+        if let Some(ns) = namespace {
+            for name in self.names_in(kind, ns) {
+                self.remove(kind, ns, &name);
+            }
+            for o in objects.into_iter().filter(|o| o.kind() == kind) {
+                self.apply(o);
+            }
+            return;
+        }
+        match kind {
+            Kind::Service => self.services.clear(),
+            Kind::EndpointSlice => {
+                self.endpoint_slices.clear();
+                self.slices_by_service.clear();
+            }
+            Kind::Ingress => self.ingresses.clear(),
+            Kind::IngressClass => self.ingress_classes.clear(),
+            Kind::HttpRoute => self.httproutes.clear(),
+            Kind::Gateway => self.gateways.clear(),
+            Kind::GatewayClass => self.gateway_classes.clear(),
+            Kind::KongUpstreamPolicy => self.upstream_policies.clear(),
+            Kind::KongPlugin => self.kong_plugins.clear(),
+            Kind::KongClusterPlugin => self.kong_cluster_plugins.clear(),
+            Kind::Secret => self.secrets.clear(),
+        }
+        for o in objects.into_iter().filter(|o| o.kind() == kind) {
+            self.apply(o);
+        }
     }
 
     /// Inserts or replaces an object.
@@ -90,6 +212,27 @@ impl Snapshot {
             Object::Secret(o) => {
                 self.secrets.insert(key_of(o.as_ref()), *o);
             }
+        }
+    }
+
+    fn names_in(&self, kind: Kind, namespace: &str) -> Vec<String> {
+        fn names<T>(map: &BTreeMap<Key, T>, ns: &str) -> Vec<String> {
+            map.keys()
+                .filter(|(n, _)| n == ns)
+                .map(|(_, name)| name.clone())
+                .collect()
+        }
+        match kind {
+            Kind::Service => names(&self.services, namespace),
+            Kind::EndpointSlice => names(&self.endpoint_slices, namespace),
+            Kind::Ingress => names(&self.ingresses, namespace),
+            Kind::HttpRoute => names(&self.httproutes, namespace),
+            Kind::Gateway => names(&self.gateways, namespace),
+            Kind::KongUpstreamPolicy => names(&self.upstream_policies, namespace),
+            Kind::KongPlugin => names(&self.kong_plugins, namespace),
+            Kind::Secret => names(&self.secrets, namespace),
+            // Cluster-scoped kinds have no namespace to scope a relist to.
+            Kind::IngressClass | Kind::GatewayClass | Kind::KongClusterPlugin => vec![],
         }
     }
 
@@ -171,5 +314,44 @@ impl Snapshot {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn slice(name: &str, service: &str) -> Object {
+        let mut labels = BTreeMap::new();
+        labels.insert(SERVICE_NAME_LABEL.to_string(), service.to_string());
+        Object::EndpointSlice(Box::new(EndpointSlice {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("ns".into()),
+                labels: Some(labels),
+                ..Default::default()
+            },
+            address_type: "IPv4".into(),
+            endpoints: vec![],
+            ports: None,
+        }))
+    }
+
+    #[test]
+    fn slice_index_follows_label_changes_and_removal() {
+        let mut s = Snapshot::new();
+        s.apply(slice("a", "svc1"));
+        s.apply(slice("b", "svc1"));
+        assert_eq!(s.slices_for_service("ns", "svc1").count(), 2);
+        s.apply(slice("a", "svc2"));
+        assert_eq!(s.slices_for_service("ns", "svc1").count(), 1);
+        assert_eq!(s.slices_for_service("ns", "svc2").count(), 1);
+        s.remove(Kind::EndpointSlice, "ns", "b");
+        assert_eq!(s.slices_for_service("ns", "svc1").count(), 0);
+        s.replace_kind(Kind::EndpointSlice, vec![slice("c", "svc3")]);
+        assert_eq!(s.slices_for_service("ns", "svc2").count(), 0);
+        assert_eq!(s.slices_for_service("ns", "svc3").count(), 1);
+        assert_eq!(s.len(), 1);
     }
 }

@@ -32,7 +32,9 @@ fn examples_translate_as_documented() {
     assert!(ok, "translate failed: {stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 
-    let echo = config.upstream("echo.default.80.svc").expect("echo upstream");
+    let echo = config
+        .upstream("echo.default.80.svc")
+        .expect("echo upstream");
     assert_eq!(echo.algorithm.as_deref(), Some("consistent-hashing"));
     assert_eq!(echo.hash_on.as_deref(), Some("header"));
     assert_eq!(echo.hash_on_header.as_deref(), Some("x-lb"));
@@ -40,7 +42,9 @@ fn examples_translate_as_documented() {
     assert_eq!(echo.targets.len(), 3);
 
     // 50/50 over 4 + 2 endpoints: every v2 target weighs exactly twice a v1 target.
-    let split = config.upstream("httproute.default.shop.0").expect("split upstream");
+    let split = config
+        .upstream("httproute.default.shop.0")
+        .expect("split upstream");
     let weight = |prefix: &str| -> Vec<u32> {
         split
             .targets
@@ -61,7 +65,10 @@ fn examples_translate_as_documented() {
 fn output_is_byte_identical_across_runs_and_formats_agree() {
     let a = kingress(&["translate", "-f", "examples/"]);
     let b = kingress(&["translate", "-f", "examples/split", "-f", "examples/echo"]);
-    assert_eq!(a.stdout, b.stdout, "argument order must not change the output");
+    assert_eq!(
+        a.stdout, b.stdout,
+        "argument order must not change the output"
+    );
     let (yaml, _, _) = translate(&["-f", "examples/"]);
     let (json, _, _) = translate(&["-f", "examples/", "-o", "json"]);
     assert_eq!(yaml, json);

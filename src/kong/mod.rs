@@ -1,4 +1,5 @@
 //! Kong's side: declarative config types and the consistent-hashing ring.
 
+pub mod admin_api;
 pub mod config;
 pub mod ring;

@@ -29,6 +29,10 @@ pub fn translate_all(ctx: &mut Context<'_>) {
     let snapshot = ctx.snapshot;
     for route in snapshot.httproutes.values() {
         let obj = object_ref(route);
+        let ns = route.namespace().unwrap_or_default();
+        if ctx.options.is_excluded("HTTPRoute", &ns, &route.name_any()) {
+            continue;
+        }
         if !assume && !attached(ctx, route) {
             ctx.problems.warning(
                 &obj,
@@ -366,6 +370,15 @@ fn build_service(
                     "cross-namespace backend {ref_ns}/{} needs a ReferenceGrant, which kingress does not support yet",
                     r.name
                 ),
+            );
+            continue;
+        }
+        if ctx.options.is_excluded("Service", &namespace, &r.name) {
+            ctx.problems.error(
+                obj,
+                Reason::Excluded,
+                Some(format!("{field}.name")),
+                format!("Service {namespace}/{} is left out: Kong rejected the configuration built from it", r.name),
             );
             continue;
         }

@@ -23,7 +23,8 @@ const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-cl
 pub fn translate_all(ctx: &mut Context<'_>) {
     let snapshot = ctx.snapshot;
     for ingress in snapshot.ingresses.values() {
-        if is_ours(ctx, ingress) {
+        let ns = ingress.namespace().unwrap_or_default();
+        if is_ours(ctx, ingress) && !ctx.options.is_excluded("Ingress", &ns, &ingress.name_any()) {
             translate(ctx, ingress);
         }
     }
@@ -243,6 +244,21 @@ fn backend(
     let service_name = names::ingress_service_name(&namespace, &svc_backend.name, &port_label);
     if ctx.has_service(&service_name) {
         return Some((service_name, port_label));
+    }
+    if ctx
+        .options
+        .is_excluded("Service", &namespace, &svc_backend.name)
+    {
+        ctx.problems.error(
+            obj,
+            Reason::Excluded,
+            Some(format!("{field}.service.name")),
+            format!(
+                "Service {namespace}/{} is left out: Kong rejected the configuration built from it",
+                svc_backend.name
+            ),
+        );
+        return None;
     }
     let Some(service) = ctx.snapshot.service(&namespace, &svc_backend.name) else {
         ctx.problems.error(

@@ -26,6 +26,13 @@ pub use problems::{Problem, Problems, Reason, Severity};
 pub const DEFAULT_INGRESS_CLASS: &str = "kong";
 pub const DEFAULT_CONTROLLER_NAME: &str = "konghq.com/kic-gateway-controller";
 
+/// A Kubernetes object by kind, namespace (empty if cluster-scoped) and name.
+pub type ObjectKey = (String, String, String);
+
+pub fn object_key(kind: &str, namespace: &str, name: &str) -> ObjectKey {
+    (kind.to_string(), namespace.to_string(), name.to_string())
+}
+
 #[derive(Clone, Debug)]
 pub struct Options {
     pub ingress_class: String,
@@ -34,6 +41,9 @@ pub struct Options {
     /// Offline mode: when the input holds no Gateway or GatewayClass at all, treat every
     /// HTTPRoute as attached to one of our Gateways (as KIC's golden tests do).
     pub assume_attached_without_gateways: bool,
+    /// Objects to leave out because Kong rejected what they produced (the controller's
+    /// fallback): their routes, backends or policy are translated as if absent.
+    pub excluded: std::collections::BTreeSet<ObjectKey>,
 }
 
 impl Default for Options {
@@ -42,7 +52,14 @@ impl Default for Options {
             ingress_class: DEFAULT_INGRESS_CLASS.to_string(),
             controller_name: DEFAULT_CONTROLLER_NAME.to_string(),
             assume_attached_without_gateways: false,
+            excluded: Default::default(),
         }
+    }
+}
+
+impl Options {
+    pub fn is_excluded(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        !self.excluded.is_empty() && self.excluded.contains(&object_key(kind, namespace, name))
     }
 }
 
@@ -50,6 +67,9 @@ impl Default for Options {
 pub struct Translation {
     pub config: KongConfig,
     pub problems: Vec<Problem>,
+    /// The KongUpstreamPolicy applied to each upstream, by upstream name: Kong reports
+    /// rejected upstreams by name and tags, which name the Service, not the policy.
+    pub upstream_policies: BTreeMap<String, names::ObjectRef>,
 }
 
 impl Translation {
@@ -68,9 +88,14 @@ pub struct Context<'a> {
     /// Kong services by name, each with its upstream (routes are added as found).
     services: BTreeMap<String, (Service, Upstream)>,
     certificates: BTreeMap<String, Certificate>,
+    upstream_policies: BTreeMap<String, names::ObjectRef>,
 }
 
 impl Context<'_> {
+    pub fn record_policy(&mut self, upstream: &str, policy: names::ObjectRef) {
+        self.upstream_policies.insert(upstream.to_string(), policy);
+    }
+
     pub fn has_service(&self, name: &str) -> bool {
         self.services.contains_key(name)
     }
@@ -110,6 +135,7 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
         problems: &mut problems,
         services: BTreeMap::new(),
         certificates: BTreeMap::new(),
+        upstream_policies: BTreeMap::new(),
     };
     ingress::translate_all(&mut ctx);
     httproute::translate_all(&mut ctx);
@@ -132,8 +158,10 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
         cert.snis.sort_by(|a, b| a.name.cmp(&b.name));
     }
     config.certificates.sort_by(|a, b| b.cert.cmp(&a.cert));
+    let upstream_policies = std::mem::take(&mut ctx.upstream_policies);
     Translation {
         config,
         problems: problems.into_sorted(),
+        upstream_policies,
     }
 }

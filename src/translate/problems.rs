@@ -31,6 +31,7 @@ pub enum Reason {
     NotAttached,
     WeightRounded,
     RingCapacity,
+    Excluded,
     Ignored,
 }
 
@@ -49,6 +50,7 @@ impl Reason {
             Reason::NotAttached => "NotAttached",
             Reason::WeightRounded => "WeightRounded",
             Reason::RingCapacity => "RingCapacity",
+            Reason::Excluded => "Excluded",
             Reason::Ignored => "Ignored",
         }
     }

@@ -160,6 +160,12 @@ fn apply_policy(
     let policy_name = first?;
     let backend = &backends[0];
     let namespace = backend.service.namespace().unwrap_or_default();
+    if ctx
+        .options
+        .is_excluded("KongUpstreamPolicy", &namespace, policy_name)
+    {
+        return None;
+    }
     let Some(policy) = ctx.snapshot.upstream_policy(&namespace, policy_name) else {
         ctx.problems.error(
             &backend.object(),
@@ -183,6 +189,7 @@ fn apply_policy(
         ctx.problems
             .warning(&policy_ref, Reason::InvalidPolicy, Some(w.field), w.message);
     }
+    ctx.record_policy(&naming.upstream_name, policy_ref.clone());
     Some(policy_ref)
 }
 

@@ -1,0 +1,91 @@
+//! The live snapshot the watchers fill and the sync loop translates.
+//!
+//! Every change bumps a generation on a `watch` channel, so the sync loop never misses a
+//! wake-up however many changes arrive while it is busy.
+
+use std::collections::BTreeSet;
+use std::sync::{Mutex, MutexGuard};
+
+use tokio::sync::watch;
+
+use crate::snapshot::{Kind, Object, Snapshot};
+
+pub struct Store {
+    snapshot: Mutex<Snapshot>,
+    generation: watch::Sender<u64>,
+    /// Watch streams (kind, namespace scope) that finished their first list.
+    synced: Mutex<BTreeSet<String>>,
+    expected: BTreeSet<String>,
+    all_synced: watch::Sender<bool>,
+}
+
+impl Store {
+    /// `streams` names every watch stream whose first list must finish before the first push.
+    pub fn new(streams: impl IntoIterator<Item = String>) -> Self {
+        Store {
+            snapshot: Mutex::new(Snapshot::new()),
+            generation: watch::Sender::new(0),
+            synced: Mutex::new(BTreeSet::new()),
+            expected: streams.into_iter().collect(),
+            all_synced: watch::Sender::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Snapshot> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters more than stopping would; keep serving the data.
+        self.snapshot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn bump(&self) {
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn apply(&self, object: Object) {
+        self.lock().apply(object);
+        self.bump();
+    }
+
+    pub fn remove(&self, kind: Kind, namespace: &str, name: &str) {
+        self.lock().remove(kind, namespace, name);
+        self.bump();
+    }
+
+    /// A relist of one stream: replaces that kind's objects within `namespace` (all if None).
+    pub fn replace(&self, kind: Kind, namespace: Option<&str>, objects: Vec<Object>) {
+        self.lock().replace_kind_in(kind, namespace, objects);
+        self.bump();
+    }
+
+    pub fn mark_synced(&self, stream: &str) {
+        let done = {
+            let mut synced = self
+                .synced
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            synced.insert(stream.to_string());
+            self.expected.is_subset(&synced)
+        };
+        if done {
+            self.all_synced.send_replace(true);
+        }
+    }
+
+    /// Waits until every stream has listed once: pushing earlier would send Kong a partial
+    /// config (e.g. Services before their EndpointSlices: no targets).
+    pub async fn wait_synced(&self) {
+        let mut rx = self.all_synced.subscribe();
+        let _ = rx.wait_for(|done| *done).await;
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
+    /// Runs `f` on the current snapshot under the lock.
+    pub fn read<T>(&self, f: impl FnOnce(&Snapshot) -> T) -> T {
+        f(&self.lock())
+    }
+}

@@ -1,0 +1,266 @@
+//! Change → (short debounce) → translate → desired config for every replica; Kong's
+//! rejections → fallback.
+//!
+//! Fallback: when Kong answers 400, each rejected entity is traced back to the Kubernetes
+//! object that produced it (the KongUpstreamPolicy of a rejected upstream, otherwise the
+//! object named by the entity's `k8s-*` tags). That object is left out and the rest is
+//! translated and pushed again, so one broken object never keeps the others from Kong.
+//! An exclusion lasts while the object keeps the resourceVersion it had when Kong rejected
+//! it: editing (fixing) it brings it back on the next translation.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::pusher::{Desired, PushReport};
+use super::store::Store;
+use crate::kong::admin_api::{RejectedEntity, config_hash};
+use crate::snapshot::Snapshot;
+use crate::translate::{self, ObjectKey, Options, Problem, names::ObjectRef, object_key};
+
+/// An object left out because Kong rejected what it produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exclusion {
+    pub object: ObjectKey,
+    /// The resourceVersion Kong rejected; a different one lifts the exclusion.
+    pub resource_version: Option<String>,
+    /// Kong's reason, `field: message; …`.
+    pub reason: String,
+}
+
+/// What the last translation and pushes found, for status and events.
+#[derive(Clone, Debug, Default)]
+pub struct SyncState {
+    pub problems: Vec<Problem>,
+    pub exclusions: Vec<Exclusion>,
+    /// Hash of the config last sent to the replicas.
+    pub desired_hash: Option<String>,
+    /// Per replica: the hash it last accepted.
+    pub applied: BTreeMap<String, String>,
+    /// Per replica: the last push error, cleared on success.
+    pub errors: BTreeMap<String, String>,
+}
+
+pub struct SyncOptions {
+    pub translate: Options,
+    pub debounce: Duration,
+}
+
+pub async fn run(
+    store: Arc<Store>,
+    options: SyncOptions,
+    desired_tx: watch::Sender<Option<Arc<Desired>>>,
+    mut reports: mpsc::UnboundedReceiver<PushReport>,
+    state_tx: watch::Sender<Arc<SyncState>>,
+) {
+    store.wait_synced().await;
+    let mut generation = store.subscribe();
+    let mut exclusions: BTreeMap<ObjectKey, Exclusion> = BTreeMap::new();
+    let mut upstream_policies: BTreeMap<String, ObjectRef> = BTreeMap::new();
+    let mut state = SyncState::default();
+    let mut dirty = true;
+    loop {
+        if dirty {
+            dirty = false;
+            let (desired, translation) = store.read(|snapshot| {
+                exclusions.retain(|key, e| resource_version(snapshot, key) == e.resource_version);
+                let mut opts = options.translate.clone();
+                opts.excluded = exclusions.keys().cloned().collect();
+                let t = translate::translate(snapshot, &opts);
+                (render(&t.config), t)
+            });
+            upstream_policies = translation.upstream_policies;
+            state.problems = translation.problems;
+            state.exclusions = exclusions.values().cloned().collect();
+            match desired {
+                Ok(desired) => {
+                    if state.desired_hash.as_deref() != Some(desired.hash.as_str()) {
+                        tracing::debug!(hash = %desired.hash, bytes = desired.text.len(), "new Kong configuration");
+                        state.desired_hash = Some(desired.hash.clone());
+                        desired_tx.send_replace(Some(Arc::new(desired)));
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot serialise the Kong configuration"),
+            }
+            state_tx.send_replace(Arc::new(state.clone()));
+        }
+        tokio::select! {
+            changed = generation.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                // Coalesce a burst of changes into one translation.
+                tokio::time::sleep(options.debounce).await;
+                generation.borrow_and_update();
+                dirty = true;
+            }
+            report = reports.recv() => {
+                let Some(report) = report else { return };
+                match report {
+                    PushReport::Applied { replica, hash } => {
+                        state.errors.remove(&replica);
+                        state.applied.insert(replica, hash);
+                    }
+                    PushReport::Failed { replica, error, .. } => {
+                        state.errors.insert(replica, error);
+                    }
+                    PushReport::Rejected { replica, hash, message, entities } => {
+                        state.errors.insert(replica, format!("rejected: {message}"));
+                        if state.desired_hash.as_deref() == Some(hash.as_str()) {
+                            let added = store.read(|snapshot| {
+                                exclude(snapshot, &entities, &upstream_policies, &mut exclusions)
+                            });
+                            if added == 0 {
+                                tracing::error!(%message, "Kong rejected the configuration and no Kubernetes object could be identified to leave out");
+                            }
+                            dirty = added > 0;
+                        }
+                    }
+                }
+                state.exclusions = exclusions.values().cloned().collect();
+                state_tx.send_replace(Arc::new(state.clone()));
+            }
+        }
+    }
+}
+
+fn render(config: &crate::kong::config::KongConfig) -> Result<Desired, serde_json::Error> {
+    let text = serde_json::to_string(config)?;
+    let hash = config_hash(&text);
+    Ok(Desired { text, hash })
+}
+
+/// Adds an exclusion per rejected entity; returns how many were new.
+fn exclude(
+    snapshot: &Snapshot,
+    entities: &[RejectedEntity],
+    upstream_policies: &BTreeMap<String, ObjectRef>,
+    exclusions: &mut BTreeMap<ObjectKey, Exclusion>,
+) -> usize {
+    let mut added = 0;
+    for entity in entities {
+        let Some(key) = culprit(entity, upstream_policies, exclusions) else {
+            continue;
+        };
+        tracing::warn!(kind = %key.0, namespace = %key.1, name = %key.2, reason = %entity.describe(), "leaving out an object Kong rejected");
+        let exclusion = Exclusion {
+            resource_version: resource_version(snapshot, &key),
+            object: key.clone(),
+            reason: entity.describe(),
+        };
+        exclusions.insert(key, exclusion);
+        added += 1;
+    }
+    added
+}
+
+/// The most specific object behind a rejected entity that is not yet excluded.
+fn culprit(
+    entity: &RejectedEntity,
+    upstream_policies: &BTreeMap<String, ObjectRef>,
+    exclusions: &BTreeMap<ObjectKey, Exclusion>,
+) -> Option<ObjectKey> {
+    let mut candidates = Vec::new();
+    if entity.entity_type == "upstream"
+        && let Some(policy) = entity
+            .entity_name
+            .as_ref()
+            .and_then(|n| upstream_policies.get(n))
+    {
+        candidates.push(object_key(
+            &policy.kind,
+            policy.namespace.as_deref().unwrap_or_default(),
+            &policy.name,
+        ));
+    }
+    if let (Some(kind), Some(name)) = (entity.tag("kind"), entity.tag("name")) {
+        candidates.push(object_key(
+            kind,
+            entity.tag("namespace").unwrap_or_default(),
+            name,
+        ));
+    }
+    candidates.into_iter().find(|k| !exclusions.contains_key(k))
+}
+
+fn resource_version(snapshot: &Snapshot, key: &ObjectKey) -> Option<String> {
+    let (kind, ns, name) = key;
+    let k = (ns.clone(), name.clone());
+    let meta = match kind.as_str() {
+        "Service" => snapshot.services.get(&k).map(|o| &o.metadata),
+        "Ingress" => snapshot.ingresses.get(&k).map(|o| &o.metadata),
+        "HTTPRoute" => snapshot.httproutes.get(&k).map(|o| &o.metadata),
+        "KongUpstreamPolicy" => snapshot.upstream_policies.get(&k).map(|o| &o.metadata),
+        "KongPlugin" => snapshot.kong_plugins.get(&k).map(|o| &o.metadata),
+        "Secret" => snapshot.secrets.get(&k).map(|o| &o.metadata),
+        "KongClusterPlugin" => snapshot.kong_cluster_plugins.get(name).map(|o| &o.metadata),
+        _ => None,
+    };
+    meta.and_then(|m| m.resource_version.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(kind: &str, name: &str, entity_type: &str, entity_name: &str) -> RejectedEntity {
+        RejectedEntity {
+            entity_type: entity_type.into(),
+            entity_name: Some(entity_name.into()),
+            entity_tags: vec![
+                format!("k8s-name:{name}"),
+                "k8s-namespace:default".into(),
+                format!("k8s-kind:{kind}"),
+                "k8s-version:v1".into(),
+            ],
+            errors: vec![],
+        }
+    }
+
+    #[test]
+    fn rejected_upstream_blames_its_policy_first_then_the_service() {
+        let mut policies = BTreeMap::new();
+        policies.insert(
+            "echo.default.80.svc".to_string(),
+            ObjectRef::new(
+                "KongUpstreamPolicy",
+                "configuration.konghq.com",
+                "v1beta1",
+                Some("default"),
+                "p",
+            ),
+        );
+        let e = rejected("Service", "echo", "upstream", "echo.default.80.svc");
+        let mut exclusions = BTreeMap::new();
+        let first = culprit(&e, &policies, &exclusions).expect("culprit");
+        assert_eq!(first, object_key("KongUpstreamPolicy", "default", "p"));
+        exclusions.insert(
+            first.clone(),
+            Exclusion {
+                object: first,
+                resource_version: None,
+                reason: String::new(),
+            },
+        );
+        assert_eq!(
+            culprit(&e, &policies, &exclusions),
+            Some(object_key("Service", "default", "echo"))
+        );
+    }
+
+    #[test]
+    fn rejected_route_blames_the_route_object() {
+        let e = rejected("Ingress", "web", "route", "default.web.svc..80");
+        assert_eq!(
+            culprit(&e, &BTreeMap::new(), &BTreeMap::new()),
+            Some(object_key("Ingress", "default", "web"))
+        );
+        let untagged = RejectedEntity {
+            entity_type: "target".into(),
+            ..Default::default()
+        };
+        assert_eq!(culprit(&untagged, &BTreeMap::new(), &BTreeMap::new()), None);
+    }
+}

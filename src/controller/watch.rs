@@ -1,0 +1,234 @@
+//! One watch stream per kind (and per namespace when namespaces are restricted) feeding
+//! the [`Store`]. Objects are trimmed of what translation never reads (managedFields, the
+//! last-applied annotation) so memory follows what matters.
+//!
+//! A kind whose API is not installed (e.g. Gateway API CRDs added later) counts as synced
+//! and empty; its stream keeps retrying with backoff, so installing the CRDs later needs
+//! no restart.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kube::api::{Api, ObjectMeta};
+use kube::core::NamespaceResourceScope;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+
+use super::store::Store;
+use crate::api::*;
+use crate::snapshot::{Kind, Object};
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// What to watch.
+#[derive(Clone, Debug, Default)]
+pub struct WatchScope {
+    /// Empty: every namespace.
+    pub namespaces: Vec<String>,
+}
+
+/// The stream names [`spawn_all`] will start, for [`Store::new`].
+pub fn stream_names(scope: &WatchScope) -> Vec<String> {
+    let mut names = Vec::new();
+    for kind in Kind::ALL {
+        for ns in namespaces_for(kind, scope) {
+            names.push(stream_name(kind, ns.as_deref()));
+        }
+    }
+    names
+}
+
+fn stream_name(kind: Kind, namespace: Option<&str>) -> String {
+    format!("{}/{}", kind.as_str(), namespace.unwrap_or("*"))
+}
+
+fn cluster_scoped(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::IngressClass | Kind::GatewayClass | Kind::KongClusterPlugin
+    )
+}
+
+fn namespaces_for(kind: Kind, scope: &WatchScope) -> Vec<Option<String>> {
+    if cluster_scoped(kind) || scope.namespaces.is_empty() {
+        vec![None]
+    } else {
+        scope.namespaces.iter().cloned().map(Some).collect()
+    }
+}
+
+fn trim(meta: &mut ObjectMeta) {
+    meta.managed_fields = None;
+    if let Some(a) = meta.annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+    }
+}
+
+/// Starts every watch stream; they run until the process ends.
+pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
+    for kind in Kind::ALL {
+        for ns in namespaces_for(kind, scope) {
+            let (client, store) = (client.clone(), store.clone());
+            match kind {
+                Kind::Service => spawn(
+                    namespaced_api::<Service>(client, &ns),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::Service(Box::new(o)),
+                ),
+                Kind::EndpointSlice => spawn(
+                    namespaced_api::<EndpointSlice>(client, &ns),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default().labels("kubernetes.io/service-name"),
+                    |o| Object::EndpointSlice(Box::new(o)),
+                ),
+                Kind::Ingress => spawn(
+                    namespaced_api::<Ingress>(client, &ns),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::Ingress(Box::new(o)),
+                ),
+                Kind::IngressClass => spawn(
+                    Api::<IngressClass>::all(client),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::IngressClass(Box::new(o)),
+                ),
+                Kind::HttpRoute => spawn(
+                    namespaced_api::<HttpRoute>(client, &ns),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::HttpRoute(Box::new(o)),
+                ),
+                Kind::Gateway => spawn(
+                    namespaced_api::<Gateway>(client, &ns),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::Gateway(Box::new(o)),
+                ),
+                Kind::GatewayClass => spawn(
+                    Api::<GatewayClass>::all(client),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::GatewayClass(Box::new(o)),
+                ),
+                Kind::KongUpstreamPolicy => spawn(
+                    namespaced_api::<KongUpstreamPolicy>(client, &ns),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::KongUpstreamPolicy(Box::new(o)),
+                ),
+                Kind::KongPlugin => spawn(
+                    namespaced_api::<KongPlugin>(client, &ns),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::KongPlugin(Box::new(o)),
+                ),
+                Kind::KongClusterPlugin => spawn(
+                    Api::<KongClusterPlugin>::all(client),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default(),
+                    |o| Object::KongClusterPlugin(Box::new(o)),
+                ),
+                // Only TLS Secrets: translation reads certificates, and watching every
+                // Secret would hold unrelated credentials in memory.
+                Kind::Secret => spawn(
+                    namespaced_api::<Secret>(client, &ns),
+                    kind,
+                    ns,
+                    store,
+                    watcher::Config::default().fields("type=kubernetes.io/tls"),
+                    |o| Object::Secret(Box::new(o)),
+                ),
+            }
+        }
+    }
+}
+
+fn namespaced_api<K>(client: Client, namespace: &Option<String>) -> Api<K>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client, ns),
+        None => Api::all(client),
+    }
+}
+
+fn spawn<K>(
+    api: Api<K>,
+    kind: Kind,
+    namespace: Option<String>,
+    store: Arc<Store>,
+    config: watcher::Config,
+    wrap: fn(K) -> Object,
+) where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    tokio::spawn(async move {
+        let name = stream_name(kind, namespace.as_deref());
+        let mut stream = watcher(api, config).default_backoff().boxed();
+        let mut buffer: Vec<Object> = Vec::new();
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(Event::Apply(mut o)) => {
+                    trim(o.meta_mut());
+                    store.apply(wrap(o));
+                }
+                Ok(Event::Delete(o)) => {
+                    store.remove(kind, &o.namespace().unwrap_or_default(), &o.name_any());
+                }
+                Ok(Event::Init) => buffer.clear(),
+                Ok(Event::InitApply(mut o)) => {
+                    trim(o.meta_mut());
+                    buffer.push(wrap(o));
+                }
+                Ok(Event::InitDone) => {
+                    store.replace(kind, namespace.as_deref(), std::mem::take(&mut buffer));
+                    store.mark_synced(&name);
+                    tracing::debug!(stream = %name, "synced");
+                }
+                Err(e) => {
+                    if api_missing(&e) {
+                        // Not installed (yet): nothing of this kind exists.
+                        store.mark_synced(&name);
+                        tracing::debug!(stream = %name, error = %e, "API not served; treating as empty");
+                    } else {
+                        tracing::warn!(stream = %name, error = %e, "watch error; retrying with backoff");
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn api_missing(e: &watcher::Error) -> bool {
+    let inner = match e {
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) => e,
+        _ => return false,
+    };
+    matches!(inner, kube::Error::Api(resp) if resp.code == 404)
+}

@@ -1,0 +1,325 @@
+//! Client for one Kong replica's admin API in DB-less mode.
+//!
+//! The config is sent as a string (`{"config": "<json>"}`): Kong then reports the md5 of
+//! that exact text as `/status.configuration_hash`, so kingress can tell whether a replica
+//! already holds a config without sending it (also right after a restart).
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// What Kong reports when it holds no configuration.
+pub const EMPTY_CONFIG_HASH: &str = "00000000000000000000000000000000";
+
+#[derive(Clone)]
+pub struct AdminApiOptions {
+    /// e.g. `https://10.0.0.5:8444`.
+    pub url: String,
+    /// Sent as `Kong-Admin-Token`; never logged.
+    pub token: Option<String>,
+    /// PEM CA bundle trusted for the admin API's certificate.
+    pub ca_pem: Option<Vec<u8>>,
+    pub insecure_skip_verify: bool,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for AdminApiOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminApiOptions")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("ca_pem", &self.ca_pem.as_ref().map(|c| c.len()))
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// One entity Kong refused, from `flattened_errors`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct RejectedEntity {
+    pub entity_type: String,
+    #[serde(default)]
+    pub entity_name: Option<String>,
+    #[serde(default)]
+    pub entity_tags: Vec<String>,
+    #[serde(default)]
+    pub errors: Vec<EntityError>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct EntityError {
+    #[serde(default)]
+    pub field: Option<String>,
+    pub message: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+impl RejectedEntity {
+    /// The value of tag `k8s-<key>:`, e.g. `tag("kind")`.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        let prefix = format!("k8s-{key}:");
+        self.entity_tags
+            .iter()
+            .find_map(|t| t.strip_prefix(prefix.as_str()))
+    }
+
+    /// `field: message; …` for events and logs.
+    pub fn describe(&self) -> String {
+        self.errors
+            .iter()
+            .map(|e| match &e.field {
+                Some(f) => format!("{f}: {}", e.message),
+                None => e.message.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminApiError {
+    #[error("cannot build the HTTP client for {url}: {message}")]
+    Client { url: String, message: String },
+    #[error("{url} unreachable: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("{url} answered {status}: {body}")]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("{url} rejected the configuration: {message}")]
+    Rejected {
+        url: String,
+        message: String,
+        entities: Vec<RejectedEntity>,
+    },
+}
+
+impl AdminApiError {
+    /// Worth retrying with backoff: the replica is down, busy or failing, not the config.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AdminApiError::Unreachable { .. } => true,
+            AdminApiError::Status { status, .. } => *status == 429 || *status >= 500,
+            AdminApiError::Client { .. } | AdminApiError::Rejected { .. } => false,
+        }
+    }
+
+    /// Fixed label for metrics and event reasons.
+    pub fn category(&self) -> &'static str {
+        match self {
+            AdminApiError::Client { .. } => "client",
+            AdminApiError::Unreachable { .. } => "unreachable",
+            AdminApiError::Status { .. } => "status",
+            AdminApiError::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// 201: Kong loaded the config.
+    Applied,
+    /// 304: Kong already held exactly this config.
+    Unchanged,
+}
+
+#[derive(Clone, Debug)]
+pub struct AdminApiClient {
+    http: reqwest::Client,
+    url: String,
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    #[serde(default)]
+    configuration_hash: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    flattened_errors: Vec<RejectedEntity>,
+}
+
+/// md5 hex of the config text: what Kong will report as `configuration_hash`.
+pub fn config_hash(text: &str) -> String {
+    format!("{:x}", md5::compute(text.as_bytes()))
+}
+
+impl AdminApiClient {
+    pub fn new(options: &AdminApiOptions) -> Result<Self, AdminApiError> {
+        let url = options.url.trim_end_matches('/').to_string();
+        let client_err = |message: String| AdminApiError::Client {
+            url: url.clone(),
+            message,
+        };
+        let mut builder = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(5)))
+            .danger_accept_invalid_certs(options.insecure_skip_verify);
+        if let Some(pem) = &options.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| client_err(format!("invalid CA bundle: {e}")))?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| client_err(e.to_string()))?;
+        Ok(AdminApiClient {
+            http,
+            url,
+            token: options.token.clone(),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, format!("{}{path}", self.url));
+        match &self.token {
+            Some(t) => req.header("Kong-Admin-Token", t),
+            None => req,
+        }
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> AdminApiError {
+        AdminApiError::Unreachable {
+            url: self.url.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The hash of the config the replica holds (all zeros when empty).
+    pub async fn configuration_hash(&self) -> Result<String, AdminApiError> {
+        let resp = self
+            .request(reqwest::Method::GET, "/status")
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = resp.status().as_u16();
+        let body = resp.text().await.map_err(|e| self.unreachable(&e))?;
+        if status != 200 {
+            return Err(AdminApiError::Status {
+                url: self.url.clone(),
+                status,
+                body: truncate(&body),
+            });
+        }
+        let parsed: StatusBody =
+            serde_json::from_str(&body).map_err(|e| AdminApiError::Status {
+                url: self.url.clone(),
+                status,
+                body: format!("unreadable /status body: {e}"),
+            })?;
+        Ok(parsed
+            .configuration_hash
+            .unwrap_or_else(|| EMPTY_CONFIG_HASH.to_string()))
+    }
+
+    /// `POST /config?check_hash=1&flatten_errors=1` with the config as a string.
+    pub async fn push(&self, config_text: &str) -> Result<PushOutcome, AdminApiError> {
+        let body = serde_json::json!({ "config": config_text });
+        let resp = self
+            .request(
+                reqwest::Method::POST,
+                "/config?check_hash=1&flatten_errors=1",
+            )
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = resp.status().as_u16();
+        match status {
+            200 | 201 => Ok(PushOutcome::Applied),
+            304 => Ok(PushOutcome::Unchanged),
+            400 => {
+                let text = resp.text().await.map_err(|e| self.unreachable(&e))?;
+                let parsed: Option<ErrorBody> = serde_json::from_str(&text).ok();
+                let (message, entities) = match parsed {
+                    Some(b) => (
+                        b.message.unwrap_or_else(|| truncate(&text)),
+                        b.flattened_errors,
+                    ),
+                    None => (truncate(&text), vec![]),
+                };
+                Err(AdminApiError::Rejected {
+                    url: self.url.clone(),
+                    message,
+                    entities,
+                })
+            }
+            _ => {
+                let text = resp.text().await.unwrap_or_default();
+                Err(AdminApiError::Status {
+                    url: self.url.clone(),
+                    status,
+                    body: truncate(&text),
+                })
+            }
+        }
+    }
+}
+
+/// Error bodies can hold the whole config; keep messages readable.
+fn truncate(text: &str) -> String {
+    const MAX: usize = 2000;
+    if text.len() <= MAX {
+        return text.to_string();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_md5_hex() {
+        assert_eq!(config_hash(""), "d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    #[test]
+    fn token_is_not_in_debug_output() {
+        let o = AdminApiOptions {
+            url: "http://k".into(),
+            token: Some("s3cr3t".into()),
+            ca_pem: None,
+            insecure_skip_verify: false,
+            timeout: Duration::from_secs(1),
+        };
+        assert!(!format!("{o:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn retryable_errors() {
+        let s = |status| AdminApiError::Status {
+            url: "u".into(),
+            status,
+            body: String::new(),
+        };
+        assert!(s(500).is_retryable());
+        assert!(s(503).is_retryable());
+        assert!(s(429).is_retryable());
+        assert!(!s(401).is_retryable());
+        let r = AdminApiError::Rejected {
+            url: "u".into(),
+            message: String::new(),
+            entities: vec![],
+        };
+        assert!(!r.is_retryable());
+    }
+}

@@ -1,0 +1,463 @@
+//! `kingress explain`: golden output for the echo example, and every number checked
+//! against `kong::ring` computed directly.
+//!
+//! Regenerate the golden files after an intended change with
+//! `UPDATE_GOLDEN=1 cargo test --test explain`, then review the diff like code.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use kingress::explain::{RingState, analyse};
+use kingress::kong::config::{Target, Upstream};
+use kingress::kong::ring::{self, Ring, RingTarget};
+use kingress::manifests;
+use kingress::translate::{self, Options};
+use serde_json::Value;
+
+const ECHO: &str = "tests/explain/echo/service.yaml";
+const TWO: &str = "tests/explain/echo/endpoints-2.yaml";
+const THREE: &str = "tests/explain/echo/endpoints-3.yaml";
+const CHECK: &str = "tests/explain/kong/check.yaml";
+const SIX: &str = "tests/explain/kong/too-small.json";
+
+fn kingress(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kingress"))
+        .arg("explain")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run kingress")
+}
+
+/// stdout of a run that must succeed.
+fn ok(args: &[&str]) -> String {
+    let out = kingress(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "kingress explain {args:?} failed: {stderr}"
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// The first upstream of a `-o json` run.
+fn json(args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["-o", "json"]);
+    let doc: Value = serde_json::from_str(&ok(&all)).expect("JSON on stdout");
+    doc["upstreams"][0].clone()
+}
+
+/// stderr of a run that must fail without panicking.
+fn fails(args: &[&str]) -> String {
+    let out = kingress(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+    stderr
+}
+
+/// The upstream `name` as `kingress translate` produces it from `files`.
+fn translated(files: &[&str], name: &str) -> Upstream {
+    let paths: Vec<PathBuf> = files
+        .iter()
+        .map(|f| Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
+        .collect();
+    let loaded = manifests::load(&paths).expect("manifests load");
+    let options = Options {
+        assume_attached_without_gateways: true,
+        ..Options::default()
+    };
+    let config = translate::translate(&loaded.snapshot, &options).config;
+    config.upstream(name).expect("upstream translated").clone()
+}
+
+fn ring_of(u: &Upstream) -> Ring {
+    let targets: Vec<RingTarget> = u
+        .targets
+        .iter()
+        .map(|t| RingTarget::new(t.target.clone(), t.effective_weight()))
+        .collect();
+    ring::build(&targets, 10_000).expect("ring builds")
+}
+
+fn diff(expected: &str, actual: &str) -> String {
+    similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string()
+}
+
+#[test]
+fn echo_example_matches_golden_output() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let args = ["-f", "examples/", "--service", "default/echo"];
+    let keys = ["--key", "foo", "--key", "bar"];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/explain/golden");
+    let mut failures = Vec::new();
+    for (file, output) in [("echo.txt", "table"), ("echo.json", "json")] {
+        let actual = ok(&[&args[..], &keys, &["-o", output]].concat());
+        let path = dir.join(file);
+        let expected = fs::read_to_string(&path).unwrap_or_default();
+        if expected == actual {
+            continue;
+        }
+        if update {
+            fs::write(&path, &actual).expect("write golden file");
+        } else {
+            failures.push(format!("{}:\n{}", path.display(), diff(&expected, &actual)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "golden mismatch (run with UPDATE_GOLDEN=1 to accept intended changes):\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn echo_numbers_are_the_rings() {
+    let u = json(&[
+        "-f",
+        "examples/",
+        "--service",
+        "default/echo",
+        "--key",
+        "foo",
+        "--key",
+        "bar",
+    ]);
+    let ring = ring_of(&translated(&["examples/"], "echo.default.80.svc"));
+    assert_eq!(u["name"], "echo.default.80.svc");
+    assert_eq!(
+        (
+            &u["algorithm"],
+            &u["hash_on"],
+            &u["hash_on_header"],
+            &u["hash_fallback"]
+        ),
+        (
+            &"consistent-hashing".into(),
+            &"header".into(),
+            &"x-lb".into(),
+            &"ip".into()
+        )
+    );
+    assert_eq!(
+        (u["slots"].as_u64(), u["wheel_size"].as_u64()),
+        (Some(10_000), Some(10_000))
+    );
+    assert_eq!(u["ring_build_failed"], false);
+    for (label, points) in ring.points() {
+        assert_eq!(
+            u["points"][&label].as_u64(),
+            Some(u64::from(points)),
+            "{label}"
+        );
+    }
+    for (label, share) in ring.shares() {
+        assert_eq!(u["shares"][&label].as_f64(), Some(share), "{label}");
+        assert_eq!(
+            u["weight_shares"][&label].as_f64(),
+            Some(1.0 / 3.0),
+            "{label}"
+        );
+    }
+    for key in ["foo", "bar"] {
+        assert_eq!(u["choices"][key].as_str(), ring.lookup(key), "{key}");
+    }
+    // Key order is part of the format: scripts and diffs rely on it.
+    let keys: Vec<&str> = u
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(&keys[..3], ["name", "source", "algorithm"]);
+    assert_eq!(keys.last(), Some(&"choices"));
+}
+
+#[test]
+fn compare_two_to_three_endpoints_reports_the_rings_moved_fraction() {
+    let args = [
+        "-f",
+        ECHO,
+        "-f",
+        TWO,
+        "--service",
+        "default/echo",
+        "--key",
+        "foo",
+        "--compare-with",
+        ECHO,
+        "--compare-with",
+        THREE,
+    ];
+    let u = json(&args);
+    let name = "echo.default.80.svc";
+    let (two, three) = (
+        translated(&[ECHO, TWO], name),
+        translated(&[ECHO, THREE], name),
+    );
+    assert_eq!((two.targets.len(), three.targets.len()), (2, 3));
+    let (before, after) = (ring_of(&two), ring_of(&three));
+    let moved = before.moved_fraction(&after);
+    assert_eq!(u["moved_fraction"].as_f64(), Some(moved));
+    assert!((0.2..0.5).contains(&moved), "{moved}");
+    // Consistent hashing moves keys only onto the new target.
+    let new = after
+        .shares()
+        .into_iter()
+        .find(|(l, _)| l == "10.244.0.13:1027");
+    assert_eq!(new.map(|(_, s)| s), Some(moved));
+    let other = &u["compared_with"];
+    assert_eq!(other["points"].as_object().map(|p| p.len()), Some(3));
+    assert_eq!(other["choices"]["foo"].as_str(), after.lookup("foo"));
+    let table = ok(&args);
+    assert!(
+        table.contains(&format!("moved: {:.2}% of keys", moved * 100.0)),
+        "{table}"
+    );
+}
+
+#[test]
+fn kong_config_check_vector() {
+    let u = json(&[
+        "--kong-config",
+        CHECK,
+        "--upstream",
+        "check",
+        "--key",
+        "1.2.3.4",
+        "--key",
+        "x",
+    ]);
+    assert_eq!(u["choices"]["1.2.3.4"], "10.0.0.1:80");
+    assert_eq!(u["choices"]["x"], "10.0.0.2:80");
+    let points = serde_json::json!({"10.0.0.1:80": 192, "10.0.0.2:80": 192, "10.0.0.3:8080": 96});
+    assert_eq!(u["points"], points);
+    assert_eq!(u["weight_shares"]["10.0.0.3:8080"].as_f64(), Some(0.2));
+    let table = ok(&["--kong-config", CHECK, "--upstream", "check", "--key", "x"]);
+    assert!(
+        table.contains("10.0.0.3:8080       50        20.00%      96"),
+        "{table}"
+    );
+
+    // Scaling up: the ring's scale-up vector, and the moved fraction from the ring.
+    let scaled = "tests/explain/kong/check-scaled.yaml";
+    let keys = ["--key", "1.2.3.4", "--key", "x"];
+    let u = json(
+        &[
+            &[
+                "--kong-config",
+                CHECK,
+                "--upstream",
+                "check",
+                "--compare-with",
+                scaled,
+            ],
+            &keys[..],
+        ]
+        .concat(),
+    );
+    let after = &u["compared_with"];
+    assert_eq!(after["choices"]["1.2.3.4"], "10.0.0.4:80");
+    assert_eq!(after["choices"]["x"], "10.0.0.2:80");
+    let target = |t: &str, w: u32| RingTarget::new(t, w);
+    let three = [
+        target("10.0.0.1:80", 100),
+        target("10.0.0.2:80", 100),
+        target("10.0.0.3:8080", 50),
+    ];
+    let four = [&three[..], &[target("10.0.0.4:80", 100)]].concat();
+    let (a, b) = (ring::build(&three, 10_000), ring::build(&four, 10_000));
+    let moved = a.expect("builds").moved_fraction(&b.expect("builds"));
+    assert_eq!(u["moved_fraction"].as_f64(), Some(moved));
+}
+
+#[test]
+fn round_robin_is_said_plainly_and_keys_are_not_sticky() {
+    let u = json(&["--kong-config", CHECK, "--upstream", "plain", "--key", "x"]);
+    assert_eq!(
+        (&u["algorithm"], &u["consistent_hashing"]),
+        (&"round-robin".into(), &false.into())
+    );
+    assert_eq!(
+        (&u["points"], &u["shares"], &u["wheel_size"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
+    assert_eq!(u["choices"]["x"], Value::Null);
+    // A target without weight gets Kong's 100.
+    assert_eq!(
+        u["weights"],
+        serde_json::json!({"10.0.0.1:80": 30, "10.0.0.2:80": 100})
+    );
+    let table = ok(&["--kong-config", CHECK, "--upstream", "plain", "--key", "x"]);
+    assert!(
+        table.contains("Kong does not hash for this upstream"),
+        "{table}"
+    );
+    assert!(table.contains("(not sticky)"), "{table}");
+
+    // consistent-hashing without hash_on runs round-robin; hash_on without it hashes.
+    let mut u = Upstream {
+        name: "u".into(),
+        algorithm: Some("consistent-hashing".into()),
+        targets: vec![Target {
+            target: "10.0.0.1:80".into(),
+            weight: None,
+        }],
+        ..Upstream::default()
+    };
+    let a = analyse(&u, &["k".into()]);
+    assert_eq!(a.algorithm, "round-robin");
+    assert!(matches!(a.ring, RingState::NotUsed) && a.choices == [("k".into(), None)]);
+    (u.algorithm, u.hash_on) = (None, Some("ip".into()));
+    let a = analyse(&u, &["k".into()]);
+    assert_eq!(a.algorithm, "consistent-hashing");
+    assert_eq!(a.choices, [("k".into(), Some("10.0.0.1:80".into()))]);
+}
+
+#[test]
+fn a_wheel_kong_cannot_build_is_reported_with_the_minimum_working_slots() {
+    let u = json(&["--kong-config", SIX, "--upstream", "six", "--key", "a"]);
+    let six: Vec<RingTarget> = (1..=6)
+        .map(|i| RingTarget::new(format!("10.0.0.{i}:80"), 100))
+        .collect();
+    assert!(ring::build(&six, 100).is_err());
+    let min = ring::min_working_slots(&six, 100).expect("some slots work");
+    assert!(ring::build(&six, min).is_ok());
+    assert_eq!(u["ring_build_failed"], true);
+    assert_eq!(u["min_working_slots"].as_u64(), Some(u64::from(min)));
+    assert_eq!(
+        (u["slots"].as_u64(), u["wheel_size"].as_u64()),
+        (Some(100), Some(1000))
+    );
+    assert_eq!(
+        (&u["points"], &u["choices"]["a"]),
+        (&Value::Null, &Value::Null)
+    );
+    let table = ok(&["--kong-config", SIX, "--upstream", "six"]);
+    for want in [
+        "RING BUILD FAILS",
+        "No peers are available",
+        "6 targets need 960 points; the wheel has 1000 slots (slots=100)",
+        &format!("Smallest working slots: {min}"),
+    ] {
+        assert!(table.contains(want), "{want:?} missing from:\n{table}");
+    }
+}
+
+#[test]
+fn routes_and_ports_select_their_upstream() {
+    let u = json(&["-f", "examples/", "--route", "default/shop", "--rule", "0"]);
+    assert_eq!(
+        (&u["name"], &u["algorithm"]),
+        (&"httproute.default.shop.0".into(), &"round-robin".into())
+    );
+    for port in ["80", "http"] {
+        let u = json(&[
+            "-f",
+            "examples/",
+            "--service",
+            "default/echo",
+            "--port",
+            port,
+        ]);
+        assert_eq!(u["name"], "echo.default.80.svc", "--port {port}");
+    }
+}
+
+#[test]
+fn errors_name_the_object_and_exit_non_zero() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-f", "examples/", "--service", "default/ghost"],
+            "Service default/ghost not found in examples/",
+        ),
+        (
+            &[
+                "-f",
+                "examples/",
+                "--service",
+                "default/echo",
+                "--port",
+                "81",
+            ],
+            "Service default/echo has no port 81; it has [80 (http)]",
+        ),
+        (
+            &["-f", "examples/", "--service", "default/shop-v1"],
+            "--route default/shop --rule 0",
+        ),
+        (
+            &["-f", "examples/", "--route", "default/shop", "--rule", "3"],
+            "HTTPRoute default/shop has no rule 3",
+        ),
+        (
+            &["-f", "examples/", "--route", "default/nope"],
+            "HTTPRoute default/nope not found",
+        ),
+        (
+            &["--kong-config", CHECK, "--upstream", "nope"],
+            "upstream \"nope\" not found in Kong config tests/explain/kong/check.yaml; upstreams there: check, plain",
+        ),
+        (
+            &[
+                "--kong-config",
+                "tests/explain/missing.yaml",
+                "--upstream",
+                "u",
+            ],
+            "cannot read Kong config tests/explain/missing.yaml",
+        ),
+        (
+            &[
+                "--kong-config",
+                CHECK,
+                "--upstream",
+                "check",
+                "--compare-with",
+                CHECK,
+                "--compare-with",
+                SIX,
+            ],
+            "exactly one Kong config",
+        ),
+        (&["-f", "tests/explain/missing/"], "--service"),
+        (&["-f", "examples/"], "--service"),
+        (&["--service", "default/echo"], "--filename"),
+        (
+            &["-f", "examples/", "--service", "a/b/c"],
+            "expected NAMESPACE/NAME",
+        ),
+        (
+            &[
+                "-f",
+                "examples/",
+                "--service",
+                "default/echo",
+                "--rule",
+                "0",
+            ],
+            "--route",
+        ),
+        (&["-f", "examples/", "--upstream", "x"], "--kong-config"),
+        (
+            &["--kong-config", CHECK, "--service", "default/echo"],
+            "--filename",
+        ),
+    ];
+    for (args, want) in cases {
+        let stderr = fails(args);
+        assert!(
+            stderr.contains(want),
+            "{args:?}: {want:?} missing from: {stderr}"
+        );
+    }
+    let stderr = fails(&["-f", "tests/explain/missing/", "--service", "default/echo"]);
+    assert!(stderr.contains("cannot read manifests"), "{stderr}");
+}
