@@ -1,0 +1,285 @@
+//! `kingress run` end to end: a real kube-apiserver (tests/support) and the Kong admin API
+//! test double. Each test has its own namespace and its own controller watching only it.
+
+mod support;
+
+use std::time::Duration;
+
+use kingress::controller::{self, ControllerOptions, Running, watch::WatchScope};
+use kingress::kong::admin_api::AdminApiOptions;
+use kingress::translate::Options;
+use kong_admin_double::{Fault, KongAdminDouble, ValidConfig};
+use serde_json::Value;
+use support::apply::apply_yaml;
+use support::controlplane;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Env {
+    ns: String,
+    client: kube::Client,
+    kong: KongAdminDouble,
+    _controller: Running,
+}
+
+async fn start(prefix: &str) -> Env {
+    let cp = controlplane::shared();
+    let ns = cp.namespace(prefix).await;
+    let client = cp.client().await;
+    let kong = KongAdminDouble::start()
+        .await
+        .expect("start the admin API double");
+    let options = ControllerOptions {
+        translate: Options::default(),
+        scope: WatchScope {
+            namespaces: vec![ns.clone()],
+        },
+        admin_apis: vec![AdminApiOptions {
+            url: kong.url(),
+            token: None,
+            ca_pem: None,
+            insecure_skip_verify: false,
+            timeout: Duration::from_secs(5),
+        }],
+        debounce: Duration::from_millis(5),
+    };
+    let controller = controller::start(client.clone(), options).expect("start the controller");
+    Env {
+        ns,
+        client,
+        kong,
+        _controller: controller,
+    }
+}
+
+impl Env {
+    async fn apply(&self, yaml: &str) {
+        apply_yaml(&self.client, Some(&self.ns), yaml).await;
+    }
+
+    async fn wait(&self, what: &str, pred: impl Fn(&ValidConfig) -> bool) -> ValidConfig {
+        match self.kong.wait_for_config(pred, WAIT).await {
+            Some(c) => c,
+            None => panic!(
+                "Kong never got a config where {what}; it holds:\n{}",
+                self.kong
+                    .current()
+                    .map(|c| serde_json::to_string_pretty(&c.to_kong_json()).unwrap_or_default())
+                    .unwrap_or_else(|| "nothing".into())
+            ),
+        }
+    }
+}
+
+fn field<'a>(entity: Option<&'a Value>, name: &str) -> Option<&'a str> {
+    entity.and_then(|e| e.get(name)).and_then(Value::as_str)
+}
+
+fn weights(config: &ValidConfig, upstream: &str) -> Vec<(String, u64)> {
+    let mut w: Vec<(String, u64)> = config
+        .targets_of(upstream)
+        .into_iter()
+        .map(|t| {
+            (
+                t["target"].as_str().unwrap_or_default().to_string(),
+                t["weight"].as_u64().unwrap_or(100),
+            )
+        })
+        .collect();
+    w.sort();
+    w
+}
+
+fn echo_service(with_policy: bool) -> String {
+    let annotations = if with_policy {
+        "  annotations: {konghq.com/upstream-policy: sample-customization}\n"
+    } else {
+        ""
+    };
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: echo\n{annotations}spec:\n  ports: [{{name: http, port: 80, targetPort: 1027}}]\n"
+    )
+}
+
+fn echo_slice(endpoints: usize) -> String {
+    let eps: String = (1..=endpoints)
+        .map(|i| format!("- addresses: [10.1.0.{i}]\n  conditions: {{ready: true}}\n"))
+        .collect();
+    format!(
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: echo-1\n  labels: {{kubernetes.io/service-name: echo}}\naddressType: IPv4\nports: [{{name: http, port: 1027, protocol: TCP}}]\nendpoints:\n{eps}"
+    )
+}
+
+const POLICY: &str = "apiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {name: sample-customization}\nspec:\n  algorithm: consistent-hashing\n  hashOn: {header: x-lb}\n  hashOnFallback: {input: ip}\n";
+
+const INGRESS: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: echo}\nspec:\n  ingressClassName: kong\n  rules:\n  - http:\n      paths:\n      - {path: /echo, pathType: Prefix, backend: {service: {name: echo, port: {number: 80}}}}\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_policy_annotation_and_scaling_reach_kong() {
+    let env = start("echo").await;
+    env.apply(&format!(
+        "{}---\n{}---\n{POLICY}---\n{INGRESS}",
+        echo_service(true),
+        echo_slice(2)
+    ))
+    .await;
+    let upstream = format!("echo.{}.80.svc", env.ns);
+    let config = env
+        .wait("the echo upstream hashes on x-lb", |c| {
+            field(c.upstream(&upstream), "hash_on") == Some("header")
+        })
+        .await;
+    let u = config.upstream(&upstream);
+    assert_eq!(field(u, "algorithm"), Some("consistent-hashing"));
+    assert_eq!(field(u, "hash_on_header"), Some("x-lb"));
+    assert_eq!(field(u, "hash_fallback"), Some("ip"));
+    assert_eq!(weights(&config, &upstream).len(), 2);
+    let route = format!("{}.echo.echo..80", env.ns);
+    assert!(config.route(&route).is_some(), "route {route} present");
+
+    // Removing the annotation removes the hashing settings.
+    env.apply(&echo_service(false)).await;
+    let config = env
+        .wait("the echo upstream no longer hashes", |c| {
+            c.upstream(&upstream).is_some()
+                && field(c.upstream(&upstream), "hash_on") == Some("none")
+        })
+        .await;
+    assert_eq!(
+        field(config.upstream(&upstream), "algorithm"),
+        Some("round-robin")
+    );
+
+    // Scaling the EndpointSlice from 2 to 3 endpoints adds a target.
+    env.apply(&echo_slice(3)).await;
+    env.wait("echo has 3 targets", |c| c.targets_of(&upstream).len() == 3)
+        .await;
+}
+
+fn split_route(ns: &str, class: &str, w1: u32, w2: u32) -> String {
+    let mut yaml = format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: konghq.com/kic-gateway-controller}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: kong, namespace: {ns}}}\nspec:\n  gatewayClassName: {class}\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
+    );
+    for (svc, n) in [("blue", 4), ("green", 2)] {
+        let eps: String = (1..=n)
+            .map(|i| {
+                format!(
+                    "- addresses: [10.2.{}.{i}]\n",
+                    if svc == "blue" { 1 } else { 2 }
+                )
+            })
+            .collect();
+        yaml.push_str(&format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: {ns}}}\nspec: {{ports: [{{name: http, port: 80}}]}}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {{name: {svc}-1, namespace: {ns}, labels: {{kubernetes.io/service-name: {svc}}}}}\naddressType: IPv4\nports: [{{name: http, port: 8080, protocol: TCP}}]\nendpoints:\n{eps}"
+        ));
+    }
+    yaml.push_str(&format!(
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: split, namespace: {ns}}}\nspec:\n  parentRefs: [{{name: kong}}]\n  rules:\n  - backendRefs:\n    - {{name: blue, port: 80, weight: {w1}}}\n    - {{name: green, port: 80, weight: {w2}}}\n"
+    ));
+    yaml
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn httproute_split_gives_exact_per_endpoint_weights() {
+    let env = start("split").await;
+    let class = controlplane::shared().unique_name("kong-class");
+    env.apply(&split_route(&env.ns, &class, 50, 50)).await;
+    let upstream = format!("httproute.{}.split.0", env.ns);
+    let config = env
+        .wait("the split upstream has 6 targets", |c| {
+            c.targets_of(&upstream).len() == 6
+        })
+        .await;
+    let w = weights(&config, &upstream);
+    let blue: Vec<u64> = w
+        .iter()
+        .filter(|(t, _)| t.starts_with("10.2.1."))
+        .map(|x| x.1)
+        .collect();
+    let green: Vec<u64> = w
+        .iter()
+        .filter(|(t, _)| t.starts_with("10.2.2."))
+        .map(|x| x.1)
+        .collect();
+    assert_eq!(blue, vec![25; 4]);
+    assert_eq!(green, vec![50; 2], "1:2 per endpoint, 100:100 per Service");
+
+    env.apply(&split_route(&env.ns, &class, 75, 25)).await;
+    let total = |w: &[(String, u64)], prefix: &str| -> u64 {
+        w.iter()
+            .filter(|(t, _)| t.starts_with(prefix))
+            .map(|x| x.1)
+            .sum()
+    };
+    let config = env
+        .wait("the split follows 75/25", |c| {
+            let w = weights(c, &upstream);
+            total(&w, "10.2.1.") == 3 * total(&w, "10.2.2.")
+        })
+        .await;
+    // Exact: 75·L/4 and 25·L/2 with L = 4 → 75 per blue endpoint, 50 per green one.
+    let w = weights(&config, &upstream);
+    assert!(
+        w.iter()
+            .all(|(t, x)| *x == if t.starts_with("10.2.1.") { 75 } else { 50 }),
+        "{w:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_kong_rejects_is_left_out_and_comes_back_when_fixed() {
+    let env = start("fallback").await;
+    // Accepted by the CRD's rules, rejected by Kong: consumer cannot fall back to itself.
+    let bad = "apiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {name: sample-customization}\nspec:\n  algorithm: consistent-hashing\n  hashOn: {input: consumer}\n  hashOnFallback: {input: consumer}\n";
+    let other = "apiVersion: v1\nkind: Service\nmetadata: {name: other}\nspec: {ports: [{port: 80}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: other}\nspec:\n  ingressClassName: kong\n  rules: [{http: {paths: [{path: /other, pathType: Prefix, backend: {service: {name: other, port: {number: 80}}}}]}}]\n";
+    env.apply(&format!(
+        "{}---\n{}---\n{bad}---\n{INGRESS}---\n{other}",
+        echo_service(true),
+        echo_slice(2)
+    ))
+    .await;
+    let echo = format!("echo.{}.80.svc", env.ns);
+    let other_upstream = format!("other.{}.80.svc", env.ns);
+    let config = env
+        .wait("echo (without the policy) and other are in Kong", |c| {
+            c.upstream(&echo).is_some() && c.upstream(&other_upstream).is_some()
+        })
+        .await;
+    assert_eq!(field(config.upstream(&echo), "hash_on"), Some("none"));
+    assert_eq!(config.targets_of(&echo).len(), 2, "echo keeps its targets");
+    assert!(
+        !env.kong.rejected().is_empty(),
+        "Kong saw and rejected the policy first"
+    );
+
+    env.apply(POLICY).await;
+    env.wait("the fixed policy is applied", |c| {
+        field(c.upstream(&echo), "hash_on") == Some("header")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_during_an_admin_api_outage_are_not_lost() {
+    let env = start("outage").await;
+    env.apply(&format!(
+        "{}---\n{}---\n{INGRESS}",
+        echo_service(false),
+        echo_slice(1)
+    ))
+    .await;
+    let upstream = format!("echo.{}.80.svc", env.ns);
+    env.wait("echo has 1 target", |c| c.targets_of(&upstream).len() == 1)
+        .await;
+    env.kong.inject(Fault::Down);
+    for n in 2..=4 {
+        env.apply(&echo_slice(n)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    env.kong.clear_faults().await;
+    env.wait("echo has the latest 4 targets", |c| {
+        c.targets_of(&upstream).len() == 4
+    })
+    .await;
+}
