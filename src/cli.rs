@@ -1,4 +1,4 @@
-//! Subcommands: `translate` (offline) and `crds`.
+//! Subcommands: `translate` and `explain` (offline), `crds`, and `run` (the controller).
 
 use std::io::Write;
 use std::path::PathBuf;

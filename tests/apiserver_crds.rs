@@ -200,3 +200,31 @@ spec:
     assert_eq!(rules[1]["backendRefs"][0]["weight"], Value::from(3));
     assert_eq!(rules[1]["backendRefs"][0]["kind"], "Service");
 }
+
+#[tokio::test]
+async fn rbac_is_enforced_for_impersonated_service_accounts() {
+    let cp = shared();
+    let ns = cp.namespace("rbac").await;
+    let client = cp.client_as_service_account(&ns, "kingress").await;
+    let plugins: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
+        client,
+        &ns,
+        &kube::discovery::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+            "configuration.konghq.com",
+            "v1",
+            "KongPlugin",
+        )),
+    );
+    let err = plugins
+        .list(&Default::default())
+        .await
+        .expect_err("a ServiceAccount without RoleBindings must not list KongPlugins");
+    let kube::Error::Api(status) = err else {
+        panic!("expected a Forbidden answer, got {err}");
+    };
+    assert_eq!(status.code, 403, "{status:?}");
+    assert_contains(
+        &status.message,
+        &format!("system:serviceaccount:{ns}:kingress"),
+    );
+}

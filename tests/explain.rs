@@ -448,7 +448,7 @@ fn errors_name_the_object_and_exit_non_zero() {
         (&["-f", "examples/", "--upstream", "x"], "--kong-config"),
         (
             &["--kong-config", CHECK, "--service", "default/echo"],
-            "--filename",
+            "--service needs -f/--filename",
         ),
     ];
     for (args, want) in cases {

@@ -203,8 +203,16 @@ pub fn run(args: &ExplainArgs) -> Result<Explanation, ExplainError> {
             "--rule",
             "--route",
         ),
-        (args.service.is_some() && !manifests, "--service", "-f"),
-        (args.route.is_some() && !manifests, "--route", "-f"),
+        (
+            args.service.is_some() && !manifests,
+            "--service",
+            "-f/--filename",
+        ),
+        (
+            args.route.is_some() && !manifests,
+            "--route",
+            "-f/--filename",
+        ),
         (
             args.upstream.is_some() && args.kong_config.is_none(),
             "--upstream",

@@ -74,18 +74,9 @@ pub enum RingState {
     },
 }
 
-/// The balancer Kong runs. Kong's upstream schema derives `algorithm` from `hash_on` when
-/// writing the entity: `hash_on` none (the default) runs round-robin even when
-/// consistent-hashing was asked for, and any other `hash_on` runs consistent hashing unless
-/// the algorithm is one that ignores the hash (the Kong admin API double models the same).
+/// The balancer Kong runs (see [`Upstream::effective_algorithm`]).
 pub fn effective_algorithm(upstream: &Upstream) -> String {
-    let requested = upstream.algorithm.as_deref().unwrap_or("round-robin");
-    let hashing = upstream.hash_on.as_deref().is_some_and(|h| h != "none");
-    match requested {
-        "least-connections" | "latency" | "sticky-sessions" => requested.to_string(),
-        _ if hashing => "consistent-hashing".to_string(),
-        _ => "round-robin".to_string(),
-    }
+    upstream.effective_algorithm().to_string()
 }
 
 /// Kong's address name for a target (`10.0.0.1` → `10.0.0.1:8000`, IPv6 expanded), taken
@@ -120,6 +111,12 @@ pub fn analyse(upstream: &Upstream, keys: &[String]) -> Analysis {
             wheel_share: None,
         })
         .collect();
+    // Kong's order (name, then port) reads better than the config's; a built wheel
+    // reorders them below anyway.
+    rows.sort_by_cached_key(|r| match r.target.rsplit_once(':') {
+        Some((name, port)) => (name.to_string(), port.parse::<u32>().ok()),
+        None => (r.target.clone(), None),
+    });
     let ring = match algorithm.as_str() {
         "consistent-hashing" => {
             let targets: Vec<RingTarget> = upstream
@@ -241,6 +238,9 @@ fn not_comparable(a: &RingState, b: &RingState, before: &Analysis, after: &Analy
         )),
         RingState::Built(_) => None,
     };
+    if let (RingState::NotUsed, RingState::NotUsed) = (a, b) {
+        return "Kong does not hash in either state, so keys are not sticky".to_string();
+    }
     let reasons: Vec<String> = [why(a, before, "first"), why(b, after, "compared")]
         .into_iter()
         .flatten()

@@ -114,8 +114,8 @@ fn state(out: &mut String, u: &Upstream, a: &Analysis, explain: bool) {
     let note = match &a.ring {
         RingState::Built(_) => {
             "  WHEEL SHARE is each target's share of keys (well-spread keys, all targets healthy):\n  \
-             the real split. It departs from WEIGHT SHARE because each target's points sit at\n  \
-             hashed positions and own the arc below them, and arcs differ in length.\n"
+             the real split. It departs from WEIGHT SHARE because points sit at hashed positions,\n  \
+             a key goes to the nearest point at or below its own, and the gaps differ in length.\n"
                 .to_string()
         }
         RingState::NotUsed => format!(

@@ -162,6 +162,22 @@ pub struct Upstream {
     pub targets: Vec<Target>,
 }
 
+impl Upstream {
+    /// The balancer Kong runs. Kong derives it from `hash_on` when storing the upstream:
+    /// `hash_on` none (the default) runs round-robin even when consistent-hashing was asked
+    /// for, and any other `hash_on` runs consistent hashing unless the algorithm is one that
+    /// ignores the hash.
+    pub fn effective_algorithm(&self) -> &str {
+        let requested = self.algorithm.as_deref().unwrap_or("round-robin");
+        let hashing = self.hash_on.as_deref().is_some_and(|h| h != "none");
+        match requested {
+            "least-connections" | "latency" | "sticky-sessions" => requested,
+            _ if hashing => "consistent-hashing",
+            _ => "round-robin",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     pub target: String,

@@ -22,14 +22,9 @@ pub struct Capacity {
 }
 
 /// Kong hashes only when `hash_on` is set (and not none) and the algorithm is not one
-/// that ignores it; it then runs consistent hashing whatever `algorithm` says.
+/// that ignores it.
 pub fn uses_ring(upstream: &Upstream) -> bool {
-    let hashing = upstream.hash_on.as_deref().is_some_and(|h| h != "none");
-    let ignores_hash = matches!(
-        upstream.algorithm.as_deref(),
-        Some("least-connections" | "latency" | "sticky-sessions")
-    );
-    hashing && !ignores_hash
+    upstream.effective_algorithm() == "consistent-hashing"
 }
 
 pub fn check(upstream: &Upstream) -> Option<Capacity> {

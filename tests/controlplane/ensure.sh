@@ -67,6 +67,10 @@ if have_binaries; then
   exit 0
 fi
 
+# Go's official tarball installs here; it may be missing from a non-login PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
 command -v go >/dev/null 2>&1 ||
   die "Go is not on PATH; it is needed (once per machine) to build kube-apiserver $k8s_version and etcd $etcd_version"
 go_version="$(go env GOVERSION 2>/dev/null || true)"

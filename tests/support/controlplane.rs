@@ -60,7 +60,11 @@ static SHARED: OnceLock<Result<ControlPlane, String>> = OnceLock::new();
 pub fn shared() -> &'static ControlPlane {
     match SHARED.get_or_init(start) {
         Ok(cp) => cp,
-        Err(e) => panic!("the test control plane (kube-apiserver + etcd) is not available:\n{e}"),
+        Err(e) => panic!(
+            "the test control plane (kube-apiserver + etcd) is not available:\n{e}\n\
+             (its scratch directory is removed at exit; set {}=1 to keep it)",
+            process::KEEP_ENV
+        ),
     }
 }
 
@@ -234,7 +238,11 @@ fn binaries() -> Result<PathBuf, String> {
     };
     for bin in ["kube-apiserver", "etcd"] {
         if !dir.join(bin).is_file() {
-            return Err(format!("{} has no {bin} executable", dir.display()));
+            let source = match std::env::var_os(BIN_ENV) {
+                Some(_) => format!(" (from {BIN_ENV})"),
+                None => String::new(),
+            };
+            return Err(format!("{}{source} has no {bin} executable", dir.display()));
         }
     }
     Ok(dir)
