@@ -43,6 +43,9 @@ pub enum Command {
         /// GatewayClass controllerName that kingress serves.
         #[arg(long, default_value = translate::DEFAULT_CONTROLLER_NAME)]
         gateway_controller_name: String,
+        /// Number of Kong replicas to assume (rate limits with policy local count per replica).
+        #[arg(long, default_value_t = 1)]
+        kong_replicas: usize,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -61,12 +64,18 @@ pub fn main() -> ExitCode {
             strict,
             ingress_class,
             gateway_controller_name,
+            kong_replicas,
         } => run_translate(
             &files,
             output,
             strict,
-            ingress_class,
-            gateway_controller_name,
+            Options {
+                ingress_class,
+                controller_name: gateway_controller_name,
+                assume_attached_without_gateways: true,
+                kong_replicas: kong_replicas.max(1),
+                ..Options::default()
+            },
         ),
         Command::Explain(args) => crate::explain::main(&args),
         Command::Run(args) => crate::controller::args::main(args),
@@ -77,13 +86,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run_translate(
-    files: &[PathBuf],
-    output: Format,
-    strict: bool,
-    ingress_class: String,
-    controller_name: String,
-) -> ExitCode {
+fn run_translate(files: &[PathBuf], output: Format, strict: bool, options: Options) -> ExitCode {
     let loaded = match manifests::load(files) {
         Ok(l) => l,
         Err(e) => {
@@ -100,15 +103,10 @@ fn run_translate(
     if assume && !snapshot.httproutes.is_empty() {
         let _ = writeln!(
             stderr,
-            "note: no Gateway or GatewayClass in the input; HTTPRoutes are translated as attached to a Gateway of {controller_name}"
+            "note: no Gateway or GatewayClass in the input; HTTPRoutes are translated as attached to a Gateway of {}",
+            options.controller_name
         );
     }
-    let options = Options {
-        ingress_class,
-        controller_name,
-        assume_attached_without_gateways: true,
-        ..Options::default()
-    };
     let translation = translate::translate(snapshot, &options);
     for p in &translation.problems {
         let _ = writeln!(stderr, "{p}");

@@ -122,3 +122,21 @@ fn crds_command_prints_the_committed_crds() {
         .collect();
     assert_eq!(printed, committed);
 }
+
+#[test]
+fn examples_produce_a_config_kong_accepts() {
+    let out = kingress(&["translate", "-f", "examples/", "-o", "json"]);
+    assert!(out.status.success());
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    if let Err(e) = kong_admin_double::validate(&config) {
+        panic!(
+            "Kong would reject the examples' config:\n{}",
+            serde_json::to_string_pretty(&e.to_kong_flattened_json()).unwrap_or_default()
+        );
+    }
+    // The rate-limiting example is attached to the echo service, with a shared counter.
+    let plugins = config["plugins"].as_array().expect("plugins");
+    assert!(plugins.iter().any(|p| p["name"] == "rate-limiting"
+        && p["service"] == "default.echo.80"
+        && p["config"]["policy"] == "redis"));
+}

@@ -26,18 +26,26 @@ fn cases() -> Vec<PathBuf> {
     dirs
 }
 
-fn options() -> Options {
-    Options {
+/// `kingress translate`'s options, with a case's `options.yaml` (`kong_replicas: N`) applied.
+fn options(dir: &Path) -> Options {
+    let mut options = Options {
         assume_attached_without_gateways: true,
         ..Options::default()
+    };
+    if let Ok(text) = fs::read_to_string(dir.join("options.yaml")) {
+        let v: serde_yaml::Value = serde_yaml::from_str(&text).expect("options.yaml parses");
+        if let Some(n) = v.get("kong_replicas").and_then(serde_yaml::Value::as_u64) {
+            options.kong_replicas = n as usize;
+        }
     }
+    options
 }
 
 /// Translates a manifest text the way `kingress translate` does: (config YAML, problems).
-fn render(text: &str) -> (String, String) {
+fn render(dir: &Path, text: &str) -> (String, String) {
     let mut loaded = Loaded::default();
     manifests::load_str(text, Path::new("in.yaml"), &mut loaded);
-    let translation = translate::translate(&loaded.snapshot, &options());
+    let translation = translate::translate(&loaded.snapshot, &options(dir));
     let mut problems = String::new();
     for p in &loaded.problems {
         problems.push_str(&format!("{p}\n"));
@@ -80,7 +88,7 @@ fn golden_cases_match() {
     let mut failures = Vec::new();
     for dir in cases() {
         let input = fs::read_to_string(dir.join("in.yaml")).expect("read in.yaml");
-        let (yaml, problems) = render(&input);
+        let (yaml, problems) = render(&dir, &input);
         check(&dir.join("out.yaml"), &yaml, update, &mut failures);
         check(&dir.join("problems.txt"), &problems, update, &mut failures);
     }
@@ -107,7 +115,7 @@ fn output_does_not_depend_on_object_order() {
     for dir in cases() {
         let input = fs::read_to_string(dir.join("in.yaml")).expect("read in.yaml");
         let docs = documents(&input);
-        let (reference, _) = render(&docs.join("---\n"));
+        let (reference, _) = render(&dir, &docs.join("---\n"));
         let mut reversed = docs.clone();
         reversed.reverse();
         let mut rotated = docs.clone();
@@ -115,7 +123,7 @@ fn output_does_not_depend_on_object_order() {
             rotated.rotate_left(docs.len() / 2);
         }
         for (how, order) in [("reversed", reversed), ("rotated", rotated)] {
-            let (yaml, _) = render(&order.join("---\n"));
+            let (yaml, _) = render(&dir, &order.join("---\n"));
             assert!(
                 yaml == reference,
                 "{}: output changes when documents are {how}:\n{}",
@@ -136,7 +144,7 @@ fn golden_configs_pass_kong_validation() {
     let mut failures = Vec::new();
     for dir in cases() {
         let input = fs::read_to_string(dir.join("in.yaml")).expect("read in.yaml");
-        let (yaml, _) = render(&input);
+        let (yaml, _) = render(&dir, &input);
         let config: serde_json::Value = serde_yaml::from_str(&yaml).expect("config parses");
         let rejects = match kong_admin_double::validate(&config) {
             Ok(_) => String::new(),

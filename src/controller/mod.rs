@@ -78,7 +78,11 @@ pub fn start(client: kube::Client, options: ControllerOptions) -> Result<Running
     tasks.push(tokio::spawn(sync::run(
         store,
         sync::SyncOptions {
-            translate: options.translate.clone(),
+            // Rate limits with policy local count per replica: translation warns about it.
+            translate: Options {
+                kong_replicas: options.admin_apis.len(),
+                ..options.translate.clone()
+            },
             debounce: options.debounce,
         },
         desired_tx,

@@ -150,8 +150,16 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
                 ctx.problems,
                 &mut kong_route,
             );
+            let scope = plugins::Scope::Route(kong_route.name.clone());
             if let Some(service) = ctx.service_mut(&service_name) {
                 service.routes.push(kong_route);
+                plugins::attach(
+                    ctx,
+                    obj,
+                    &namespace,
+                    route.metadata.annotations.as_ref(),
+                    scope,
+                );
             }
         }
     }

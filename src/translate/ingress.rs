@@ -13,7 +13,7 @@ use super::names::{self, Entity, ObjectRef};
 use super::problems::Reason;
 use super::targets::{self, PortRef};
 use super::upstreams::{self, Backend, Naming};
-use super::{Context, annotations};
+use super::{Context, annotations, plugins};
 use crate::api::Ingress;
 use crate::kong::config::{Certificate, CertificateRef, Route, Sni};
 
@@ -336,8 +336,11 @@ fn add_route(
         ctx.problems,
         &mut route,
     );
+    let scope = plugins::Scope::Route(route.name.clone());
     if let Some(service) = ctx.service_mut(service_name) {
         service.routes.push(route);
+        let ns = ingress.metadata.namespace.as_deref().unwrap_or_default();
+        plugins::attach(ctx, obj, ns, ingress.metadata.annotations.as_ref(), scope);
     }
 }
 

@@ -16,7 +16,7 @@ pub mod upstream_policy;
 pub mod upstreams;
 pub mod weights;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::kong::config::{Certificate, KongConfig, Service, Upstream};
 use crate::snapshot::Snapshot;
@@ -44,6 +44,8 @@ pub struct Options {
     /// Objects to leave out because Kong rejected what they produced (the controller's
     /// fallback): their routes, backends or policy are translated as if absent.
     pub excluded: std::collections::BTreeSet<ObjectKey>,
+    /// Kong replicas being configured: rate limits with `policy: local` count per replica.
+    pub kong_replicas: usize,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             controller_name: DEFAULT_CONTROLLER_NAME.to_string(),
             assume_attached_without_gateways: false,
             excluded: Default::default(),
+            kong_replicas: 1,
         }
     }
 }
@@ -70,6 +73,67 @@ pub struct Translation {
     /// The KongUpstreamPolicy applied to each upstream, by upstream name: Kong reports
     /// rejected upstreams by name and tags, which name the Service, not the policy.
     pub upstream_policies: BTreeMap<String, names::ObjectRef>,
+    /// Structured facts for status reporting.
+    pub facts: Facts,
+}
+
+/// `(namespace, name)` of a namespaced object.
+pub type NamespacedName = (String, String);
+
+/// What a translation did, in structured form, for status subresources: problems say it
+/// in prose, status conditions need it per object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Objects whose entities are in the config, from the entities' `k8s-*` tags.
+    pub configured: BTreeSet<ObjectKey>,
+    /// Per KongUpstreamPolicy: the Services whose upstream it configures.
+    pub policy_services: BTreeMap<NamespacedName, BTreeSet<NamespacedName>>,
+    /// Upstreams left without a policy because their backends name different ones.
+    pub policy_conflicts: Vec<PolicyConflict>,
+}
+
+/// Backends of one upstream (an HTTPRoute rule group) that name different policies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyConflict {
+    pub upstream: String,
+    /// The object whose rule groups the backends.
+    pub owner: names::ObjectRef,
+    /// Each backend Service and the policy its annotation names, if any.
+    pub backends: Vec<(NamespacedName, Option<String>)>,
+}
+
+impl Facts {
+    /// The policy (namespace, name) is in conflict on Service `service`: some upstream has
+    /// the Service with this policy next to a backend that names another or none.
+    pub fn policy_conflicted(&self, policy: &NamespacedName, service: &NamespacedName) -> bool {
+        self.policy_conflicts.iter().any(|c| {
+            c.backends
+                .iter()
+                .any(|(s, p)| s == service && policy.0 == s.0 && p.as_ref() == Some(&policy.1))
+        })
+    }
+}
+
+/// Objects named by the `k8s-kind`/`k8s-namespace`/`k8s-name` tags of the config's entities.
+fn configured_objects(config: &KongConfig) -> BTreeSet<ObjectKey> {
+    fn key(tags: &[String]) -> Option<ObjectKey> {
+        let tag = |k: &str| {
+            tags.iter()
+                .find_map(|t| t.strip_prefix(k).and_then(|v| v.strip_prefix(':')))
+        };
+        Some(object_key(
+            tag("k8s-kind")?,
+            tag("k8s-namespace").unwrap_or_default(),
+            tag("k8s-name")?,
+        ))
+    }
+    let mut out = BTreeSet::new();
+    for s in &config.services {
+        out.extend(key(&s.tags));
+        out.extend(s.routes.iter().filter_map(|r| key(&r.tags)));
+    }
+    out.extend(config.upstreams.iter().filter_map(|u| key(&u.tags)));
+    out
 }
 
 impl Translation {
@@ -89,11 +153,37 @@ pub struct Context<'a> {
     services: BTreeMap<String, (Service, Upstream)>,
     certificates: BTreeMap<String, Certificate>,
     upstream_policies: BTreeMap<String, names::ObjectRef>,
+    plugins: Vec<crate::kong::config::Plugin>,
+    facts: Facts,
 }
 
 impl Context<'_> {
+    /// Adds a top-level plugin; the same plugin on the same scope is kept once.
+    pub fn add_plugin(&mut self, plugin: crate::kong::config::Plugin) {
+        if !self.plugins.iter().any(|p| p.id == plugin.id) {
+            self.plugins.push(plugin);
+        }
+    }
+
     pub fn record_policy(&mut self, upstream: &str, policy: names::ObjectRef) {
         self.upstream_policies.insert(upstream.to_string(), policy);
+    }
+
+    /// Records that `policy` configures the upstream of each of `services`.
+    pub fn record_policy_services(
+        &mut self,
+        policy: NamespacedName,
+        services: impl IntoIterator<Item = NamespacedName>,
+    ) {
+        self.facts
+            .policy_services
+            .entry(policy)
+            .or_default()
+            .extend(services);
+    }
+
+    pub fn record_policy_conflict(&mut self, conflict: PolicyConflict) {
+        self.facts.policy_conflicts.push(conflict);
     }
 
     pub fn has_service(&self, name: &str) -> bool {
@@ -136,9 +226,12 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
         services: BTreeMap::new(),
         certificates: BTreeMap::new(),
         upstream_policies: BTreeMap::new(),
+        plugins: Vec::new(),
+        facts: Facts::default(),
     };
     ingress::translate_all(&mut ctx);
     httproute::translate_all(&mut ctx);
+    plugins::globals(&mut ctx);
 
     let mut config = KongConfig::new();
     let mut upstreams: BTreeMap<String, Upstream> = BTreeMap::new();
@@ -158,10 +251,22 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
         cert.snis.sort_by(|a, b| a.name.cmp(&b.name));
     }
     config.certificates.sort_by(|a, b| b.cert.cmp(&a.cert));
+    config.plugins = std::mem::take(&mut ctx.plugins);
+    // Descending, as KIC's deck output orders global plugins.
+    config.plugins.sort_by(|a, b| {
+        (&b.name, &b.service, &b.route, &b.id).cmp(&(&a.name, &a.service, &a.route, &a.id))
+    });
     let upstream_policies = std::mem::take(&mut ctx.upstream_policies);
+    let mut facts = std::mem::take(&mut ctx.facts);
+    facts.configured = configured_objects(&config);
+    facts
+        .policy_conflicts
+        .sort_by(|a, b| a.upstream.cmp(&b.upstream));
+    facts.policy_conflicts.dedup();
     Translation {
         config,
         problems: problems.into_sorted(),
         upstream_policies,
+        facts,
     }
 }

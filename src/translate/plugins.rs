@@ -1,11 +1,55 @@
-//! Kong plugins kingress generates itself (KongPlugin translation comes with its own issue).
+//! KongPlugin / KongClusterPlugin → Kong plugins, scoped as KIC scopes them.
+//!
+//! `konghq.com/plugins: a,b` on a Service scopes to every Kong service built from it, on an
+//! Ingress or HTTPRoute to each of its routes; a name resolves to the KongPlugin in the
+//! object's namespace, else to the KongClusterPlugin. A KongClusterPlugin labelled
+//! `global: "true"` applies everywhere. Plugins go to the top-level `plugins` list with
+//! `service:`/`route:` naming their scope; an `instance_name` gets KIC's suffix (`-` and 9
+//! hex digits of sha256 of the scope) so one KongPlugin can serve several routes.
+//!
+//! Rate limiting with `policy: local` counts per Kong replica; with N replicas a limit of L
+//! allows up to N·L. kingress warns (knowing N from the controller), and with the
+//! annotation `kingress.io/replica-aware-limits: "true"` divides the limits by N instead.
 
-use super::names::{self, Entity};
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::Context;
+use super::names::{self, Entity, ObjectRef};
+use super::problems::Reason;
+use crate::api::{KONG_GROUP, KongClusterPlugin, KongPlugin};
+use crate::crd::plugin::PluginProtocol;
 use crate::kong::config::Plugin;
+
+pub const ANNOTATION: &str = "konghq.com/plugins";
+pub const REPLICA_AWARE_ANNOTATION: &str = "kingress.io/replica-aware-limits";
+const GLOBAL_LABEL: &str = "global";
+const RATE_LIMIT_PERIODS: [&str; 6] = ["second", "minute", "hour", "day", "month", "year"];
+
+/// Where a plugin applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Service(String),
+    Route(String),
+    Global,
+}
+
+impl Scope {
+    /// go-kong's ID key suffix and KIC's instance-name hash input.
+    fn key(&self) -> (String, String) {
+        match self {
+            Scope::Service(s) => (format!(":service/{s}"), format!("service-{s}")),
+            Scope::Route(r) => (format!(":route/{r}"), format!("route-{r}")),
+            Scope::Global => (String::new(), String::new()),
+        }
+    }
+}
 
 /// KIC's answer for a rule whose backendRefs all fail to resolve: HTTP 500.
 pub fn no_backend_termination(service_name: &str) -> Plugin {
-    let mut config = serde_json::Map::new();
+    let mut config = Map::new();
     config.insert("message".into(), "no existing backendRef provided".into());
     config.insert("status_code".into(), 500.into());
     Plugin {
@@ -15,9 +59,395 @@ pub fn no_backend_termination(service_name: &str) -> Plugin {
             Entity::Plugin,
             &format!("request-termination:service/{service_name}"),
         ),
-        instance_name: None,
         name: "request-termination".into(),
         protocols: vec!["http".into(), "https".into()],
-        tags: vec![],
+        ..Default::default()
+    }
+}
+
+/// The fields KongPlugin and KongClusterPlugin share, with secrets already resolved.
+struct Source {
+    object: ObjectRef,
+    annotations: Option<BTreeMap<String, String>>,
+    plugin: String,
+    config: Result<Map<String, Value>, String>,
+    disabled: bool,
+    instance_name: Option<String>,
+    protocols: Vec<String>,
+    unsupported: Vec<(&'static str, &'static str)>,
+}
+
+fn protocols(p: &Option<Vec<PluginProtocol>>) -> Vec<String> {
+    p.iter().flatten().map(|p| p.as_str().to_string()).collect()
+}
+
+/// Attaches the plugins named in `annotations` (of `owner`, in `namespace`) to `scope`.
+pub fn attach(
+    ctx: &mut Context<'_>,
+    owner: &ObjectRef,
+    namespace: &str,
+    annotations: Option<&BTreeMap<String, String>>,
+    scope: Scope,
+) {
+    let Some(list) = annotations.and_then(|a| a.get(ANNOTATION)) else {
+        return;
+    };
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let source = if let Some(p) = ctx
+            .snapshot
+            .kong_plugins
+            .get(&(namespace.to_string(), name.to_string()))
+        {
+            from_kong_plugin(ctx, p)
+        } else if let Some(p) = ctx.snapshot.kong_cluster_plugins.get(name) {
+            from_cluster_plugin(ctx, p)
+        } else {
+            ctx.problems.error(
+                owner,
+                Reason::PluginNotFound,
+                Some(format!("metadata.annotations[{ANNOTATION}]")),
+                format!("no KongPlugin {namespace}/{name} or KongClusterPlugin {name}; the plugin is not applied"),
+            );
+            continue;
+        };
+        emit(ctx, source, scope.clone());
+    }
+}
+
+/// KongClusterPlugins labelled `global: "true"`.
+pub fn globals(ctx: &mut Context<'_>) {
+    let snapshot = ctx.snapshot;
+    for p in snapshot.kong_cluster_plugins.values() {
+        let global = p
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(GLOBAL_LABEL))
+            .is_some_and(|v| v == "true");
+        if global {
+            let source = from_cluster_plugin(ctx, p);
+            emit(ctx, source, Scope::Global);
+        }
+    }
+}
+
+fn unsupported(
+    consumer_ref: &Option<String>,
+    ordering: bool,
+    run_on: &Option<String>,
+) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if consumer_ref.is_some() {
+        out.push((
+            "consumerRef",
+            "consumers are not supported by kingress yet; ignored",
+        ));
+    }
+    if ordering {
+        out.push((
+            "ordering",
+            "dynamic plugin ordering is a Kong Enterprise feature; ignored",
+        ));
+    }
+    if run_on.is_some() {
+        out.push(("run_on", "Kong 3 removed run_on; ignored"));
+    }
+    out
+}
+
+fn from_kong_plugin(ctx: &Context<'_>, p: &KongPlugin) -> Source {
+    let ns = p.metadata.namespace.clone().unwrap_or_default();
+    let object = ObjectRef::new(
+        "KongPlugin",
+        KONG_GROUP,
+        "v1",
+        Some(&ns),
+        p.metadata.name.as_deref().unwrap_or_default(),
+    )
+    .with_uid(p.metadata.uid.as_deref());
+    let mut config = resolve_config(
+        ctx,
+        p.config.as_ref(),
+        p.config_from
+            .as_ref()
+            .map(|c| (&ns, &c.secret_key_ref.name, &c.secret_key_ref.key)),
+    );
+    for patch in p.config_patches.iter().flatten() {
+        let r = &patch.value_from.secret_key_ref;
+        config = config.and_then(|c| apply_patch(ctx, c, &patch.path, &ns, &r.name, &r.key));
+    }
+    Source {
+        object,
+        annotations: p.metadata.annotations.clone(),
+        plugin: p.plugin.clone(),
+        config,
+        disabled: p.disabled.unwrap_or(false),
+        instance_name: p.instance_name.clone(),
+        protocols: protocols(&p.protocols),
+        unsupported: unsupported(&p.consumer_ref, p.ordering.is_some(), &p.run_on),
+    }
+}
+
+fn from_cluster_plugin(ctx: &Context<'_>, p: &KongClusterPlugin) -> Source {
+    let object = ObjectRef::new(
+        "KongClusterPlugin",
+        KONG_GROUP,
+        "v1",
+        None,
+        p.metadata.name.as_deref().unwrap_or_default(),
+    )
+    .with_uid(p.metadata.uid.as_deref());
+    let mut config = resolve_config(
+        ctx,
+        p.config.as_ref(),
+        p.config_from.as_ref().map(|c| {
+            (
+                &c.secret_key_ref.namespace,
+                &c.secret_key_ref.name,
+                &c.secret_key_ref.key,
+            )
+        }),
+    );
+    for patch in p.config_patches.iter().flatten() {
+        let r = &patch.value_from.secret_key_ref;
+        config =
+            config.and_then(|c| apply_patch(ctx, c, &patch.path, &r.namespace, &r.name, &r.key));
+    }
+    Source {
+        object,
+        annotations: p.metadata.annotations.clone(),
+        plugin: p.plugin.clone(),
+        config,
+        disabled: p.disabled.unwrap_or(false),
+        instance_name: p.instance_name.clone(),
+        protocols: protocols(&p.protocols),
+        unsupported: unsupported(&p.consumer_ref, p.ordering.is_some(), &p.run_on),
+    }
+}
+
+/// A Secret value; its content is never put into messages.
+fn secret_value(ctx: &Context<'_>, ns: &str, name: &str, key: &str) -> Result<Vec<u8>, String> {
+    let secret = ctx
+        .snapshot
+        .secret(ns, name)
+        .ok_or_else(|| format!("Secret {ns}/{name} not found"))?;
+    secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .map(|b| b.0.clone())
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .map(|s| s.clone().into_bytes())
+        })
+        .ok_or_else(|| format!("Secret {ns}/{name} has no key {key}"))
+}
+
+fn resolve_config(
+    ctx: &Context<'_>,
+    inline: Option<&Value>,
+    from: Option<(&String, &String, &String)>,
+) -> Result<Map<String, Value>, String> {
+    if let Some((ns, name, key)) = from {
+        let raw = secret_value(ctx, ns, name, key)?;
+        // JSON is YAML, so one parser reads both formats KIC accepts.
+        let value: Value = serde_yaml::from_slice(&raw)
+            .map_err(|_| format!("Secret {ns}/{name} key {key} is not a JSON or YAML object"))?;
+        return match value {
+            Value::Object(m) => Ok(m),
+            _ => Err(format!(
+                "Secret {ns}/{name} key {key} is not a JSON or YAML object"
+            )),
+        };
+    }
+    match inline {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err("config must be an object".into()),
+    }
+}
+
+/// `configPatches`: sets the JSON pointer `path` to the Secret's value (JSON if it parses).
+fn apply_patch(
+    ctx: &Context<'_>,
+    mut config: Map<String, Value>,
+    path: &str,
+    ns: &str,
+    name: &str,
+    key: &str,
+) -> Result<Map<String, Value>, String> {
+    let raw = secret_value(ctx, ns, name, key)?;
+    let text =
+        String::from_utf8(raw).map_err(|_| format!("Secret {ns}/{name} key {key} is not UTF-8"))?;
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    let parts: Vec<String> = path
+        .strip_prefix('/')
+        .ok_or_else(|| format!("configPatches path {path:?} must start with /"))?
+        .split('/')
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut node = &mut config;
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            node.insert(part.clone(), value);
+            break;
+        }
+        let next = node
+            .entry(part.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        node = next.as_object_mut().ok_or_else(|| {
+            format!("configPatches path {path:?} crosses a non-object at {part:?}")
+        })?;
+    }
+    Ok(config)
+}
+
+fn emit(ctx: &mut Context<'_>, source: Source, scope: Scope) {
+    let mut config = match source.config {
+        Ok(c) => c,
+        Err(message) => {
+            ctx.problems.error(
+                &source.object,
+                Reason::InvalidPlugin,
+                Some("configFrom".into()),
+                format!("{message}; plugin not applied"),
+            );
+            return;
+        }
+    };
+    for (field, message) in &source.unsupported {
+        ctx.problems.warning(
+            &source.object,
+            Reason::InvalidPlugin,
+            Some((*field).into()),
+            (*message).into(),
+        );
+    }
+    if matches!(
+        source.plugin.as_str(),
+        "rate-limiting" | "rate-limiting-advanced"
+    ) {
+        rate_limits_per_replica(
+            ctx,
+            &source.object,
+            source.annotations.as_ref(),
+            &mut config,
+        );
+    }
+    let (id_suffix, hash_input) = scope.key();
+    let instance_name = source.instance_name.map(|n| match scope {
+        Scope::Global => n,
+        _ => format!("{n}-{}", &hex(&Sha256::digest(hash_input.as_bytes()))[..9]),
+    });
+    let (route, service) = match &scope {
+        Scope::Route(r) => (Some(r.clone()), None),
+        Scope::Service(s) => (None, Some(s.clone())),
+        Scope::Global => (None, None),
+    };
+    ctx.add_plugin(Plugin {
+        config: sorted(config),
+        enabled: !source.disabled,
+        id: names::entity_id(Entity::Plugin, &format!("{}{id_suffix}", source.plugin)),
+        instance_name,
+        name: source.plugin,
+        protocols: source.protocols,
+        route,
+        service,
+        tags: names::tags(&source.object, source.annotations.as_ref()),
+    });
+}
+
+/// Keys in byte order at every level, as KIC's JSON output has them, so the config text
+/// (and its hash) does not depend on how the object was written.
+fn sorted(map: Map<String, Value>) -> Map<String, Value> {
+    let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries
+        .into_iter()
+        .map(|(k, v)| (k, sorted_value(v)))
+        .collect()
+}
+
+fn sorted_value(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(sorted(m)),
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted_value).collect()),
+        other => other,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Warns about (or, on request, divides) `policy: local` limits across N replicas.
+fn rate_limits_per_replica(
+    ctx: &mut Context<'_>,
+    object: &ObjectRef,
+    annotations: Option<&BTreeMap<String, String>>,
+    config: &mut Map<String, Value>,
+) {
+    let replicas = ctx.options.kong_replicas;
+    let policy = config
+        .get("policy")
+        .and_then(Value::as_str)
+        .unwrap_or("local");
+    if replicas <= 1 || policy != "local" {
+        return;
+    }
+    let limits: Vec<(&str, u64)> = RATE_LIMIT_PERIODS
+        .iter()
+        .filter_map(|p| {
+            config
+                .get(*p)
+                .and_then(Value::as_f64)
+                .map(|v| (*p, v.max(0.0).ceil() as u64))
+        })
+        .collect();
+    if limits.is_empty() {
+        return;
+    }
+    let n = replicas as u64;
+    let aware = annotations
+        .and_then(|a| a.get(REPLICA_AWARE_ANNOTATION))
+        .is_some_and(|v| v == "true");
+    if aware {
+        let mut applied = Vec::new();
+        for (period, limit) in &limits {
+            let per_replica = limit.div_ceil(n).max(1);
+            config.insert((*period).to_string(), per_replica.into());
+            applied.push(format!("{period}: {limit} → {per_replica}"));
+        }
+        ctx.problems.info(
+            object,
+            Reason::RateLimitPerReplica,
+            Some(format!("metadata.annotations[{REPLICA_AWARE_ANNOTATION}]")),
+            format!(
+                "{replicas} Kong replicas count separately (policy local): limits divided per replica ({}); the total stays close to the limit only while clients spread evenly over the replicas",
+                applied.join(", ")
+            ),
+        );
+    } else {
+        let ceilings: Vec<String> = limits
+            .iter()
+            .map(|(period, limit)| {
+                format!(
+                    "up to {} requests/{period} per client instead of {limit}",
+                    limit * n
+                )
+            })
+            .collect();
+        ctx.problems.warning(
+            object,
+            Reason::RateLimitPerReplica,
+            Some("config.policy".into()),
+            format!(
+                "{replicas} Kong replicas each count separately with policy local: {}; use policy: redis with redis.host and redis.port (one shared counter), or annotate {REPLICA_AWARE_ANNOTATION}: \"true\" to divide the limits by the replica count",
+                ceilings.join(", ")
+            ),
+        );
     }
 }

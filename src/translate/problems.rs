@@ -14,6 +14,8 @@ pub enum Severity {
     Error,
     /// Translated, but Kong will not do what the object seems to ask for.
     Warning,
+    /// Translated as asked; worth knowing (e.g. limits kingress adjusted on request).
+    Info,
 }
 
 /// Fixed categories, usable as metric labels and Event reasons.
@@ -32,6 +34,9 @@ pub enum Reason {
     WeightRounded,
     RingCapacity,
     Excluded,
+    PluginNotFound,
+    InvalidPlugin,
+    RateLimitPerReplica,
     Ignored,
 }
 
@@ -51,6 +56,9 @@ impl Reason {
             Reason::WeightRounded => "WeightRounded",
             Reason::RingCapacity => "RingCapacity",
             Reason::Excluded => "Excluded",
+            Reason::PluginNotFound => "PluginNotFound",
+            Reason::InvalidPlugin => "InvalidPlugin",
+            Reason::RateLimitPerReplica => "RateLimitPerReplica",
             Reason::Ignored => "Ignored",
         }
     }
@@ -71,6 +79,7 @@ impl fmt::Display for Problem {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Info => "info",
         };
         write!(f, "{sev}: {}", self.object)?;
         if let Some(field) = &self.field {
@@ -103,6 +112,16 @@ impl Problems {
         message: String,
     ) {
         self.push(Severity::Warning, object, reason, field, message);
+    }
+
+    pub fn info(
+        &mut self,
+        object: &ObjectRef,
+        reason: Reason,
+        field: Option<String>,
+        message: String,
+    ) {
+        self.push(Severity::Info, object, reason, field, message);
     }
 
     fn push(

@@ -9,7 +9,7 @@ use super::names::{self, Entity, ObjectRef};
 use super::problems::Reason;
 use super::targets::{self, Endpoint};
 use super::weights::{self, MAX_TARGET_WEIGHT};
-use super::{Context, annotations, ring_capacity, upstream_policy};
+use super::{Context, NamespacedName, PolicyConflict, annotations, ring_capacity, upstream_policy};
 use crate::api::Service;
 use crate::kong::config::{self, DEFAULT_TARGET_WEIGHT, Target, Upstream};
 
@@ -36,6 +36,10 @@ pub fn service_ref(service: &Service) -> ObjectRef {
         &service.name_any(),
     )
     .with_uid(service.metadata.uid.as_deref())
+}
+
+fn service_key(service: &Service) -> NamespacedName {
+    (service.namespace().unwrap_or_default(), service.name_any())
 }
 
 /// What to call the Kong service and upstream, and whose tags they carry.
@@ -108,6 +112,18 @@ pub fn build(
             );
         }
     }
+    // Plugins named on the Kubernetes Services apply to every Kong service built from them.
+    for b in backends {
+        let object = b.object();
+        let ns = object.namespace.clone().unwrap_or_default();
+        super::plugins::attach(
+            ctx,
+            &object,
+            &ns,
+            b.service.metadata.annotations.as_ref(),
+            super::plugins::Scope::Service(naming.service_name.clone()),
+        );
+    }
     (service, upstream)
 }
 
@@ -144,6 +160,15 @@ fn apply_policy(
                 )
             })
             .collect();
+        ctx.record_policy_conflict(PolicyConflict {
+            upstream: naming.upstream_name.clone(),
+            owner: naming.owner.clone(),
+            backends: backends
+                .iter()
+                .zip(&named)
+                .map(|(b, n)| (service_key(b.service), n.map(str::to_string)))
+                .collect(),
+        });
         ctx.problems.error(
             &naming.owner,
             Reason::PolicyConflict,
@@ -190,6 +215,10 @@ fn apply_policy(
             .warning(&policy_ref, Reason::InvalidPolicy, Some(w.field), w.message);
     }
     ctx.record_policy(&naming.upstream_name, policy_ref.clone());
+    ctx.record_policy_services(
+        (namespace.clone(), policy_name.to_string()),
+        backends.iter().map(|b| service_key(b.service)),
+    );
     Some(policy_ref)
 }
 
