@@ -297,19 +297,26 @@ impl Snapshot {
         self.secrets.get(&(namespace.to_string(), name.to_string()))
     }
 
+    /// Objects of one kind.
+    pub fn count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Service => self.services.len(),
+            Kind::EndpointSlice => self.endpoint_slices.len(),
+            Kind::Ingress => self.ingresses.len(),
+            Kind::IngressClass => self.ingress_classes.len(),
+            Kind::HttpRoute => self.httproutes.len(),
+            Kind::Gateway => self.gateways.len(),
+            Kind::GatewayClass => self.gateway_classes.len(),
+            Kind::KongUpstreamPolicy => self.upstream_policies.len(),
+            Kind::KongPlugin => self.kong_plugins.len(),
+            Kind::KongClusterPlugin => self.kong_cluster_plugins.len(),
+            Kind::Secret => self.secrets.len(),
+        }
+    }
+
     /// Total number of objects held, for summaries and metrics.
     pub fn len(&self) -> usize {
-        self.services.len()
-            + self.endpoint_slices.len()
-            + self.ingresses.len()
-            + self.ingress_classes.len()
-            + self.httproutes.len()
-            + self.gateways.len()
-            + self.gateway_classes.len()
-            + self.upstream_policies.len()
-            + self.kong_plugins.len()
-            + self.kong_cluster_plugins.len()
-            + self.secrets.len()
+        Kind::ALL.iter().map(|k| self.count(*k)).sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -19,7 +19,7 @@ struct Env {
     ns: String,
     client: kube::Client,
     kong: KongAdminDouble,
-    _controller: Running,
+    controller: Running,
 }
 
 async fn start(prefix: &str) -> Env {
@@ -40,15 +40,20 @@ async fn start(prefix: &str) -> Env {
             ca_pem: None,
             insecure_skip_verify: false,
             timeout: Duration::from_secs(5),
+            resolve: vec![],
         }],
         debounce: Duration::from_millis(5),
+        probe_addr: Some(([127, 0, 0, 1], 0).into()),
+        ..ControllerOptions::default()
     };
-    let controller = controller::start(client.clone(), options).expect("start the controller");
+    let controller = controller::start(client.clone(), options)
+        .await
+        .expect("start the controller");
     Env {
         ns,
         client,
         kong,
-        _controller: controller,
+        controller,
     }
 }
 
@@ -282,4 +287,136 @@ async fn changes_during_an_admin_api_outage_are_not_lost() {
         c.targets_of(&upstream).len() == 4
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_leader_pushes_and_a_standby_takes_over() {
+    use kingress::controller::leader::LeaderOptions;
+    let cp = controlplane::shared();
+    let ns = cp.namespace("leader").await;
+    let client = cp.client().await;
+    let kong = KongAdminDouble::start().await.expect("double");
+    let options = |identity: &str| ControllerOptions {
+        scope: WatchScope {
+            namespaces: vec![ns.clone()],
+        },
+        admin_apis: vec![AdminApiOptions {
+            url: kong.url(),
+            token: None,
+            ca_pem: None,
+            insecure_skip_verify: false,
+            timeout: Duration::from_secs(5),
+            resolve: vec![],
+        }],
+        debounce: Duration::from_millis(5),
+        leader_election: Some(LeaderOptions {
+            namespace: ns.clone(),
+            name: "kingress-leader".into(),
+            identity: identity.into(),
+            lease_duration: Duration::from_secs(3),
+            renew: Duration::from_millis(500),
+        }),
+        ..ControllerOptions::default()
+    };
+    let first = controller::start(client.clone(), options("first"))
+        .await
+        .expect("first controller");
+    let mut first_leads = first.leader.clone();
+    tokio::time::timeout(WAIT, first_leads.wait_for(|l| *l))
+        .await
+        .expect("the first candidate leads")
+        .expect("leader channel");
+    let second = controller::start(client.clone(), options("second"))
+        .await
+        .expect("second controller");
+    apply_yaml(
+        &client,
+        Some(&ns),
+        &format!(
+            "{}---\n{}---\n{INGRESS}",
+            echo_service(false),
+            echo_slice(1)
+        ),
+    )
+    .await;
+    let upstream = format!("echo.{ns}.80.svc");
+    kong.wait_for_config(|c| c.targets_of(&upstream).len() == 1, WAIT)
+        .await
+        .expect("the leader pushed");
+    assert!(
+        !*second.leader.borrow(),
+        "the second candidate is a standby"
+    );
+
+    // The leader dies without releasing the Lease: the standby takes over once it expires.
+    drop(first);
+    let mut second_leads = second.leader.clone();
+    tokio::time::timeout(WAIT, second_leads.wait_for(|l| *l))
+        .await
+        .expect("the standby takes over")
+        .expect("leader channel");
+    apply_yaml(&client, Some(&ns), &echo_slice(2)).await;
+    kong.wait_for_config(|c| c.targets_of(&upstream).len() == 2, WAIT)
+        .await
+        .expect("the new leader pushes");
+    let lease: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+        kube::Api::namespaced(client.clone(), &ns);
+    let held = lease.get("kingress-leader").await.expect("lease");
+    assert_eq!(
+        held.spec.and_then(|s| s.holder_identity).as_deref(),
+        Some("second")
+    );
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let resp = reqwest::get(format!("http://{addr}{path}"))
+        .await
+        .expect("probe request");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_once_a_replica_holds_the_config_and_metrics_say_so() {
+    let env = start("probes").await;
+    let addr = env.controller.listening[0];
+    assert_eq!(get(addr, "/healthz").await.0, 200);
+    env.kong.inject(Fault::Down);
+    env.apply(&format!(
+        "{}---\n{}---\n{INGRESS}",
+        echo_service(false),
+        echo_slice(1)
+    ))
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = get(addr, "/readyz").await;
+    assert_eq!(
+        status, 503,
+        "not ready while no replica holds the config: {body}"
+    );
+    env.kong.clear_faults().await;
+    let upstream = format!("echo.{}.80.svc", env.ns);
+    env.wait("echo is pushed", |c| c.upstream(&upstream).is_some())
+        .await;
+    let ready = async {
+        loop {
+            let (status, body) = get(addr, "/readyz").await;
+            if status == 200 {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let body = tokio::time::timeout(WAIT, ready).await.expect("ready");
+    assert!(body.contains("1 Kong replica(s) hold"), "{body}");
+    let (_, metrics) = get(addr, "/metrics").await;
+    for line in [
+        "kingress_translation_duration_seconds_count",
+        "kingress_objects{kind=\"Ingress\"} 1",
+        "kingress_replica_in_sync{replica=",
+        "kingress_pushes_total{replica=",
+        "kingress_leader 1",
+    ] {
+        assert!(metrics.contains(line), "metrics lack {line}:\n{metrics}");
+    }
 }

@@ -17,6 +17,7 @@ fn options(url: String, token: Option<&str>) -> AdminApiOptions {
         ca_pem: None,
         insecure_skip_verify: false,
         timeout: Duration::from_secs(5),
+        resolve: vec![],
     }
 }
 
@@ -36,6 +37,13 @@ fn desired(name: &str, targets: usize) -> Arc<Desired> {
     })
 }
 
+/// Always the leader: these tests exercise one controller.
+fn leader() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(true);
+    std::mem::forget(tx);
+    rx
+}
+
 fn has_upstream(
     name: &'static str,
     targets: usize,
@@ -49,7 +57,7 @@ async fn latest_config_lands_after_an_outage_with_several_changes() {
     let (tx, rx) = watch::channel(None);
     let (reports, mut report_rx) = mpsc::unbounded_channel();
     let client = AdminApiClient::new(&options(kong.url(), None)).expect("client");
-    let task = tokio::spawn(pusher::run(client, rx, reports));
+    let task = tokio::spawn(pusher::run(client, rx, leader(), reports));
 
     tx.send_replace(Some(desired("a", 1)));
     kong.wait_for_config(has_upstream("a", 1), WAIT)
@@ -98,7 +106,7 @@ async fn server_errors_are_retried_and_rejections_reported_once() {
     let (tx, rx) = watch::channel(None);
     let (reports, mut report_rx) = mpsc::unbounded_channel();
     let client = AdminApiClient::new(&options(kong.url(), None)).expect("client");
-    let task = tokio::spawn(pusher::run(client, rx, reports));
+    let task = tokio::spawn(pusher::run(client, rx, leader(), reports));
     tx.send_replace(Some(desired("b", 2)));
     kong.wait_for_config(has_upstream("b", 2), WAIT)
         .await
@@ -140,7 +148,7 @@ async fn a_replica_that_already_holds_the_config_gets_no_push() {
     let posts = kong.history().len();
     let (tx, rx) = watch::channel(Some(d.clone()));
     let (reports, _report_rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(pusher::run(client, rx, reports));
+    let task = tokio::spawn(pusher::run(client, rx, leader(), reports));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(kong.history().len(), posts, "same hash: no POST /config");
     drop(tx);

@@ -6,6 +6,7 @@
 use crate::entities::{self, Def, routes, targets, upstreams};
 use crate::error::ConfigError;
 use crate::errtree::{Key, Node};
+use crate::fullschema::Pass2;
 use crate::plugins;
 use crate::schema::{self, Check, Field, Record};
 use crate::valid::ValidConfig;
@@ -31,6 +32,8 @@ struct Ctx {
     items: Vec<Item>,
     roots: Vec<usize>,
     errs: Node,
+    /// What Kong's second (full-schema) pass would say of foreign keys.
+    full: Pass2,
 }
 
 fn at<'a>(errs: &'a mut Node, path: &[Key]) -> &'a mut Node {
@@ -51,6 +54,8 @@ fn set_at(errs: &mut Node, path: &[Key], node: Node) {
 /// validation early (unknown route protocol, unsupported plugin).
 fn record_for(def: &Def, obj: &Map<String, Value>) -> Result<Record, (&'static str, Node)> {
     let mut r = match def.name {
+        "certificates" => entities::certificates::record(),
+        "snis" => entities::snis::record(),
         "consumers" => entities::consumers::record(),
         "services" => entities::services::record(),
         "routes" => {
@@ -120,6 +125,12 @@ fn validate_entity(
     if !node.is_empty() {
         set_at(&mut ctx.errs, &path, node);
     }
+    let parent_link = parent.and_then(|p| {
+        let pi = &ctx.items[p];
+        let fk = pi.def.children.iter().find(|(c, _)| *c == def.name)?.1;
+        Some((&pi.raw, fk))
+    });
+    ctx.full.note(def, &obj, parent_link, &path);
     let idx = ctx.items.len();
     ctx.items.push(Item {
         def,
@@ -301,7 +312,8 @@ fn uniqueness_msg(entity: &str, key: &str, value: &str) -> String {
 struct Refs {
     by_key: HashMap<(&'static str, String), usize>,
     by_id: HashMap<(&'static str, String), usize>,
-    expected: Vec<(usize, &'static str, &'static str, String)>,
+    /// (entity, fk, target, key to look up, the value as Kong prints it)
+    expected: Vec<(usize, &'static str, &'static str, Option<String>, String)>,
 }
 
 /// `populate_references`: post-order (children first), like Kong.
@@ -346,8 +358,17 @@ fn populate(ctx: &mut Ctx, idx: usize, refs: &mut Refs) {
     }
     let it = &ctx.items[idx];
     for (fk, target) in it.def.fks {
-        if let Some(Value::String(v)) = it.data.get(*fk) {
-            refs.expected.push((idx, fk, target, v.clone()));
+        match it.data.get(*fk) {
+            Some(Value::String(v)) => {
+                refs.expected
+                    .push((idx, fk, target, Some(v.clone()), v.clone()));
+            }
+            // a primary key (`{id = ...}`): looked up by its id, shown as JSON
+            Some(v @ Value::Object(o)) => {
+                let key = o.get("id").and_then(Value::as_str).map(str::to_string);
+                refs.expected.push((idx, fk, target, key, v.to_string()));
+            }
+            _ => {}
         }
     }
 }
@@ -377,8 +398,8 @@ fn check_references(ctx: &mut Ctx) -> Refs {
     for r in ctx.roots.clone() {
         populate(ctx, r, &mut refs);
     }
-    for (idx, fk, target, v) in refs.expected.clone() {
-        if resolve(&refs, target, &v).is_none() {
+    for (idx, fk, target, key, v) in refs.expected.clone() {
+        if key.and_then(|k| resolve(&refs, target, &k)).is_none() {
             let it = &ctx.items[idx];
             let msg = format!("invalid reference '{fk}: {v}' (no such entry in '{target}')");
             let key = at_key(it);
@@ -479,7 +500,24 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
     };
     top_level(&obj, &mut ctx);
     if !ctx.errs.is_empty() {
-        return Err(ConfigError::new(ctx.errs, Value::Object(obj)));
+        // Kong validates again with the full schema and accepts if that passes
+        let items = &ctx.items;
+        let resolves = |target: &str, key: &str| {
+            items.iter().any(|it| {
+                it.def.name == target
+                    && (it.raw.get("id").and_then(Value::as_str) == Some(key)
+                        || it
+                            .def
+                            .unique_key
+                            .and_then(|k| it.raw.get(k))
+                            .and_then(Value::as_str)
+                            == Some(key))
+            })
+        };
+        if let Some(errs) = ctx.full.revalidate(&ctx.errs, resolves) {
+            return Err(ConfigError::new(errs, Value::Object(obj)));
+        }
+        ctx.errs = Node::table();
     }
     assign_ids(&mut ctx);
     let refs = check_references(&mut ctx);

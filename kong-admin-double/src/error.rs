@@ -75,6 +75,7 @@ const RELATIONS: &[(&str, &str, &str)] = &[
     ("plugins", "consumer", "consumers"),
     ("upstreams", "client_certificate", "certificates"),
     ("targets", "upstream", "upstreams"),
+    ("snis", "certificate", "certificates"),
 ];
 
 fn singular(noun: &str) -> String {

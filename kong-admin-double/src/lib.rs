@@ -10,10 +10,13 @@ mod entities;
 mod entity_checks;
 mod error;
 mod errtree;
+mod fullschema;
 mod net;
+mod pem;
 mod plugins;
 mod schema;
 mod server;
+mod tls;
 
 mod typedefs;
 mod valid;

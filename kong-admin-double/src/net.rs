@@ -192,6 +192,23 @@ pub(crate) fn validate_sni(host: &str) -> Result<(), String> {
     }
 }
 
+/// `validate_wildcard_host`: the first `*` must be the first or last byte,
+/// there may be only one, and it is replaced by `wildcard` before the SNI
+/// checks (so messages show the substituted host, as in Kong).
+pub(crate) fn validate_wildcard_host(host: &str) -> Result<(), String> {
+    let mut host = host.to_string();
+    if let Some(idx) = host.find('*') {
+        if idx != 0 && idx + 1 != host.len() {
+            return Err("wildcard must be leftmost or rightmost character".into());
+        }
+        if host.matches('*').count() > 1 {
+            return Err("only one wildcard must be specified".into());
+        }
+        host = host.replace('*', "wildcard");
+    }
+    validate_sni(&host)
+}
+
 /// Route hosts: wildcards replaced, then `host_with_optional_port`.
 pub(crate) fn validate_host_with_wildcards(host: &str) -> Result<(), String> {
     validate_host_with_optional_port(&host.replace('*', "abc"))
@@ -400,6 +417,35 @@ mod tests {
         );
         assert_eq!(validate_host("a b").unwrap_err(), "invalid value: a b");
         assert_eq!(validate_sni("1.2.3.4").unwrap_err(), "must not be an IP");
+    }
+
+    #[test]
+    fn wildcard_hosts() {
+        for ok in [
+            "*.example.com",
+            "example.*",
+            "*",
+            "A.Example.COM",
+            "a.example.com.",
+        ] {
+            assert_eq!(validate_wildcard_host(ok), Ok(()), "{ok}");
+        }
+        let cases = [
+            (
+                "a.*.com",
+                "wildcard must be leftmost or rightmost character",
+            ),
+            ("*.a.*", "only one wildcard must be specified"),
+            ("**", "only one wildcard must be specified"),
+            ("*.a b", "invalid value: wildcard.a b"),
+            ("*.a.com:443", "must not have a port"),
+            ("a.com:99999", "must not have a port"),
+            ("10.0.0.1", "must not be an IP"),
+            ("[::1]", "must not be an IP"),
+        ];
+        for (host, err) in cases {
+            assert_eq!(validate_wildcard_host(host).unwrap_err(), err, "{host}");
+        }
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub(crate) enum Check {
     Ne(Value),
     OneOf(Vec<Value>),
     Gt(f64),
+    /// `timestamp = true`: a number greater than 0.
+    Timestamp,
     Uuid,
     Between(f64, f64),
     LenEq(usize),
@@ -52,6 +54,7 @@ impl Check {
             Check::Ne(_) => 1,
             Check::OneOf(_) => 3,
             Check::Gt(_) => 4,
+            Check::Timestamp => 5,
             Check::Uuid => 6,
             Check::Between(..) => 8,
             Check::LenEq(_) => 9,
@@ -312,6 +315,9 @@ pub(crate) fn run_check(c: &Check, v: &Value) -> Result<(), String> {
             "value must be greater than {}",
             lua_str(&Value::from(*n))
         )),
+        Check::Timestamp if v.as_f64().is_some_and(|f| f <= 0.0) => {
+            Err("expected a valid timestamp".into())
+        }
         Check::Uuid if !v.as_str().is_some_and(crate::net::is_uuid) => {
             Err("expected a valid UUID".into())
         }

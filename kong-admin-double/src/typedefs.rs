@@ -2,6 +2,7 @@
 
 use crate::net;
 use crate::schema::{Check, Field};
+use crate::tls;
 use serde_json::Value;
 
 /// Kong 3.10 OSS `constants.PROTOCOLS` (sorted, as in its messages).
@@ -23,8 +24,14 @@ pub(crate) fn uuid() -> Field {
     Field::string().check(Check::Uuid)
 }
 
+/// `typedefs.auto_timestamp_s`.
 pub(crate) fn timestamp() -> Field {
-    Field::integer().check(Check::Gt(-1.0))
+    Field::integer().check(Check::Timestamp)
+}
+
+/// `typedefs.auto_timestamp_ms`.
+pub(crate) fn timestamp_ms() -> Field {
+    Field::number().check(Check::Timestamp)
 }
 
 pub(crate) fn tags() -> Field {
@@ -88,6 +95,45 @@ pub(crate) fn protocols_http() -> Field {
     Field::set(Field::string().one_of(HTTP_PROTOCOLS))
         .required()
         .default(Value::from(HTTP_PROTOCOLS.to_vec()))
+}
+
+/// `typedefs.wildcard_host` (SNI names): one `*`, as the first or last
+/// character, then the host must be a name without a port. Kong does not
+/// lower-case it.
+pub(crate) fn wildcard_host() -> Field {
+    Field::string().custom(net::validate_wildcard_host)
+}
+
+fn no_reference(s: &str) -> Result<(), String> {
+    if tls::is_reference(s) {
+        // referenceable fields: Kong resolves `{vault://…}` at run time
+        return Err("vault references are not supported by the Kong admin API test double".into());
+    }
+    Ok(())
+}
+
+fn validate_certificate(s: &str) -> Result<(), String> {
+    no_reference(s)?;
+    tls::parse_certificate(s)
+        .map(|_| ())
+        .map_err(|e| format!("invalid certificate: {e}"))
+}
+
+fn validate_key(s: &str) -> Result<(), String> {
+    no_reference(s)?;
+    tls::parse_private_key(s)
+        .map(|_| ())
+        .map_err(|e| e.message())
+}
+
+/// `typedefs.certificate` (referenceable): a PEM certificate `x509.new` loads.
+pub(crate) fn certificate() -> Field {
+    Field::string().custom(validate_certificate)
+}
+
+/// `typedefs.key` (referenceable): a PEM private key `pkey.new` loads.
+pub(crate) fn key() -> Field {
+    Field::string().custom(validate_key)
 }
 
 /// A foreign key as written at the top level of a declarative config: the

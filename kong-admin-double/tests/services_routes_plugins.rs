@@ -309,10 +309,10 @@ fn duplicate_plugins_on_one_entity_collide() {
 
 #[test]
 fn unsupported_entities_are_refused() {
-    let e = fields(dc(json!({"certificates": []})));
+    let e = fields(dc(json!({"ca_certificates": []})));
     assert_eq!(
-        e["certificates"],
-        "'certificates' entities are not supported by the Kong admin API test double"
+        e["ca_certificates"],
+        "'ca_certificates' entities are not supported by the Kong admin API test double"
     );
 }
 
@@ -360,5 +360,33 @@ fn flattened_body_shape() {
             {"entity": {"name": "r1", "tags": ["rt"]}, "entity_name": "r1", "entity_tags": ["rt"], "entity_type": "route",
              "errors": [{"type": "entity", "message": "must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'"}]}
         ])
+    );
+}
+
+/// Kong's second, full-schema pass: foreign keys given as primary keys are
+/// accepted (nested or not), and a nested entity inherits its parent's id.
+#[test]
+fn foreign_keys_as_primary_keys() {
+    let sid = "5cb0c675-fa3f-52d7-85ba-848e95a0e7b9";
+    let route = json!({"name": "r", "paths": ["/"], "service": {"id": sid}});
+    let v = validate(&dc(json!({"services": [
+        {"name": "s", "id": sid, "host": "h", "routes": [route.clone()]}
+    ]})))
+    .unwrap();
+    assert_eq!(v.routes()[0]["service"], json!({"id": sid}));
+    let mut top = route.clone();
+    top["name"] = json!("r2");
+    validate(&dc(
+        json!({"services": [{"name": "s", "id": sid, "host": "h"}], "routes": [top]}),
+    ))
+    .unwrap();
+    // a bad parent id fails the children's implied foreign key too
+    let e = fields(dc(json!({"services": [
+        {"name": "s", "id": "bad", "host": "h", "routes": [{"name": "r", "paths": ["/"]}]}
+    ]})));
+    assert_eq!(
+        e,
+        json!({"services": [{"id": "expected a valid UUID",
+                             "routes": [{"service": {"id": "expected a valid UUID"}}]}]})
     );
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{ControllerOptions, watch::WatchScope};
+use super::{ControllerOptions, status::StatusOptions, watch::WatchScope};
 use crate::kong::admin_api::AdminApiOptions;
 use crate::translate::{self, Options};
 
@@ -15,6 +15,30 @@ pub struct RunArgs {
     /// Kong admin API URL of a replica; repeat for several replicas.
     #[arg(long = "kong-admin-url", default_value = "http://localhost:8001")]
     pub kong_admin_url: Vec<String>,
+    /// `<namespace>/<name>` of the (headless) Service in front of the Kong replicas' admin
+    /// port: every ready endpoint is configured; overrides --kong-admin-url.
+    #[arg(long)]
+    pub kong_admin_service: Option<String>,
+    /// Name of the admin port on that Service (default: admin-tls, kong-admin-tls, admin,
+    /// kong-admin, whichever exists). Port names containing "tls" are spoken to over HTTPS.
+    #[arg(long)]
+    pub kong_admin_service_port_name: Option<String>,
+    /// Elect a leader among controller replicas through a Lease; only the leader writes to
+    /// Kong and to status.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_elect: bool,
+    /// Name of the Lease (KIC's default, so the two never run side by side unnoticed).
+    #[arg(long, default_value = super::leader::DEFAULT_ELECTION_ID)]
+    pub election_id: String,
+    /// Namespace of the Lease (default: $POD_NAMESPACE).
+    #[arg(long)]
+    pub election_namespace: Option<String>,
+    /// Address for /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:10254")]
+    pub health_probe_bind_address: std::net::SocketAddr,
+    /// Address for /metrics.
+    #[arg(long, default_value = "0.0.0.0:10255")]
+    pub metrics_bind_address: std::net::SocketAddr,
     /// File holding the Kong-Admin-Token (read at start; never logged).
     #[arg(long)]
     pub kong_admin_token_file: Option<PathBuf>,
@@ -40,6 +64,17 @@ pub struct RunArgs {
     /// Log as JSON lines.
     #[arg(long)]
     pub log_json: bool,
+    /// Update the status of Ingresses, HTTPRoutes and KongUpstreamPolicies (KIC's flag).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub update_status: bool,
+    /// `<namespace>/<name>` of the Service whose addresses go into Ingress
+    /// `status.loadBalancer` (its load balancer's, else its cluster IPs).
+    #[arg(long)]
+    pub publish_service: Option<String>,
+    /// Addresses (IPs or hostnames) for Ingress `status.loadBalancer`, comma-separated;
+    /// override `--publish-service`.
+    #[arg(long, value_delimiter = ',')]
+    pub publish_status_address: Vec<String>,
 }
 
 impl RunArgs {
@@ -61,6 +96,68 @@ impl RunArgs {
             })?),
             None => None,
         };
+        let publish_service = match &self.publish_service {
+            Some(s) => match s.split_once('/') {
+                Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+                    Some((ns.to_string(), name.to_string()))
+                }
+                _ => {
+                    return Err(format!(
+                        "--publish-service must be <namespace>/<name>, got {s:?}"
+                    ));
+                }
+            },
+            None => None,
+        };
+        let split = |flag: &str, value: &str| -> Result<(String, String), String> {
+            match value.split_once('/') {
+                Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+                    Ok((ns.to_string(), name.to_string()))
+                }
+                _ => Err(format!(
+                    "--{flag} must be <namespace>/<name>, got {value:?}"
+                )),
+            }
+        };
+        let template = AdminApiOptions {
+            url: String::new(),
+            token: token.clone(),
+            ca_pem: ca_pem.clone(),
+            insecure_skip_verify: self.kong_admin_tls_skip_verify,
+            timeout: Duration::from_secs(self.kong_admin_request_timeout),
+            resolve: vec![],
+        };
+        let admin_service = match &self.kong_admin_service {
+            Some(s) => {
+                let (namespace, name) = split("kong-admin-service", s)?;
+                Some(super::AdminService {
+                    namespace,
+                    name,
+                    port_name: self.kong_admin_service_port_name.clone(),
+                    template,
+                })
+            }
+            None => None,
+        };
+        let leader_election = if self.leader_elect {
+            let namespace = self
+                .election_namespace
+                .clone()
+                .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                .ok_or("--leader-elect needs --election-namespace or $POD_NAMESPACE")?;
+            let identity = std::env::var("POD_NAME")
+                .or_else(|_| std::env::var("HOSTNAME"))
+                .unwrap_or_else(|_| format!("kingress-{}", std::process::id()));
+            Some(super::leader::LeaderOptions {
+                namespace,
+                name: self.election_id.clone(),
+                identity,
+                lease_duration: Duration::from_secs(15),
+                renew: Duration::from_secs(5),
+            })
+        } else {
+            None
+        };
         let admin_apis = self
             .kong_admin_url
             .iter()
@@ -70,6 +167,7 @@ impl RunArgs {
                 ca_pem: ca_pem.clone(),
                 insecure_skip_verify: self.kong_admin_tls_skip_verify,
                 timeout: Duration::from_secs(self.kong_admin_request_timeout),
+                resolve: vec![],
             })
             .collect();
         Ok(ControllerOptions {
@@ -82,7 +180,22 @@ impl RunArgs {
                 namespaces: self.watch_namespace.clone(),
             },
             admin_apis,
+            admin_service,
+            leader_election,
+            probe_addr: Some(self.health_probe_bind_address),
+            metrics_addr: Some(self.metrics_bind_address),
             debounce: Duration::from_millis(self.debounce_ms),
+            status: StatusOptions {
+                update_status: self.update_status,
+                publish_service,
+                publish_status_addresses: self
+                    .publish_status_address
+                    .iter()
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty())
+                    .collect(),
+                ..StatusOptions::default()
+            },
         })
     }
 }
@@ -127,7 +240,7 @@ pub fn main(args: RunArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let running = match super::start(client, options) {
+        let running = match super::start(client, options).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start the controller");

@@ -25,9 +25,11 @@ pub struct Desired {
 /// What a pusher tells the sync loop.
 #[derive(Debug)]
 pub enum PushReport {
+    /// The replica holds `hash`: pushed in `elapsed`, or found already there (None).
     Applied {
         replica: String,
         hash: String,
+        elapsed: Option<Duration>,
     },
     Rejected {
         replica: String,
@@ -71,9 +73,11 @@ impl Backoff {
     }
 }
 
+/// Pushes while `leader` is true (only the elected controller writes to Kong).
 pub async fn run(
     client: AdminApiClient,
     mut desired: watch::Receiver<Option<Arc<Desired>>>,
+    mut leader: watch::Receiver<bool>,
     reports: mpsc::UnboundedSender<PushReport>,
 ) {
     let replica = client.url().to_string();
@@ -83,9 +87,17 @@ pub async fn run(
     let mut held: Option<String> = None;
     let mut rejected: Option<String> = None;
     loop {
+        if !*leader.borrow_and_update() {
+            // Another controller may push meanwhile: what the replica holds is unknown.
+            held = None;
+            if leader.wait_for(|l| *l).await.is_err() {
+                return;
+            }
+            continue;
+        }
         let want = desired.borrow_and_update().clone();
         let Some(want) = want else {
-            if desired.changed().await.is_err() {
+            if !changed(&mut desired, &mut leader).await {
                 return;
             }
             continue;
@@ -93,7 +105,7 @@ pub async fn run(
         if held.as_deref() == Some(want.hash.as_str())
             || rejected.as_deref() == Some(want.hash.as_str())
         {
-            if desired.changed().await.is_err() {
+            if !changed(&mut desired, &mut leader).await {
                 return;
             }
             continue;
@@ -101,6 +113,15 @@ pub async fn run(
         if held.is_none() {
             match client.configuration_hash().await {
                 Ok(hash) => {
+                    if hash == want.hash {
+                        // E.g. after a controller restart: nothing to send, but say so.
+                        backoff.reset();
+                        let _ = reports.send(PushReport::Applied {
+                            replica: replica.clone(),
+                            hash: hash.clone(),
+                            elapsed: None,
+                        });
+                    }
                     held = Some(hash);
                     continue;
                 }
@@ -111,6 +132,7 @@ pub async fn run(
                 }
             }
         }
+        let started = tokio::time::Instant::now();
         match client.push(&want.text).await {
             Ok(_) => {
                 backoff.reset();
@@ -120,6 +142,7 @@ pub async fn run(
                 let _ = reports.send(PushReport::Applied {
                     replica: replica.clone(),
                     hash: want.hash.clone(),
+                    elapsed: Some(started.elapsed()),
                 });
             }
             Err(AdminApiError::Rejected {
@@ -142,6 +165,17 @@ pub async fn run(
                 tokio::time::sleep(backoff.next_delay()).await;
             }
         }
+    }
+}
+
+/// Waits for a new desired config or a leadership change; false when the controller stops.
+async fn changed(
+    desired: &mut watch::Receiver<Option<Arc<Desired>>>,
+    leader: &mut watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        r = desired.changed() => r.is_ok(),
+        r = leader.changed() => r.is_ok(),
     }
 }
 

@@ -80,6 +80,11 @@ impl Store {
         let _ = rx.wait_for(|done| *done).await;
     }
 
+    /// True once every stream has listed once.
+    pub fn synced(&self) -> watch::Receiver<bool> {
+        self.all_synced.subscribe()
+    }
+
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.generation.subscribe()
     }

@@ -8,24 +8,29 @@
 //! An exclusion lasts while the object keeps the resourceVersion it had when Kong rejected
 //! it: editing (fixing) it brings it back on the next translation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use super::metrics::{KindLabel, Metrics, ReplicaLabel, SeverityLabel};
 use super::pusher::{Desired, PushReport};
 use super::store::Store;
 use crate::kong::admin_api::{RejectedEntity, config_hash};
-use crate::snapshot::Snapshot;
-use crate::translate::{self, ObjectKey, Options, Problem, names::ObjectRef, object_key};
+use crate::snapshot::{Kind, Snapshot};
+use crate::translate::{
+    self, Facts, ObjectKey, Options, Problem, Severity, names::ObjectRef, object_key,
+};
 
 /// An object left out because Kong rejected what it produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exclusion {
     pub object: ObjectKey,
-    /// The resourceVersion Kong rejected; a different one lifts the exclusion.
+    /// The resourceVersion Kong rejected.
     pub resource_version: Option<String>,
+    /// [`fingerprint`] of what Kong rejected; a different one (an edit) lifts the exclusion.
+    pub fingerprint: Option<String>,
     /// Kong's reason, `field: message; …`.
     pub reason: String,
 }
@@ -41,51 +46,120 @@ pub struct SyncState {
     pub applied: BTreeMap<String, String>,
     /// Per replica: the last push error, cleared on success.
     pub errors: BTreeMap<String, String>,
+    /// Structured facts of the translation behind `desired_hash`.
+    pub facts: Arc<Facts>,
 }
 
 pub struct SyncOptions {
     pub translate: Options,
     pub debounce: Duration,
+    /// Kong replicas being configured (rate limits with policy local count per replica).
+    pub replicas: watch::Receiver<usize>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Configs Kong rejected, newest last: a translation that lands on one of them again (an
+/// edit that did not touch the broken part) is excluded at once instead of pushed.
+const REMEMBERED_REJECTIONS: usize = 32;
+
+fn record_metrics(
+    metrics: &Metrics,
+    snapshot: &Snapshot,
+    translation: &translate::Translation,
+    elapsed: Duration,
+) {
+    metrics.translation_seconds.observe(elapsed.as_secs_f64());
+    for kind in Kind::ALL {
+        metrics
+            .objects
+            .get_or_create(&KindLabel {
+                kind: kind.as_str().to_string(),
+            })
+            .set(snapshot.count(kind) as i64);
+    }
+    for (severity, label) in [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Info, "info"),
+    ] {
+        let n = translation
+            .problems
+            .iter()
+            .filter(|p| p.severity == severity)
+            .count();
+        metrics
+            .translation_problems
+            .get_or_create(&SeverityLabel {
+                severity: label.to_string(),
+            })
+            .set(n as i64);
+    }
 }
 
 pub async fn run(
     store: Arc<Store>,
-    options: SyncOptions,
+    mut options: SyncOptions,
     desired_tx: watch::Sender<Option<Arc<Desired>>>,
     mut reports: mpsc::UnboundedReceiver<PushReport>,
     state_tx: watch::Sender<Arc<SyncState>>,
 ) {
     store.wait_synced().await;
+    let metrics = options.metrics.clone();
     let mut generation = store.subscribe();
     let mut exclusions: BTreeMap<ObjectKey, Exclusion> = BTreeMap::new();
     let mut upstream_policies: BTreeMap<String, ObjectRef> = BTreeMap::new();
+    let mut rejected: VecDeque<(String, Vec<RejectedEntity>)> = VecDeque::new();
     let mut state = SyncState::default();
+    let mut disagree = false;
     let mut dirty = true;
     loop {
-        if dirty {
+        // Rounds that only exclude objects of an already-rejected config; bounded so an
+        // unmappable rejection cannot spin.
+        let mut rounds = 0;
+        while dirty && rounds < 8 {
             dirty = false;
+            rounds += 1;
+            let replicas = *options.replicas.borrow_and_update();
+            metrics.replicas.set(replicas as i64);
             let (desired, translation) = store.read(|snapshot| {
-                exclusions.retain(|key, e| resource_version(snapshot, key) == e.resource_version);
+                exclusions.retain(|key, e| fingerprint(snapshot, key) == e.fingerprint);
                 let mut opts = options.translate.clone();
                 opts.excluded = exclusions.keys().cloned().collect();
+                opts.kong_replicas = replicas.max(1);
+                let started = std::time::Instant::now();
                 let t = translate::translate(snapshot, &opts);
+                record_metrics(&metrics, snapshot, &t, started.elapsed());
                 (render(&t.config), t)
             });
             upstream_policies = translation.upstream_policies;
+            state.facts = Arc::new(translation.facts);
             state.problems = translation.problems;
-            state.exclusions = exclusions.values().cloned().collect();
-            match desired {
-                Ok(desired) => {
-                    if state.desired_hash.as_deref() != Some(desired.hash.as_str()) {
-                        tracing::debug!(hash = %desired.hash, bytes = desired.text.len(), "new Kong configuration");
-                        state.desired_hash = Some(desired.hash.clone());
-                        desired_tx.send_replace(Some(Arc::new(desired)));
-                    }
+            let desired = match desired {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot serialise the Kong configuration");
+                    break;
                 }
-                Err(e) => tracing::error!(error = %e, "cannot serialise the Kong configuration"),
+            };
+            if let Some((_, entities)) = rejected.iter().find(|(h, _)| *h == desired.hash) {
+                let added = store.read(|snapshot| {
+                    exclude(snapshot, entities, &upstream_policies, &mut exclusions)
+                });
+                if added > 0 {
+                    dirty = true;
+                    continue;
+                }
+            }
+            state.exclusions = exclusions.values().cloned().collect();
+            if state.desired_hash.as_deref() != Some(desired.hash.as_str()) {
+                tracing::debug!(hash = %desired.hash, bytes = desired.text.len(), "new Kong configuration");
+                metrics.config_bytes.set(desired.text.len() as i64);
+                state.desired_hash = Some(desired.hash.clone());
+                desired_tx.send_replace(Some(Arc::new(desired)));
             }
             state_tx.send_replace(Arc::new(state.clone()));
         }
+        dirty = false;
         tokio::select! {
             changed = generation.changed() => {
                 if changed.is_err() {
@@ -96,17 +170,34 @@ pub async fn run(
                 generation.borrow_and_update();
                 dirty = true;
             }
+            changed = options.replicas.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                dirty = true;
+            }
             report = reports.recv() => {
                 let Some(report) = report else { return };
                 match report {
-                    PushReport::Applied { replica, hash } => {
+                    PushReport::Applied { replica, hash, elapsed } => {
+                        let label = ReplicaLabel { replica: replica.clone() };
+                        metrics.push(&replica, if elapsed.is_some() { "applied" } else { "unchanged" });
+                        if let Some(e) = elapsed {
+                            metrics.push_seconds.get_or_create(&label).observe(e.as_secs_f64());
+                        }
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0.0, |d| d.as_secs_f64());
+                        metrics.replica_last_success.get_or_create(&label).set(now);
                         state.errors.remove(&replica);
                         state.applied.insert(replica, hash);
                     }
-                    PushReport::Failed { replica, error, .. } => {
+                    PushReport::Failed { replica, error, category } => {
+                        metrics.push(&replica, category);
                         state.errors.insert(replica, error);
                     }
                     PushReport::Rejected { replica, hash, message, entities } => {
+                        metrics.push(&replica, "rejected");
                         state.errors.insert(replica, format!("rejected: {message}"));
                         if state.desired_hash.as_deref() == Some(hash.as_str()) {
                             let added = store.read(|snapshot| {
@@ -117,6 +208,29 @@ pub async fn run(
                             }
                             dirty = added > 0;
                         }
+                        if !rejected.iter().any(|(h, _)| *h == hash) {
+                            rejected.push_back((hash, entities));
+                            if rejected.len() > REMEMBERED_REJECTIONS {
+                                rejected.pop_front();
+                            }
+                        }
+                    }
+                }
+                if let Some(desired) = &state.desired_hash {
+                    for (replica, hash) in &state.applied {
+                        metrics
+                            .replica_in_sync
+                            .get_or_create(&ReplicaLabel { replica: replica.clone() })
+                            .set(i64::from(hash == desired));
+                    }
+                }
+                let hashes: std::collections::BTreeSet<&String> = state.applied.values().collect();
+                if (hashes.len() > 1) != disagree {
+                    disagree = hashes.len() > 1;
+                    if disagree {
+                        tracing::warn!(replicas = ?state.applied, "Kong replicas hold different configurations");
+                    } else {
+                        tracing::info!("Kong replicas agree on one configuration");
                     }
                 }
                 state.exclusions = exclusions.values().cloned().collect();
@@ -147,6 +261,7 @@ fn exclude(
         tracing::warn!(kind = %key.0, namespace = %key.1, name = %key.2, reason = %entity.describe(), "leaving out an object Kong rejected");
         let exclusion = Exclusion {
             resource_version: resource_version(snapshot, &key),
+            fingerprint: fingerprint(snapshot, &key),
             object: key.clone(),
             reason: entity.describe(),
         };
@@ -183,6 +298,36 @@ fn culprit(
         ));
     }
     candidates.into_iter().find(|k| !exclusions.contains_key(k))
+}
+
+/// The object without its status and bookkeeping metadata (labels and annotations kept):
+/// status writes, ours or another controller's, change the resourceVersion but not this, so
+/// they do not lift an exclusion (which would push the rejected config again); edits do.
+fn fingerprint(snapshot: &Snapshot, key: &ObjectKey) -> Option<String> {
+    let (kind, ns, name) = key;
+    let k = (ns.clone(), name.clone());
+    let value = match kind.as_str() {
+        "Service" => snapshot.services.get(&k).map(serde_json::to_value),
+        "Ingress" => snapshot.ingresses.get(&k).map(serde_json::to_value),
+        "HTTPRoute" => snapshot.httproutes.get(&k).map(serde_json::to_value),
+        "KongUpstreamPolicy" => snapshot.upstream_policies.get(&k).map(serde_json::to_value),
+        "KongPlugin" => snapshot.kong_plugins.get(&k).map(serde_json::to_value),
+        "Secret" => snapshot.secrets.get(&k).map(serde_json::to_value),
+        "KongClusterPlugin" => snapshot
+            .kong_cluster_plugins
+            .get(name)
+            .map(serde_json::to_value),
+        _ => None,
+    };
+    let mut value = value?.ok()?;
+    let object = value.as_object_mut()?;
+    object.remove("status");
+    let meta = object.remove("metadata").unwrap_or_default();
+    object.insert(
+        "metadata".into(),
+        serde_json::json!({ "labels": meta["labels"], "annotations": meta["annotations"] }),
+    );
+    Some(config_hash(&value.to_string()))
 }
 
 fn resource_version(snapshot: &Snapshot, key: &ObjectKey) -> Option<String> {
@@ -241,6 +386,7 @@ mod tests {
             Exclusion {
                 object: first,
                 resource_version: None,
+                fingerprint: None,
                 reason: String::new(),
             },
         );

@@ -22,6 +22,10 @@ pub struct AdminApiOptions {
     pub ca_pem: Option<Vec<u8>>,
     pub insecure_skip_verify: bool,
     pub timeout: Duration,
+    /// Like curl's `--resolve`: connect to these host names at these addresses (the URL's
+    /// port is kept), e.g. to verify a certificate issued for a name while reaching a pod
+    /// by address, or for discovered FQDN endpoints.
+    pub resolve: Vec<(String, std::net::IpAddr)>,
 }
 
 impl fmt::Debug for AdminApiOptions {
@@ -32,6 +36,7 @@ impl fmt::Debug for AdminApiOptions {
             .field("ca_pem", &self.ca_pem.as_ref().map(|c| c.len()))
             .field("insecure_skip_verify", &self.insecure_skip_verify)
             .field("timeout", &self.timeout)
+            .field("resolve", &self.resolve)
             .finish()
     }
 }
@@ -165,6 +170,9 @@ impl AdminApiClient {
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(5)))
             .danger_accept_invalid_certs(options.insecure_skip_verify);
+        for (name, ip) in &options.resolve {
+            builder = builder.resolve(name, std::net::SocketAddr::new(*ip, 0));
+        }
         if let Some(pem) = &options.ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| client_err(format!("invalid CA bundle: {e}")))?;
@@ -300,6 +308,7 @@ mod tests {
             ca_pem: None,
             insecure_skip_verify: false,
             timeout: Duration::from_secs(1),
+            resolve: vec![],
         };
         assert!(!format!("{o:?}").contains("s3cr3t"));
     }

@@ -1,9 +1,11 @@
 //! Core entities the double implements, with the metadata Kong's
 //! declarative loader uses (endpoint keys, cache keys, foreign keys).
 
+pub(crate) mod certificates;
 pub(crate) mod consumers;
 pub(crate) mod routes;
 pub(crate) mod services;
+pub(crate) mod snis;
 pub(crate) mod targets;
 pub(crate) mod upstreams;
 
@@ -29,6 +31,17 @@ pub(crate) const DEFS: &[Def] = &[
         children: &[("plugins", "consumer")],
     },
     Def {
+        name: "certificates",
+        unique_key: None,
+        cache_key: &[],
+        fks: &[],
+        children: &[
+            ("services", "client_certificate"),
+            ("snis", "certificate"),
+            ("upstreams", "client_certificate"),
+        ],
+    },
+    Def {
         name: "services",
         unique_key: Some("name"),
         cache_key: &[],
@@ -41,6 +54,13 @@ pub(crate) const DEFS: &[Def] = &[
         cache_key: &[],
         fks: &[("service", "services")],
         children: &[("plugins", "route")],
+    },
+    Def {
+        name: "snis",
+        unique_key: Some("name"),
+        cache_key: &[],
+        fks: &[("certificate", "certificates")],
+        children: &[],
     },
     Def {
         name: "upstreams",
@@ -70,11 +90,11 @@ pub(crate) const DEFS: &[Def] = &[
 ];
 
 /// Entity types Kong 3.10 OSS accepts in a declarative config but the
-/// double cannot validate faithfully (X.509/key parsing, vault and
+/// double does not validate (CA certificates' CA checks, vault and
 /// credential schemas), so it refuses them rather than accept blindly.
 pub(crate) const UNSUPPORTED: &[&str] = &[
-    "certificates",
-    "snis",
+    // not modelled: Kong also requires a CA (basicConstraints) certificate
+    // and checks `cert_digest` uniqueness
     "ca_certificates",
     "vaults",
     "keys",

@@ -25,8 +25,8 @@ pub(crate) fn normalize_target(t: &str) -> String {
 pub(crate) fn record() -> Record {
     Record::new(vec![
         ("id", td::uuid()),
-        ("created_at", Field::number()),
-        ("updated_at", Field::number()),
+        ("created_at", td::timestamp_ms()),
+        ("updated_at", td::timestamp_ms()),
         ("upstream", td::foreign().required()),
         ("target", Field::string().required().custom(validate_target)),
         (

@@ -1,0 +1,110 @@
+{{/* Names, labels and small pieces shared by the templates. */}}
+
+{{- define "kingress.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The base name of every object: "<release>-kingress", or the release name alone when it already
+contains the chart name. Kept short enough for the longest suffix ("-controller", 11 chars).
+*/}}
+{{- define "kingress.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kingress.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kingress.labels" -}}
+helm.sh/chart: {{ include "kingress.chart" . }}
+app.kubernetes.io/name: {{ include "kingress.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "kingress.controller.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kingress.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: controller
+{{- end -}}
+
+{{- define "kingress.kong.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kingress.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: gateway
+{{- end -}}
+
+{{- define "kingress.controller.fullname" -}}
+{{- printf "%s-controller" (include "kingress.fullname" .) -}}
+{{- end -}}
+
+{{- define "kingress.kong.fullname" -}}
+{{- printf "%s-gateway" (include "kingress.fullname" .) -}}
+{{- end -}}
+
+{{- define "kingress.kong.adminService" -}}
+{{- printf "%s-kong-admin" (include "kingress.fullname" .) -}}
+{{- end -}}
+
+{{- define "kingress.kong.proxyService" -}}
+{{- printf "%s-kong-proxy" (include "kingress.fullname" .) -}}
+{{- end -}}
+
+{{- define "kingress.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "kingress.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "repository:tag" or "repository@digest". Argument: dict "image" <values> "default" <tag>. */}}
+{{- define "kingress.image" -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository (default .default (toString .image.tag)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The admin API's container port and its port name (which tells kingress the scheme). */}}
+{{- define "kingress.kong.adminPort" -}}
+{{- if .Values.kong.admin.tls.enabled -}}8444{{- else -}}8001{{- end -}}
+{{- end -}}
+
+{{- define "kingress.kong.adminPortName" -}}
+{{- if .Values.kong.admin.tls.enabled -}}admin-tls{{- else -}}admin{{- end -}}
+{{- end -}}
+
+{{/* The watched namespaces, validated, as a list. */}}
+{{- define "kingress.watchNamespaces" -}}
+{{- range .Values.watchNamespaces -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" .) -}}
+{{- fail (printf "watchNamespaces: %q is not a valid namespace name" .) -}}
+{{- end -}}
+{{- end -}}
+{{- .Values.watchNamespaces | uniq | join "," -}}
+{{- end -}}
+
+{{/* A PodDisruptionBudget spec body (minAvailable, when set, wins). Argument: its values. */}}
+{{- define "kingress.pdbSpec" -}}
+{{- if not (kindIs "invalid" .minAvailable) }}
+minAvailable: {{ .minAvailable }}
+{{- else }}
+maxUnavailable: {{ default 1 .maxUnavailable }}
+{{- end }}
+{{- end -}}

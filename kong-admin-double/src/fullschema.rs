@@ -1,0 +1,209 @@
+//! The second validation pass of Kong's declarative `flatten`.
+//!
+//! When the config fails validation, Kong validates it again against a
+//! "full" schema (`DeclarativeConfig.load(..., include_foreign = true)`)
+//! after `populate_ids_for_validation`: foreign keys are real `foreign`
+//! fields there, nested entities get their parent's primary key when they
+//! name none, and top-level string references are swapped for the primary
+//! key of the entity they name. If that pass succeeds the config is
+//! accepted; otherwise Kong answers the full pass's errors merged with the
+//! first pass's `value must be null` errors (`extract_null_errors`).
+//!
+//! Only foreign keys differ between the passes, so the double derives the
+//! second pass from the first: this is how a nested `snis[].certificate:
+//! {id}` (what KIC writes) or a top-level `certificate: {id: …}` is
+//! accepted although the first pass says `value must be null` / `expected
+//! a string`.
+
+use crate::entities::Def;
+use crate::errtree::{Key, Node};
+use serde_json::{Map, Value};
+
+const NULL_ERR: &str = "value must be null";
+
+/// What the full schema thinks of each foreign key, gathered per entity.
+#[derive(Default)]
+pub(crate) struct Pass2 {
+    /// First-pass errors the full schema does not report.
+    drop: Vec<Vec<Key>>,
+    /// The full schema's own errors for foreign keys.
+    replace: Vec<(Vec<Key>, Node)>,
+    /// Top-level string references: the full schema needs them resolved.
+    refs: Vec<(Vec<Key>, &'static str, String)>,
+}
+
+/// `validate_primary_key(value, true)` of a `foreign` field (primary key
+/// `id`, a UUID).
+fn pk_error(v: &Value) -> Option<Node> {
+    let msg = match v.as_object()?.get("id") {
+        None => "missing primary key",
+        Some(Value::Null) => "required field missing",
+        Some(Value::String(s)) if crate::net::is_uuid(s) => return None,
+        Some(Value::String(_)) => "expected a valid UUID",
+        Some(_) => "expected a string",
+    };
+    let mut n = Node::table();
+    n.set(Key::from("id"), Node::msg(msg));
+    Some(n)
+}
+
+impl Pass2 {
+    /// Record the foreign keys of one entity at `path`. `parent` is the
+    /// parent entity's raw record and the foreign key naming it.
+    pub(crate) fn note(
+        &mut self,
+        def: &Def,
+        obj: &Map<String, Value>,
+        parent: Option<(&Map<String, Value>, &str)>,
+        path: &[Key],
+    ) {
+        for (fk, target) in def.fks {
+            let mut fpath = path.to_vec();
+            fpath.push(Key::from(*fk));
+            let value = obj.get(*fk).filter(|v| !v.is_null());
+            match (parent, value) {
+                (Some(_), Some(v)) => {
+                    // first pass: `value must be null`; full pass: a foreign key
+                    if v.is_object() && pk_error(v).is_none() {
+                        self.drop.push(fpath);
+                    }
+                }
+                (Some((praw, child_key)), None) if child_key == *fk => {
+                    // populated with the parent's primary key
+                    if let Some(pid) = praw.get("id") {
+                        let pk = Value::Object(Map::from_iter([("id".to_string(), pid.clone())]));
+                        if let Some(e) = pk_error(&pk) {
+                            self.replace.push((fpath, e));
+                        }
+                    }
+                }
+                (Some(_), None) => {}
+                (None, Some(Value::String(s))) => self.refs.push((fpath, target, s.clone())),
+                (None, Some(v)) if v.is_object() => match pk_error(v) {
+                    None => self.drop.push(fpath),
+                    Some(e) => self.replace.push((fpath, e)),
+                },
+                (None, _) => {}
+            }
+        }
+    }
+
+    /// Kong's fallback: `None` when the full schema accepts the config,
+    /// else the errors Kong answers. `first` is the first pass's error
+    /// table; `resolves(entity, key)` tells whether a top-level reference
+    /// names an entity (by endpoint key or id).
+    pub(crate) fn revalidate(
+        &self,
+        first: &Node,
+        resolves: impl Fn(&str, &str) -> bool,
+    ) -> Option<Node> {
+        let mut errs = first.clone();
+        for p in &self.drop {
+            remove(&mut errs, p);
+        }
+        for (p, e) in &self.replace {
+            set(&mut errs, p, e.clone());
+        }
+        for (p, target, v) in &self.refs {
+            if !resolves(target, v) {
+                let mut n = Node::table();
+                n.set(Key::from("id"), Node::msg("missing primary key"));
+                set(&mut errs, p, n);
+            }
+        }
+        if errs.is_empty() {
+            return None;
+        }
+        let mut nulls = Vec::new();
+        null_errors(first, &mut Vec::new(), &mut nulls);
+        for p in nulls {
+            set(&mut errs, &p, Node::msg(NULL_ERR));
+        }
+        Some(errs)
+    }
+}
+
+/// Remove the error at `path`, pruning tables it leaves empty.
+fn remove(node: &mut Node, path: &[Key]) {
+    let Node::Table(t) = node else { return };
+    match path {
+        [] => {}
+        [last] => {
+            t.remove(last);
+        }
+        [head, rest @ ..] => {
+            if let Some(child) = t.get_mut(head) {
+                remove(child, rest);
+                if matches!(child, Node::Table(c) if c.is_empty()) {
+                    t.remove(head);
+                }
+            }
+        }
+    }
+}
+
+/// `cycle_aware_deep_merge`: set `n` at `path`, creating tables on the way.
+fn set(node: &mut Node, path: &[Key], n: Node) {
+    if let Some((last, parents)) = path.split_last() {
+        let mut cur = node;
+        for k in parents {
+            cur = cur.child(k.clone());
+        }
+        cur.set(last.clone(), n);
+    }
+}
+
+/// `extract_null_errors`: paths of every `value must be null` message.
+fn null_errors(node: &Node, path: &mut Vec<Key>, out: &mut Vec<Vec<Key>>) {
+    match node {
+        Node::Msg(m) if m == NULL_ERR => out.push(path.clone()),
+        Node::Table(t) => {
+            for (k, v) in t {
+                path.push(k.clone());
+                null_errors(v, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn primary_keys() {
+        assert!(pk_error(&json!({"id": "8aade13c-1470-46bd-9849-9a74e349214f"})).is_none());
+        assert!(pk_error(&json!({"id": "8aade13c-1470-46bd-9849-9a74e349214f", "x": 1})).is_none());
+        let msg = |v: Value| pk_error(&v).map(|n| n.to_json());
+        assert_eq!(msg(json!({})), Some(json!({"id": "missing primary key"})));
+        assert_eq!(
+            msg(json!({"id": "x"})),
+            Some(json!({"id": "expected a valid UUID"}))
+        );
+        assert_eq!(
+            msg(json!({"id": 1})),
+            Some(json!({"id": "expected a string"}))
+        );
+        assert_eq!(msg(json!("x")), None);
+    }
+
+    #[test]
+    fn remove_prunes_and_nulls_come_back() {
+        let mut first = Node::table();
+        let p = [Key::from("a"), Key::Int(1), Key::from("fk")];
+        set(&mut first, &p, Node::msg(NULL_ERR));
+        let mut pass = Pass2::default();
+        pass.drop.push(p.to_vec());
+        assert_eq!(pass.revalidate(&first, |_, _| true), None);
+        set(
+            &mut first,
+            &[Key::from("b"), Key::Int(2), Key::from("x")],
+            Node::msg("bad"),
+        );
+        let errs = pass.revalidate(&first, |_, _| true).unwrap();
+        assert_eq!(errs, first);
+    }
+}

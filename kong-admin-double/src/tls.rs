@@ -1,0 +1,291 @@
+//! What Kong 3.10 checks of a certificate's `cert` and `key` (typedefs
+//! `certificate`/`key` call lua-resty-openssl's `x509.new`/`pkey.new`; the
+//! certificates entity check compares `cert:get_pubkey():to_PEM()` with
+//! `key:to_PEM("public")`), in pure Rust.
+//!
+//! Kong's parse errors end with OpenSSL's error queue (`error:…:asn1
+//! encoding routines:…:tasn_dec.c:349:`); the double keeps Kong's prefixes
+//! (`x509.new: `, `pkey.new:load_key: `) and describes the failure in its
+//! own words. Keys it cannot compare faithfully are refused with a message
+//! saying so, never accepted blindly: only RSA (PKCS#1 or PKCS#8) and ECDSA
+//! P-256/P-384 (SEC1 or PKCS#8, with their public point) are modelled.
+
+use crate::pem;
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair};
+use x509_cert::certificate::{CertificateInner, Raw};
+use x509_cert::der::Decode;
+use x509_cert::der::asn1::ObjectIdentifier;
+
+const RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+
+/// `kong.pdk.vault.is_reference`: `{vault://…}`.
+pub(crate) fn is_reference(s: &str) -> bool {
+    s.starts_with("{vault://") && s.ends_with('}')
+}
+
+fn unsupported(what: &str) -> String {
+    format!("{what} is not supported by the Kong admin API test double")
+}
+
+/// A public key as OpenSSL would print it: equal values give equal PEM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PublicKey {
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    Ec {
+        curve: ObjectIdentifier,
+        point: Vec<u8>,
+    },
+}
+
+/// The subject public key of a certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CertKey {
+    /// SPKI algorithm (OpenSSL's key type: RSA, EC, ED25519, ...).
+    pub algorithm: ObjectIdentifier,
+    /// `None` for key types the double does not model, or a malformed key
+    /// (which OpenSSL only notices when `get_pubkey` is called).
+    pub key: Option<PublicKey>,
+}
+
+fn rsa_public(der: &[u8]) -> Option<PublicKey> {
+    let k = pkcs1::RsaPublicKeyRef::from_der(der).ok()?;
+    Some(PublicKey::Rsa {
+        n: k.modulus.as_bytes().to_vec(),
+        e: k.public_exponent.as_bytes().to_vec(),
+    })
+}
+
+/// `x509.new(cert)`: the first PEM certificate of the chain, parsed.
+pub(crate) fn parse_certificate(text: &str) -> Result<CertKey, String> {
+    let blocks = pem::blocks(text);
+    let block = pem::first(&blocks, &["CERTIFICATE", "X509 CERTIFICATE"])
+        .map_err(|e| format!("x509.new: {e}"))?;
+    let der = block.der.as_ref().map_err(|e| format!("x509.new: {e}"))?;
+    let cert = CertificateInner::<Raw>::from_der(der)
+        .map_err(|e| format!("x509.new: asn1 parse error: {e}"))?;
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    let algorithm = spki.algorithm.oid;
+    let bits = spki.subject_public_key.as_bytes();
+    let key = match algorithm {
+        RSA => bits.and_then(rsa_public),
+        EC => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            match (curve, bits) {
+                (Some(curve), Some(point)) => Some(PublicKey::Ec {
+                    curve,
+                    point: point.to_vec(),
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    Ok(CertKey { algorithm, key })
+}
+
+/// Why `pkey.new(key)` would fail, or why the double will not judge it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum KeyError {
+    /// Kong rejects it too (`invalid key: pkey.new:load_key: …`).
+    Invalid(String),
+    /// Kong may accept it; the double cannot model it.
+    Unsupported(String),
+}
+
+impl KeyError {
+    pub(crate) fn message(&self) -> String {
+        match self {
+            KeyError::Invalid(e) => format!("invalid key: pkey.new:load_key: {e}"),
+            KeyError::Unsupported(e) => e.clone(),
+        }
+    }
+}
+
+fn invalid(e: impl std::fmt::Display) -> KeyError {
+    KeyError::Invalid(e.to_string())
+}
+
+fn rsa_private(der: &[u8]) -> Result<PublicKey, KeyError> {
+    let k = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(invalid)?;
+    Ok(PublicKey::Rsa {
+        n: k.modulus.as_bytes().to_vec(),
+        e: k.public_exponent.as_bytes().to_vec(),
+    })
+}
+
+/// An EC private key: its curve must be P-256 or P-384 and its public point
+/// present, on the curve and derived from the private scalar (checked with
+/// ring, so nothing OpenSSL would refuse gets through).
+fn ec_private(der: &[u8], outer: Option<ObjectIdentifier>) -> Result<PublicKey, KeyError> {
+    let k = sec1::EcPrivateKey::from_der(der).map_err(invalid)?;
+    let inner = k.parameters.and_then(|p| p.named_curve());
+    let curve = match (outer, inner) {
+        (Some(a), Some(b)) if a != b => return Err(invalid("EC parameters disagree")),
+        (Some(c), _) | (None, Some(c)) => c,
+        (None, None) => return Err(invalid("missing EC parameters")),
+    };
+    let (alg, len): (&'static signature::EcdsaSigningAlgorithm, usize) = match curve {
+        P256 => (&signature::ECDSA_P256_SHA256_ASN1_SIGNING, 32),
+        P384 => (&signature::ECDSA_P384_SHA384_ASN1_SIGNING, 48),
+        other => {
+            return Err(KeyError::Unsupported(unsupported(&format!(
+                "EC curve {other}"
+            ))));
+        }
+    };
+    let Some(point) = k.public_key else {
+        return Err(KeyError::Unsupported(unsupported(
+            "an EC private key without its public key",
+        )));
+    };
+    if point.first() != Some(&4) {
+        return Err(KeyError::Unsupported(unsupported(
+            "a compressed EC public point",
+        )));
+    }
+    if k.private_key.len() > len {
+        return Err(invalid("EC private key too long"));
+    }
+    let mut scalar = vec![0u8; len - k.private_key.len()];
+    scalar.extend_from_slice(k.private_key);
+    EcdsaKeyPair::from_private_key_and_public_key(alg, &scalar, point, &SystemRandom::new())
+        .map_err(|e| {
+            KeyError::Unsupported(unsupported(&format!(
+                "an EC key whose public point is not that of its private scalar ({e})"
+            )))
+        })?;
+    Ok(PublicKey::Ec {
+        curve,
+        point: point.to_vec(),
+    })
+}
+
+fn pkcs8(der: &[u8]) -> Result<PublicKey, KeyError> {
+    let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(invalid)?;
+    let body = info.private_key.as_bytes();
+    match info.algorithm.oid {
+        RSA => rsa_private(body),
+        EC => {
+            let curve = info
+                .algorithm
+                .parameters
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            if curve.is_none() {
+                return Err(KeyError::Unsupported(unsupported(
+                    "an EC key with explicit curve parameters",
+                )));
+            }
+            ec_private(body, curve)
+        }
+        other => Err(KeyError::Unsupported(unsupported(&format!(
+            "key type {other}"
+        )))),
+    }
+}
+
+/// `pkey.new(key)` for a private key, and the public key it carries.
+pub(crate) fn parse_private_key(text: &str) -> Result<PublicKey, KeyError> {
+    const LABELS: &[&str] = &[
+        "PRIVATE KEY",
+        "RSA PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+        "DSA PRIVATE KEY",
+    ];
+    let blocks = pem::blocks(text);
+    let block = match pem::first(&blocks, LABELS) {
+        Ok(b) => b,
+        Err(e) => {
+            // lua-resty-openssl falls back to loading a public key
+            if blocks
+                .iter()
+                .any(|b| b.label == "PUBLIC KEY" || b.label == "RSA PUBLIC KEY")
+            {
+                return Err(KeyError::Unsupported(unsupported(
+                    "a public key as a certificate's key",
+                )));
+            }
+            return Err(invalid(e));
+        }
+    };
+    let der = block.der.as_ref().map_err(invalid)?;
+    match block.label.as_str() {
+        "PRIVATE KEY" => pkcs8(der),
+        "RSA PRIVATE KEY" => rsa_private(der),
+        "EC PRIVATE KEY" => ec_private(der, None),
+        "ENCRYPTED PRIVATE KEY" => Err(invalid("encrypted key without a passphrase")),
+        _ => Err(KeyError::Unsupported(unsupported("a DSA key"))),
+    }
+}
+
+/// Whether Kong's `to_PEM` comparison would find `cert` and `key` equal.
+pub(crate) fn matches(cert: &CertKey, key: &PublicKey) -> bool {
+    cert.key.as_ref() == Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RSA_CRT: &str = include_str!("../tests/fixtures/tls/rsa.crt");
+    const RSA_KEY: &str = include_str!("../tests/fixtures/tls/rsa.key");
+    const EC_SEC1_KEY: &str = include_str!("../tests/fixtures/tls/ec-sec1.key");
+    const OTHER_EC_KEY: &str = include_str!("../tests/fixtures/tls/other-ec.key");
+
+    fn der_of(text: &str) -> Vec<u8> {
+        pem::blocks(text)[0].der.clone().unwrap()
+    }
+
+    /// A SEC1 key whose public point belongs to another private key: OpenSSL
+    /// would load it (and Kong compare that point), ring refuses it, so the
+    /// double does too rather than guess.
+    #[test]
+    fn inconsistent_ec_key_is_refused() {
+        use x509_cert::der::Encode;
+        let der = der_of(EC_SEC1_KEY);
+        let mine = sec1::EcPrivateKey::from_der(&der).unwrap();
+        let other_der = der_of(OTHER_EC_KEY);
+        let info = pkcs8::PrivateKeyInfoRef::from_der(&other_der).unwrap();
+        let other = sec1::EcPrivateKey::from_der(info.private_key.as_bytes()).unwrap();
+        let spliced = sec1::EcPrivateKey {
+            public_key: other.public_key,
+            ..mine.clone()
+        }
+        .to_der()
+        .unwrap();
+        assert!(ec_private(&der, None).is_ok());
+        let err = ec_private(&spliced, None).unwrap_err();
+        assert!(matches!(err, KeyError::Unsupported(_)), "{err:?}");
+        assert!(
+            err.message()
+                .ends_with("is not supported by the Kong admin API test double")
+        );
+    }
+
+    #[test]
+    fn old_certificate_label_and_references() {
+        let old = RSA_CRT.replace(" CERTIFICATE-----", " X509 CERTIFICATE-----");
+        let a = parse_certificate(&old).unwrap();
+        assert_eq!(a.algorithm, RSA);
+        let key = parse_private_key(RSA_KEY).unwrap();
+        assert!(matches(&a, &key));
+        assert!(is_reference("{vault://env/x}"));
+        assert!(!is_reference("{vault://env/x"));
+        let trusted = RSA_CRT.replace(" CERTIFICATE-----", " TRUSTED CERTIFICATE-----");
+        assert_eq!(
+            parse_certificate(&trusted).unwrap_err(),
+            "x509.new: no start line"
+        );
+    }
+}

@@ -1,0 +1,323 @@
+//! Kubernetes Events (events.k8s.io/v1, reportingController `kingress`) on the objects that
+//! failed to translate or that Kong rejected, with KIC's reasons.
+//!
+//! Each (object, reason, message) is announced once while it lasts, not on every
+//! translation; when it goes away and comes back it is announced again.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::Resource;
+use kube::api::{Api, PostParams};
+
+use super::sync::SyncState;
+use crate::snapshot::Snapshot;
+use crate::translate::{Problem, Severity};
+
+pub const REPORTING_CONTROLLER: &str = "kingress";
+pub const TRANSLATION_FAILED: &str = "KongConfigurationTranslationFailed";
+pub const APPLY_FAILED: &str = "KongConfigurationApplyFailed";
+
+/// The API server's limit on an Event's note.
+const MAX_NOTE: usize = 1024;
+
+/// What makes an Event new.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EventKey {
+    /// kind, namespace, name, uid of the object the Event is about.
+    pub regarding: (String, String, String, String),
+    pub reason: &'static str,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WantedEvent {
+    pub key: EventKey,
+    pub regarding: ObjectReference,
+    pub action: &'static str,
+}
+
+impl WantedEvent {
+    fn new(
+        regarding: ObjectReference,
+        reason: &'static str,
+        action: &'static str,
+        note: String,
+    ) -> Self {
+        let note = super::status::truncate(note, MAX_NOTE);
+        let key = EventKey {
+            regarding: (
+                regarding.kind.clone().unwrap_or_default(),
+                regarding.namespace.clone().unwrap_or_default(),
+                regarding.name.clone().unwrap_or_default(),
+                regarding.uid.clone().unwrap_or_default(),
+            ),
+            reason,
+            note,
+        };
+        WantedEvent {
+            key,
+            regarding,
+            action,
+        }
+    }
+}
+
+/// Every Event the current state calls for (already sent ones included), in a stable order.
+pub fn wanted(snapshot: &Snapshot, state: &SyncState) -> Vec<WantedEvent> {
+    let mut out: Vec<WantedEvent> = state
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .map(|p| {
+            WantedEvent::new(
+                problem_ref(p),
+                TRANSLATION_FAILED,
+                "Translate",
+                problem_note(p),
+            )
+        })
+        .collect();
+    for e in &state.exclusions {
+        let (kind, ns, name) = &e.object;
+        let Some(regarding) = object_ref(snapshot, kind, ns, name) else {
+            continue; // Gone: nothing to attach the Event to.
+        };
+        let what = if ns.is_empty() {
+            format!("{kind} {name}")
+        } else {
+            format!("{kind} {ns}/{name}")
+        };
+        let note = format!(
+            "Kong rejected the configuration built from {what}, which is left out until it changes: {}",
+            e.reason
+        );
+        out.push(WantedEvent::new(regarding, APPLY_FAILED, "Apply", note));
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out.dedup_by(|a, b| a.key == b.key);
+    out
+}
+
+fn problem_note(p: &Problem) -> String {
+    match &p.field {
+        Some(f) => format!("{f}: {}", p.message),
+        None => p.message.clone(),
+    }
+}
+
+fn problem_ref(p: &Problem) -> ObjectReference {
+    let o = &p.object;
+    ObjectReference {
+        api_version: Some(if o.group.is_empty() {
+            o.version.clone()
+        } else {
+            format!("{}/{}", o.group, o.version)
+        }),
+        kind: Some(o.kind.clone()),
+        name: Some(o.name.clone()),
+        namespace: o.namespace.clone(),
+        uid: o.uid.clone(),
+        ..ObjectReference::default()
+    }
+}
+
+/// A reference to a snapshot object by kind, namespace and name.
+fn object_ref(snapshot: &Snapshot, kind: &str, ns: &str, name: &str) -> Option<ObjectReference> {
+    let k = (ns.to_string(), name.to_string());
+    match kind {
+        "Service" => snapshot.services.get(&k).map(|o| o.object_ref(&())),
+        "Ingress" => snapshot.ingresses.get(&k).map(|o| o.object_ref(&())),
+        "HTTPRoute" => snapshot.httproutes.get(&k).map(|o| o.object_ref(&())),
+        "KongUpstreamPolicy" => snapshot
+            .upstream_policies
+            .get(&k)
+            .map(|o| o.object_ref(&())),
+        "KongPlugin" => snapshot.kong_plugins.get(&k).map(|o| o.object_ref(&())),
+        "Secret" => snapshot.secrets.get(&k).map(|o| o.object_ref(&())),
+        "KongClusterPlugin" => snapshot
+            .kong_cluster_plugins
+            .get(name)
+            .map(|o| o.object_ref(&())),
+        _ => None,
+    }
+}
+
+/// How a batch of sends went.
+#[derive(Debug, Default)]
+pub struct Sent {
+    /// No send failed.
+    pub all_sent: bool,
+    /// Some Events wait for the next round (budget used up).
+    pub deferred: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create Event {reason} on {kind} {namespace}/{name}: {source}")]
+pub struct EventError {
+    reason: &'static str,
+    kind: String,
+    namespace: String,
+    name: String,
+    #[source]
+    source: kube::Error,
+}
+
+/// Remembers which Events were sent.
+pub struct EventLog {
+    client: kube::Client,
+    instance: String,
+    sent: BTreeSet<EventKey>,
+}
+
+impl EventLog {
+    pub fn new(client: kube::Client) -> Self {
+        // Tells replicas apart in `reportingInstance`, as KIC uses the pod name.
+        let instance = std::env::var("POD_NAME")
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .ok()
+            .filter(|s| !s.is_empty() && s.len() <= 128)
+            .unwrap_or_else(|| REPORTING_CONTROLLER.to_string());
+        EventLog {
+            client,
+            instance,
+            sent: BTreeSet::new(),
+        }
+    }
+
+    /// Every Event the current state calls for.
+    pub fn wanted(&self, snapshot: &Snapshot, state: &SyncState) -> Vec<WantedEvent> {
+        wanted(snapshot, state)
+    }
+
+    /// Sends the wanted Events not sent yet, spending at most `budget` requests.
+    pub async fn send(&mut self, wanted: Vec<WantedEvent>, budget: &mut usize) -> Sent {
+        let active: BTreeSet<&EventKey> = wanted.iter().map(|w| &w.key).collect();
+        // What is no longer the case may be announced again if it comes back.
+        self.sent.retain(|k| active.contains(k));
+        let mut result = Sent {
+            all_sent: true,
+            deferred: false,
+        };
+        for w in wanted {
+            if self.sent.contains(&w.key) {
+                continue;
+            }
+            if *budget == 0 {
+                result.deferred = true;
+                break;
+            }
+            *budget -= 1;
+            match self.create(&w).await {
+                Ok(()) => {
+                    self.sent.insert(w.key);
+                }
+                Err(e) => {
+                    result.all_sent = false;
+                    tracing::warn!(error = %e, "retrying next round");
+                }
+            }
+        }
+        result
+    }
+
+    async fn create(&self, w: &WantedEvent) -> Result<(), EventError> {
+        let now = k8s_openapi::jiff::Timestamp::now();
+        let (kind, ns, name, _) = &w.key.regarding;
+        // Cluster-scoped objects get their Events in `default`, as kube and client-go do.
+        let namespace = if ns.is_empty() {
+            "default"
+        } else {
+            ns.as_str()
+        };
+        let event = Event {
+            action: Some(w.action.to_string()),
+            event_time: Some(MicroTime(now)),
+            metadata: ObjectMeta {
+                name: Some(format!("{name}.{:x}", now.as_nanosecond())),
+                namespace: Some(namespace.to_string()),
+                ..ObjectMeta::default()
+            },
+            note: Some(w.key.note.clone()),
+            reason: Some(w.key.reason.to_string()),
+            regarding: Some(w.regarding.clone()),
+            reporting_controller: Some(REPORTING_CONTROLLER.to_string()),
+            reporting_instance: Some(self.instance.clone()),
+            type_: Some("Warning".to_string()),
+            ..Event::default()
+        };
+        Api::<Event>::namespaced(self.client.clone(), namespace)
+            .create(&PostParams::default(), &event)
+            .await
+            .map(drop)
+            .map_err(|source| EventError {
+                reason: w.key.reason,
+                kind: kind.clone(),
+                namespace: ns.clone(),
+                name: name.clone(),
+                source,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::controller::sync::Exclusion;
+    use crate::translate::names::ObjectRef;
+    use crate::translate::{Reason, object_key};
+
+    fn problem(severity: Severity, message: &str) -> Problem {
+        Problem {
+            severity,
+            reason: Reason::ServiceNotFound,
+            object: ObjectRef::new("Ingress", "networking.k8s.io", "v1", Some("ns"), "web")
+                .with_uid(Some("u1")),
+            field: Some("spec.rules[0].http.paths[0].backend.service.name".into()),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn errors_become_translation_failed_events_with_the_field() {
+        let state = SyncState {
+            problems: vec![
+                problem(Severity::Error, "Service ns/ghost not found"),
+                problem(Severity::Warning, "only a warning"),
+            ],
+            ..SyncState::default()
+        };
+        let events = wanted(&Snapshot::new(), &state);
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.key.reason, TRANSLATION_FAILED);
+        assert_eq!(
+            e.key.note,
+            "spec.rules[0].http.paths[0].backend.service.name: Service ns/ghost not found"
+        );
+        assert_eq!(
+            e.regarding.api_version.as_deref(),
+            Some("networking.k8s.io/v1")
+        );
+        assert_eq!(e.regarding.uid.as_deref(), Some("u1"));
+    }
+
+    #[test]
+    fn exclusions_of_objects_that_are_gone_send_nothing() {
+        let state = SyncState {
+            exclusions: vec![Exclusion {
+                object: object_key("KongUpstreamPolicy", "ns", "p"),
+                resource_version: None,
+                fingerprint: None,
+                reason: "hash_fallback: bad".into(),
+            }],
+            facts: Arc::default(),
+            ..SyncState::default()
+        };
+        assert!(wanted(&Snapshot::new(), &state).is_empty());
+    }
+}

@@ -1,0 +1,156 @@
+//! Prometheus metrics. Labels are fixed categories or Kong replica URLs (bounded by the
+//! number of replicas), never object names or error texts.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReplicaLabel {
+    pub replica: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PushLabel {
+    pub replica: String,
+    /// applied, unchanged, rejected, unreachable, status, client
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SeverityLabel {
+    pub severity: String,
+}
+
+pub struct Metrics {
+    pub registry: Registry,
+    pub translation_seconds: Histogram,
+    pub translation_problems: Family<SeverityLabel, Gauge>,
+    pub objects: Family<KindLabel, Gauge>,
+    pub config_bytes: Gauge,
+    pub push_seconds: Family<ReplicaLabel, Histogram>,
+    pub pushes: Family<PushLabel, Counter>,
+    pub replica_in_sync: Family<ReplicaLabel, Gauge>,
+    pub replica_last_success: Family<ReplicaLabel, Gauge<f64, AtomicU64>>,
+    pub replicas: Gauge,
+    pub leader: Gauge,
+}
+
+fn seconds_histogram() -> Histogram {
+    // 100 µs … ~13 s.
+    Histogram::new(exponential_buckets(0.0001, 2.0, 18))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("kingress");
+        let translation_seconds = seconds_histogram();
+        registry.register(
+            "translation_duration_seconds",
+            "Time to translate the cluster snapshot into Kong configuration",
+            translation_seconds.clone(),
+        );
+        let translation_problems = Family::<SeverityLabel, Gauge>::default();
+        registry.register(
+            "translation_problems",
+            "Problems found by the last translation, by severity (error = object left out)",
+            translation_problems.clone(),
+        );
+        let objects = Family::<KindLabel, Gauge>::default();
+        registry.register(
+            "objects",
+            "Objects in the watched snapshot, by kind",
+            objects.clone(),
+        );
+        let config_bytes = Gauge::default();
+        registry.register(
+            "config_bytes",
+            "Size of the Kong configuration last produced",
+            config_bytes.clone(),
+        );
+        let push_seconds = Family::<ReplicaLabel, Histogram>::new_with_constructor(
+            seconds_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "push_duration_seconds",
+            "Time of one POST /config to a Kong replica",
+            push_seconds.clone(),
+        );
+        let pushes = Family::<PushLabel, Counter>::default();
+        registry.register(
+            "pushes",
+            "Pushes to Kong replicas, by result",
+            pushes.clone(),
+        );
+        let replica_in_sync = Family::<ReplicaLabel, Gauge>::default();
+        registry.register(
+            "replica_in_sync",
+            "1 when the replica holds the latest configuration",
+            replica_in_sync.clone(),
+        );
+        let replica_last_success = Family::<ReplicaLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "replica_last_success_timestamp_seconds",
+            "Unix time of the replica's last successful push or confirmation",
+            replica_last_success.clone(),
+        );
+        let replicas = Gauge::default();
+        registry.register(
+            "kong_replicas",
+            "Kong replicas being configured",
+            replicas.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this controller holds the leader Lease",
+            leader.clone(),
+        );
+        Metrics {
+            registry,
+            translation_seconds,
+            translation_problems,
+            objects,
+            config_bytes,
+            push_seconds,
+            pushes,
+            replica_in_sync,
+            replica_last_success,
+            replicas,
+            leader,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    pub fn push(&self, replica: &str, result: &str) {
+        self.pushes
+            .get_or_create(&PushLabel {
+                replica: replica.to_string(),
+                result: result.to_string(),
+            })
+            .inc();
+    }
+}

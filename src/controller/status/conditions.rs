@@ -1,0 +1,160 @@
+//! metav1 Conditions that keep their `lastTransitionTime` unless their status flips.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+/// The API server's limit on a condition message.
+const MAX_MESSAGE: usize = 32768;
+
+/// A condition kingress wants, before times and generations are filled in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    pub type_: &'static str,
+    pub status: bool,
+    pub reason: String,
+    pub message: String,
+}
+
+impl Wanted {
+    pub fn new(
+        type_: &'static str,
+        status: bool,
+        reason: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Wanted {
+            type_,
+            status,
+            reason: reason.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The existing condition of this type unchanged in substance (status unknown to us),
+    /// else `fallback`.
+    pub fn keep_or(type_: &'static str, existing: &[Condition], fallback: Wanted) -> Wanted {
+        existing
+            .iter()
+            .find(|c| c.type_ == type_)
+            .map(|c| Wanted {
+                type_,
+                status: c.status == "True",
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+            })
+            .unwrap_or(fallback)
+    }
+}
+
+fn status_str(status: bool) -> &'static str {
+    if status { "True" } else { "False" }
+}
+
+/// Builds `wanted` as Conditions: `lastTransitionTime` comes from the existing condition of
+/// the same type when its status is unchanged, else it is `now`.
+pub fn build(
+    wanted: Vec<Wanted>,
+    existing: &[Condition],
+    generation: Option<i64>,
+    now: &Time,
+) -> Vec<Condition> {
+    wanted
+        .into_iter()
+        .map(|w| {
+            let status = status_str(w.status);
+            let since = existing
+                .iter()
+                .find(|c| c.type_ == w.type_ && c.status == status)
+                .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
+            Condition {
+                last_transition_time: since,
+                message: truncate(w.message, MAX_MESSAGE),
+                observed_generation: generation,
+                reason: w.reason,
+                status: status.to_string(),
+                type_: w.type_.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// At most `max` bytes, cut at a character boundary.
+pub fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max.saturating_sub(3);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push_str("...");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn time(s: &str) -> Time {
+        Time(s.parse().expect("timestamp"))
+    }
+
+    #[test]
+    fn transition_time_changes_only_when_status_flips() {
+        let t0 = time("2024-01-01T00:00:00Z");
+        let t1 = time("2024-01-02T00:00:00Z");
+        let first = build(
+            vec![Wanted::new("Accepted", true, "Accepted", "")],
+            &[],
+            Some(1),
+            &t0,
+        );
+        assert_eq!(first[0].last_transition_time, t0);
+        // Same status, new reason/message and generation: time kept.
+        let same = build(
+            vec![Wanted::new("Accepted", true, "Accepted", "still")],
+            &first,
+            Some(2),
+            &t1,
+        );
+        assert_eq!(same[0].last_transition_time, t0);
+        assert_eq!(same[0].observed_generation, Some(2));
+        let flipped = build(
+            vec![Wanted::new("Accepted", false, "Conflicted", "x")],
+            &same,
+            Some(2),
+            &t1,
+        );
+        assert_eq!(flipped[0].last_transition_time, t1);
+        assert_eq!(flipped[0].status, "False");
+    }
+
+    #[test]
+    fn keep_or_reuses_the_existing_condition() {
+        let t0 = time("2024-01-01T00:00:00Z");
+        let existing = build(
+            vec![Wanted::new("Programmed", true, "Programmed", "")],
+            &[],
+            Some(1),
+            &t0,
+        );
+        let kept = Wanted::keep_or(
+            "Programmed",
+            &existing,
+            Wanted::new("Programmed", false, "Pending", ""),
+        );
+        assert!(kept.status);
+        let fallback = Wanted::keep_or(
+            "Programmed",
+            &[],
+            Wanted::new("Programmed", false, "Pending", ""),
+        );
+        assert!(!fallback.status);
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_char_boundary() {
+        let s = truncate("é".repeat(10), 7);
+        assert!(s.len() <= 7, "{s}");
+        assert!(s.ends_with("..."));
+    }
+}

@@ -1,0 +1,229 @@
+//! Ingress `status.loadBalancer` from `--publish-status-address` or `--publish-service`
+//! (KIC's flags), written for Ingresses of our class once a Kong replica holds their routes.
+
+use std::net::IpAddr;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use kube::ResourceExt;
+use kube::api::Api;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event, watcher};
+use serde_json::{Value, json};
+
+use super::{Inputs, StatusOptions, StatusWrite, Target};
+use crate::api::Service;
+use crate::snapshot::Snapshot;
+use crate::translate::object_key;
+
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
+    // No addresses known: leave whatever is there (another writer may own it).
+    let Some(programmed) = inputs.programmed.filter(|_| !inputs.addresses.is_empty()) else {
+        return Vec::new();
+    };
+    let wanted = Value::Array(inputs.addresses.to_vec());
+    snapshot
+        .ingresses
+        .values()
+        .filter(|i| {
+            programmed.configured.contains(&object_key(
+                "Ingress",
+                &i.namespace().unwrap_or_default(),
+                &i.name_any(),
+            ))
+        })
+        .filter_map(|i| {
+            let current = i
+                .status
+                .as_ref()
+                .and_then(|s| s.load_balancer.as_ref())
+                .and_then(|lb| lb.ingress.as_ref())
+                .map_or(Value::Array(Vec::new()), |l| {
+                    serde_json::to_value(l).unwrap_or(Value::Null)
+                });
+            (current != wanted).then(|| StatusWrite {
+                kind: Target::Ingress,
+                namespace: i.namespace().unwrap_or_default(),
+                name: i.name_any(),
+                precondition: None,
+                status: json!({ "loadBalancer": { "ingress": wanted } }),
+            })
+        })
+        .collect()
+}
+
+/// One `status.loadBalancer.ingress` entry: an IP or a hostname.
+pub fn address_entry(address: &str) -> Value {
+    if address.parse::<IpAddr>().is_ok() {
+        json!({ "ip": address })
+    } else {
+        json!({ "hostname": address })
+    }
+}
+
+/// The addresses of the publish Service: its load balancer's IPs and hostnames, else its
+/// external IPs, else its cluster IPs.
+pub fn service_addresses(service: &Service) -> Vec<Value> {
+    let lb: Vec<Value> = service
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|i| match (&i.ip, &i.hostname) {
+            (Some(ip), _) if !ip.is_empty() => Some(json!({ "ip": ip })),
+            (_, Some(h)) if !h.is_empty() => Some(json!({ "hostname": h })),
+            _ => None,
+        })
+        .collect();
+    if !lb.is_empty() {
+        return lb;
+    }
+    let spec = service.spec.as_ref();
+    let external: Vec<Value> = spec
+        .and_then(|s| s.external_ips.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|a| address_entry(a))
+        .collect();
+    if !external.is_empty() {
+        return external;
+    }
+    let cluster_ips: Vec<String> = match spec {
+        Some(s) => match (&s.cluster_ips, &s.cluster_ip) {
+            (Some(ips), _) if !ips.is_empty() => ips.clone(),
+            (_, Some(ip)) => vec![ip.clone()],
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    cluster_ips
+        .iter()
+        .filter(|ip| !ip.is_empty() && *ip != "None")
+        .map(|ip| json!({ "ip": ip }))
+        .collect()
+}
+
+/// The addresses to publish, kept current by a watch on the publish Service (if any). It
+/// is polled from the status task, so it ends with it.
+pub struct Publish {
+    stream: Option<BoxStream<'static, Result<Event<Service>, watcher::Error>>>,
+    addresses: Vec<Value>,
+    /// Whether the relist in progress has seen the Service.
+    seen: bool,
+}
+
+impl Publish {
+    pub fn new(client: &kube::Client, options: &StatusOptions) -> Self {
+        if !options.publish_status_addresses.is_empty() {
+            return Publish {
+                stream: None,
+                addresses: options
+                    .publish_status_addresses
+                    .iter()
+                    .map(|a| address_entry(a))
+                    .collect(),
+                seen: false,
+            };
+        }
+        let stream = options.publish_service.as_ref().map(|(ns, name)| {
+            let api = Api::<Service>::namespaced(client.clone(), ns);
+            let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+            watcher(api, config).default_backoff().boxed()
+        });
+        Publish {
+            stream,
+            addresses: Vec::new(),
+            seen: false,
+        }
+    }
+
+    pub fn addresses(&self) -> &[Value] {
+        &self.addresses
+    }
+
+    fn set(&mut self, addresses: Vec<Value>) -> bool {
+        let changed = addresses != self.addresses;
+        self.addresses = addresses;
+        changed
+    }
+
+    /// Resolves when the addresses changed; never, without a publish Service.
+    pub async fn changed(&mut self) {
+        loop {
+            let Some(stream) = self.stream.as_mut() else {
+                return std::future::pending().await;
+            };
+            let changed = match stream.next().await {
+                Some(Ok(Event::Apply(s))) => self.set(service_addresses(&s)),
+                Some(Ok(Event::InitApply(s))) => {
+                    self.seen = true;
+                    self.set(service_addresses(&s))
+                }
+                Some(Ok(Event::Delete(_))) => self.set(Vec::new()),
+                Some(Ok(Event::Init)) => {
+                    self.seen = false;
+                    false
+                }
+                Some(Ok(Event::InitDone)) => !self.seen && self.set(Vec::new()),
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "watching the --publish-service Service failed; retrying with backoff");
+                    false
+                }
+                None => {
+                    self.stream = None;
+                    false
+                }
+            };
+            if changed {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(json: Value) -> Service {
+        serde_json::from_value(json).expect("Service")
+    }
+
+    #[test]
+    fn load_balancer_addresses_win_over_cluster_ips() {
+        let s = service(json!({
+            "metadata": {"name": "kong-proxy"},
+            "spec": {"clusterIP": "10.0.0.5", "clusterIPs": ["10.0.0.5"]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}, {"hostname": "lb.example.com"}]}}
+        }));
+        assert_eq!(
+            service_addresses(&s),
+            vec![
+                json!({"ip": "1.2.3.4"}),
+                json!({"hostname": "lb.example.com"})
+            ]
+        );
+        let s = service(json!({
+            "metadata": {"name": "kong-proxy"},
+            "spec": {"clusterIP": "10.0.0.5", "clusterIPs": ["10.0.0.5", "fd00::5"]}
+        }));
+        assert_eq!(
+            service_addresses(&s),
+            vec![json!({"ip": "10.0.0.5"}), json!({"ip": "fd00::5"})]
+        );
+        let headless = service(json!({"metadata": {"name": "h"}, "spec": {"clusterIP": "None"}}));
+        assert!(service_addresses(&headless).is_empty());
+    }
+
+    #[test]
+    fn fixed_addresses_are_ips_or_hostnames() {
+        assert_eq!(address_entry("192.0.2.1"), json!({"ip": "192.0.2.1"}));
+        assert_eq!(address_entry("2001:db8::1"), json!({"ip": "2001:db8::1"}));
+        assert_eq!(
+            address_entry("kong.example.com"),
+            json!({"hostname": "kong.example.com"})
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! Status subresources and Events, from what translation found and what the Kong replicas
+//! accepted.
+//!
+//! One task, one round at a time: after a change it waits a short debounce so a burst of
+//! translations and push reports becomes one round, computes every wanted status from the
+//! live snapshot (pure: [`policy`], [`route`], [`ingress`]), and patches only the objects
+//! whose status differs. Each object's status is compared with what the watch last saw, and
+//! `lastTransitionTime` is kept unless a condition's status flips, so a settled cluster gets
+//! no writes. A failed write is logged and retried on the next round (with backoff); it never
+//! stops the controller.
+
+mod conditions;
+pub mod ingress;
+pub mod policy;
+pub mod route;
+
+pub(crate) use conditions::truncate;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use super::events::EventLog;
+use super::pusher::Backoff;
+use super::store::Store;
+use super::sync::SyncState;
+use crate::api::{HttpRoute, KongUpstreamPolicy};
+use crate::translate::{Facts, ObjectKey};
+
+/// The field manager of every status write (and the Events' reporting controller).
+pub const FIELD_MANAGER: &str = "kingress";
+
+#[derive(Clone, Debug)]
+pub struct StatusOptions {
+    /// Write status subresources (KIC's `--update-status`); Events are sent regardless.
+    pub update_status: bool,
+    /// `--publish-service <namespace>/<name>`: Ingresses get this Service's addresses.
+    pub publish_service: Option<(String, String)>,
+    /// `--publish-status-address`: fixed Ingress addresses (IPs or hostnames); wins over
+    /// `publish_service`.
+    pub publish_status_addresses: Vec<String>,
+    /// Pause after a change before a round, merging bursts.
+    pub debounce: Duration,
+    /// At most this many writes (status patches and Events) per round; the rest follow in
+    /// the next round, so one huge change never holds the task for long.
+    pub max_writes_per_round: usize,
+}
+
+impl Default for StatusOptions {
+    fn default() -> Self {
+        StatusOptions {
+            update_status: true,
+            publish_service: None,
+            publish_status_addresses: Vec::new(),
+            debounce: Duration::from_millis(100),
+            max_writes_per_round: 64,
+        }
+    }
+}
+
+/// What a round needs besides the snapshot.
+pub struct Inputs<'a> {
+    pub state: &'a SyncState,
+    /// Facts of the newest config a replica accepted; `None` until one is known (e.g.
+    /// right after a restart), in which case Programmed conditions are left as they are.
+    pub programmed: Option<&'a Facts>,
+    pub controller_name: &'a str,
+    /// Ingress `status.loadBalancer.ingress` entries; empty: Ingress status is not written.
+    pub addresses: &'a [Value],
+    pub now: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+}
+
+/// One status patch: a JSON merge patch of the status subresource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusWrite {
+    pub kind: Target,
+    pub namespace: String,
+    pub name: String,
+    /// The resourceVersion the status was computed from: a precondition when set, so a
+    /// list shared with other controllers is never overwritten blindly.
+    pub precondition: Option<String>,
+    /// The new `status` (only the fields kingress owns for Ingress).
+    pub status: Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    KongUpstreamPolicy,
+    HttpRoute,
+    Ingress,
+}
+
+impl Target {
+    fn as_str(self) -> &'static str {
+        match self {
+            Target::KongUpstreamPolicy => "KongUpstreamPolicy",
+            Target::HttpRoute => "HTTPRoute",
+            Target::Ingress => "Ingress",
+        }
+    }
+}
+
+impl StatusWrite {
+    fn key(&self) -> ObjectKey {
+        (
+            self.kind.as_str().to_string(),
+            self.namespace.clone(),
+            self.name.clone(),
+        )
+    }
+}
+
+/// Every status that differs from what the snapshot holds, in a stable order.
+pub fn plan(snapshot: &crate::snapshot::Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
+    let mut writes = policy::plan(snapshot, inputs);
+    writes.extend(route::plan(snapshot, inputs));
+    writes.extend(ingress::plan(snapshot, inputs));
+    writes
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("cannot patch the status of {kind} {namespace}/{name}: {source}")]
+    Patch {
+        kind: &'static str,
+        namespace: String,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+}
+
+impl StatusError {
+    /// A stale precondition or a deleted object: the next round sees the new state.
+    fn expected(&self) -> bool {
+        let StatusError::Patch { source, .. } = self;
+        matches!(source, kube::Error::Api(s) if s.code == 409 || s.code == 404)
+    }
+}
+
+/// Recent translations by config hash, to know what a replica's accepted hash contained.
+#[derive(Default)]
+struct Programmed {
+    recent: VecDeque<(String, Arc<Facts>)>,
+    current: Option<Arc<Facts>>,
+}
+
+const RECENT_TRANSLATIONS: usize = 16;
+
+impl Programmed {
+    fn observe(&mut self, state: &SyncState) {
+        if let Some(hash) = &state.desired_hash
+            && self.recent.back().is_none_or(|(h, _)| h != hash)
+        {
+            self.recent.retain(|(h, _)| h != hash);
+            self.recent.push_back((hash.clone(), state.facts.clone()));
+            while self.recent.len() > RECENT_TRANSLATIONS {
+                self.recent.pop_front();
+            }
+        }
+        // The newest translation any replica holds.
+        if let Some((_, facts)) = self
+            .recent
+            .iter()
+            .rev()
+            .find(|(h, _)| state.applied.values().any(|a| a == h))
+        {
+            self.current = Some(facts.clone());
+        }
+    }
+}
+
+/// The writes last made, so a round that runs before the watch delivered them does not
+/// write them again.
+#[derive(Default)]
+struct Written(BTreeMap<ObjectKey, (Option<String>, Value)>);
+
+impl Written {
+    fn already(&self, w: &StatusWrite, current_rv: Option<&str>) -> bool {
+        self.0
+            .get(&w.key())
+            .is_some_and(|(rv, status)| rv.as_deref() == current_rv && *status == w.status)
+    }
+}
+
+/// Runs until the state channel closes; writes only while `leader` is true.
+pub async fn run(
+    client: kube::Client,
+    store: Arc<Store>,
+    controller_name: String,
+    options: StatusOptions,
+    mut state: watch::Receiver<Arc<SyncState>>,
+    mut leader: watch::Receiver<bool>,
+) {
+    let mut publish = ingress::Publish::new(&client, &options);
+    let mut programmed = Programmed::default();
+    let mut written = Written::default();
+    let mut events = EventLog::new(client.clone());
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    let mut retry: Option<Duration> = None;
+    let mut leader_open = true;
+    loop {
+        let wait = async {
+            match retry {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            changed = state.changed() => if changed.is_err() { return },
+            // A closed leadership channel keeps its last value.
+            changed = leader.changed(), if leader_open => leader_open = changed.is_ok(),
+            () = publish.changed() => {}
+            () = wait => {}
+        }
+        tokio::time::sleep(options.debounce).await;
+        let current = state.borrow_and_update().clone();
+        programmed.observe(&current);
+        // Only the leader writes, as only it pushes; a new leader starts from what it sees.
+        if !*leader.borrow_and_update() {
+            written = Written::default();
+            events = EventLog::new(client.clone());
+            retry = None;
+            continue;
+        }
+        if current.desired_hash.is_none() {
+            continue; // Nothing translated yet.
+        }
+        let addrs = publish.addresses().to_vec();
+        let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::now(),
+        );
+        let inputs = Inputs {
+            state: &current,
+            programmed: programmed.current.as_deref(),
+            controller_name: &controller_name,
+            addresses: &addrs,
+            now: &now,
+        };
+        let (writes, wanted_events) = store.read(|snapshot| {
+            let writes: Vec<(StatusWrite, Option<String>)> = if options.update_status {
+                plan(snapshot, &inputs)
+                    .into_iter()
+                    .map(|w| {
+                        let rv = resource_version(snapshot, &w);
+                        (w, rv)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (writes, events.wanted(snapshot, &current))
+        });
+        let mut budget = options.max_writes_per_round;
+        let mut failed = false;
+        let mut more = false;
+        for (w, current_rv) in writes {
+            if written.already(&w, current_rv.as_deref()) {
+                continue;
+            }
+            if budget == 0 {
+                more = true;
+                break;
+            }
+            budget -= 1;
+            match patch(&client, &w).await {
+                Ok(()) => {
+                    tracing::debug!(kind = w.kind.as_str(), namespace = %w.namespace, name = %w.name, "status written");
+                    written.0.insert(w.key(), (current_rv, w.status));
+                }
+                Err(e) => {
+                    failed = true;
+                    written.0.remove(&w.key());
+                    if e.expected() {
+                        tracing::debug!(error = %e, "status write skipped; retrying next round");
+                    } else {
+                        tracing::warn!(error = %e, "status write failed; retrying next round");
+                    }
+                }
+            }
+        }
+        // Forget writes the watch has caught up with (or whose object is gone).
+        store.read(|snapshot| {
+            written
+                .0
+                .retain(|key, (rv, _)| current_rv_of(snapshot, key) == *rv);
+        });
+        let sent = events.send(wanted_events, &mut budget).await;
+        failed |= !sent.all_sent;
+        more |= sent.deferred;
+        retry = if failed {
+            Some(backoff.next_delay())
+        } else if more {
+            backoff.reset();
+            Some(Duration::ZERO)
+        } else {
+            backoff.reset();
+            None
+        };
+    }
+}
+
+fn resource_version(snapshot: &crate::snapshot::Snapshot, w: &StatusWrite) -> Option<String> {
+    current_rv_of(snapshot, &w.key())
+}
+
+fn current_rv_of(snapshot: &crate::snapshot::Snapshot, key: &ObjectKey) -> Option<String> {
+    let (kind, ns, name) = key;
+    let k = (ns.clone(), name.clone());
+    let meta = match kind.as_str() {
+        "KongUpstreamPolicy" => snapshot.upstream_policies.get(&k).map(|o| &o.metadata),
+        "HTTPRoute" => snapshot.httproutes.get(&k).map(|o| &o.metadata),
+        "Ingress" => snapshot.ingresses.get(&k).map(|o| &o.metadata),
+        _ => None,
+    };
+    meta.and_then(|m| m.resource_version.clone())
+}
+
+async fn patch(client: &kube::Client, w: &StatusWrite) -> Result<(), StatusError> {
+    let mut body = json!({ "status": w.status });
+    if let Some(rv) = &w.precondition {
+        body["metadata"] = json!({ "resourceVersion": rv });
+    }
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    let patch = Patch::Merge(&body);
+    let result = match w.kind {
+        Target::KongUpstreamPolicy => {
+            Api::<KongUpstreamPolicy>::namespaced(client.clone(), &w.namespace)
+                .patch_status(&w.name, &params, &patch)
+                .await
+                .map(drop)
+        }
+        Target::HttpRoute => Api::<HttpRoute>::namespaced(client.clone(), &w.namespace)
+            .patch_status(&w.name, &params, &patch)
+            .await
+            .map(drop),
+        Target::Ingress => Api::<Ingress>::namespaced(client.clone(), &w.namespace)
+            .patch_status(&w.name, &params, &patch)
+            .await
+            .map(drop),
+    };
+    result.map_err(|source| StatusError::Patch {
+        kind: w.kind.as_str(),
+        namespace: w.namespace.clone(),
+        name: w.name.clone(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::translate::object_key;
+
+    fn state(desired: &str, applied: &[&str], route: &str) -> SyncState {
+        let mut facts = Facts::default();
+        facts
+            .configured
+            .insert(object_key("HTTPRoute", "ns", route));
+        SyncState {
+            desired_hash: Some(desired.into()),
+            applied: applied
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (format!("replica-{i}"), h.to_string()))
+                .collect(),
+            facts: Arc::new(facts),
+            ..SyncState::default()
+        }
+    }
+
+    fn routes(p: &Programmed) -> Vec<String> {
+        p.current
+            .iter()
+            .flat_map(|f| f.configured.iter().map(|k| k.2.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn programmed_follows_the_newest_config_a_replica_accepted() {
+        let mut p = Programmed::default();
+        p.observe(&state("h1", &[], "a"));
+        assert!(p.current.is_none(), "nothing accepted yet: unknown");
+        p.observe(&state("h1", &["h1"], "a"));
+        assert_eq!(routes(&p), ["a"]);
+        // A new translation not applied yet keeps the last applied facts.
+        p.observe(&state("h2", &["h1"], "b"));
+        assert_eq!(routes(&p), ["a"]);
+        // One replica on h2 is enough.
+        p.observe(&state("h2", &["h1", "h2"], "b"));
+        assert_eq!(routes(&p), ["b"]);
+        // An unknown hash (e.g. from before a restart) changes nothing.
+        p.observe(&state("h2", &["zz"], "b"));
+        assert_eq!(routes(&p), ["b"]);
+    }
+}

@@ -1,0 +1,222 @@
+//! KongUpstreamPolicy `status.ancestors`: one entry per Service that names the policy, as KIC
+//! writes it (`ancestorRef: {group: core, kind: Service}`), with `Accepted` and `Programmed`.
+//!
+//! Entries of other controllers (another `controllerName`) are kept as they are; the list is
+//! treated as a map keyed by (ancestorRef, controllerName), as Gateway API asks.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::ResourceExt;
+
+use super::conditions::{self, Wanted};
+use super::{Inputs, StatusWrite, Target};
+use crate::api::{KongUpstreamPolicy, Service};
+use crate::crd::{ParentReference, PolicyAncestorStatus};
+use crate::snapshot::Snapshot;
+use crate::translate::{NamespacedName, object_key, upstream_policy::ANNOTATION};
+
+/// Gateway API's limit on `status.ancestors`.
+pub const MAX_ANCESTORS: usize = 16;
+
+/// Gateway API policy condition types and reasons.
+const ACCEPTED: &str = "Accepted";
+const PROGRAMMED: &str = "Programmed";
+const CONFLICTED: &str = "Conflicted";
+const INVALID: &str = "Invalid";
+const PENDING: &str = "Pending";
+
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
+    snapshot
+        .upstream_policies
+        .values()
+        .filter_map(|p| write_for(snapshot, p, inputs))
+        .collect()
+}
+
+fn write_for(
+    snapshot: &Snapshot,
+    policy: &KongUpstreamPolicy,
+    inputs: &Inputs<'_>,
+) -> Option<StatusWrite> {
+    let current: &[PolicyAncestorStatus] = policy
+        .status
+        .as_ref()
+        .map_or(&[], |s| s.ancestors.as_slice());
+    let wanted = ancestors(snapshot, policy, inputs);
+    let current_json = serde_json::to_value(current).ok()?;
+    let wanted_json = serde_json::to_value(&wanted).ok()?;
+    if current_json == wanted_json {
+        return None;
+    }
+    Some(StatusWrite {
+        kind: Target::KongUpstreamPolicy,
+        namespace: policy.namespace().unwrap_or_default(),
+        name: policy.name_any(),
+        precondition: policy.metadata.resource_version.clone(),
+        status: serde_json::json!({ "ancestors": wanted_json }),
+    })
+}
+
+/// The Services in the policy's namespace whose annotation names it, oldest first (KIC keeps
+/// the oldest when there are more than 16).
+fn services<'a>(snapshot: &'a Snapshot, policy: &KongUpstreamPolicy) -> Vec<&'a Service> {
+    let ns = policy.namespace().unwrap_or_default();
+    let name = policy.name_any();
+    let mut out: Vec<&Service> = snapshot
+        .services
+        .range((ns.clone(), String::new())..)
+        .take_while(|((n, _), _)| *n == ns)
+        .map(|(_, s)| s)
+        .filter(|s| s.annotations().get(ANNOTATION) == Some(&name))
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.metadata.creation_timestamp, a.name_any())
+            .cmp(&(&b.metadata.creation_timestamp, b.name_any()))
+    });
+    out
+}
+
+/// The whole wanted `status.ancestors`: other controllers' entries, then ours.
+fn ancestors(
+    snapshot: &Snapshot,
+    policy: &KongUpstreamPolicy,
+    inputs: &Inputs<'_>,
+) -> Vec<PolicyAncestorStatus> {
+    let current: &[PolicyAncestorStatus] = policy
+        .status
+        .as_ref()
+        .map_or(&[], |s| s.ancestors.as_slice());
+    let mut out: Vec<PolicyAncestorStatus> = current
+        .iter()
+        .filter(|a| a.controller_name != inputs.controller_name)
+        .take(MAX_ANCESTORS)
+        .cloned()
+        .collect();
+    let room = MAX_ANCESTORS - out.len();
+    let all = services(snapshot, policy);
+    if all.len() > room {
+        tracing::info!(
+            policy = %format!("{}/{}", policy.namespace().unwrap_or_default(), policy.name_any()),
+            services = all.len(),
+            max = MAX_ANCESTORS,
+            "more Services use this KongUpstreamPolicy than its status can list; the newest are left out"
+        );
+    }
+    for service in all.into_iter().take(room) {
+        let ancestor_ref = ParentReference {
+            group: Some("core".into()),
+            kind: Some("Service".into()),
+            name: service.name_any(),
+            namespace: service.namespace(),
+            port: None,
+            section_name: None,
+        };
+        let existing: &[Condition] = current
+            .iter()
+            .find(|a| a.controller_name == inputs.controller_name && a.ancestor_ref == ancestor_ref)
+            .map_or(&[], |a| a.conditions.as_slice());
+        let wanted = conditions_for(policy, service, inputs, existing);
+        out.push(PolicyAncestorStatus {
+            ancestor_ref,
+            controller_name: inputs.controller_name.to_string(),
+            conditions: conditions::build(wanted, existing, policy.metadata.generation, inputs.now),
+        });
+    }
+    out
+}
+
+fn conditions_for(
+    policy: &KongUpstreamPolicy,
+    service: &Service,
+    inputs: &Inputs<'_>,
+    existing: &[Condition],
+) -> Vec<Wanted> {
+    let policy_key: NamespacedName = (policy.namespace().unwrap_or_default(), policy.name_any());
+    let service_key: NamespacedName = (service.namespace().unwrap_or_default(), service.name_any());
+    let excluded = inputs
+        .state
+        .exclusions
+        .iter()
+        .find(|e| e.object == object_key("KongUpstreamPolicy", &policy_key.0, &policy_key.1));
+    if let Some(e) = excluded {
+        let message = format!(
+            "Kong rejected the upstream configuration built from this policy: {}",
+            e.reason
+        );
+        return vec![
+            Wanted::new(ACCEPTED, false, INVALID, message.clone()),
+            Wanted::new(PROGRAMMED, false, INVALID, message),
+        ];
+    }
+    if let Some(message) = conflict_message(inputs, &policy_key, &service_key) {
+        return vec![
+            Wanted::new(ACCEPTED, false, CONFLICTED, message.clone()),
+            Wanted::new(PROGRAMMED, false, PENDING, message),
+        ];
+    }
+    let pending = Wanted::new(
+        PROGRAMMED,
+        false,
+        PENDING,
+        "not yet in a configuration a Kong replica accepted",
+    );
+    let programmed = match inputs.programmed {
+        Some(facts) => {
+            let applied = facts
+                .policy_services
+                .get(&policy_key)
+                .is_some_and(|s| s.contains(&service_key));
+            if applied {
+                Wanted::new(PROGRAMMED, true, PROGRAMMED, "")
+            } else {
+                pending
+            }
+        }
+        None => Wanted::keep_or(PROGRAMMED, existing, pending),
+    };
+    vec![Wanted::new(ACCEPTED, true, ACCEPTED, ""), programmed]
+}
+
+/// Why the policy is not applied to `service`'s upstream, when a route rule puts it next to
+/// backends that name another policy or none.
+fn conflict_message(
+    inputs: &Inputs<'_>,
+    policy: &NamespacedName,
+    service: &NamespacedName,
+) -> Option<String> {
+    let facts = &inputs.state.facts;
+    if !facts.policy_conflicted(policy, service) {
+        return None;
+    }
+    let conflicts: Vec<String> = facts
+        .policy_conflicts
+        .iter()
+        .filter(|c| {
+            c.backends
+                .iter()
+                .any(|(s, p)| s == service && p.as_deref() == Some(policy.1.as_str()))
+        })
+        .map(|c| {
+            let others: Vec<String> = c
+                .backends
+                .iter()
+                .filter(|(_, p)| p.as_deref() != Some(policy.1.as_str()))
+                .map(|((ns, name), p)| match p {
+                    Some(p) => format!("Service {ns}/{name} (policy {p})"),
+                    None => format!("Service {ns}/{name} (no policy)"),
+                })
+                .collect();
+            format!(
+                "{} shares upstream {} with {}",
+                c.owner,
+                c.upstream,
+                others.join(", ")
+            )
+        })
+        .collect();
+    Some(format!(
+        "Service {}/{} is a backend of a route rule whose other backends do not use this policy, so no policy is applied there: {}",
+        service.0,
+        service.1,
+        conflicts.join("; ")
+    ))
+}

@@ -1,0 +1,334 @@
+//! HTTPRoute `status.parents`: an entry per parentRef to a Gateway of our GatewayClass, with
+//! `Accepted`, `ResolvedRefs` and `Programmed`. Other controllers' entries are kept.
+//!
+//! Attachment follows the translator's rules (section name, then `allowedRoutes.namespaces`;
+//! a selector admits), so the status says what kingress actually put in Kong.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::ResourceExt;
+
+use gateway_api::apis::standard::httproutes::{
+    HttpRouteParentRefs, HttpRouteStatusParents, HttpRouteStatusParentsParentRef,
+};
+
+use super::conditions::{self, Wanted};
+use super::{Inputs, StatusWrite, Target};
+use crate::api::{GATEWAY_GROUP, Gateway, HttpRoute};
+use crate::snapshot::Snapshot;
+use crate::translate::{Problem, Reason, Severity, object_key};
+
+/// Gateway API's limit on `status.parents`.
+pub const MAX_PARENTS: usize = 32;
+
+const ACCEPTED: &str = "Accepted";
+const RESOLVED_REFS: &str = "ResolvedRefs";
+const PROGRAMMED: &str = "Programmed";
+
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
+    snapshot
+        .httproutes
+        .values()
+        .filter_map(|r| write_for(snapshot, r, inputs))
+        .collect()
+}
+
+fn write_for(snapshot: &Snapshot, route: &HttpRoute, inputs: &Inputs<'_>) -> Option<StatusWrite> {
+    let current: &[HttpRouteStatusParents] =
+        route.status.as_ref().map_or(&[], |s| s.parents.as_slice());
+    let wanted = parents(snapshot, route, inputs);
+    let current_json = serde_json::to_value(current).ok()?;
+    let wanted_json = serde_json::to_value(&wanted).ok()?;
+    if current_json == wanted_json {
+        return None;
+    }
+    Some(StatusWrite {
+        kind: Target::HttpRoute,
+        namespace: route.namespace().unwrap_or_default(),
+        name: route.name_any(),
+        precondition: route.metadata.resource_version.clone(),
+        status: serde_json::json!({ "parents": wanted_json }),
+    })
+}
+
+/// The parentRefs of `route` that name a Gateway of ours, with that Gateway.
+fn our_parents<'a>(
+    snapshot: &'a Snapshot,
+    route: &'a HttpRoute,
+    controller_name: &str,
+) -> Vec<(&'a HttpRouteParentRefs, &'a Gateway)> {
+    let route_ns = route.namespace().unwrap_or_default();
+    let mut out: Vec<(&HttpRouteParentRefs, &Gateway)> = Vec::new();
+    for parent in route.spec.parent_refs.iter().flatten() {
+        let group_ok = parent.group.as_deref().is_none_or(|g| g == GATEWAY_GROUP);
+        let kind_ok = parent.kind.as_deref().is_none_or(|k| k == "Gateway");
+        if !group_ok || !kind_ok || out.iter().any(|(p, _)| *p == parent) {
+            continue;
+        }
+        let gw_ns = parent.namespace.clone().unwrap_or_else(|| route_ns.clone());
+        let Some(gateway) = snapshot.gateways.get(&(gw_ns, parent.name.clone())) else {
+            continue;
+        };
+        let ours = snapshot
+            .gateway_classes
+            .get(&gateway.spec.gateway_class_name)
+            .is_some_and(|gc| gc.spec.controller_name == controller_name);
+        if ours {
+            out.push((parent, gateway));
+        }
+    }
+    out
+}
+
+fn status_ref(parent: &HttpRouteParentRefs) -> HttpRouteStatusParentsParentRef {
+    HttpRouteStatusParentsParentRef {
+        group: parent.group.clone(),
+        kind: parent.kind.clone(),
+        name: parent.name.clone(),
+        namespace: parent.namespace.clone(),
+        port: parent.port,
+        section_name: parent.section_name.clone(),
+    }
+}
+
+fn parents(
+    snapshot: &Snapshot,
+    route: &HttpRoute,
+    inputs: &Inputs<'_>,
+) -> Vec<HttpRouteStatusParents> {
+    let current: &[HttpRouteStatusParents] =
+        route.status.as_ref().map_or(&[], |s| s.parents.as_slice());
+    let mut out: Vec<HttpRouteStatusParents> = current
+        .iter()
+        .filter(|p| p.controller_name != inputs.controller_name)
+        .take(MAX_PARENTS)
+        .cloned()
+        .collect();
+    let room = MAX_PARENTS - out.len();
+    let problems: Vec<&Problem> = route_problems(route, inputs);
+    for (parent, gateway) in our_parents(snapshot, route, inputs.controller_name)
+        .into_iter()
+        .take(room)
+    {
+        let parent_ref = status_ref(parent);
+        let existing: &[Condition] = current
+            .iter()
+            .find(|p| p.controller_name == inputs.controller_name && p.parent_ref == parent_ref)
+            .map_or(&[], |p| p.conditions.as_slice());
+        let accepted = accepted(route, parent, gateway, &problems);
+        let resolved = resolved_refs(&problems);
+        let programmed = programmed(route, accepted.status, inputs, existing);
+        out.push(HttpRouteStatusParents {
+            conditions: conditions::build(
+                vec![accepted, resolved, programmed],
+                existing,
+                route.metadata.generation,
+                inputs.now,
+            ),
+            controller_name: inputs.controller_name.to_string(),
+            parent_ref,
+        });
+    }
+    out
+}
+
+fn route_problems<'a>(route: &HttpRoute, inputs: &Inputs<'a>) -> Vec<&'a Problem> {
+    let ns = route.namespace().unwrap_or_default();
+    let name = route.name_any();
+    inputs
+        .state
+        .problems
+        .iter()
+        .filter(|p| {
+            p.object.kind == "HTTPRoute"
+                && p.object.namespace.as_deref() == Some(ns.as_str())
+                && p.object.name == name
+        })
+        .collect()
+}
+
+fn describe(p: &Problem) -> String {
+    match &p.field {
+        Some(f) => format!("{f}: {}", p.message),
+        None => p.message.clone(),
+    }
+}
+
+/// As the translator decides attachment, per parent: a listener with the parent's section
+/// name (any when unset) whose `allowedRoutes.namespaces` admits the route's namespace.
+fn accepted(
+    route: &HttpRoute,
+    parent: &HttpRouteParentRefs,
+    gateway: &Gateway,
+    problems: &[&Problem],
+) -> Wanted {
+    let route_ns = route.namespace().unwrap_or_default();
+    let gw_ns = gateway.namespace().unwrap_or_default();
+    let gw = format!("Gateway {gw_ns}/{}", gateway.name_any());
+    let listeners: Vec<_> = gateway
+        .spec
+        .listeners
+        .iter()
+        .filter(|l| parent.section_name.as_ref().is_none_or(|s| *s == l.name))
+        .collect();
+    if listeners.is_empty() {
+        let message = match &parent.section_name {
+            Some(s) => format!("{gw} has no listener named {s}"),
+            None => format!("{gw} has no listeners"),
+        };
+        return Wanted::new(ACCEPTED, false, "NoMatchingParent", message);
+    }
+    let admitted = listeners.iter().any(|l| {
+        let from = l
+            .allowed_routes
+            .as_ref()
+            .and_then(|a| a.namespaces.as_ref())
+            .and_then(|n| n.from.as_ref())
+            .map(|f| format!("{f:?}"));
+        match from.as_deref() {
+            None | Some("Same") => gw_ns == route_ns,
+            _ => true,
+        }
+    });
+    if !admitted {
+        return Wanted::new(
+            ACCEPTED,
+            false,
+            "NotAllowedByListeners",
+            format!("no listener of {gw} allows routes from namespace {route_ns}"),
+        );
+    }
+    // Query-parameter matches leave the whole route out of Kong.
+    if let Some(p) = problems.iter().find(|p| {
+        p.severity == Severity::Error
+            && p.reason == Reason::UnsupportedMatch
+            && p.field
+                .as_deref()
+                .is_some_and(|f| f.ends_with(".queryParams"))
+    }) {
+        return Wanted::new(ACCEPTED, false, "UnsupportedValue", describe(p));
+    }
+    Wanted::new(ACCEPTED, true, ACCEPTED, "")
+}
+
+/// The Gateway API reason for a backendRef problem, if it is one.
+fn resolved_reason(p: &Problem) -> Option<&'static str> {
+    if p.severity != Severity::Error {
+        return None;
+    }
+    let field = p.field.as_deref().unwrap_or_default();
+    if !field.contains(".backendRefs[") {
+        return None;
+    }
+    match p.reason {
+        Reason::ServiceNotFound | Reason::PortNotFound => Some("BackendNotFound"),
+        Reason::InvalidBackend if field.ends_with(".namespace") => Some("RefNotPermitted"),
+        Reason::InvalidBackend => Some("InvalidKind"),
+        _ => None,
+    }
+}
+
+fn resolved_refs(problems: &[&Problem]) -> Wanted {
+    let failed: Vec<(&str, String)> = problems
+        .iter()
+        .filter_map(|p| resolved_reason(p).map(|r| (r, describe(p))))
+        .collect();
+    match failed.first().map(|(r, _)| *r) {
+        None => Wanted::new(RESOLVED_REFS, true, RESOLVED_REFS, ""),
+        Some(reason) => {
+            let message: Vec<String> = failed.into_iter().map(|(_, m)| m).collect();
+            Wanted::new(RESOLVED_REFS, false, reason, message.join("; "))
+        }
+    }
+}
+
+fn programmed(
+    route: &HttpRoute,
+    accepted: bool,
+    inputs: &Inputs<'_>,
+    existing: &[Condition],
+) -> Wanted {
+    let key = object_key(
+        "HTTPRoute",
+        &route.namespace().unwrap_or_default(),
+        &route.name_any(),
+    );
+    if !accepted {
+        return Wanted::new(PROGRAMMED, false, "Pending", "not accepted by this parent");
+    }
+    if let Some(e) = inputs.state.exclusions.iter().find(|e| e.object == key) {
+        return Wanted::new(
+            PROGRAMMED,
+            false,
+            "Invalid",
+            format!(
+                "Kong rejected the configuration built from this route: {}",
+                e.reason
+            ),
+        );
+    }
+    let pending = Wanted::new(
+        PROGRAMMED,
+        false,
+        "Pending",
+        "not yet in a configuration a Kong replica accepted",
+    );
+    match inputs.programmed {
+        Some(facts) if facts.configured.contains(&key) => {
+            Wanted::new(PROGRAMMED, true, PROGRAMMED, "")
+        }
+        Some(_) => pending,
+        None => Wanted::keep_or(PROGRAMMED, existing, pending),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::translate::names::ObjectRef;
+
+    fn problem(reason: Reason, field: &str) -> Problem {
+        Problem {
+            severity: Severity::Error,
+            reason,
+            object: ObjectRef::new("HTTPRoute", GATEWAY_GROUP, "v1", Some("ns"), "web"),
+            field: Some(field.into()),
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn backend_problems_map_to_gateway_api_reasons() {
+        let cases = [
+            (
+                Reason::ServiceNotFound,
+                "spec.rules[0].backendRefs[0].name",
+                "BackendNotFound",
+            ),
+            (
+                Reason::PortNotFound,
+                "spec.rules[0].backendRefs[0].port",
+                "BackendNotFound",
+            ),
+            (
+                Reason::InvalidBackend,
+                "spec.rules[1].backendRefs[0].kind",
+                "InvalidKind",
+            ),
+            (
+                Reason::InvalidBackend,
+                "spec.rules[0].backendRefs[2].namespace",
+                "RefNotPermitted",
+            ),
+        ];
+        for (reason, field, want) in cases {
+            let p = problem(reason, field);
+            let w = resolved_refs(&[&p]);
+            assert!(!w.status);
+            assert_eq!(w.reason, want);
+            assert_eq!(w.message, format!("{field}: m"));
+        }
+        // Not about a backendRef: refs resolve.
+        let p = problem(Reason::UnsupportedMatch, "spec.rules[0].filters");
+        assert!(resolved_refs(&[&p]).status);
+    }
+}

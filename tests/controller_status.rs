@@ -1,0 +1,569 @@
+//! Status subresources and Events written by `kingress run`, against a real kube-apiserver
+//! (tests/support) and the Kong admin API test double. Each test has its own namespace and
+//! its own controller watching only it.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::api::networking::v1::Ingress;
+use kingress::api::{HttpRoute, KongUpstreamPolicy};
+use kingress::controller::status::StatusOptions;
+use kingress::controller::{self, ControllerOptions, Running, watch::WatchScope};
+use kingress::kong::admin_api::AdminApiOptions;
+use kingress::translate::{DEFAULT_CONTROLLER_NAME, Options};
+use kong_admin_double::KongAdminDouble;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+use support::apply::apply_yaml;
+use support::controlplane;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Env {
+    ns: String,
+    client: kube::Client,
+    kong: KongAdminDouble,
+    _controller: Running,
+}
+
+async fn start(prefix: &str, status: impl FnOnce(&str) -> StatusOptions) -> Env {
+    let cp = controlplane::shared();
+    let ns = cp.namespace(prefix).await;
+    let client = cp.client().await;
+    let kong = KongAdminDouble::start()
+        .await
+        .expect("start the admin API double");
+    let options = ControllerOptions {
+        translate: Options::default(),
+        scope: WatchScope {
+            namespaces: vec![ns.clone()],
+        },
+        admin_apis: vec![AdminApiOptions {
+            url: kong.url(),
+            token: None,
+            ca_pem: None,
+            insecure_skip_verify: false,
+            timeout: Duration::from_secs(5),
+            resolve: vec![],
+        }],
+        debounce: Duration::from_millis(5),
+        status: StatusOptions {
+            debounce: Duration::from_millis(20),
+            ..status(&ns)
+        },
+        ..ControllerOptions::default()
+    };
+    let controller = controller::start(client.clone(), options)
+        .await
+        .expect("start the controller");
+    Env {
+        ns,
+        client,
+        kong,
+        _controller: controller,
+    }
+}
+
+impl Env {
+    async fn apply(&self, yaml: &str) -> Vec<kube::api::DynamicObject> {
+        apply_yaml(&self.client, Some(&self.ns), yaml).await
+    }
+
+    async fn policy(&self, name: &str) -> KongUpstreamPolicy {
+        Api::<KongUpstreamPolicy>::namespaced(self.client.clone(), &self.ns)
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("get KongUpstreamPolicy {name}: {e}"))
+    }
+
+    /// `status.ancestors` of a policy, as JSON.
+    async fn ancestors(&self, name: &str) -> Vec<Value> {
+        let p = self.policy(name).await;
+        p.status
+            .map(|s| serde_json::to_value(s.ancestors).expect("ancestors serialize"))
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    async fn route(&self, name: &str) -> HttpRoute {
+        Api::<HttpRoute>::namespaced(self.client.clone(), &self.ns)
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("get HTTPRoute {name}: {e}"))
+    }
+
+    /// `status.parents` of an HTTPRoute, as JSON.
+    async fn parents(&self, name: &str) -> Vec<Value> {
+        let r = self.route(name).await;
+        r.status
+            .map(|s| serde_json::to_value(s.parents).expect("parents serialize"))
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    async fn ingress(&self, name: &str) -> Ingress {
+        Api::<Ingress>::namespaced(self.client.clone(), &self.ns)
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("get Ingress {name}: {e}"))
+    }
+
+    /// Events with `reason` about the object `kind`/`name`.
+    async fn events(&self, kind: &str, name: &str, reason: &str) -> Vec<Event> {
+        Api::<Event>::namespaced(self.client.clone(), &self.ns)
+            .list(&ListParams::default())
+            .await
+            .expect("list Events")
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.reason.as_deref() == Some(reason)
+                    && e.regarding.as_ref().is_some_and(|r| {
+                        r.kind.as_deref() == Some(kind) && r.name.as_deref() == Some(name)
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Polls `probe` until it answers `Ok`, panicking with its last answer after [`WAIT`].
+async fn eventually<T>(what: &str, probe: impl AsyncFn() -> Result<T, String>) -> T {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match probe().await {
+            Ok(v) => return v,
+            Err(last) if tokio::time::Instant::now() >= deadline => {
+                panic!("never saw {what}; last seen: {last}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// `(status, reason, message)` of the condition `type_` in a status entry.
+fn condition(entry: &Value, type_: &str) -> Option<(String, String, String)> {
+    entry["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+            (s("status"), s("reason"), s("message"))
+        })
+}
+
+fn is(entry: &Value, type_: &str, status: &str, reason: &str) -> bool {
+    condition(entry, type_).is_some_and(|(s, r, _)| s == status && r == reason)
+}
+
+/// Our entry for Service `name` in a policy's ancestors.
+fn ancestor_for<'a>(ancestors: &'a [Value], ns: &str, service: &str) -> Option<&'a Value> {
+    ancestors.iter().find(|a| {
+        a["controllerName"] == DEFAULT_CONTROLLER_NAME
+            && a["ancestorRef"]
+                == json!({"group": "core", "kind": "Service", "namespace": ns, "name": service})
+    })
+}
+
+/// Our entry for parent Gateway `gateway` in an HTTPRoute's parents.
+fn parent_for<'a>(parents: &'a [Value], gateway: &str) -> Option<&'a Value> {
+    parents.iter().find(|p| {
+        p["controllerName"] == DEFAULT_CONTROLLER_NAME && p["parentRef"]["name"] == gateway
+    })
+}
+
+fn service(name: &str, policy: Option<&str>) -> String {
+    let annotations = policy
+        .map(|p| format!("  annotations: {{konghq.com/upstream-policy: {p}}}\n"))
+        .unwrap_or_default();
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n{annotations}spec:\n  ports: [{{name: http, port: 80, targetPort: 1027}}]\n"
+    )
+}
+
+fn slice(service: &str, endpoints: usize) -> String {
+    let eps: String = (1..=endpoints)
+        .map(|i| format!("- addresses: [10.1.0.{i}]\n  conditions: {{ready: true}}\n"))
+        .collect();
+    format!(
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {service}-1\n  labels: {{kubernetes.io/service-name: {service}}}\naddressType: IPv4\nports: [{{name: http, port: 1027, protocol: TCP}}]\nendpoints:\n{eps}"
+    )
+}
+
+fn policy(name: &str) -> String {
+    format!(
+        "apiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {{name: {name}}}\nspec:\n  algorithm: consistent-hashing\n  hashOn: {{header: x-lb}}\n  hashOnFallback: {{input: ip}}\n"
+    )
+}
+
+/// Accepted by the CRD's rules, rejected by Kong: consumer cannot fall back to itself.
+const BAD_POLICY: &str = "apiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {name: sample-customization}\nspec:\n  algorithm: consistent-hashing\n  hashOn: {input: consumer}\n  hashOnFallback: {input: consumer}\n";
+
+fn ingress(name: &str, backend: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: {name}}}\nspec:\n  ingressClassName: kong\n  rules:\n  - http:\n      paths:\n      - {{path: /{name}, pathType: Prefix, backend: {{service: {{name: {backend}, port: {{number: 80}}}}}}}}\n"
+    )
+}
+
+/// A GatewayClass of ours (unique name: it is cluster-scoped) and Gateway `kong`.
+fn gateway(ns: &str) -> String {
+    let class = controlplane::shared().unique_name("kong-class");
+    format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {DEFAULT_CONTROLLER_NAME}}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: kong, namespace: {ns}}}\nspec:\n  gatewayClassName: {class}\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
+    )
+}
+
+fn httproute(name: &str, backends: &[&str]) -> String {
+    let refs: String = backends
+        .iter()
+        .map(|b| format!("    - {{name: {b}, port: 80}}\n"))
+        .collect();
+    format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}}}\nspec:\n  parentRefs: [{{name: kong}}]\n  rules:\n  - backendRefs:\n{refs}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_policy_ancestors_are_accepted_programmed_or_conflicted() {
+    let env = start("policy-status", |_| StatusOptions::default()).await;
+    let ns = env.ns.clone();
+    env.apply(&format!(
+        "{}---\n{}---\n{}---\n{}",
+        service("echo", Some("sample-customization")),
+        slice("echo", 2),
+        policy("sample-customization"),
+        ingress("echo", "echo")
+    ))
+    .await;
+    let a = eventually(
+        "sample-customization Programmed for Service echo",
+        async || {
+            let ancestors = env.ancestors("sample-customization").await;
+            match ancestor_for(&ancestors, &ns, "echo") {
+                Some(a) if is(a, "Programmed", "True", "Programmed") => Ok(a.clone()),
+                _ => Err(format!("{ancestors:?}")),
+            }
+        },
+    )
+    .await;
+    assert!(is(&a, "Accepted", "True", "Accepted"), "{a}");
+    let generation = env.policy("sample-customization").await.metadata.generation;
+    assert_eq!(
+        a["conditions"][0]["observedGeneration"].as_i64(),
+        generation
+    );
+    assert!(a["conditions"][0]["lastTransitionTime"].is_string(), "{a}");
+
+    // A second Service with another policy behind the same HTTPRoute rule: a conflict.
+    env.apply(&format!(
+        "{}---\n{}---\n{}---\n{}",
+        service("other", Some("other-policy")),
+        policy("other-policy"),
+        gateway(&ns),
+        httproute("both", &["echo", "other"])
+    ))
+    .await;
+    for (policy, svc) in [("sample-customization", "echo"), ("other-policy", "other")] {
+        let a = eventually(
+            &format!("{policy} Conflicted on Service {svc}"),
+            async || {
+                let ancestors = env.ancestors(policy).await;
+                match ancestor_for(&ancestors, &ns, svc) {
+                    Some(a) if is(a, "Accepted", "False", "Conflicted") => Ok(a.clone()),
+                    _ => Err(format!("{ancestors:?}")),
+                }
+            },
+        )
+        .await;
+        let (_, _, message) = condition(&a, "Accepted").unwrap_or_default();
+        assert!(message.contains("HTTPRoute"), "{message}");
+        assert!(is(&a, "Programmed", "False", "Pending"), "{a}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_kong_rejects_says_why_in_status_and_an_event_until_fixed() {
+    let env = start("policy-rejected", |_| StatusOptions::default()).await;
+    let ns = env.ns.clone();
+    env.apply(&format!(
+        "{}---\n{}---\n{BAD_POLICY}---\n{}",
+        service("echo", Some("sample-customization")),
+        slice("echo", 2),
+        ingress("echo", "echo")
+    ))
+    .await;
+    let a = eventually("the rejected policy Accepted=False/Invalid", async || {
+        let ancestors = env.ancestors("sample-customization").await;
+        match ancestor_for(&ancestors, &ns, "echo") {
+            Some(a) if is(a, "Accepted", "False", "Invalid") => Ok(a.clone()),
+            _ => Err(format!("{ancestors:?}")),
+        }
+    })
+    .await;
+    let (_, _, message) = condition(&a, "Accepted").unwrap_or_default();
+    assert!(
+        message.contains("hash_fallback"),
+        "Kong's message names the field: {message}"
+    );
+    let events = eventually("a KongConfigurationApplyFailed Event", async || {
+        let events = env
+            .events(
+                "KongUpstreamPolicy",
+                "sample-customization",
+                "KongConfigurationApplyFailed",
+            )
+            .await;
+        if events.is_empty() {
+            Err("no Event".into())
+        } else {
+            Ok(events)
+        }
+    })
+    .await;
+    let e = &events[0];
+    assert_eq!(e.type_.as_deref(), Some("Warning"));
+    assert_eq!(e.reporting_controller.as_deref(), Some("kingress"));
+    assert!(
+        e.note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("hash_fallback"),
+        "{:?}",
+        e.note
+    );
+
+    // Fixing the policy brings it back: accepted and programmed.
+    env.apply(&policy("sample-customization")).await;
+    eventually("the fixed policy Accepted and Programmed", async || {
+        let ancestors = env.ancestors("sample-customization").await;
+        match ancestor_for(&ancestors, &ns, "echo") {
+            Some(a)
+                if is(a, "Accepted", "True", "Accepted")
+                    && is(a, "Programmed", "True", "Programmed") =>
+            {
+                Ok(())
+            }
+            _ => Err(format!("{ancestors:?}")),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn httproute_resolved_refs_follow_the_backend_and_other_controllers_entries_stay() {
+    let env = start("route-status", |_| StatusOptions::default()).await;
+    env.apply(&format!(
+        "{}---\n{}",
+        gateway(&env.ns),
+        httproute("web", &["ghost"])
+    ))
+    .await;
+    let p = eventually("ResolvedRefs=False/BackendNotFound", async || {
+        let parents = env.parents("web").await;
+        match parent_for(&parents, "kong") {
+            Some(p) if is(p, "ResolvedRefs", "False", "BackendNotFound") => Ok(p.clone()),
+            _ => Err(format!("{parents:?}")),
+        }
+    })
+    .await;
+    assert!(is(&p, "Accepted", "True", "Accepted"), "{p}");
+    let (_, _, message) = condition(&p, "ResolvedRefs").unwrap_or_default();
+    assert!(
+        message.contains("spec.rules[0].backendRefs[0].name"),
+        "{message}"
+    );
+    let accepted_since = p["conditions"][0]["lastTransitionTime"].clone();
+
+    // Another controller's entry for another parent is kept.
+    let theirs = json!({
+        "parentRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "theirs"},
+        "controllerName": "example.com/other",
+        "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted", "message": "",
+                        "lastTransitionTime": "2024-01-01T00:00:00Z"}],
+    });
+    let mut all = env.parents("web").await;
+    all.push(theirs.clone());
+    Api::<HttpRoute>::namespaced(env.client.clone(), &env.ns)
+        .patch_status(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"parents": all}})),
+        )
+        .await
+        .expect("write another controller's entry");
+
+    env.apply(&format!(
+        "{}---\n{}",
+        service("ghost", None),
+        slice("ghost", 1)
+    ))
+    .await;
+    let parents = eventually("ResolvedRefs=True and Programmed=True", async || {
+        let parents = env.parents("web").await;
+        match parent_for(&parents, "kong") {
+            Some(p)
+                if is(p, "ResolvedRefs", "True", "ResolvedRefs")
+                    && is(p, "Programmed", "True", "Programmed") =>
+            {
+                Ok(parents.clone())
+            }
+            _ => Err(format!("{parents:?}")),
+        }
+    })
+    .await;
+    assert!(
+        parents
+            .iter()
+            .any(|p| p["controllerName"] == "example.com/other"),
+        "the other controller's entry survives: {parents:?}"
+    );
+    let ours = parent_for(&parents, "kong").expect("our entry");
+    assert_eq!(
+        ours["conditions"][0]["lastTransitionTime"], accepted_since,
+        "Accepted never flipped, so its lastTransitionTime stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingress_load_balancer_status_comes_from_the_publish_service() {
+    let env = start("ingress-status", |ns| StatusOptions {
+        publish_service: Some((ns.to_string(), "kong-proxy".into())),
+        ..StatusOptions::default()
+    })
+    .await;
+    let stored = env
+        .apply("apiVersion: v1\nkind: Service\nmetadata: {name: kong-proxy}\nspec:\n  ports: [{name: proxy, port: 80}]\n")
+        .await;
+    let cluster_ip = stored[0].data["spec"]["clusterIP"]
+        .as_str()
+        .expect("the apiserver allocates a ClusterIP")
+        .to_string();
+    env.apply(&format!(
+        "{}---\n{}---\n{}",
+        service("echo", None),
+        slice("echo", 1),
+        ingress("echo", "echo")
+    ))
+    .await;
+    eventually("the Ingress shows the ClusterIP", async || {
+        let i = env.ingress("echo").await;
+        let lb = i
+            .status
+            .and_then(|s| s.load_balancer)
+            .and_then(|lb| lb.ingress)
+            .unwrap_or_default();
+        match lb.first().and_then(|e| e.ip.clone()) {
+            Some(ip) if ip == cluster_ip && lb.len() == 1 => Ok(()),
+            _ => Err(format!("{lb:?}")),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_translation_error_is_announced_once_as_an_event() {
+    let env = start("translation-event", |_| StatusOptions::default()).await;
+    env.apply(&ingress("web", "ghost")).await;
+    let events = eventually("a KongConfigurationTranslationFailed Event", async || {
+        let events = env
+            .events("Ingress", "web", "KongConfigurationTranslationFailed")
+            .await;
+        if events.is_empty() {
+            Err("no Event".into())
+        } else {
+            Ok(events)
+        }
+    })
+    .await;
+    let note = events[0].note.clone().unwrap_or_default();
+    assert!(
+        note.contains("spec.rules[0].http.paths[0].backend.service.name"),
+        "{note}"
+    );
+    assert_eq!(events[0].type_.as_deref(), Some("Warning"));
+
+    // More translations with the same problem: no new Event.
+    for n in 1..=3 {
+        env.apply(&format!(
+            "{}---\n{}",
+            service("unrelated", None),
+            slice("unrelated", n)
+        ))
+        .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = env
+        .events("Ingress", "web", "KongConfigurationTranslationFailed")
+        .await;
+    assert_eq!(again.len(), 1, "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settled_statuses_are_not_rewritten() {
+    let env = start("no-churn", |_| StatusOptions {
+        publish_status_addresses: vec!["192.0.2.10".into(), "kong.example.com".into()],
+        ..StatusOptions::default()
+    })
+    .await;
+    let ns = env.ns.clone();
+    env.apply(&format!(
+        "{}---\n{}---\n{}---\n{}---\n{}---\n{}",
+        service("echo", Some("sample-customization")),
+        slice("echo", 2),
+        policy("sample-customization"),
+        ingress("echo", "echo"),
+        gateway(&ns),
+        httproute("web", &["echo"])
+    ))
+    .await;
+    eventually("every status settled", async || {
+        let ancestors = env.ancestors("sample-customization").await;
+        let parents = env.parents("web").await;
+        let lb = env
+            .ingress("echo")
+            .await
+            .status
+            .and_then(|s| s.load_balancer)
+            .and_then(|lb| lb.ingress)
+            .unwrap_or_default();
+        let policy_ok = ancestor_for(&ancestors, &ns, "echo")
+            .is_some_and(|a| is(a, "Programmed", "True", "Programmed"));
+        let route_ok =
+            parent_for(&parents, "kong").is_some_and(|p| is(p, "Programmed", "True", "Programmed"));
+        if policy_ok && route_ok && lb.len() == 2 {
+            Ok(())
+        } else {
+            Err(format!("{ancestors:?} {parents:?} {lb:?}"))
+        }
+    })
+    .await;
+    // Let in-flight rounds finish, and a second pass, so any rewritten time would differ.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let versions = async || {
+        (
+            env.policy("sample-customization")
+                .await
+                .metadata
+                .resource_version,
+            env.route("web").await.metadata.resource_version,
+            env.ingress("echo").await.metadata.resource_version,
+        )
+    };
+    let before = versions().await;
+    // A change that makes a new Kong config but no status change.
+    env.apply(&slice("echo", 3)).await;
+    let upstream = format!("echo.{ns}.80.svc");
+    env.kong
+        .wait_for_config(|c| c.targets_of(&upstream).len() == 3, WAIT)
+        .await
+        .expect("Kong gets the third target");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        versions().await,
+        before,
+        "statuses were rewritten while idle"
+    );
+}
