@@ -288,13 +288,7 @@ impl Ctx<'_> {
 
 /// Order-independent identity of a rule's backendRefs, as the translator groups rules.
 fn backends_key(rule: &HttpRouteRules) -> String {
-    let refs = rule.backend_refs.as_deref().unwrap_or_default();
-    let mut items: Vec<String> = refs
-        .iter()
-        .map(|r| serde_json::to_string(r).unwrap_or_default())
-        .collect();
-    items.sort();
-    items.join(";")
+    crate::translate::httproute::backends_key(rule.backend_refs.as_deref().unwrap_or_default())
 }
 
 fn known<'a>(keys: impl Iterator<Item = &'a (String, String)>) -> String {

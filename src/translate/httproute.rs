@@ -21,6 +21,7 @@ use super::upstreams::{self, Backend, Naming};
 use super::{Context, annotations, plugins};
 use crate::api::{GATEWAY_GROUP, HttpRoute};
 use crate::kong::config::Route;
+use gateway_api::apis::standard::gateways::GatewayListeners;
 
 pub fn translate_all(ctx: &mut Context<'_>) {
     let assume = ctx.options.assume_attached_without_gateways
@@ -84,18 +85,7 @@ fn attached(ctx: &Context<'_>, route: &HttpRoute) -> bool {
             .is_some_and(|gc| gc.spec.controller_name == ctx.options.controller_name);
         ours && gateway.spec.listeners.iter().any(|l| {
             let section_ok = parent.section_name.as_ref().is_none_or(|s| *s == l.name);
-            let from = l
-                .allowed_routes
-                .as_ref()
-                .and_then(|a| a.namespaces.as_ref())
-                .and_then(|n| n.from.as_ref())
-                .map(|f| format!("{f:?}"));
-            // Selector needs Namespace labels, which kingress does not read: admit.
-            let ns_ok = match from.as_deref() {
-                None | Some("Same") => gw_ns == route_ns,
-                _ => true,
-            };
-            section_ok && ns_ok
+            section_ok && listener_admits(l, &gw_ns, &route_ns)
         })
     })
 }
@@ -165,8 +155,24 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
     }
 }
 
-/// Order-independent identity of a rule's backendRefs.
-fn backends_key(refs: &[HttpRouteRulesBackendRefs]) -> String {
+/// Whether `listener` of a Gateway in `gateway_ns` takes routes from `route_ns`.
+/// A namespace Selector needs Namespace labels, which kingress does not read: admitted.
+pub fn listener_admits(listener: &GatewayListeners, gateway_ns: &str, route_ns: &str) -> bool {
+    let from = listener
+        .allowed_routes
+        .as_ref()
+        .and_then(|a| a.namespaces.as_ref())
+        .and_then(|n| n.from.as_ref())
+        .map(|f| format!("{f:?}"));
+    match from.as_deref() {
+        None | Some("Same") => gateway_ns == route_ns,
+        _ => true,
+    }
+}
+
+/// Order-independent identity of a rule's backendRefs: rules with equal keys share one
+/// Kong service.
+pub fn backends_key(refs: &[HttpRouteRulesBackendRefs]) -> String {
     let mut items: Vec<String> = refs
         .iter()
         .map(|r| serde_json::to_string(r).unwrap_or_default())
@@ -381,22 +387,8 @@ fn build_service(
             );
             continue;
         }
-        if ctx.options.is_excluded("Service", &namespace, &r.name) {
-            ctx.problems.error(
-                obj,
-                Reason::Excluded,
-                Some(format!("{field}.name")),
-                format!("Service {namespace}/{} is left out: Kong rejected the configuration built from it", r.name),
-            );
-            continue;
-        }
-        let Some(service) = ctx.snapshot.service(&namespace, &r.name) else {
-            ctx.problems.error(
-                obj,
-                Reason::ServiceNotFound,
-                Some(format!("{field}.name")),
-                format!("Service {namespace}/{} not found", r.name),
-            );
+        let Some(service) = ctx.backend_service(obj, format!("{field}.name"), &namespace, &r.name)
+        else {
             continue;
         };
         let port_ref = r.port.map_or(PortRef::Implicit, PortRef::Number);

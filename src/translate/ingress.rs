@@ -245,30 +245,12 @@ fn backend(
     if ctx.has_service(&service_name) {
         return Some((service_name, port_label));
     }
-    if ctx
-        .options
-        .is_excluded("Service", &namespace, &svc_backend.name)
-    {
-        ctx.problems.error(
-            obj,
-            Reason::Excluded,
-            Some(format!("{field}.service.name")),
-            format!(
-                "Service {namespace}/{} is left out: Kong rejected the configuration built from it",
-                svc_backend.name
-            ),
-        );
-        return None;
-    }
-    let Some(service) = ctx.snapshot.service(&namespace, &svc_backend.name) else {
-        ctx.problems.error(
-            obj,
-            Reason::ServiceNotFound,
-            Some(format!("{field}.service.name")),
-            format!("Service {namespace}/{} not found", svc_backend.name),
-        );
-        return None;
-    };
+    let service = ctx.backend_service(
+        obj,
+        format!("{field}.service.name"),
+        &namespace,
+        &svc_backend.name,
+    )?;
     let port = match targets::resolve_port(service, &port_ref) {
         Ok(p) => p,
         Err(msg) => {

@@ -157,6 +157,38 @@ pub struct Context<'a> {
     facts: Facts,
 }
 
+impl<'a> Context<'a> {
+    /// The Service a backend names, or None after reporting why: left out (Kong rejected
+    /// what it produced) or missing. `field` is the path of the backend's name.
+    pub fn backend_service(
+        &mut self,
+        obj: &names::ObjectRef,
+        field: String,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&'a crate::api::Service> {
+        if self.options.is_excluded("Service", namespace, name) {
+            self.problems.error(
+                obj,
+                Reason::Excluded,
+                Some(field),
+                format!("Service {namespace}/{name} is left out: Kong rejected the configuration built from it"),
+            );
+            return None;
+        }
+        let service = self.snapshot.service(namespace, name);
+        if service.is_none() {
+            self.problems.error(
+                obj,
+                Reason::ServiceNotFound,
+                Some(field),
+                format!("Service {namespace}/{name} not found"),
+            );
+        }
+        service
+    }
+}
+
 impl Context<'_> {
     /// Adds a top-level plugin; the same plugin on the same scope is kept once.
     pub fn add_plugin(&mut self, plugin: crate::kong::config::Plugin) {

@@ -177,18 +177,9 @@ fn accepted(
         };
         return Wanted::new(ACCEPTED, false, "NoMatchingParent", message);
     }
-    let admitted = listeners.iter().any(|l| {
-        let from = l
-            .allowed_routes
-            .as_ref()
-            .and_then(|a| a.namespaces.as_ref())
-            .and_then(|n| n.from.as_ref())
-            .map(|f| format!("{f:?}"));
-        match from.as_deref() {
-            None | Some("Same") => gw_ns == route_ns,
-            _ => true,
-        }
-    });
+    let admitted = listeners
+        .iter()
+        .any(|l| crate::translate::httproute::listener_admits(l, &gw_ns, &route_ns));
     if !admitted {
         return Wanted::new(
             ACCEPTED,
