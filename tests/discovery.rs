@@ -7,8 +7,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kingress::controller::sync::SyncState;
 use kingress::controller::{self, AdminService, ControllerOptions, Running, watch::WatchScope};
+use kingress::crd::KongPlugin;
 use kingress::kong::admin_api::AdminApiOptions;
 use kingress::translate::{Reason, Severity};
 use kong_admin_double::{Fault, KongAdminDouble, ValidConfig};
@@ -95,6 +97,61 @@ impl Env {
     ) {
         if kong.wait_for_config(pred, WAIT).await.is_none() {
             panic!("replica {} never got a config where {what}", kong.url());
+        }
+    }
+
+    /// Waits until the KongPlugin's `ReplicaConsistentLimits` condition satisfies `pred`.
+    async fn wait_plugin_condition(
+        &self,
+        name: &str,
+        pred: impl Fn(Option<&Condition>) -> bool,
+    ) -> Option<Condition> {
+        let api: kube::Api<KongPlugin> = kube::Api::namespaced(self.client.clone(), &self.ns);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let plugin = api.get(name).await.expect("get KongPlugin");
+            let conditions = plugin.status.map(|s| s.conditions).unwrap_or_default();
+            let c = conditions
+                .iter()
+                .find(|c| c.type_ == "ReplicaConsistentLimits");
+            if pred(c) {
+                return c.cloned();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "KongPlugin {name} conditions never matched: {conditions:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for an Event with `reason` about `kind`/`name` whose note contains `text`.
+    async fn wait_event(&self, reason: &str, kind: &str, name: &str, text: &str) {
+        let api: kube::Api<k8s_openapi::api::events::v1::Event> =
+            kube::Api::namespaced(self.client.clone(), &self.ns);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let events = api.list(&Default::default()).await.expect("list events");
+            let found = events.items.iter().any(|e| {
+                e.reason.as_deref() == Some(reason)
+                    && e.regarding.as_ref().is_some_and(|r| {
+                        r.kind.as_deref() == Some(kind) && r.name.as_deref() == Some(name)
+                    })
+                    && e.note.as_deref().is_some_and(|n| n.contains(text))
+            });
+            if found {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {reason} Event about {kind} {name}: {:#?}",
+                events
+                    .items
+                    .iter()
+                    .map(|e| (&e.reason, &e.note))
+                    .collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -197,6 +254,24 @@ async fn local_rate_limits_warn_per_replica_count() {
     };
     env.wait_state("the local policy warns about 3 replicas", warned)
         .await;
+    // In the cluster: a Warning Event on the KongPlugin and a status condition.
+    let condition = env
+        .wait_plugin_condition("limit", |c| c.is_some_and(|c| c.status == "False"))
+        .await
+        .expect("condition");
+    assert_eq!(condition.reason, "PerReplicaCounters");
+    assert!(
+        condition.message.contains("up to 15 requests/minute"),
+        "{}",
+        condition.message
+    );
+    env.wait_event(
+        "KongConfigurationWarning",
+        "KongPlugin",
+        "limit",
+        "policy: redis",
+    )
+    .await;
 
     // policy redis: one shared counter, no warning.
     env.apply(&limit(
@@ -213,6 +288,7 @@ async fn local_rate_limits_warn_per_replica_count() {
                 .any(|p| p.reason == Reason::RateLimitPerReplica)
     })
     .await;
+    env.wait_plugin_condition("limit", |c| c.is_none()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,6 +304,16 @@ async fn replica_aware_limits_follow_the_replica_count() {
         env.wait_on(k, "minute is 6/3 = 2", |c| minute_limit(c) == Some(2))
             .await;
     }
+    let condition = env
+        .wait_plugin_condition("limit", |c| c.is_some_and(|c| c.status == "True"))
+        .await
+        .expect("condition");
+    assert_eq!(condition.reason, "LimitsDividedPerReplica");
+    assert!(
+        condition.message.contains("minute: 6 → 2"),
+        "{}",
+        condition.message
+    );
     // Scale Kong to 2 replicas: 6/2 = 3 on each remaining replica.
     let slices: kube::Api<k8s_openapi::api::discovery::v1::EndpointSlice> =
         kube::Api::namespaced(env.client.clone(), &env.ns);

@@ -19,6 +19,10 @@ use crate::translate::{Problem, Severity};
 pub const REPORTING_CONTROLLER: &str = "kingress";
 pub const TRANSLATION_FAILED: &str = "KongConfigurationTranslationFailed";
 pub const APPLY_FAILED: &str = "KongConfigurationApplyFailed";
+/// Translated, but Kong will not do what the object seems to ask (kingress's own reason).
+pub const TRANSLATION_WARNING: &str = "KongConfigurationWarning";
+/// Translated with an adjustment the object asked for (Normal event).
+pub const TRANSLATION_NOTE: &str = "KongConfigurationAdjusted";
 
 /// The API server's limit on an Event's note.
 const MAX_NOTE: usize = 1024;
@@ -70,14 +74,15 @@ pub fn wanted(snapshot: &Snapshot, state: &SyncState) -> Vec<WantedEvent> {
     let mut out: Vec<WantedEvent> = state
         .problems
         .iter()
-        .filter(|p| p.severity == Severity::Error)
         .map(|p| {
-            WantedEvent::new(
-                problem_ref(p),
-                TRANSLATION_FAILED,
-                "Translate",
-                problem_note(p),
-            )
+            let reason = match p.severity {
+                Severity::Error => TRANSLATION_FAILED,
+                // Kong will not do what the object seems to ask (or kingress adjusted it on
+                // request): users see it with `kubectl describe`.
+                Severity::Warning => TRANSLATION_WARNING,
+                Severity::Info => TRANSLATION_NOTE,
+            };
+            WantedEvent::new(problem_ref(p), reason, "Translate", problem_note(p))
         })
         .collect();
     for e in &state.exclusions {
@@ -245,7 +250,14 @@ impl EventLog {
             regarding: Some(w.regarding.clone()),
             reporting_controller: Some(REPORTING_CONTROLLER.to_string()),
             reporting_instance: Some(self.instance.clone()),
-            type_: Some("Warning".to_string()),
+            type_: Some(
+                if w.key.reason == TRANSLATION_NOTE {
+                    "Normal"
+                } else {
+                    "Warning"
+                }
+                .to_string(),
+            ),
             ..Event::default()
         };
         Api::<Event>::namespaced(self.client.clone(), namespace)
@@ -283,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn errors_become_translation_failed_events_with_the_field() {
+    fn errors_and_warnings_become_events_with_the_field() {
         let state = SyncState {
             problems: vec![
                 problem(Severity::Error, "Service ns/ghost not found"),
@@ -292,9 +304,17 @@ mod tests {
             ..SyncState::default()
         };
         let events = wanted(&Snapshot::new(), &state);
-        assert_eq!(events.len(), 1);
-        let e = &events[0];
-        assert_eq!(e.key.reason, TRANSLATION_FAILED);
+        assert_eq!(events.len(), 2);
+        let e = events
+            .iter()
+            .find(|e| e.key.reason == TRANSLATION_FAILED)
+            .expect("the error's event");
+        assert!(
+            events
+                .iter()
+                .any(|e| e.key.reason == TRANSLATION_WARNING
+                    && e.key.note.ends_with("only a warning"))
+        );
         assert_eq!(
             e.key.note,
             "spec.rules[0].http.paths[0].backend.service.name: Service ns/ghost not found"

@@ -133,6 +133,7 @@ fn configured_objects(config: &KongConfig) -> BTreeSet<ObjectKey> {
         out.extend(s.routes.iter().filter_map(|r| key(&r.tags)));
     }
     out.extend(config.upstreams.iter().filter_map(|u| key(&u.tags)));
+    out.extend(config.plugins.iter().filter_map(|p| key(&p.tags)));
     out
 }
 

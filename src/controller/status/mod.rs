@@ -11,6 +11,7 @@
 
 mod conditions;
 pub mod ingress;
+pub mod plugin;
 pub mod policy;
 pub mod route;
 
@@ -29,7 +30,7 @@ use super::events::EventLog;
 use super::pusher::Backoff;
 use super::store::Store;
 use super::sync::SyncState;
-use crate::api::{HttpRoute, KongUpstreamPolicy};
+use crate::api::{HttpRoute, KongClusterPlugin, KongPlugin, KongUpstreamPolicy};
 use crate::translate::{Facts, ObjectKey};
 
 /// The field manager of every status write (and the Events' reporting controller).
@@ -93,6 +94,8 @@ pub enum Target {
     KongUpstreamPolicy,
     HttpRoute,
     Ingress,
+    KongPlugin,
+    KongClusterPlugin,
 }
 
 impl Target {
@@ -101,6 +104,8 @@ impl Target {
             Target::KongUpstreamPolicy => "KongUpstreamPolicy",
             Target::HttpRoute => "HTTPRoute",
             Target::Ingress => "Ingress",
+            Target::KongPlugin => "KongPlugin",
+            Target::KongClusterPlugin => "KongClusterPlugin",
         }
     }
 }
@@ -120,6 +125,7 @@ pub fn plan(snapshot: &crate::snapshot::Snapshot, inputs: &Inputs<'_>) -> Vec<St
     let mut writes = policy::plan(snapshot, inputs);
     writes.extend(route::plan(snapshot, inputs));
     writes.extend(ingress::plan(snapshot, inputs));
+    writes.extend(plugin::plan(snapshot, inputs));
     writes
 }
 
@@ -316,6 +322,8 @@ fn current_rv_of(snapshot: &crate::snapshot::Snapshot, key: &ObjectKey) -> Optio
         "KongUpstreamPolicy" => snapshot.upstream_policies.get(&k).map(|o| &o.metadata),
         "HTTPRoute" => snapshot.httproutes.get(&k).map(|o| &o.metadata),
         "Ingress" => snapshot.ingresses.get(&k).map(|o| &o.metadata),
+        "KongPlugin" => snapshot.kong_plugins.get(&k).map(|o| &o.metadata),
+        "KongClusterPlugin" => snapshot.kong_cluster_plugins.get(name).map(|o| &o.metadata),
         _ => None,
     };
     meta.and_then(|m| m.resource_version.clone())
@@ -343,6 +351,14 @@ async fn patch(client: &kube::Client, w: &StatusWrite) -> Result<(), StatusError
             .await
             .map(drop),
         Target::Ingress => Api::<Ingress>::namespaced(client.clone(), &w.namespace)
+            .patch_status(&w.name, &params, &patch)
+            .await
+            .map(drop),
+        Target::KongPlugin => Api::<KongPlugin>::namespaced(client.clone(), &w.namespace)
+            .patch_status(&w.name, &params, &patch)
+            .await
+            .map(drop),
+        Target::KongClusterPlugin => Api::<KongClusterPlugin>::all(client.clone())
             .patch_status(&w.name, &params, &patch)
             .await
             .map(drop),

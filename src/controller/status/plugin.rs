@@ -1,0 +1,131 @@
+//! KongPlugin / KongClusterPlugin `status.conditions`.
+//!
+//! - `Programmed` (KIC's condition): True once a Kong replica holds a config containing the
+//!   plugin; False `Invalid` when it could not be translated (e.g. its configFrom Secret is
+//!   missing), `Unused` when nothing references it, `Pending` until a replica accepts it.
+//! - `ReplicaConsistentLimits` (kingress), on rate-limiting plugins whose counters are per
+//!   Kong replica: False `PerReplicaCounters` with the effective ceiling and the fix, or True
+//!   `LimitsDividedPerReplica` saying which limits were applied. Absent otherwise.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
+
+use super::conditions::{self, Wanted};
+use super::{Inputs, StatusWrite, Target};
+use crate::snapshot::Snapshot;
+use crate::translate::{Reason, Severity, object_key};
+
+const PROGRAMMED: &str = "Programmed";
+const REPLICA_LIMITS: &str = "ReplicaConsistentLimits";
+
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
+    let namespaced = snapshot.kong_plugins.values().map(|p| {
+        let current = p.status.as_ref().map(|s| s.conditions.as_slice());
+        (Target::KongPlugin, &p.metadata, current)
+    });
+    let cluster = snapshot.kong_cluster_plugins.values().map(|p| {
+        let current = p.status.as_ref().map(|s| s.conditions.as_slice());
+        (Target::KongClusterPlugin, &p.metadata, current)
+    });
+    namespaced
+        .chain(cluster)
+        .filter_map(|(target, meta, current)| {
+            write_for(target, meta, current.unwrap_or(&[]), inputs)
+        })
+        .collect()
+}
+
+fn write_for(
+    target: Target,
+    meta: &ObjectMeta,
+    current: &[Condition],
+    inputs: &Inputs<'_>,
+) -> Option<StatusWrite> {
+    let ns = meta.namespace.clone().unwrap_or_default();
+    let name = meta.name.clone().unwrap_or_default();
+    let wanted = wanted(target.as_str(), &ns, &name, current, inputs);
+    let built = conditions::build(wanted, current, meta.generation, inputs.now);
+    if serde_json::to_value(&built).ok()? == serde_json::to_value(current).ok()? {
+        return None;
+    }
+    Some(StatusWrite {
+        kind: target,
+        namespace: ns,
+        name,
+        precondition: None,
+        status: serde_json::json!({ "conditions": built }),
+    })
+}
+
+fn wanted(
+    kind: &str,
+    ns: &str,
+    name: &str,
+    current: &[Condition],
+    inputs: &Inputs<'_>,
+) -> Vec<Wanted> {
+    let key = object_key(kind, ns, name);
+    let mine = |p: &&crate::translate::Problem| {
+        p.object.kind == kind
+            && p.object.name == name
+            && p.object.namespace.as_deref().unwrap_or_default() == ns
+    };
+    let problems: Vec<&crate::translate::Problem> =
+        inputs.state.problems.iter().filter(mine).collect();
+    let error = problems.iter().find(|p| p.severity == Severity::Error);
+    let programmed = if let Some(p) = error {
+        Wanted::new(PROGRAMMED, false, "Invalid", p.message.clone())
+    } else if !inputs.state.facts.configured.contains(&key) {
+        Wanted::new(
+            PROGRAMMED,
+            false,
+            "Unused",
+            "no Service, Ingress or HTTPRoute names it in konghq.com/plugins, and it is not global",
+        )
+    } else {
+        match inputs.programmed {
+            Some(f) if f.configured.contains(&key) => Wanted::new(
+                PROGRAMMED,
+                true,
+                "Programmed",
+                "a Kong replica holds the configuration with this plugin",
+            ),
+            Some(_) => Wanted::new(
+                PROGRAMMED,
+                false,
+                "Pending",
+                "waiting for a Kong replica to accept the configuration",
+            ),
+            None => Wanted::keep_or(
+                PROGRAMMED,
+                current,
+                Wanted::new(
+                    PROGRAMMED,
+                    false,
+                    "Pending",
+                    "waiting for a Kong replica to accept the configuration",
+                ),
+            ),
+        }
+    };
+    let mut out = vec![programmed];
+    if let Some(p) = problems
+        .iter()
+        .find(|p| p.reason == Reason::RateLimitPerReplica)
+    {
+        out.push(match p.severity {
+            Severity::Info => Wanted::new(
+                REPLICA_LIMITS,
+                true,
+                "LimitsDividedPerReplica",
+                p.message.clone(),
+            ),
+            _ => Wanted::new(
+                REPLICA_LIMITS,
+                false,
+                "PerReplicaCounters",
+                p.message.clone(),
+            ),
+        });
+    }
+    out
+}
