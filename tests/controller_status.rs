@@ -567,3 +567,60 @@ async fn settled_statuses_are_not_rewritten() {
         "statuses were rewritten while idle"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ring_kong_cannot_build_shows_in_status_and_an_event() {
+    let env = start("ring-capacity", |_| StatusOptions::default()).await;
+    let ns = env.ns.clone();
+    // Six equal targets need 960 points; slots 100 means a 1000-slot wheel: Kong gives up.
+    let tiny = "apiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {name: tiny}\nspec:\n  algorithm: consistent-hashing\n  slots: 100\n  hashOn: {header: x-lb}\n";
+    env.apply(&format!(
+        "{}---\n{}---\n{tiny}---\n{}",
+        service("echo", Some("tiny")),
+        slice("echo", 6),
+        ingress("echo", "echo")
+    ))
+    .await;
+    let a = eventually("Programmed=False/RingCapacity", async || {
+        let ancestors = env.ancestors("tiny").await;
+        match ancestor_for(&ancestors, &ns, "echo") {
+            Some(a) if is(a, "Programmed", "False", "RingCapacity") => Ok(a.clone()),
+            _ => Err(format!("{ancestors:?}")),
+        }
+    })
+    .await;
+    let (_, _, message) = condition(&a, "Programmed").unwrap_or_default();
+    assert!(message.contains("set spec.slots to at least"), "{message}");
+    assert!(is(&a, "Accepted", "True", "Accepted"));
+    eventually(
+        "a KongConfigurationWarning Event on the policy",
+        async || {
+            let events = env
+                .events("KongUpstreamPolicy", "tiny", "KongConfigurationWarning")
+                .await;
+            match events.iter().find(|e| {
+                e.note
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("spec.slots: Kong cannot build"))
+            }) {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "{:?}",
+                    events.iter().map(|e| &e.note).collect::<Vec<_>>()
+                )),
+            }
+        },
+    )
+    .await;
+
+    // Enough slots: the ring builds and the policy is programmed.
+    env.apply(&tiny.replace("slots: 100", "slots: 2000")).await;
+    eventually("Programmed=True", async || {
+        let ancestors = env.ancestors("tiny").await;
+        match ancestor_for(&ancestors, &ns, "echo") {
+            Some(a) if is(a, "Programmed", "True", "Programmed") => Ok(()),
+            _ => Err(format!("{ancestors:?}")),
+        }
+    })
+    .await;
+}

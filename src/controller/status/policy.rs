@@ -12,7 +12,7 @@ use super::{Inputs, StatusWrite, Target};
 use crate::api::{KongUpstreamPolicy, Service};
 use crate::crd::{ParentReference, PolicyAncestorStatus};
 use crate::snapshot::Snapshot;
-use crate::translate::{NamespacedName, object_key, upstream_policy::ANNOTATION};
+use crate::translate::{NamespacedName, Reason, object_key, upstream_policy::ANNOTATION};
 
 /// Gateway API's limit on `status.ancestors`.
 pub const MAX_ANCESTORS: usize = 16;
@@ -23,6 +23,8 @@ const PROGRAMMED: &str = "Programmed";
 const CONFLICTED: &str = "Conflicted";
 const INVALID: &str = "Invalid";
 const PENDING: &str = "Pending";
+/// kingress's reason: Kong cannot build the consistent-hashing ring of the upstream.
+const RING_CAPACITY: &str = "RingCapacity";
 
 pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
     snapshot
@@ -151,6 +153,21 @@ fn conditions_for(
         return vec![
             Wanted::new(ACCEPTED, false, CONFLICTED, message.clone()),
             Wanted::new(PROGRAMMED, false, PENDING, message),
+        ];
+    }
+    // Kong accepts the upstream but cannot build its consistent-hashing ring: the Service
+    // gets 503s, so the policy is not in effect there.
+    let ring_fails = inputs.state.problems.iter().find(|p| {
+        p.reason == Reason::RingCapacity
+            && p.object.kind == "Service"
+            && p.object.name == service_key.1
+            && p.object.namespace.as_deref() == Some(service_key.0.as_str())
+            && p.message.contains("cannot build")
+    });
+    if let Some(p) = ring_fails {
+        return vec![
+            Wanted::new(ACCEPTED, true, ACCEPTED, ""),
+            Wanted::new(PROGRAMMED, false, RING_CAPACITY, p.message.clone()),
         ];
     }
     let pending = Wanted::new(
