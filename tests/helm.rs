@@ -1311,3 +1311,95 @@ async fn helm_install_upgrade_and_uninstall() {
             .is_none()
     );
 }
+
+/// The controller itself, run with nothing but the chart's ServiceAccount permissions: a
+/// verb the chart forgets makes it fail to lead, push, write status or send Events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_controller_runs_with_the_charts_service_account() {
+    use kingress::controller::{self as ctl, ControllerOptions, leader::LeaderOptions};
+    use kingress::kong::admin_api::AdminApiOptions;
+    use kingress::translate::Options;
+    use kong_admin_double::KongAdminDouble;
+    use std::time::Duration;
+
+    let cp = controlplane::shared();
+    let ns = cp.namespace("helm-rbac-run").await;
+    let release = cp.unique_name("rel");
+    install_rendered(cp, &release, &ns, &[]).await;
+    let as_sa = cp
+        .client_as_service_account(&ns, &format!("{release}-kingress"))
+        .await;
+    let kong = KongAdminDouble::start().await.expect("admin API double");
+    let running = ctl::start(
+        as_sa,
+        ControllerOptions {
+            translate: Options {
+                ingress_class: release.clone(),
+                ..Options::default()
+            },
+            admin_apis: vec![AdminApiOptions {
+                url: kong.url(),
+                token: None,
+                ca_pem: None,
+                insecure_skip_verify: false,
+                timeout: Duration::from_secs(5),
+                resolve: vec![],
+            }],
+            debounce: Duration::from_millis(5),
+            leader_election: Some(LeaderOptions {
+                namespace: ns.clone(),
+                name: ELECTION_ID.into(),
+                identity: "rbac-test".into(),
+                lease_duration: Duration::from_secs(15),
+                renew: Duration::from_secs(2),
+            }),
+            ..ControllerOptions::default()
+        },
+    )
+    .await
+    .expect("start the controller");
+    let mut leader = running.leader.clone();
+    tokio::time::timeout(Duration::from_secs(30), leader.wait_for(|l| *l))
+        .await
+        .expect("the ServiceAccount may take the Lease")
+        .expect("leader channel");
+
+    let admin = cp.client().await;
+    let yaml = format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: echo\n  annotations: {{konghq.com/upstream-policy: hash}}\nspec:\n  ports: [{{name: http, port: 80}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: echo-1\n  labels: {{kubernetes.io/service-name: echo}}\naddressType: IPv4\nports: [{{name: http, port: 8080, protocol: TCP}}]\nendpoints:\n- addresses: [10.1.0.1]\n---\napiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {{name: hash}}\nspec:\n  algorithm: consistent-hashing\n  hashOn: {{header: x-lb}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: echo}}\nspec:\n  ingressClassName: {release}\n  rules:\n  - http:\n      paths:\n      - {{path: /, pathType: Prefix, backend: {{service: {{name: echo, port: {{number: 80}}}}}}}}\n      - {{path: /ghost, pathType: Prefix, backend: {{service: {{name: ghost, port: {{number: 80}}}}}}}}\n"
+    );
+    apply_yaml(&admin, Some(&ns), &yaml).await;
+    let upstream = format!("echo.{ns}.80.svc");
+    kong.wait_for_config(
+        |c| c.targets_of(&upstream).len() == 1,
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("the controller read everything it needs and pushed");
+
+    // Status subresource and Events, written with the chart's permissions.
+    let policies: Api<kingress::crd::KongUpstreamPolicy> = Api::namespaced(admin.clone(), &ns);
+    let events: Api<Event> = Api::namespaced(admin.clone(), &ns);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let policy = policies.get("hash").await.expect("policy");
+        let ancestors = policy.status.map(|s| s.ancestors.len()).unwrap_or(0);
+        let failed = events
+            .list(&Default::default())
+            .await
+            .expect("events")
+            .items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("KongConfigurationTranslationFailed"));
+        if ancestors == 1 && failed {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "with the chart's RBAC the controller wrote {ancestors} policy ancestors and {} the translation Event",
+            if failed { "sent" } else { "did not send" }
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(running);
+}
