@@ -12,4 +12,5 @@ pub mod explain;
 pub mod kong;
 pub mod manifests;
 pub mod snapshot;
+pub mod synthetic;
 pub mod translate;

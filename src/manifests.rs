@@ -212,6 +212,16 @@ fn load_value(value: Value, file: &Path, document: usize, loaded: &mut Loaded) {
         .unwrap_or("<unnamed>")
         .to_string();
     let label = format!("{kind} {name}");
+    if supported_version(&kind) == api_version
+        && let Some(field) = missing_required(&kind, &value)
+    {
+        loaded.problems.push(problem(
+            Some(label),
+            format!("invalid {kind}: missing required field {field}"),
+            true,
+        ));
+        return;
+    }
     let parsed = match (api_version.as_str(), kind.as_str()) {
         ("v1", "Service") => {
             parse::<Service>(value).map(|(o, w)| (Object::Service(Box::new(o)), w))
@@ -313,12 +323,42 @@ fn supported_version(kind: &str) -> &'static str {
         .map_or("", |(_, v)| v)
 }
 
+/// Required fields the Kubernetes types read leniently (k8s-openapi takes a missing required
+/// string as ""), which the apiserver would insist on: the first one missing, as a path.
+fn missing_required(kind: &str, value: &Value) -> Option<String> {
+    let absent = |v: Option<&Value>| v.and_then(Value::as_str).is_none_or(str::is_empty);
+    if absent(value.get("metadata").and_then(|m| m.get("name"))) {
+        return Some("metadata.name".into());
+    }
+    match kind {
+        "EndpointSlice" if absent(value.get("addressType")) => Some("addressType".into()),
+        "Ingress" => {
+            let rules = value
+                .get("spec")
+                .and_then(|s| s.get("rules"))
+                .and_then(Value::as_sequence)?;
+            for (i, rule) in rules.iter().enumerate() {
+                let paths = rule
+                    .get("http")
+                    .and_then(|h| h.get("paths"))
+                    .and_then(Value::as_sequence);
+                for (j, path) in paths.into_iter().flatten().enumerate() {
+                    if absent(path.get("pathType")) {
+                        return Some(format!("spec.rules[{i}].http.paths[{j}].pathType"));
+                    }
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Deserialises `value`, collecting the paths of fields the type does not know.
 fn parse<T: DeserializeOwned>(value: Value) -> Result<(T, Vec<String>), String> {
     let mut unknown = Vec::new();
     let obj = serde_ignored::deserialize(value, |path| {
-        // serde_ignored writes `?` for each Option it passed through.
-        let p = path.to_string().replace(".?", "").replace("?.", "");
+        let p = field_path(&path);
         // `status` is written by controllers; apiVersion/kind were matched already
         // (some derived types do not keep them).
         if !p.starts_with("status") && p != "apiVersion" && p != "kind" {
@@ -327,6 +367,23 @@ fn parse<T: DeserializeOwned>(value: Value) -> Result<(T, Vec<String>), String> 
     })
     .map_err(|e: serde_yaml::Error| e.to_string())?;
     Ok((obj, unknown))
+}
+
+/// A field path as the translator's problems write it: `spec.rules[0].backendRefs[1].x`
+/// (serde_ignored's own display is `spec.rules.0.backendRefs.1.x`, with `?` for Options).
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
+    }
 }
 
 /// Namespaced objects without a namespace land in `default`, as with `kubectl apply`.
@@ -406,6 +463,37 @@ mod tests {
             l.problems[0].message.contains("unknown field spec.portz"),
             "{}",
             l.problems[0]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_in_lists_are_written_with_indices() {
+        let l = load_text(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}, {port: 81, nmae: x}]}\n",
+        );
+        assert_eq!(l.problems.len(), 1);
+        assert!(
+            l.problems[0]
+                .message
+                .contains("unknown field spec.ports[1].nmae "),
+            "{}",
+            l.problems[0]
+        );
+    }
+
+    #[test]
+    fn missing_required_fields_are_errors() {
+        let l = load_text(
+            "apiVersion: v1\nkind: Service\nspec: {ports: [{port: 80}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec: {rules: [{http: {paths: [{path: /, backend: {service: {name: s}}}]}}]}\n",
+        );
+        assert_eq!(l.objects, 0);
+        let msgs: Vec<String> = l.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "error: in.yaml (document 1): Service <unnamed>: invalid Service: missing required field metadata.name",
+                "error: in.yaml (document 2): Ingress i: invalid Ingress: missing required field spec.rules[0].http.paths[0].pathType",
+            ]
         );
     }
 

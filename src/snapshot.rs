@@ -3,6 +3,8 @@
 //! Maps are ordered by (namespace, name), so iteration, and therefore the translated
 //! configuration, does not depend on the order objects arrived in.
 
+use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use kube::ResourceExt;
@@ -16,12 +18,127 @@ fn key_of<K: ResourceExt>(obj: &K) -> Key {
     (obj.namespace().unwrap_or_default(), obj.name_any())
 }
 
+/// A borrowed view of a [`Key`], so maps keyed by `(String, String)` can be searched with
+/// `(&str, &str)` without allocating (translation looks Services up by name many times).
+trait KeyRef {
+    fn parts(&self) -> (&str, &str);
+}
+
+impl KeyRef for Key {
+    fn parts(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl KeyRef for (&str, &str) {
+    fn parts(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn KeyRef + 'a> for Key {
+    fn borrow(&self) -> &(dyn KeyRef + 'a) {
+        self
+    }
+}
+
+// Same order as `(String, String)`'s, which a `Borrow` form must keep.
+impl PartialEq for dyn KeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyRef + '_ {}
+
+impl PartialOrd for dyn KeyRef + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn KeyRef + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+fn get<'m, T>(map: &'m BTreeMap<Key, T>, namespace: &str, name: &str) -> Option<&'m T> {
+    map.get(&(namespace, name) as &dyn KeyRef)
+}
+
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+/// What translation reads of an EndpointSlice, kept instead of the whole object: at 100k
+/// endpoints the full objects (target Pod references, node names, zones, owner references)
+/// would be most of the controller's memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Slice {
+    /// The `kubernetes.io/service-name` label.
+    pub service: Option<String>,
+    /// `addressType: FQDN` (translation skips those slices).
+    pub fqdn: bool,
+    pub ports: Vec<SlicePort>,
+    /// Endpoints with at least one address, in order.
+    pub endpoints: Vec<SliceEndpoint>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlicePort {
+    pub name: Option<String>,
+    pub protocol: Option<String>,
+    pub port: Option<i32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SliceEndpoint {
+    /// `addresses[0]`: Kong targets one address per endpoint.
+    pub address: Box<str>,
+    pub ready: Option<bool>,
+    pub terminating: Option<bool>,
+}
+
+impl Slice {
+    pub fn from_endpoint_slice(slice: EndpointSlice) -> Slice {
+        let service = slice
+            .metadata
+            .labels
+            .and_then(|mut l| l.remove(SERVICE_NAME_LABEL));
+        Slice {
+            service,
+            fqdn: slice.address_type == "FQDN",
+            ports: slice
+                .ports
+                .into_iter()
+                .flatten()
+                .map(|p| SlicePort {
+                    name: p.name,
+                    protocol: p.protocol,
+                    port: p.port,
+                })
+                .collect(),
+            endpoints: slice
+                .endpoints
+                .into_iter()
+                .filter_map(|ep| {
+                    let address = ep.addresses.into_iter().next()?.into_boxed_str();
+                    let conditions = ep.conditions.unwrap_or_default();
+                    Some(SliceEndpoint {
+                        address,
+                        ready: conditions.ready,
+                        terminating: conditions.terminating,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub services: BTreeMap<Key, Service>,
-    pub endpoint_slices: BTreeMap<Key, EndpointSlice>,
+    /// EndpointSlices, in the slim form translation reads.
+    pub endpoint_slices: BTreeMap<Key, Slice>,
     /// Slice keys per owning Service key, from the `kubernetes.io/service-name` label.
     slices_by_service: BTreeMap<Key, BTreeSet<Key>>,
     pub ingresses: BTreeMap<Key, Ingress>,
@@ -239,7 +356,8 @@ impl Snapshot {
     fn apply_slice(&mut self, slice: EndpointSlice) {
         let key = key_of(&slice);
         self.unindex_slice(&key);
-        if let Some(svc) = slice.labels().get(SERVICE_NAME_LABEL) {
+        let slice = Slice::from_endpoint_slice(slice);
+        if let Some(svc) = &slice.service {
             self.slices_by_service
                 .entry((key.0.clone(), svc.clone()))
                 .or_default()
@@ -252,7 +370,7 @@ impl Snapshot {
         let Some(old) = self.endpoint_slices.get(key) else {
             return;
         };
-        if let Some(svc) = old.labels().get(SERVICE_NAME_LABEL) {
+        if let Some(svc) = &old.service {
             let svc_key = (key.0.clone(), svc.clone());
             if let Some(set) = self.slices_by_service.get_mut(&svc_key) {
                 set.remove(key);
@@ -275,26 +393,31 @@ impl Snapshot {
         &'a self,
         namespace: &str,
         service: &str,
-    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
-        self.slices_by_service
-            .get(&(namespace.to_string(), service.to_string()))
+    ) -> impl Iterator<Item = &'a Slice> + 'a {
+        get(&self.slices_by_service, namespace, service)
             .into_iter()
             .flat_map(|keys| keys.iter())
             .filter_map(|k| self.endpoint_slices.get(k))
     }
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
-        self.services
-            .get(&(namespace.to_string(), name.to_string()))
+        get(&self.services, namespace, name)
     }
 
     pub fn upstream_policy(&self, namespace: &str, name: &str) -> Option<&KongUpstreamPolicy> {
-        self.upstream_policies
-            .get(&(namespace.to_string(), name.to_string()))
+        get(&self.upstream_policies, namespace, name)
     }
 
     pub fn secret(&self, namespace: &str, name: &str) -> Option<&Secret> {
-        self.secrets.get(&(namespace.to_string(), name.to_string()))
+        get(&self.secrets, namespace, name)
+    }
+
+    pub fn kong_plugin(&self, namespace: &str, name: &str) -> Option<&KongPlugin> {
+        get(&self.kong_plugins, namespace, name)
+    }
+
+    pub fn gateway(&self, namespace: &str, name: &str) -> Option<&Gateway> {
+        get(&self.gateways, namespace, name)
     }
 
     /// Objects of one kind.

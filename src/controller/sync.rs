@@ -112,6 +112,8 @@ pub async fn run(
     let mut state = SyncState::default();
     let mut disagree = false;
     let mut dirty = true;
+    // Size of the last config text: the next one is written into a buffer this big.
+    let mut last_len = 0;
     loop {
         // Rounds that only exclude objects of an already-rejected config; bounded so an
         // unmappable rejection cannot spin.
@@ -121,7 +123,7 @@ pub async fn run(
             rounds += 1;
             let replicas = *options.replicas.borrow_and_update();
             metrics.replicas.set(replicas as i64);
-            let (desired, translation) = store.read(|snapshot| {
+            let translation = store.read(|snapshot| {
                 exclusions.retain(|key, e| fingerprint(snapshot, key) == e.fingerprint);
                 let mut opts = options.translate.clone();
                 opts.excluded = exclusions.keys().cloned().collect();
@@ -129,13 +131,18 @@ pub async fn run(
                 let started = std::time::Instant::now();
                 let t = translate::translate(snapshot, &opts);
                 record_metrics(&metrics, snapshot, &t, started.elapsed());
-                (render(&t.config), t)
+                t
             });
+            // Serialised outside the lock: watchers need not wait for it.
+            let desired = render(&translation.config, last_len);
             upstream_policies = translation.upstream_policies;
             state.facts = Arc::new(translation.facts);
             state.problems = translation.problems;
             let desired = match desired {
-                Ok(d) => d,
+                Ok(d) => {
+                    last_len = d.text.len();
+                    d
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "cannot serialise the Kong configuration");
                     break;
@@ -196,8 +203,18 @@ pub async fn run(
                         metrics.push(&replica, category);
                         state.errors.insert(replica, error);
                     }
-                    PushReport::Rejected { replica, hash, message, entities } => {
+                    PushReport::Rejected { replica, hash, message: _, entities } => {
                         metrics.push(&replica, "rejected");
+                        // Kong's message quotes values, which may come from Secrets.
+                        let summary: Vec<String> = entities
+                            .iter()
+                            .map(|e| format!("{} {}: {}", e.entity_type, e.entity_name.as_deref().unwrap_or("?"), e.describe_redacted()))
+                            .collect();
+                        let message = if summary.is_empty() {
+                            "invalid declarative configuration".to_string()
+                        } else {
+                            summary.join("; ")
+                        };
                         state.errors.insert(replica, format!("rejected: {message}"));
                         if state.desired_hash.as_deref() == Some(hash.as_str()) {
                             let added = store.read(|snapshot| {
@@ -240,8 +257,16 @@ pub async fn run(
     }
 }
 
-fn render(config: &crate::kong::config::KongConfig) -> Result<Desired, serde_json::Error> {
-    let text = serde_json::to_string(config)?;
+/// The config text (compact JSON) and its hash. `capacity` (the last config's size) sizes
+/// the buffer up front, so a large config is not copied as the buffer grows.
+fn render(
+    config: &crate::kong::config::KongConfig,
+    capacity: usize,
+) -> Result<Desired, serde_json::Error> {
+    let mut buffer = Vec::with_capacity(capacity + capacity / 16);
+    serde_json::to_writer(&mut buffer, config)?;
+    // serde_json writes UTF-8 only; checking costs a pass and cannot fail.
+    let text = String::from_utf8(buffer).map_err(serde::ser::Error::custom)?;
     let hash = config_hash(&text);
     Ok(Desired { text, hash })
 }
@@ -258,12 +283,12 @@ fn exclude(
         let Some(key) = culprit(entity, upstream_policies, exclusions) else {
             continue;
         };
-        tracing::warn!(kind = %key.0, namespace = %key.1, name = %key.2, reason = %entity.describe(), "leaving out an object Kong rejected");
+        tracing::warn!(kind = %key.0, namespace = %key.1, name = %key.2, reason = %entity.describe_redacted(), "leaving out an object Kong rejected");
         let exclusion = Exclusion {
             resource_version: resource_version(snapshot, &key),
             fingerprint: fingerprint(snapshot, &key),
             object: key.clone(),
-            reason: entity.describe(),
+            reason: entity.describe_redacted(),
         };
         exclusions.insert(key, exclusion);
         added += 1;

@@ -7,7 +7,7 @@
 //! no restart.
 
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use futures::StreamExt;
 use kube::api::{Api, ObjectMeta};
@@ -67,11 +67,34 @@ fn trim(meta: &mut ObjectMeta) {
     }
 }
 
-/// Starts every watch stream; they run until the process ends.
+/// An EndpointSlice as translation reads it (see `snapshot::Slice`): addresses, conditions,
+/// ports and the Service label. Dropped early so a relist of 100k endpoints is not held in
+/// full while it is buffered.
+fn slim_slice(mut slice: EndpointSlice) -> Object {
+    slice.metadata = ObjectMeta {
+        name: slice.metadata.name,
+        namespace: slice.metadata.namespace,
+        labels: slice.metadata.labels,
+        ..ObjectMeta::default()
+    };
+    for ep in &mut slice.endpoints {
+        ep.addresses.truncate(1);
+        ep.deprecated_topology = None;
+        ep.hints = None;
+        ep.hostname = None;
+        ep.node_name = None;
+        ep.target_ref = None;
+        ep.zone = None;
+    }
+    Object::EndpointSlice(Box::new(slice))
+}
+
+/// Starts every watch stream. They run while the store is used elsewhere (by the controller's
+/// tasks), and end at their next event once it is not.
 pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
     for kind in Kind::ALL {
         for ns in namespaces_for(kind, scope) {
-            let (client, store) = (client.clone(), store.clone());
+            let (client, store) = (client.clone(), Arc::downgrade(store));
             match kind {
                 Kind::Service => spawn(
                     namespaced_api::<Service>(client, &ns),
@@ -87,7 +110,7 @@ pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
                     ns,
                     store,
                     watcher::Config::default().labels("kubernetes.io/service-name"),
-                    |o| Object::EndpointSlice(Box::new(o)),
+                    slim_slice,
                 ),
                 Kind::Ingress => spawn(
                     namespaced_api::<Ingress>(client, &ns),
@@ -153,14 +176,14 @@ pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
                     watcher::Config::default(),
                     |o| Object::KongClusterPlugin(Box::new(o)),
                 ),
-                // Only TLS Secrets: translation reads certificates, and watching every
-                // Secret would hold unrelated credentials in memory.
                 Kind::Secret => spawn(
                     namespaced_api::<Secret>(client, &ns),
                     kind,
                     ns,
                     store,
-                    watcher::Config::default().fields("type=kubernetes.io/tls"),
+                    // Every Secret: TLS certificates and plugin configFrom/configPatches
+                    // (Opaque) both come from Secrets.
+                    watcher::Config::default(),
                     |o| Object::Secret(Box::new(o)),
                 ),
             }
@@ -182,7 +205,7 @@ fn spawn<K>(
     api: Api<K>,
     kind: Kind,
     namespace: Option<String>,
-    store: Arc<Store>,
+    store: Weak<Store>,
     config: watcher::Config,
     wrap: fn(K) -> Object,
 ) where
@@ -193,6 +216,10 @@ fn spawn<K>(
         let mut stream = watcher(api, config).default_backoff().boxed();
         let mut buffer: Vec<Object> = Vec::new();
         while let Some(event) = stream.next().await {
+            let Some(store) = store.upgrade() else {
+                tracing::debug!(stream = %name, "controller stopped; watch ends");
+                return;
+            };
             match event {
                 Ok(Event::Apply(mut o)) => {
                     trim(o.meta_mut());

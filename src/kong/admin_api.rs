@@ -71,6 +71,23 @@ impl RejectedEntity {
             .find_map(|t| t.strip_prefix(prefix.as_str()))
     }
 
+    /// Like [`describe`](Self::describe) but safe for logs and Events when the entity may
+    /// hold Secret-derived values (plugins: `configFrom`/`configPatches`), which Kong quotes
+    /// back in its messages: only the rejected fields are named.
+    pub fn describe_redacted(&self) -> String {
+        if self.entity_type != "plugin" {
+            return self.describe();
+        }
+        self.errors
+            .iter()
+            .map(|e| match &e.field {
+                Some(f) => format!("{f}: rejected (Kong's message is withheld: plugin values may come from Secrets)"),
+                None => "rejected (Kong's message is withheld: plugin values may come from Secrets)".to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// `field: message; …` for events and logs.
     pub fn describe(&self) -> String {
         self.errors
@@ -133,11 +150,20 @@ pub enum PushOutcome {
     Unchanged,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AdminApiClient {
     http: reqwest::Client,
     url: String,
     token: Option<String>,
+}
+
+impl fmt::Debug for AdminApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminApiClient")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]
@@ -195,7 +221,14 @@ impl AdminApiClient {
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let req = self.http.request(method, format!("{}{path}", self.url));
         match &self.token {
-            Some(t) => req.header("Kong-Admin-Token", t),
+            Some(t) => match reqwest::header::HeaderValue::from_str(t) {
+                Ok(mut value) => {
+                    // Keeps it out of HTTP-level debug output.
+                    value.set_sensitive(true);
+                    req.header("Kong-Admin-Token", value)
+                }
+                Err(_) => req.header("Kong-Admin-Token", t),
+            },
             None => req,
         }
     }
@@ -311,6 +344,8 @@ mod tests {
             resolve: vec![],
         };
         assert!(!format!("{o:?}").contains("s3cr3t"));
+        let client = AdminApiClient::new(&o).expect("client");
+        assert!(!format!("{client:?}").contains("s3cr3t"), "{client:?}");
     }
 
     #[test]

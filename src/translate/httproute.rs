@@ -406,11 +406,18 @@ fn build_service(
         };
         // Gateway API defaults an unset weight to 1; negative weights fail CRD validation.
         let weight = u32::try_from(r.weight.unwrap_or(1)).unwrap_or(0);
-        backends.push(Backend {
-            service,
-            port,
-            weight: Some(weight),
-        });
+        // The same Service port named twice is one backend with the weights added, so the
+        // split is computed once over its endpoints (not per reference, then summed).
+        match backends.iter_mut().find(|b: &&mut Backend<'_>| {
+            std::ptr::eq(b.service, service) && b.port.port == port.port
+        }) {
+            Some(b) => b.weight = Some(b.weight.unwrap_or(0).saturating_add(weight)),
+            None => backends.push(Backend {
+                service,
+                port,
+                weight: Some(weight),
+            }),
+        }
     }
     let naming = Naming {
         service_name: service_name.to_string(),

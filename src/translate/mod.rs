@@ -116,25 +116,28 @@ impl Facts {
 
 /// Objects named by the `k8s-kind`/`k8s-namespace`/`k8s-name` tags of the config's entities.
 fn configured_objects(config: &KongConfig) -> BTreeSet<ObjectKey> {
-    fn key(tags: &[String]) -> Option<ObjectKey> {
+    fn key(tags: &[String]) -> Option<(&str, &str, &str)> {
         let tag = |k: &str| {
             tags.iter()
                 .find_map(|t| t.strip_prefix(k).and_then(|v| v.strip_prefix(':')))
         };
-        Some(object_key(
+        Some((
             tag("k8s-kind")?,
             tag("k8s-namespace").unwrap_or_default(),
             tag("k8s-name")?,
         ))
     }
-    let mut out = BTreeSet::new();
+    // Borrowed first: most objects tag several entities.
+    let mut seen = BTreeSet::new();
     for s in &config.services {
-        out.extend(key(&s.tags));
-        out.extend(s.routes.iter().filter_map(|r| key(&r.tags)));
+        seen.extend(key(&s.tags));
+        seen.extend(s.routes.iter().filter_map(|r| key(&r.tags)));
     }
-    out.extend(config.upstreams.iter().filter_map(|u| key(&u.tags)));
-    out.extend(config.plugins.iter().filter_map(|p| key(&p.tags)));
-    out
+    seen.extend(config.upstreams.iter().filter_map(|u| key(&u.tags)));
+    seen.extend(config.plugins.iter().filter_map(|p| key(&p.tags)));
+    seen.into_iter()
+        .map(|(kind, namespace, name)| object_key(kind, namespace, name))
+        .collect()
 }
 
 impl Translation {
@@ -150,11 +153,16 @@ pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub options: &'a Options,
     pub problems: &'a mut Problems,
-    /// Kong services by name, each with its upstream (routes are added as found).
-    services: BTreeMap<String, (Service, Upstream)>,
+    /// Kong services, each with its upstream (routes are added as found), in the order
+    /// made; `service_index` finds them by name. Sorted once at the end: kept in a sorted
+    /// map, every insertion would move these large values around.
+    services: Vec<(Service, Upstream)>,
+    service_index: std::collections::HashMap<String, usize>,
     certificates: BTreeMap<String, Certificate>,
     upstream_policies: BTreeMap<String, names::ObjectRef>,
     plugins: Vec<crate::kong::config::Plugin>,
+    /// IDs of `plugins`, for de-duplication without a scan per plugin.
+    plugin_ids: std::collections::HashSet<String>,
     facts: Facts,
 }
 
@@ -193,7 +201,8 @@ impl<'a> Context<'a> {
 impl Context<'_> {
     /// Adds a top-level plugin; the same plugin on the same scope is kept once.
     pub fn add_plugin(&mut self, plugin: crate::kong::config::Plugin) {
-        if !self.plugins.iter().any(|p| p.id == plugin.id) {
+        if !self.plugin_ids.contains(&plugin.id) {
+            self.plugin_ids.insert(plugin.id.clone());
             self.plugins.push(plugin);
         }
     }
@@ -220,17 +229,22 @@ impl Context<'_> {
     }
 
     pub fn has_service(&self, name: &str) -> bool {
-        self.services.contains_key(name)
+        self.service_index.contains_key(name)
     }
 
+    /// Adds a Kong service; the first one added under a name is kept.
     pub fn add_service(&mut self, service: Service, upstream: Upstream) {
-        self.services
-            .entry(service.name.clone())
-            .or_insert((service, upstream));
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            self.service_index.entry(service.name.clone())
+        {
+            slot.insert(self.services.len());
+            self.services.push((service, upstream));
+        }
     }
 
     pub fn service_mut(&mut self, name: &str) -> Option<&mut Service> {
-        self.services.get_mut(name).map(|(s, _)| s)
+        let i = *self.service_index.get(name)?;
+        self.services.get_mut(i).map(|(s, _)| s)
     }
 
     /// Adds a certificate, merging SNIs when several objects use the same Secret.
@@ -251,15 +265,18 @@ impl Context<'_> {
 }
 
 pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
+    ring_capacity::new_round();
     let mut problems = Problems::default();
     let mut ctx = Context {
         snapshot,
         options,
         problems: &mut problems,
-        services: BTreeMap::new(),
+        services: Vec::new(),
+        service_index: Default::default(),
         certificates: BTreeMap::new(),
         upstream_policies: BTreeMap::new(),
         plugins: Vec::new(),
+        plugin_ids: Default::default(),
         facts: Facts::default(),
     };
     ingress::translate_all(&mut ctx);
@@ -267,16 +284,25 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     plugins::globals(&mut ctx);
 
     let mut config = KongConfig::new();
-    let mut upstreams: BTreeMap<String, Upstream> = BTreeMap::new();
-    for (_, (mut service, mut upstream)) in std::mem::take(&mut ctx.services) {
+    let mut services = std::mem::take(&mut ctx.services);
+    // By name, ascending (names are unique): the order a map by name iterates in.
+    services.sort_unstable_by(|a, b| a.0.name.cmp(&b.0.name));
+    let mut upstreams: Vec<Upstream> = Vec::with_capacity(services.len());
+    config.services.reserve(services.len());
+    for (mut service, mut upstream) in services {
         service.routes.sort_by(|a, b| b.name.cmp(&a.name));
         service.plugins.sort_by(|a, b| b.name.cmp(&a.name));
         upstream.targets.sort_by(|a, b| b.target.cmp(&a.target));
         config.services.push(service);
-        upstreams.entry(upstream.name.clone()).or_insert(upstream);
+        upstreams.push(upstream);
     }
     config.services.reverse();
-    config.upstreams = upstreams.into_values().rev().collect();
+    // One upstream per name, the first in service order (stable sort, then dedup keeps the
+    // first of equals), descending by name.
+    upstreams.sort_by(|a, b| a.name.cmp(&b.name));
+    upstreams.dedup_by(|later, first| later.name == first.name);
+    upstreams.reverse();
+    config.upstreams = upstreams;
     config.certificates = std::mem::take(&mut ctx.certificates)
         .into_values()
         .collect();

@@ -93,11 +93,23 @@ pub fn attach(
         return;
     };
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let source = if let Some(p) = ctx
-            .snapshot
-            .kong_plugins
-            .get(&(namespace.to_string(), name.to_string()))
+        // Left out after Kong rejected it (the controller's fallback), until it changes.
+        if ctx.options.is_excluded("KongPlugin", namespace, name)
+            || (!ctx
+                .snapshot
+                .kong_plugins
+                .contains_key(&(namespace.to_string(), name.to_string()))
+                && ctx.options.is_excluded("KongClusterPlugin", "", name))
         {
+            ctx.problems.error(
+                owner,
+                Reason::Excluded,
+                Some(format!("metadata.annotations[{ANNOTATION}]")),
+                format!("plugin {name} is left out: Kong rejected the configuration built from it"),
+            );
+            continue;
+        }
+        let source = if let Some(p) = ctx.snapshot.kong_plugin(namespace, name) {
             from_kong_plugin(ctx, p)
         } else if let Some(p) = ctx.snapshot.kong_cluster_plugins.get(name) {
             from_cluster_plugin(ctx, p)
@@ -124,7 +136,8 @@ pub fn globals(ctx: &mut Context<'_>) {
             .as_ref()
             .and_then(|l| l.get(GLOBAL_LABEL))
             .is_some_and(|v| v == "true");
-        if global {
+        let name = p.metadata.name.as_deref().unwrap_or_default();
+        if global && !ctx.options.is_excluded("KongClusterPlugin", "", name) {
             let source = from_cluster_plugin(ctx, p);
             emit(ctx, source, Scope::Global);
         }

@@ -27,30 +27,36 @@ pub fn uses_ring(upstream: &Upstream) -> bool {
     upstream.effective_algorithm() == "consistent-hashing"
 }
 
-pub fn check(upstream: &Upstream) -> Option<Capacity> {
-    if !uses_ring(upstream) || upstream.targets.is_empty() {
-        return None;
-    }
-    let targets: Vec<RingTarget> = upstream
-        .targets
-        .iter()
-        .map(|t| RingTarget::new(t.target.clone(), t.effective_weight()))
-        .collect();
-    let slots = upstream
-        .slots
-        .and_then(|s| u32::try_from(s).ok())
-        .unwrap_or(DEFAULT_SLOTS);
-    match ring::build(&targets, slots) {
+/// What the ring computations found, without the upstream's name: a pure function of the
+/// targets, weights and slots, so it is cached across translations.
+#[derive(Clone, Debug, PartialEq)]
+enum Outcome {
+    Fits,
+    Fails {
+        wheel_size: u32,
+        targets: usize,
+        total_points: u64,
+        fix: String,
+    },
+    NearlyFull {
+        placed: u32,
+        wheel_size: u32,
+        advice: String,
+    },
+}
+
+fn compute(targets: &[RingTarget], slots: u32) -> Outcome {
+    match ring::build(targets, slots) {
         Err(RingBuildError::WheelFull {
             wheel_size,
             targets: count,
             total_points,
             ..
         }) => {
-            let fix = match ring::min_working_slots(&targets, slots.saturating_add(1)) {
+            let fix = match ring::min_working_slots(targets, slots.saturating_add(1)) {
                 Some(min) => {
                     let roomy = (total_points as f64 / FULL_WARNING).ceil() as u32;
-                    match ring::min_working_slots(&targets, roomy.max(min)) {
+                    match ring::min_working_slots(targets, roomy.max(min)) {
                         Some(r) if r > min => format!(
                             "set spec.slots to at least {min} ({r} leaves 10% headroom for scaling)"
                         ),
@@ -62,38 +68,133 @@ pub fn check(upstream: &Upstream) -> Option<Capacity> {
                     ring::MAX_SLOTS
                 ),
             };
-            Some(Capacity {
-                message: format!(
-                    "Kong cannot build the consistent-hashing ring of upstream {}: {count} targets need {total_points} points on a {wheel_size}-slot wheel; Kong leaves the upstream without a balancer (503 \"No peers are available\"); {fix}",
-                    upstream.name
-                ),
-                fails: true,
-            })
+            Outcome::Fails {
+                wheel_size,
+                targets: count,
+                total_points,
+                fix,
+            }
         }
         // Invalid targets or slots are Kong schema errors, reported by Kong itself.
-        Err(_) => None,
+        Err(_) => Outcome::Fits,
         Ok(built) => {
             let placed: u32 = built.points().iter().map(|(_, p)| p).sum();
             let fill = f64::from(placed) / f64::from(built.wheel_size());
             if fill <= FULL_WARNING {
-                return None;
+                return Outcome::Fits;
             }
             let want = (f64::from(placed) / FULL_WARNING).ceil() as u32;
-            let advice = match ring::min_working_slots(&targets, want) {
+            let advice = match ring::min_working_slots(targets, want) {
                 Some(min) => format!("set spec.slots to at least {min} to keep 10% headroom"),
                 None => "no larger slots value helps; plan for fewer targets".to_string(),
             };
-            Some(Capacity {
-                message: format!(
-                    "the consistent-hashing ring of upstream {} is {:.0}% full ({placed} of {} slots for {} targets); a few more endpoints and Kong cannot build it; {advice}",
-                    upstream.name,
-                    fill * 100.0,
-                    built.wheel_size(),
-                    upstream.targets.len()
-                ),
-                fails: false,
-            })
+            Outcome::NearlyFull {
+                placed,
+                wheel_size: built.wheel_size(),
+                advice,
+            }
         }
+    }
+}
+
+pub fn check(upstream: &Upstream) -> Option<Capacity> {
+    if !uses_ring(upstream) || upstream.targets.is_empty() {
+        return None;
+    }
+    let targets: Vec<(String, u32)> = upstream
+        .targets
+        .iter()
+        .map(|t| (t.target.clone(), t.effective_weight()))
+        .collect();
+    let slots = upstream
+        .slots
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(DEFAULT_SLOTS);
+    match cache::outcome(targets, slots) {
+        Outcome::Fits => None,
+        Outcome::Fails {
+            wheel_size,
+            targets: count,
+            total_points,
+            fix,
+        } => Some(Capacity {
+            message: format!(
+                "Kong cannot build the consistent-hashing ring of upstream {}: {count} targets need {total_points} points on a {wheel_size}-slot wheel; Kong leaves the upstream without a balancer (503 \"No peers are available\"); {fix}",
+                upstream.name
+            ),
+            fails: true,
+        }),
+        Outcome::NearlyFull {
+            placed,
+            wheel_size,
+            advice,
+        } => Some(Capacity {
+            message: format!(
+                "the consistent-hashing ring of upstream {} is {:.0}% full ({placed} of {wheel_size} slots for {} targets); a few more endpoints and Kong cannot build it; {advice}",
+                upstream.name,
+                f64::from(placed) / f64::from(wheel_size) * 100.0,
+                upstream.targets.len()
+            ),
+            fails: false,
+        }),
+    }
+}
+
+/// Marks the start of a translation: outcomes no translation used since the previous mark
+/// are dropped, so the cache holds at most two translations' worth of upstreams.
+pub fn new_round() {
+    cache::new_round();
+}
+
+/// Building Kong's wheel costs about as much as translating the upstream's Service several
+/// times over; between two translations almost every upstream is unchanged.
+mod cache {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+
+    use super::{Outcome, RingTarget, compute};
+
+    type Key = (u32, Vec<(String, u32)>);
+
+    #[derive(Default)]
+    struct Rounds {
+        current: HashMap<Key, Outcome>,
+        previous: HashMap<Key, Outcome>,
+    }
+
+    static ROUNDS: LazyLock<Mutex<Rounds>> = LazyLock::new(Mutex::default);
+
+    fn lock() -> std::sync::MutexGuard<'static, Rounds> {
+        // Only whole entries are ever inserted: a poisoned map is still consistent.
+        ROUNDS.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn new_round() {
+        let mut rounds = lock();
+        rounds.previous = std::mem::take(&mut rounds.current);
+    }
+
+    pub(super) fn outcome(targets: Vec<(String, u32)>, slots: u32) -> Outcome {
+        let key = (slots, targets);
+        {
+            let mut rounds = lock();
+            if let Some(o) = rounds.current.get(&key) {
+                return o.clone();
+            }
+            if let Some(o) = rounds.previous.remove(&key) {
+                rounds.current.insert(key, o.clone());
+                return o;
+            }
+        }
+        // Computed outside the lock: another thread may do the same work, never wrong work.
+        let targets: Vec<RingTarget> = key
+            .1
+            .iter()
+            .map(|(t, w)| RingTarget::new(t.clone(), *w))
+            .collect();
+        let o = compute(&targets, key.0);
+        lock().current.insert(key, o.clone());
+        o
     }
 }
 

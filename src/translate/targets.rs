@@ -8,8 +8,6 @@
 //! `ingress.kubernetes.io/service-upstream: "true"` and ExternalName Services give one
 //! DNS target instead.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::core::v1::ServicePort;
 
 use crate::api::Service;
@@ -86,12 +84,20 @@ fn is_true(v: Option<bool>) -> bool {
     v == Some(true)
 }
 
-fn format_target(address: &str, port: i32) -> String {
-    if address.contains(':') {
-        format!("[{address}]:{port}")
-    } else {
-        format!("{address}:{port}")
+/// `address:port`, IPv6 bracketed; `port` is the port's decimal text.
+fn format_target(address: &str, port: &str) -> String {
+    let v6 = address.contains(':');
+    let mut s = String::with_capacity(address.len() + port.len() + 3);
+    if v6 {
+        s.push('[');
     }
+    s.push_str(address);
+    if v6 {
+        s.push(']');
+    }
+    s.push(':');
+    s.push_str(port);
+    s
 }
 
 /// The endpoints of `service`'s `port`, sorted by target, serving before draining.
@@ -122,13 +128,14 @@ pub fn endpoints(snapshot: &Snapshot, service: &Service, port: &ServicePort) -> 
     }
     let want_name = port.name.as_deref().unwrap_or_default();
     let want_protocol = port.protocol.as_deref().unwrap_or("TCP");
-    // target → draining; a serving copy of a target wins over a draining one.
-    let mut found: BTreeMap<String, bool> = BTreeMap::new();
+    // (target, draining), then sorted by target with one entry per target: a serving copy
+    // of a target wins over a draining one.
+    let mut found: Vec<(String, bool)> = Vec::new();
     for slice in snapshot.slices_for_service(namespace, name) {
-        if slice.address_type == "FQDN" {
+        if slice.fqdn {
             continue;
         }
-        let Some(slice_port) = slice.ports.iter().flatten().find(|p| {
+        let Some(slice_port) = slice.ports.iter().find(|p| {
             p.name.as_deref().unwrap_or_default() == want_name
                 && p.protocol.as_deref().unwrap_or("TCP") == want_protocol
         }) else {
@@ -137,23 +144,26 @@ pub fn endpoints(snapshot: &Snapshot, service: &Service, port: &ServicePort) -> 
         let Some(number) = slice_port.port else {
             continue;
         };
+        let number = number.to_string();
+        found.reserve(slice.endpoints.len());
         for ep in &slice.endpoints {
-            let Some(address) = ep.addresses.first() else {
-                continue;
-            };
-            let cond = ep.conditions.as_ref();
-            let terminating = is_true(cond.and_then(|c| c.terminating));
-            let ready = cond.and_then(|c| c.ready).unwrap_or(true);
+            let terminating = is_true(ep.terminating);
+            let ready = ep.ready.unwrap_or(true);
             if !terminating && !ready {
                 continue;
             }
-            let draining = terminating;
-            found
-                .entry(format_target(address, number))
-                .and_modify(|d| *d = *d && draining)
-                .or_insert(draining);
+            found.push((format_target(&ep.address, &number), terminating));
         }
     }
+    // Stable: equal targets keep slice order; merging with AND makes that order moot.
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.dedup_by(|later, kept| {
+        if later.0 != kept.0 {
+            return false;
+        }
+        kept.1 = kept.1 && later.1;
+        true
+    });
     found
         .into_iter()
         .map(|(target, draining)| Endpoint { target, draining })

@@ -54,16 +54,16 @@ pub struct Naming {
 /// Builds the Kong service (without routes) and its upstream.
 pub fn build(
     ctx: &mut Context<'_>,
-    naming: Naming,
+    mut naming: Naming,
     backends: &[Backend<'_>],
 ) -> (config::Service, Upstream) {
+    let objects: Vec<ObjectRef> = backends.iter().map(|b| b.object()).collect();
     // One distinct Service: its tags; several: the route object's (KIC).
-    let first = backends.first().map(|b| b.object());
-    let tags = match &first {
-        Some(one) if backends.iter().all(|b| b.object() == *one) => {
+    let tags = match objects.first() {
+        Some(one) if objects.iter().all(|o| o == one) => {
             names::tags(one, backends[0].service.metadata.annotations.as_ref())
         }
-        _ => naming.owner_tags.clone(),
+        _ => std::mem::take(&mut naming.owner_tags),
     };
     // KIC overwrites the port per backend, so the last one wins.
     let port = backends.last().map_or(80, |b| b.port.port);
@@ -87,10 +87,10 @@ pub fn build(
         tags,
         ..Default::default()
     };
-    for b in backends {
+    for (b, object) in backends.iter().zip(&objects) {
         annotations::apply_to_service(
             b.service.metadata.annotations.as_ref(),
-            &b.object(),
+            object,
             ctx.problems,
             &mut service,
             &mut upstream,
@@ -101,7 +101,7 @@ pub fn build(
     if let Some(finding) = ring_capacity::check(&upstream) {
         // Reported on the policy (whose slots fix it) and on each Service behind it.
         let mut on: Vec<ObjectRef> = policy.into_iter().collect();
-        on.extend(backends.iter().map(|b| b.object()));
+        on.extend(objects.iter().cloned());
         on.dedup();
         for object in &on {
             ctx.problems.warning(
@@ -113,13 +113,12 @@ pub fn build(
         }
     }
     // Plugins named on the Kubernetes Services apply to every Kong service built from them.
-    for b in backends {
-        let object = b.object();
-        let ns = object.namespace.clone().unwrap_or_default();
+    for (b, object) in backends.iter().zip(&objects) {
+        let ns = object.namespace.as_deref().unwrap_or_default();
         super::plugins::attach(
             ctx,
-            &object,
-            &ns,
+            object,
+            ns,
             b.service.metadata.annotations.as_ref(),
             super::plugins::Scope::Service(naming.service_name.clone()),
         );
@@ -253,6 +252,18 @@ fn build_targets(ctx: &mut Context<'_>, naming: &Naming, backends: &[Backend<'_>
         }
         dist.per_endpoint.into_iter().map(Some).collect()
     };
+    // One backend: its endpoints are already distinct and sorted by target.
+    if endpoints.len() == 1 {
+        let weight = per_endpoint.first().copied().flatten();
+        return endpoints
+            .into_iter()
+            .flatten()
+            .map(|ep| Target {
+                weight: if ep.draining { Some(0) } else { weight },
+                target: ep.target,
+            })
+            .collect();
+    }
     // Same ip:port from several backends is one Kong target: weights add up, an unset
     // weight counting as Kong's default (KIC).
     let mut merged: BTreeMap<String, Option<u32>> = BTreeMap::new();

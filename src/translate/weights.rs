@@ -16,7 +16,9 @@
 //! Kong caps a target weight at 65535. If the exact t_b would exceed it, we scale so the
 //! largest t_b is 65535 and round each to nearest (never below 1 for w_b > 0): each
 //! backend's aggregate then deviates from the exact share by at most n_b·0.5 out of
-//! n_b·t_b, a relative error of at most 1/(2·t_b) — under 0.8% whenever t_b ≥ 64.
+//! n_b·t_b, a relative error of at most 1/(2·t_b) — under 0.8% whenever t_b ≥ 64. The one
+//! exception is a share that rounds to 0: it is raised to 1 so the backend still gets traffic,
+//! which gives it more than its exact share.
 //! `exact` reports which case applied so the translator can warn.
 
 /// One backend of an upstream.

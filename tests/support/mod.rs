@@ -11,3 +11,4 @@
 pub mod apply;
 pub mod controlplane;
 mod process;
+pub mod restart;

@@ -1,0 +1,143 @@
+//! A Kong admin API that only records: `GET /status` (the configuration hash) and
+//! `POST /config?check_hash=1` (md5 of the config text, 304 when unchanged, 201 otherwise),
+//! exactly as kingress's pusher speaks to Kong, but without validating: so latencies time
+//! kingress, not the test double's validation (`KongAdminDouble` spends seconds on a
+//! 10k-Service config). The config it holds last is validated with
+//! `kong_admin_double::validate` at the end of each run instead.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+const EMPTY_HASH: &str = "00000000000000000000000000000000";
+
+#[derive(serde::Deserialize)]
+struct ConfigBody {
+    config: String,
+}
+
+struct State {
+    /// (hash, text) of the config held; the text is kept only for the final validation.
+    held: Mutex<(String, Arc<String>)>,
+    changed: watch::Sender<String>,
+}
+
+pub struct Sink {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn respond(status: u16, body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).expect("valid status");
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let check_hash = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.contains("check_hash=1"));
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    Ok(match (method.as_str(), path.as_str()) {
+        ("GET", "/status") => {
+            let hash = state.held.lock().expect("sink lock").0.clone();
+            respond(200, format!("{{\"configuration_hash\":\"{hash}\"}}"))
+        }
+        ("GET", "/") => respond(200, "{\"version\":\"3.10.0\"}".into()),
+        ("POST", "/config") => {
+            let Ok(body) = req.into_body().collect().await else {
+                return Ok(respond(400, "{}".into()));
+            };
+            let Ok(parsed) = serde_json::from_slice::<ConfigBody>(&body.to_bytes()) else {
+                return Ok(respond(
+                    400,
+                    "{\"message\":\"expected {config: string}\"}".into(),
+                ));
+            };
+            let hash = format!("{:x}", md5::compute(parsed.config.as_bytes()));
+            let mut held = state.held.lock().expect("sink lock");
+            if check_hash && held.0 == hash {
+                respond(304, String::new())
+            } else {
+                *held = (hash.clone(), Arc::new(parsed.config));
+                drop(held);
+                state.changed.send_replace(hash);
+                respond(201, "{}".into())
+            }
+        }
+        _ => respond(404, "{\"message\":\"Not found\"}".into()),
+    })
+}
+
+impl Sink {
+    pub async fn start() -> Sink {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the admin API sink");
+        let addr = listener.local_addr().expect("sink address");
+        let state = Arc::new(State {
+            held: Mutex::new((EMPTY_HASH.to_string(), Arc::new(String::new()))),
+            changed: watch::Sender::new(EMPTY_HASH.to_string()),
+        });
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let st = st.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| handle(st.clone(), req));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Sink { addr, state, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn hash(&self) -> String {
+        self.state.held.lock().expect("sink lock").0.clone()
+    }
+
+    pub fn text(&self) -> Arc<String> {
+        self.state.held.lock().expect("sink lock").1.clone()
+    }
+
+    /// Waits until the held config's hash satisfies `pred`; false on timeout.
+    pub async fn wait(&self, pred: impl Fn(&str) -> bool, timeout: std::time::Duration) -> bool {
+        let mut rx = self.state.changed.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|h| pred(h)))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
