@@ -35,12 +35,8 @@ async fn start(prefix: &str) -> Env {
             namespaces: vec![ns.clone()],
         },
         admin_apis: vec![AdminApiOptions {
-            url: kong.url(),
-            token: None,
-            ca_pem: None,
-            insecure_skip_verify: false,
             timeout: Duration::from_secs(5),
-            resolve: vec![],
+            ..AdminApiOptions::for_url(kong.url())
         }],
         debounce: Duration::from_millis(5),
         probe_addr: Some(([127, 0, 0, 1], 0).into()),
@@ -301,12 +297,8 @@ async fn only_the_leader_pushes_and_a_standby_takes_over() {
             namespaces: vec![ns.clone()],
         },
         admin_apis: vec![AdminApiOptions {
-            url: kong.url(),
-            token: None,
-            ca_pem: None,
-            insecure_skip_verify: false,
             timeout: Duration::from_secs(5),
-            resolve: vec![],
+            ..AdminApiOptions::for_url(kong.url())
         }],
         debounce: Duration::from_millis(5),
         leader_election: Some(LeaderOptions {

@@ -41,12 +41,8 @@ async fn start(prefix: &str, status: impl FnOnce(&str) -> StatusOptions) -> Env 
             namespaces: vec![ns.clone()],
         },
         admin_apis: vec![AdminApiOptions {
-            url: kong.url(),
-            token: None,
-            ca_pem: None,
-            insecure_skip_verify: false,
             timeout: Duration::from_secs(5),
-            resolve: vec![],
+            ..AdminApiOptions::for_url(kong.url())
         }],
         debounce: Duration::from_millis(5),
         status: StatusOptions {

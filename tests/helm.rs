@@ -1338,12 +1338,8 @@ async fn the_controller_runs_with_the_charts_service_account() {
                 ..Options::default()
             },
             admin_apis: vec![AdminApiOptions {
-                url: kong.url(),
-                token: None,
-                ca_pem: None,
-                insecure_skip_verify: false,
                 timeout: Duration::from_secs(5),
-                resolve: vec![],
+                ..AdminApiOptions::for_url(kong.url())
             }],
             debounce: Duration::from_millis(5),
             leader_election: Some(LeaderOptions {

@@ -28,6 +28,20 @@ pub struct AdminApiOptions {
     pub resolve: Vec<(String, std::net::IpAddr)>,
 }
 
+impl AdminApiOptions {
+    /// `url` with no token, system CAs, verification on, a 30 s timeout, no resolve overrides.
+    pub fn for_url(url: impl Into<String>) -> Self {
+        AdminApiOptions {
+            url: url.into(),
+            token: None,
+            ca_pem: None,
+            insecure_skip_verify: false,
+            timeout: Duration::from_secs(30),
+            resolve: Vec::new(),
+        }
+    }
+}
+
 impl fmt::Debug for AdminApiOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdminApiOptions")

@@ -30,8 +30,13 @@ impl Entity {
 }
 
 pub fn entity_id(entity: Entity, key: &str) -> String {
-    let ns = Uuid::new_v5(&KIC_NAMESPACE, entity.plural().as_bytes());
-    Uuid::new_v5(&ns, key.as_bytes()).to_string()
+    // The per-entity namespaces are fixed: derive each once.
+    static NAMESPACES: std::sync::LazyLock<[Uuid; 3]> = std::sync::LazyLock::new(|| {
+        [Entity::Service, Entity::Route, Entity::Plugin]
+            .map(|e| Uuid::new_v5(&KIC_NAMESPACE, e.plural().as_bytes()))
+    });
+    let ns = &NAMESPACES[entity as usize];
+    Uuid::new_v5(ns, key.as_bytes()).to_string()
 }
 
 /// `<ns>.<svc>.<port>`: the Kong service of an Ingress backend.
@@ -122,18 +127,25 @@ pub fn tags_with(
     extra: &[String],
     annotations: Option<&BTreeMap<String, String>>,
 ) -> Vec<String> {
-    let mut tags = vec![format!("k8s-name:{}", object.name)];
-    if let Some(ns) = &object.namespace {
-        tags.push(format!("k8s-namespace:{ns}"));
+    fn tag(prefix: &str, value: &str) -> String {
+        let mut t = String::with_capacity(prefix.len() + value.len());
+        t.push_str(prefix);
+        t.push_str(value);
+        t
     }
-    tags.push(format!("k8s-kind:{}", object.kind));
+    let mut tags = Vec::with_capacity(6 + extra.len());
+    tags.push(tag("k8s-name:", &object.name));
+    if let Some(ns) = &object.namespace {
+        tags.push(tag("k8s-namespace:", ns));
+    }
+    tags.push(tag("k8s-kind:", &object.kind));
     if let Some(uid) = &object.uid {
-        tags.push(format!("k8s-uid:{uid}"));
+        tags.push(tag("k8s-uid:", uid));
     }
     if !object.group.is_empty() {
-        tags.push(format!("k8s-group:{}", object.group));
+        tags.push(tag("k8s-group:", &object.group));
     }
-    tags.push(format!("k8s-version:{}", object.version));
+    tags.push(tag("k8s-version:", &object.version));
     tags.extend(extra.iter().cloned());
     if let Some(values) = annotations.and_then(|a| a.get("konghq.com/tags")) {
         for t in values.split(',').map(str::trim).filter(|t| !t.is_empty()) {
