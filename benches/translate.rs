@@ -76,6 +76,11 @@ fn full(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("full", n), &snapshot, |b, s| {
             b.iter(|| translate::translate(black_box(s), &options()))
         });
+        // Time to the config: the previous Translation is dropped outside the timing (the
+        // controller drops it after handing the config to the pushers).
+        group.bench_with_input(BenchmarkId::new("to-config", n), &snapshot, |b, s| {
+            b.iter_with_large_drop(|| translate::translate(black_box(s), &options()))
+        });
     }
     group.finish();
 }
@@ -94,6 +99,18 @@ fn serialise(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("json+md5", n), &config, |b, config| {
             b.iter(|| render(black_box(config)))
         });
+        // As the controller renders: into a buffer sized from the previous config.
+        group.bench_with_input(
+            BenchmarkId::new("json-presized", n),
+            &config,
+            |b, config| {
+                b.iter(|| {
+                    let mut buffer = Vec::with_capacity(bytes + bytes / 16);
+                    serde_json::to_writer(&mut buffer, black_box(config)).expect("serialises");
+                    String::from_utf8(buffer).expect("UTF-8")
+                })
+            },
+        );
     }
     group.finish();
 }

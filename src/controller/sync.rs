@@ -112,8 +112,6 @@ pub async fn run(
     let mut state = SyncState::default();
     let mut disagree = false;
     let mut dirty = true;
-    // Size of the last config text: the next one is written into a buffer this big.
-    let mut last_len = 0;
     loop {
         // Rounds that only exclude objects of an already-rejected config; bounded so an
         // unmappable rejection cannot spin.
@@ -134,15 +132,12 @@ pub async fn run(
                 t
             });
             // Serialised outside the lock: watchers need not wait for it.
-            let desired = render(&translation.config, last_len);
+            let desired = render(&translation.config);
             upstream_policies = translation.upstream_policies;
             state.facts = Arc::new(translation.facts);
             state.problems = translation.problems;
             let desired = match desired {
-                Ok(d) => {
-                    last_len = d.text.len();
-                    d
-                }
+                Ok(d) => d,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot serialise the Kong configuration");
                     break;
@@ -257,16 +252,8 @@ pub async fn run(
     }
 }
 
-/// The config text (compact JSON) and its hash. `capacity` (the last config's size) sizes
-/// the buffer up front, so a large config is not copied as the buffer grows.
-fn render(
-    config: &crate::kong::config::KongConfig,
-    capacity: usize,
-) -> Result<Desired, serde_json::Error> {
-    let mut buffer = Vec::with_capacity(capacity + capacity / 16);
-    serde_json::to_writer(&mut buffer, config)?;
-    // serde_json writes UTF-8 only; checking costs a pass and cannot fail.
-    let text = String::from_utf8(buffer).map_err(serde::ser::Error::custom)?;
+fn render(config: &crate::kong::config::KongConfig) -> Result<Desired, serde_json::Error> {
+    let text = serde_json::to_string(config)?;
     let hash = config_hash(&text);
     Ok(Desired { text, hash })
 }

@@ -271,8 +271,13 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
         snapshot,
         options,
         problems: &mut problems,
-        services: Vec::new(),
-        service_index: Default::default(),
+        // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,
+        // usually about one per Service): growing a large Vec frees its old block, which
+        // makes glibc's malloc consolidate every small free chunk.
+        services: Vec::with_capacity(snapshot.services.len() + snapshot.httproutes.len()),
+        service_index: std::collections::HashMap::with_capacity(
+            snapshot.services.len() + snapshot.httproutes.len(),
+        ),
         certificates: BTreeMap::new(),
         upstream_policies: BTreeMap::new(),
         plugins: Vec::new(),
