@@ -67,6 +67,20 @@ fn get<'m, T>(map: &'m BTreeMap<Key, T>, namespace: &str, name: &str) -> Option<
     map.get(&(namespace, name) as &dyn KeyRef)
 }
 
+/// The values of `map` in `namespace` (every value if None), in key order.
+fn in_namespace<'m, T>(
+    map: &'m BTreeMap<Key, T>,
+    namespace: Option<&'m str>,
+) -> impl Iterator<Item = &'m T> + 'm {
+    let start = (namespace.unwrap_or_default(), "");
+    map.range::<dyn KeyRef, _>((
+        std::ops::Bound::Included(&start as &dyn KeyRef),
+        std::ops::Bound::Unbounded,
+    ))
+    .take_while(move |(k, _)| namespace.is_none_or(|ns| k.0 == ns))
+    .map(|(_, v)| v)
+}
+
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// What translation reads of an EndpointSlice, kept instead of the whole object: at 100k
@@ -217,6 +231,24 @@ impl Kind {
 }
 
 impl Object {
+    /// The object's namespace; empty for cluster-scoped kinds.
+    pub fn namespace(&self) -> &str {
+        let meta = match self {
+            Object::Service(o) => &o.metadata,
+            Object::EndpointSlice(o) => &o.metadata,
+            Object::Ingress(o) => &o.metadata,
+            Object::IngressClass(o) => &o.metadata,
+            Object::HttpRoute(o) => &o.metadata,
+            Object::Gateway(o) => &o.metadata,
+            Object::GatewayClass(o) => &o.metadata,
+            Object::KongUpstreamPolicy(o) => &o.metadata,
+            Object::KongPlugin(o) => &o.metadata,
+            Object::KongClusterPlugin(o) => &o.metadata,
+            Object::Secret(o) => &o.metadata,
+        };
+        meta.namespace.as_deref().unwrap_or_default()
+    }
+
     pub fn kind(&self) -> Kind {
         match self {
             Object::Service(_) => Kind::Service,
@@ -398,6 +430,34 @@ impl Snapshot {
             .into_iter()
             .flat_map(|keys| keys.iter())
             .filter_map(|k| self.endpoint_slices.get(k))
+    }
+
+    /// Ingresses in `namespace` (all if None), ordered by namespace and name.
+    pub fn ingresses_in<'s>(&'s self, namespace: Option<&'s str>) -> impl Iterator<Item = &'s Ingress> + 's {
+        in_namespace(&self.ingresses, namespace)
+    }
+
+    /// HTTPRoutes in `namespace` (all if None), ordered by namespace and name.
+    pub fn httproutes_in<'s>(&'s self, namespace: Option<&'s str>) -> impl Iterator<Item = &'s HttpRoute> + 's {
+        in_namespace(&self.httproutes, namespace)
+    }
+
+    /// Namespaces holding Ingresses or HTTPRoutes: the ones translation produces entities for.
+    pub fn route_namespaces(&self) -> BTreeSet<&str> {
+        let mut out = BTreeSet::new();
+        for map_keys in [
+            &mut self.ingresses.keys() as &mut dyn Iterator<Item = &Key>,
+            &mut self.httproutes.keys(),
+        ] {
+            let mut last: Option<&str> = None;
+            for (ns, _) in map_keys {
+                if last != Some(ns.as_str()) {
+                    out.insert(ns.as_str());
+                    last = Some(ns.as_str());
+                }
+            }
+        }
+        out
     }
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {

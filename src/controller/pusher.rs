@@ -22,6 +22,13 @@ pub struct Desired {
     pub hash: String,
 }
 
+impl Desired {
+    pub fn new(text: String) -> Desired {
+        let hash = crate::kong::admin_api::config_hash(&text);
+        Desired { text, hash }
+    }
+}
+
 /// What a pusher tells the sync loop.
 #[derive(Debug)]
 pub enum PushReport {

@@ -9,9 +9,17 @@ use std::sync::{Mutex, MutexGuard};
 use tokio::sync::watch;
 
 use crate::snapshot::{Kind, Object, Snapshot};
+use crate::translate::incremental::Changes;
+
+/// The snapshot and what changed in it since the sync loop last translated it.
+#[derive(Default)]
+struct Inner {
+    snapshot: Snapshot,
+    changes: Changes,
+}
 
 pub struct Store {
-    snapshot: Mutex<Snapshot>,
+    inner: Mutex<Inner>,
     generation: watch::Sender<u64>,
     /// Watch streams (kind, namespace scope) that finished their first list.
     synced: Mutex<BTreeSet<String>>,
@@ -23,7 +31,10 @@ impl Store {
     /// `streams` names every watch stream whose first list must finish before the first push.
     pub fn new(streams: impl IntoIterator<Item = String>) -> Self {
         Store {
-            snapshot: Mutex::new(Snapshot::new()),
+            inner: Mutex::new(Inner {
+                snapshot: Snapshot::new(),
+                changes: Changes::everything(),
+            }),
             generation: watch::Sender::new(0),
             synced: Mutex::new(BTreeSet::new()),
             expected: streams.into_iter().collect(),
@@ -31,10 +42,10 @@ impl Store {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Snapshot> {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters more than stopping would; keep serving the data.
-        self.snapshot
+        self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -44,18 +55,30 @@ impl Store {
     }
 
     pub fn apply(&self, object: Object) {
-        self.lock().apply(object);
+        {
+            let mut inner = self.lock();
+            inner.changes.record(object.kind(), object.namespace());
+            inner.snapshot.apply(object);
+        }
         self.bump();
     }
 
     pub fn remove(&self, kind: Kind, namespace: &str, name: &str) {
-        self.lock().remove(kind, namespace, name);
+        {
+            let mut inner = self.lock();
+            inner.changes.record(kind, namespace);
+            inner.snapshot.remove(kind, namespace, name);
+        }
         self.bump();
     }
 
     /// A relist of one stream: replaces that kind's objects within `namespace` (all if None).
     pub fn replace(&self, kind: Kind, namespace: Option<&str>, objects: Vec<Object>) {
-        self.lock().replace_kind_in(kind, namespace, objects);
+        {
+            let mut inner = self.lock();
+            inner.changes.record_all();
+            inner.snapshot.replace_kind_in(kind, namespace, objects);
+        }
         self.bump();
     }
 
@@ -91,6 +114,14 @@ impl Store {
 
     /// Runs `f` on the current snapshot under the lock.
     pub fn read<T>(&self, f: impl FnOnce(&Snapshot) -> T) -> T {
-        f(&self.lock())
+        f(&self.lock().snapshot)
+    }
+
+    /// Runs `f` on the current snapshot and the changes made since the last call, under
+    /// the lock, so no change is seen twice or missed.
+    pub fn read_changes<T>(&self, f: impl FnOnce(&Snapshot, Changes) -> T) -> T {
+        let mut inner = self.lock();
+        let changes = std::mem::take(&mut inner.changes);
+        f(&inner.snapshot, changes)
     }
 }

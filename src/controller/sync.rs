@@ -19,8 +19,9 @@ use super::pusher::{Desired, PushReport};
 use super::store::Store;
 use crate::kong::admin_api::{RejectedEntity, config_hash};
 use crate::snapshot::{Kind, Snapshot};
+use crate::translate::incremental::Incremental;
 use crate::translate::{
-    self, Facts, ObjectKey, Options, Problem, Severity, names::ObjectRef, object_key,
+    Facts, ObjectKey, Options, Problem, Severity, names::ObjectRef, object_key,
 };
 
 /// An object left out because Kong rejected what it produced.
@@ -62,12 +63,7 @@ pub struct SyncOptions {
 /// edit that did not touch the broken part) is excluded at once instead of pushed.
 const REMEMBERED_REJECTIONS: usize = 32;
 
-fn record_metrics(
-    metrics: &Metrics,
-    snapshot: &Snapshot,
-    translation: &translate::Translation,
-    elapsed: Duration,
-) {
+fn record_metrics(metrics: &Metrics, snapshot: &Snapshot, problems: &[Problem], elapsed: Duration) {
     metrics.translation_seconds.observe(elapsed.as_secs_f64());
     for kind in Kind::ALL {
         metrics
@@ -82,8 +78,7 @@ fn record_metrics(
         (Severity::Warning, "warning"),
         (Severity::Info, "info"),
     ] {
-        let n = translation
-            .problems
+        let n = problems
             .iter()
             .filter(|p| p.severity == severity)
             .count();
@@ -112,6 +107,7 @@ pub async fn run(
     let mut state = SyncState::default();
     let mut disagree = false;
     let mut dirty = true;
+    let mut incremental = Incremental::new();
     loop {
         // Rounds that only exclude objects of an already-rejected config; bounded so an
         // unmappable rejection cannot spin.
@@ -121,28 +117,32 @@ pub async fn run(
             rounds += 1;
             let replicas = *options.replicas.borrow_and_update();
             metrics.replicas.set(replicas as i64);
-            let translation = store.read(|snapshot| {
+            let output = store.read_changes(|snapshot, changes| {
                 exclusions.retain(|key, e| fingerprint(snapshot, key) == e.fingerprint);
                 let mut opts = options.translate.clone();
                 opts.excluded = exclusions.keys().cloned().collect();
                 opts.kong_replicas = replicas.max(1);
                 let started = std::time::Instant::now();
-                let t = translate::translate(snapshot, &opts);
-                record_metrics(&metrics, snapshot, &t, started.elapsed());
-                t
+                let output = incremental.update(snapshot, &opts, &changes);
+                if let Ok(o) = &output {
+                    record_metrics(&metrics, snapshot, &o.problems, started.elapsed());
+                }
+                output
             });
-            // Serialised outside the lock: watchers need not wait for it.
-            let desired = render(&translation.config);
-            upstream_policies = translation.upstream_policies;
-            state.facts = Arc::new(translation.facts);
-            state.problems = translation.problems;
-            let desired = match desired {
-                Ok(d) => d,
+            let output = match output {
+                Ok(o) => o,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot serialise the Kong configuration");
+                    // Start over: the next round translates everything.
+                    incremental = Incremental::new();
                     break;
                 }
             };
+            // Hashed outside the lock: watchers need not wait for it.
+            let desired = Desired::new(output.text);
+            upstream_policies = output.upstream_policies;
+            state.facts = Arc::new(output.facts);
+            state.problems = output.problems;
             if let Some((_, entities)) = rejected.iter().find(|(h, _)| *h == desired.hash) {
                 let added = store.read(|snapshot| {
                     exclude(snapshot, entities, &upstream_policies, &mut exclusions)
@@ -252,11 +252,6 @@ pub async fn run(
     }
 }
 
-fn render(config: &crate::kong::config::KongConfig) -> Result<Desired, serde_json::Error> {
-    let text = serde_json::to_string(config)?;
-    let hash = config_hash(&text);
-    Ok(Desired { text, hash })
-}
 
 /// Adds an exclusion per rejected entity; returns how many were new.
 fn exclude(

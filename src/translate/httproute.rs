@@ -27,8 +27,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
     let assume = ctx.options.assume_attached_without_gateways
         && ctx.snapshot.gateways.is_empty()
         && ctx.snapshot.gateway_classes.is_empty();
-    let snapshot = ctx.snapshot;
-    for route in snapshot.httproutes.values() {
+    for route in ctx.httproutes() {
         let obj = object_ref(route);
         let ns = route.namespace().unwrap_or_default();
         if ctx.options.is_excluded("HTTPRoute", &ns, &route.name_any()) {

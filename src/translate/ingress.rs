@@ -21,8 +21,7 @@ const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";
 
 pub fn translate_all(ctx: &mut Context<'_>) {
-    let snapshot = ctx.snapshot;
-    for ingress in snapshot.ingresses.values() {
+    for ingress in ctx.ingresses() {
         let ns = ingress.namespace().unwrap_or_default();
         if is_ours(ctx, ingress) && !ctx.options.is_excluded("Ingress", &ns, &ingress.name_any()) {
             translate(ctx, ingress);

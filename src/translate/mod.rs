@@ -6,6 +6,7 @@
 
 pub mod annotations;
 pub mod httproute;
+pub mod incremental;
 pub mod ingress;
 pub mod names;
 pub mod plugins;
@@ -33,7 +34,7 @@ pub fn object_key(kind: &str, namespace: &str, name: &str) -> ObjectKey {
     (kind.to_string(), namespace.to_string(), name.to_string())
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Options {
     pub ingress_class: String,
     /// GatewayClasses with this `spec.controllerName` are ours.
@@ -148,10 +149,28 @@ impl Translation {
     }
 }
 
+/// The objects one translation covers.
+///
+/// A namespace is the unit of incremental translation: an Ingress or HTTPRoute only reaches
+/// Services, EndpointSlices, KongUpstreamPolicies, KongPlugins and Secrets of its own
+/// namespace, and every Kong entity it produces is named after that namespace. What crosses
+/// namespaces (IngressClasses, Gateways, GatewayClasses, KongClusterPlugins, Secrets that
+/// KongClusterPlugins read) is handled by [`incremental::Changes`], which retranslates
+/// everything when one of those changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope<'s> {
+    All,
+    /// The Ingresses and HTTPRoutes of one namespace.
+    Namespace(&'s str),
+    /// The global plugins (KongClusterPlugins labelled `global: "true"`).
+    Global,
+}
+
 /// Translation state shared by the per-kind translators.
 pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub options: &'a Options,
+    scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
     /// made; `service_index` finds them by name. Sorted once at the end: kept in a sorted
@@ -195,6 +214,32 @@ impl<'a> Context<'a> {
             );
         }
         service
+    }
+}
+
+impl<'a> Context<'a> {
+    /// The Ingresses this translation covers.
+    pub fn ingresses(&self) -> impl Iterator<Item = &'a crate::api::Ingress> + use<'a> {
+        let namespace = match self.scope {
+            Scope::All => Some(None),
+            Scope::Namespace(ns) => Some(Some(ns)),
+            Scope::Global => None,
+        };
+        namespace
+            .into_iter()
+            .flat_map(|ns| self.snapshot.ingresses_in(ns))
+    }
+
+    /// The HTTPRoutes this translation covers.
+    pub fn httproutes(&self) -> impl Iterator<Item = &'a crate::api::HttpRoute> + use<'a> {
+        let namespace = match self.scope {
+            Scope::All => Some(None),
+            Scope::Namespace(ns) => Some(Some(ns)),
+            Scope::Global => None,
+        };
+        namespace
+            .into_iter()
+            .flat_map(|ns| self.snapshot.httproutes_in(ns))
     }
 }
 
@@ -249,35 +294,64 @@ impl Context<'_> {
 
     /// Adds a certificate, merging SNIs when several objects use the same Secret.
     pub fn add_certificate(&mut self, cert: Certificate) {
-        match self.certificates.get_mut(&cert.id) {
-            Some(existing) => {
-                for sni in cert.snis {
-                    if !existing.snis.contains(&sni) {
-                        existing.snis.push(sni);
-                    }
+        add_certificate(&mut self.certificates, cert);
+    }
+}
+
+fn add_certificate(certificates: &mut BTreeMap<String, Certificate>, cert: Certificate) {
+    match certificates.get_mut(&cert.id) {
+        Some(existing) => {
+            for sni in cert.snis {
+                if !existing.snis.contains(&sni) {
+                    existing.snis.push(sni);
                 }
             }
-            None => {
-                self.certificates.insert(cert.id.clone(), cert);
-            }
+        }
+        None => {
+            certificates.insert(cert.id.clone(), cert);
         }
     }
 }
 
+/// Certificates by ID, as the config lists them: SNIs by name, certificates by PEM descending.
+fn sorted_certificates(certificates: BTreeMap<String, Certificate>) -> Vec<Certificate> {
+    let mut certificates: Vec<Certificate> = certificates.into_values().collect();
+    for cert in &mut certificates {
+        cert.snis.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    certificates.sort_by(|a, b| b.cert.cmp(&a.cert));
+    certificates
+}
+
+/// Descending, as KIC's deck output orders global plugins.
+fn sort_plugins(plugins: &mut [crate::kong::config::Plugin]) {
+    plugins.sort_by(|a, b| {
+        (&b.name, &b.service, &b.route, &b.id).cmp(&(&a.name, &a.service, &a.route, &a.id))
+    });
+}
+
 pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     ring_capacity::new_round();
+    translate_scope(snapshot, options, Scope::All)
+}
+
+/// Translates the objects of `scope` only; the config is complete and sorted for them.
+pub fn translate_scope(snapshot: &Snapshot, options: &Options, scope: Scope<'_>) -> Translation {
     let mut problems = Problems::default();
+    let (services, routes) = match scope {
+        Scope::All => (snapshot.services.len(), snapshot.httproutes.len()),
+        Scope::Namespace(_) | Scope::Global => (0, 0),
+    };
     let mut ctx = Context {
         snapshot,
         options,
+        scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,
         // usually about one per Service): growing a large Vec frees its old block, which
         // makes glibc's malloc consolidate every small free chunk.
-        services: Vec::with_capacity(snapshot.services.len() + snapshot.httproutes.len()),
-        service_index: std::collections::HashMap::with_capacity(
-            snapshot.services.len() + snapshot.httproutes.len(),
-        ),
+        services: Vec::with_capacity(services + routes),
+        service_index: std::collections::HashMap::with_capacity(services + routes),
         certificates: BTreeMap::new(),
         upstream_policies: BTreeMap::new(),
         plugins: Vec::new(),
@@ -286,7 +360,9 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     };
     ingress::translate_all(&mut ctx);
     httproute::translate_all(&mut ctx);
-    plugins::globals(&mut ctx);
+    if matches!(scope, Scope::All | Scope::Global) {
+        plugins::globals(&mut ctx);
+    }
 
     let mut config = KongConfig::new();
     let mut services = std::mem::take(&mut ctx.services);
@@ -308,18 +384,9 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     upstreams.dedup_by(|later, first| later.name == first.name);
     upstreams.reverse();
     config.upstreams = upstreams;
-    config.certificates = std::mem::take(&mut ctx.certificates)
-        .into_values()
-        .collect();
-    for cert in &mut config.certificates {
-        cert.snis.sort_by(|a, b| a.name.cmp(&b.name));
-    }
-    config.certificates.sort_by(|a, b| b.cert.cmp(&a.cert));
+    config.certificates = sorted_certificates(std::mem::take(&mut ctx.certificates));
     config.plugins = std::mem::take(&mut ctx.plugins);
-    // Descending, as KIC's deck output orders global plugins.
-    config.plugins.sort_by(|a, b| {
-        (&b.name, &b.service, &b.route, &b.id).cmp(&(&a.name, &a.service, &a.route, &a.id))
-    });
+    sort_plugins(&mut config.plugins);
     let upstream_policies = std::mem::take(&mut ctx.upstream_policies);
     let mut facts = std::mem::take(&mut ctx.facts);
     facts.configured = configured_objects(&config);
