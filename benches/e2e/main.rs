@@ -149,6 +149,9 @@ struct Row {
     first_config: Duration,
     config_bytes: usize,
     desired: Vec<(Change, Duration)>,
+    /// Until the admin API had read the whole request body.
+    delivered: Vec<(Change, Duration)>,
+    /// Until the admin API held the config (parsed it and computed its md5).
     held: Vec<(Change, Duration)>,
     /// Peak and current RSS of `kingress run`, with glibc's default arenas and with
     /// `MALLOC_ARENA_MAX=2`.
@@ -193,7 +196,7 @@ async fn run_size(
         spec.services,
         first_config.as_secs_f64()
     );
-    let (mut desired, mut held) = (Vec::new(), Vec::new());
+    let (mut desired, mut delivered, mut held) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..changes_n {
         let change = changer.next(spec);
         let before = state.borrow_and_update().desired_hash.clone();
@@ -215,6 +218,7 @@ async fn run_size(
             "the admin API never got {new}"
         );
         held.push((change, t0.elapsed()));
+        delivered.push((change, sink.received().saturating_duration_since(t0)));
         tokio::time::sleep(GAP).await;
     }
     drop(running);
@@ -240,6 +244,7 @@ async fn run_size(
         first_config,
         config_bytes,
         desired,
+        delivered,
         held,
         rss,
     }
@@ -278,7 +283,7 @@ async fn process_rss(spec: &Spec, changer: &mut Changer, arenas: Option<&str>) -
         "kingress run pushed nothing"
     );
     for _ in 0..10 {
-        let before = sink.hash();
+        let before = sink.id();
         write(&client, spec, changer.next(spec)).await;
         assert!(
             sink.wait(|h| h != before, WAIT).await,
@@ -293,24 +298,24 @@ async fn process_rss(spec: &Spec, changer: &mut Changer, arenas: Option<&str>) -
 
 fn report(rows: &[Row]) {
     println!(
-        "\n| Services | objects | first config | config bytes | write → new config p50 / p99 / max | write → admin API holds it p50 / p99 / max | changes | `kingress run` peak / end RSS | same, `MALLOC_ARENA_MAX=2` |"
+        "\n| Services | objects | first config | config bytes | write → new config p50 / p99 / max | write → body at the admin API p50 / p99 / max | write → admin API holds it p50 / p99 / max | changes | `kingress run` peak / end RSS | same, `MALLOC_ARENA_MAX=2` |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let cell = |v: Vec<Duration>| {
+        let (p50, p99, max) = quantiles(v);
+        format!("{p50:.0} / {p99:.0} / {max:.0} ms")
+    };
     for r in rows {
-        let d = quantiles(r.desired.iter().map(|x| x.1).collect());
-        let h = quantiles(r.held.iter().map(|x| x.1).collect());
+        let all = |v: &[(Change, Duration)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
         println!(
-            "| {} | {} | {:.2} s | {} | {:.0} / {:.0} / {:.0} ms | {:.0} / {:.0} / {:.0} ms | {} | {:.0} / {:.0} MiB | {:.0} / {:.0} MiB |",
+            "| {} | {} | {:.2} s | {} | {} | {} | {} | {} | {:.0} / {:.0} MiB | {:.0} / {:.0} MiB |",
             r.services,
             r.objects,
             r.first_config.as_secs_f64(),
             r.config_bytes,
-            d.0,
-            d.1,
-            d.2,
-            h.0,
-            h.1,
-            h.2,
+            cell(all(&r.desired)),
+            cell(all(&r.delivered)),
+            cell(all(&r.held)),
             r.held.len(),
             r.rss[0].0,
             r.rss[0].1,
@@ -324,21 +329,15 @@ fn report(rows: &[Row]) {
                     .map(|x| x.1)
                     .collect()
             };
-            let held = of(&r.held);
-            if held.is_empty() {
+            let n = of(&r.held).len();
+            if n == 0 {
                 continue;
             }
-            let d = quantiles(of(&r.desired));
-            let h = quantiles(held);
             println!(
-                "|   {name} writes | | | | {:.0} / {:.0} / {:.0} ms | {:.0} / {:.0} / {:.0} ms | {} | | |",
-                d.0,
-                d.1,
-                d.2,
-                h.0,
-                h.1,
-                h.2,
-                of(&r.held).len()
+                "|   {name} writes | | | | {} | {} | {} | {n} | | |",
+                cell(of(&r.desired)),
+                cell(of(&r.delivered)),
+                cell(of(&r.held)),
             );
         }
     }

@@ -4,6 +4,9 @@
 //! kingress, not the test double's validation (`KongAdminDouble` spends seconds on a
 //! 10k-Service config). The config it holds last is validated with
 //! `kong_admin_double::validate` at the end of each run instead.
+//!
+//! Besides Kong's md5 it records the config's kingress id (`config_id`, what the
+//! controller's state names configs by) and when the whole body had arrived.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -25,9 +28,18 @@ struct ConfigBody {
     config: String,
 }
 
+struct Held {
+    md5: String,
+    id: String,
+    /// When the body of the POST that brought it had been read.
+    received: std::time::Instant,
+    /// Kept only for the final validation.
+    text: Arc<String>,
+}
+
 struct State {
-    /// (hash, text) of the config held; the text is kept only for the final validation.
-    held: Mutex<(String, Arc<String>)>,
+    held: Mutex<Held>,
+    /// The id of the config held.
     changed: watch::Sender<String>,
 }
 
@@ -64,7 +76,7 @@ async fn handle(
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     Ok(match (method.as_str(), path.as_str()) {
         ("GET", "/status") => {
-            let hash = state.held.lock().expect("sink lock").0.clone();
+            let hash = state.held.lock().expect("sink lock").md5.clone();
             respond(200, format!("{{\"configuration_hash\":\"{hash}\"}}"))
         }
         ("GET", "/") => respond(200, "{\"version\":\"3.10.0\"}".into()),
@@ -72,6 +84,7 @@ async fn handle(
             let Ok(body) = req.into_body().collect().await else {
                 return Ok(respond(400, "{}".into()));
             };
+            let received = std::time::Instant::now();
             let Ok(parsed) = serde_json::from_slice::<ConfigBody>(&body.to_bytes()) else {
                 return Ok(respond(
                     400,
@@ -79,13 +92,19 @@ async fn handle(
                 ));
             };
             let hash = format!("{:x}", md5::compute(parsed.config.as_bytes()));
+            let id = kingress::kong::admin_api::config_id(&parsed.config);
             let mut held = state.held.lock().expect("sink lock");
-            if check_hash && held.0 == hash {
+            if check_hash && held.md5 == hash {
                 respond(304, String::new())
             } else {
-                *held = (hash.clone(), Arc::new(parsed.config));
+                *held = Held {
+                    md5: hash,
+                    id: id.clone(),
+                    received,
+                    text: Arc::new(parsed.config),
+                };
                 drop(held);
-                state.changed.send_replace(hash);
+                state.changed.send_replace(id);
                 respond(201, "{}".into())
             }
         }
@@ -100,7 +119,12 @@ impl Sink {
             .expect("bind the admin API sink");
         let addr = listener.local_addr().expect("sink address");
         let state = Arc::new(State {
-            held: Mutex::new((EMPTY_HASH.to_string(), Arc::new(String::new()))),
+            held: Mutex::new(Held {
+                md5: EMPTY_HASH.to_string(),
+                id: EMPTY_HASH.to_string(),
+                received: std::time::Instant::now(),
+                text: Arc::new(String::new()),
+            }),
             changed: watch::Sender::new(EMPTY_HASH.to_string()),
         });
         let st = state.clone();
@@ -125,15 +149,20 @@ impl Sink {
         format!("http://{}", self.addr)
     }
 
-    pub fn hash(&self) -> String {
-        self.state.held.lock().expect("sink lock").0.clone()
+    pub fn id(&self) -> String {
+        self.state.held.lock().expect("sink lock").id.clone()
+    }
+
+    /// When the body of the held config had arrived.
+    pub fn received(&self) -> std::time::Instant {
+        self.state.held.lock().expect("sink lock").received
     }
 
     pub fn text(&self) -> Arc<String> {
-        self.state.held.lock().expect("sink lock").1.clone()
+        self.state.held.lock().expect("sink lock").text.clone()
     }
 
-    /// Waits until the held config's hash satisfies `pred`; false on timeout.
+    /// Waits until the held config's id satisfies `pred`; false on timeout.
     pub async fn wait(&self, pred: impl Fn(&str) -> bool, timeout: std::time::Duration) -> bool {
         let mut rx = self.state.changed.subscribe();
         tokio::time::timeout(timeout, rx.wait_for(|h| pred(h)))

@@ -16,23 +16,52 @@ use crate::kong::admin_api::{AdminApiClient, AdminApiError, RejectedEntity};
 /// A translated config ready to push.
 #[derive(Debug)]
 pub struct Desired {
-    /// JSON text sent as `{"config": text}`.
-    pub text: String,
-    /// md5 of `text`: what Kong reports once it holds it.
-    pub hash: String,
+    text: String,
+    id: String,
+    md5: std::sync::OnceLock<String>,
+    body: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Desired {
     pub fn new(text: String) -> Desired {
-        let hash = crate::kong::admin_api::config_hash(&text);
-        Desired { text, hash }
+        Desired {
+            id: crate::kong::admin_api::config_id(&text),
+            text,
+            md5: Default::default(),
+            body: Default::default(),
+        }
+    }
+
+    /// The config's JSON text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The identity the controller tracks configs by ([`config_id`](crate::kong::admin_api::config_id)).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// md5 of the text, what Kong reports once it holds it; computed on first use (only
+    /// comparing with a replica's `/status` needs it, so it stays off the change path).
+    pub fn md5(&self) -> &str {
+        self.md5
+            .get_or_init(|| crate::kong::admin_api::config_hash(&self.text))
+    }
+
+    /// The `POST /config` body, built once for every replica.
+    pub fn body(&self) -> bytes::Bytes {
+        self.body
+            .get_or_init(|| crate::kong::admin_api::config_body(&self.text))
+            .clone()
     }
 }
 
 /// What a pusher tells the sync loop.
 #[derive(Debug)]
 pub enum PushReport {
-    /// The replica holds `hash`: pushed in `elapsed`, or found already there (None).
+    /// The replica holds the config with id `hash` ([`Desired::id`]): pushed in
+    /// `elapsed`, or found already there (None).
     Applied {
         replica: String,
         hash: String,
@@ -109,9 +138,7 @@ pub async fn run(
             }
             continue;
         };
-        if held.as_deref() == Some(want.hash.as_str())
-            || rejected.as_deref() == Some(want.hash.as_str())
-        {
+        if held.as_deref() == Some(want.id()) || rejected.as_deref() == Some(want.id()) {
             if !changed(&mut desired, &mut leader).await {
                 return;
             }
@@ -120,16 +147,25 @@ pub async fn run(
         if held.is_none() {
             match client.configuration_hash().await {
                 Ok(hash) => {
-                    if hash == want.hash {
+                    let md5 = {
+                        let want = want.clone();
+                        tokio::task::spawn_blocking(move || want.md5().to_string())
+                            .await
+                            .unwrap_or_default()
+                    };
+                    if hash == md5 {
                         // E.g. after a controller restart: nothing to send, but say so.
                         backoff.reset();
                         let _ = reports.send(PushReport::Applied {
                             replica: replica.clone(),
-                            hash: hash.clone(),
+                            hash: want.id().to_string(),
                             elapsed: None,
                         });
+                        held = Some(want.id().to_string());
+                    } else {
+                        // Never equal to a config id: the next round pushes.
+                        held = Some(format!("md5:{hash}"));
                     }
-                    held = Some(hash);
                     continue;
                 }
                 Err(e) => {
@@ -140,15 +176,15 @@ pub async fn run(
             }
         }
         let started = tokio::time::Instant::now();
-        match client.push(&want.text).await {
+        match client.push_body(want.body()).await {
             Ok(_) => {
                 backoff.reset();
-                held = Some(want.hash.clone());
+                held = Some(want.id().to_string());
                 rejected = None;
-                tracing::info!(replica = %replica, hash = %want.hash, "Kong configuration applied");
+                tracing::info!(replica = %replica, config = %want.id(), bytes = want.text().len(), "Kong configuration applied");
                 let _ = reports.send(PushReport::Applied {
                     replica: replica.clone(),
-                    hash: want.hash.clone(),
+                    hash: want.id().to_string(),
                     elapsed: Some(started.elapsed()),
                 });
             }
@@ -156,11 +192,11 @@ pub async fn run(
                 message, entities, ..
             }) => {
                 backoff.reset();
-                rejected = Some(want.hash.clone());
+                rejected = Some(want.id().to_string());
                 tracing::warn!(replica = %replica, entities = entities.len(), "Kong rejected the configuration");
                 let _ = reports.send(PushReport::Rejected {
                     replica: replica.clone(),
-                    hash: want.hash.clone(),
+                    hash: want.id().to_string(),
                     message,
                     entities,
                 });

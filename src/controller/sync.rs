@@ -41,9 +41,9 @@ pub struct Exclusion {
 pub struct SyncState {
     pub problems: Vec<Problem>,
     pub exclusions: Vec<Exclusion>,
-    /// Hash of the config last sent to the replicas.
+    /// Identity ([`Desired::id`]) of the config last sent to the replicas.
     pub desired_hash: Option<String>,
-    /// Per replica: the hash it last accepted.
+    /// Per replica: the identity of the config it last accepted.
     pub applied: BTreeMap<String, String>,
     /// Per replica: the last push error, cleared on success.
     pub errors: BTreeMap<String, String>,
@@ -143,7 +143,7 @@ pub async fn run(
             upstream_policies = output.upstream_policies;
             state.facts = Arc::new(output.facts);
             state.problems = output.problems;
-            if let Some((_, entities)) = rejected.iter().find(|(h, _)| *h == desired.hash) {
+            if let Some((_, entities)) = rejected.iter().find(|(h, _)| h == desired.id()) {
                 let added = store.read(|snapshot| {
                     exclude(snapshot, entities, &upstream_policies, &mut exclusions)
                 });
@@ -153,10 +153,10 @@ pub async fn run(
                 }
             }
             state.exclusions = exclusions.values().cloned().collect();
-            if state.desired_hash.as_deref() != Some(desired.hash.as_str()) {
-                tracing::debug!(hash = %desired.hash, bytes = desired.text.len(), "new Kong configuration");
-                metrics.config_bytes.set(desired.text.len() as i64);
-                state.desired_hash = Some(desired.hash.clone());
+            if state.desired_hash.as_deref() != Some(desired.id()) {
+                tracing::debug!(config = %desired.id(), bytes = desired.text().len(), retranslated = output.retranslated, "new Kong configuration");
+                metrics.config_bytes.set(desired.text().len() as i64);
+                state.desired_hash = Some(desired.id().to_string());
                 desired_tx.send_replace(Some(Arc::new(desired)));
             }
             state_tx.send_replace(Arc::new(state.clone()));

@@ -199,6 +199,23 @@ pub fn config_hash(text: &str) -> String {
     format!("{:x}", md5::compute(text.as_bytes()))
 }
 
+/// A cheap identity of a config text (XXH3-128, hex) for the controller's own bookkeeping:
+/// md5 runs at ~0.5 GB/s, ~30 ms for a 10k-Service config, XXH3 at ~10 GB/s.
+pub fn config_id(text: &str) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+}
+
+/// The `POST /config` body for a config text: `{"config": "<text>"}`.
+pub fn config_body(text: &str) -> bytes::Bytes {
+    // Escaping adds a backslash per quote: about a tenth of a JSON text's bytes.
+    let mut body = Vec::with_capacity(text.len() + text.len() / 8 + 16);
+    body.extend_from_slice(b"{\"config\":");
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut body, text);
+    body.push(b'}');
+    bytes::Bytes::from(body)
+}
+
 impl AdminApiClient {
     pub fn new(options: &AdminApiOptions) -> Result<Self, AdminApiError> {
         let url = options.url.trim_end_matches('/').to_string();
@@ -283,13 +300,18 @@ impl AdminApiClient {
 
     /// `POST /config?check_hash=1&flatten_errors=1` with the config as a string.
     pub async fn push(&self, config_text: &str) -> Result<PushOutcome, AdminApiError> {
-        let body = serde_json::json!({ "config": config_text });
+        self.push_body(config_body(config_text)).await
+    }
+
+    /// Pushes a body made by [`config_body`]; shared by every replica, never copied.
+    pub async fn push_body(&self, body: bytes::Bytes) -> Result<PushOutcome, AdminApiError> {
         let resp = self
             .request(
                 reqwest::Method::POST,
                 "/config?check_hash=1&flatten_errors=1",
             )
-            .json(&body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
