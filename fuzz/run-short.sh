@@ -5,10 +5,15 @@
 # did it is kept under fuzz/artifacts/<target>/ and printed (base64) so it can be replayed with
 # `cargo +nightly fuzz run <target> <file>`.
 #
-# Needs the nightly toolchain (cargo-fuzz builds with -Zsanitizer=address) and cargo-fuzz,
-# which this script installs from crates.io when missing. Without nightly it falls back to the
-# stable toolchain with RUSTC_BOOTSTRAP=1 and no sanitizer (still libFuzzer, still catching
-# panics, hangs and memory blow-ups).
+# Needs the nightly toolchain (cargo-fuzz builds with -Zsanitizer=address), which this script
+# installs with rustup when missing, and cargo-fuzz, which it installs from crates.io when
+# missing. Without nightly (no rustup, or the install failed) it falls back to the stable
+# toolchain with RUSTC_BOOTSTRAP=1 and no sanitizer (still libFuzzer, still catching panics,
+# hangs and memory blow-ups).
+#
+# Builds go to their own cache (FUZZ_TARGET_DIR, default /var/cache/kingress/fuzz-target or
+# ~/.cache/kingress/fuzz-target), never to an inherited CARGO_TARGET_DIR: the sanitizer build
+# would otherwise invalidate the test build's artifacts.
 #
 #   fuzz/run-short.sh                       # every target, 60 s each
 #   FUZZ_SECONDS=600 fuzz/run-short.sh translate
@@ -23,16 +28,20 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
   TARGETS=(manifests translate)
 fi
 
-if [ -z "${CARGO_TARGET_DIR:-}" ]; then
-  if mkdir -p /var/cache/kingress/fuzz-target 2>/dev/null && [ -w /var/cache/kingress/fuzz-target ]; then
-    export CARGO_TARGET_DIR=/var/cache/kingress/fuzz-target
-  else
-    export CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/kingress/fuzz-target"
-  fi
+if [ -n "${FUZZ_TARGET_DIR:-}" ]; then
+  export CARGO_TARGET_DIR="$FUZZ_TARGET_DIR"
+elif mkdir -p /var/cache/kingress/fuzz-target 2>/dev/null && [ -w /var/cache/kingress/fuzz-target ]; then
+  export CARGO_TARGET_DIR=/var/cache/kingress/fuzz-target
+else
+  export CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/kingress/fuzz-target"
 fi
 
 toolchain=(+nightly)
 sanitizer=(--sanitizer address)
+if command -v rustup >/dev/null 2>&1 && ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  echo "--- installing the nightly toolchain"
+  rustup toolchain install nightly --profile minimal || true
+fi
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "fuzz: no nightly toolchain; using stable with RUSTC_BOOTSTRAP=1 and no sanitizer" >&2
   toolchain=()

@@ -2,12 +2,17 @@
 //! document, or the object and field) or a documented outcome, and the rest of the
 //! configuration is still produced and passes Kong's validation (the admin API double).
 //!
-//! Most cases run the reader and translator offline, as `kingress translate` does; the
-//! CEL-invalid KongUpstreamPolicies go through the real kube-apiserver (tests/support), whose
-//! exact messages are checked, and are then translated offline as well (kingress must not
-//! emit a config Kong rejects for an object the apiserver would have refused).
+//! Most cases run the reader and translator offline, as `kingress translate` does. Objects the
+//! apiserver or Kong would refuse are in `bad_input/refused.rs`: the CEL-invalid
+//! KongUpstreamPolicies go through the real kube-apiserver (tests/support), whose exact
+//! messages are checked, and are then translated offline as well (kingress must not emit a
+//! config Kong rejects for an object the apiserver would have refused).
 
 mod support;
+
+// Objects the apiserver or Kong would refuse: CEL rules, ranges, hosts, header names.
+#[path = "bad_input/refused.rs"]
+mod refused;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,8 +20,6 @@ use std::time::{Duration, Instant};
 use kingress::kong::config::KongConfig;
 use kingress::manifests::{self, Loaded};
 use kingress::translate::{self, Options, Translation};
-use support::apply::{Mode, api_error_message, try_apply_yaml};
-use support::controlplane::shared;
 
 /// What `kingress translate` would report and print.
 struct Outcome {
@@ -542,58 +545,4 @@ spec:
         "route {route_name}"
     );
     assert_good_translated(&o);
-}
-
-/// (spec, the CRD rule's message).
-const CEL_CASES: &[(&str, &str)] = &[
-    (
-        "  algorithm: consistent-hashing\n  hashOn: {header: x-a, input: ip}\n",
-        "Only one of spec.hashOn.(input|cookie|header|uriCapture|queryArg) can be set.",
-    ),
-    (
-        "  algorithm: consistent-hashing\n  hashOn: {cookiePath: /}\n",
-        "When spec.hashOn.cookiePath is set, spec.hashOn.cookie is required.",
-    ),
-    (
-        "  hashOn: {header: x-a}\n",
-        "spec.algorithm must be set to either 'consistent-hashing' or 'sticky-sessions' when spec.hashOn is set.",
-    ),
-    (
-        "  algorithm: round-robin\n  hashOnFallback: {input: ip}\n",
-        "spec.algorithm must be set to \"consistent-hashing\" when spec.hashOnFallback is set.",
-    ),
-    (
-        "  algorithm: consistent-hashing\n  hashOn: {cookie: c, cookiePath: /}\n  hashOnFallback: {input: ip}\n",
-        "spec.hashOnFallback must not be set when spec.hashOn.cookie is set.",
-    ),
-    (
-        "  healthchecks: {passive: {healthy: {interval: 5}}}\n",
-        "spec.healthchecks.passive.healthy.interval must not be set.",
-    ),
-    (
-        "  algorithm: consistent-hashing\n  hashOnFallback: {header: x-a, input: ip}\n",
-        "Only one of spec.hashOnFallback.(input|header|uriCapture|queryArg) can be set.",
-    ),
-];
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cel_invalid_policies_get_the_apiservers_exact_message() {
-    let cp = shared();
-    let client = cp.client().await;
-    let ns = cp.namespace("bad-cel").await;
-    for (i, (spec, rule)) in CEL_CASES.iter().enumerate() {
-        let name = format!("invalid-{i}");
-        let yaml = format!(
-            "apiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata:\n  name: {name}\nspec:\n{spec}"
-        );
-        let message =
-            api_error_message(try_apply_yaml(&client, Some(&ns), &yaml, Mode::Create).await);
-        assert_eq!(
-            message,
-            format!(
-                "KongUpstreamPolicy.configuration.konghq.com \"{name}\" is invalid: <nil>: Invalid value: \"object\": {rule}"
-            ),
-            "spec:\n{spec}"
-        );
-    }
 }

@@ -108,6 +108,9 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
     }
     let namespace = route.namespace().unwrap_or_default();
     let name = route.name_any();
+    let Some(hosts) = valid_hostnames(ctx, route, obj) else {
+        return;
+    };
     // Rules with the same backendRefs (in any order) share the service of the first.
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
@@ -117,6 +120,16 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
                 Reason::UnsupportedMatch,
                 Some(format!("spec.rules[{i}].filters")),
                 format!("{reason}; rule {i} left out"),
+            );
+            continue;
+        }
+        // Without the header the match would take more traffic than asked.
+        if let Some((field, msg)) = invalid_header_name(rule, i) {
+            ctx.problems.error(
+                obj,
+                Reason::InvalidValue,
+                Some(field),
+                format!("{msg}; rule {i} left out"),
             );
             continue;
         }
@@ -131,7 +144,7 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
         let refs = rules[first].backend_refs.as_deref().unwrap_or_default();
         let service_name = names::httproute_service_name(&namespace, &name, first);
         build_service(ctx, route, obj, &service_name, first, refs);
-        for kong_route in routes_for_group(route, obj, rules, &members) {
+        for kong_route in routes_for_group(route, obj, rules, &members, &hosts) {
             let mut kong_route = kong_route;
             annotations::apply_to_route(
                 route.metadata.annotations.as_ref(),
@@ -152,6 +165,47 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
             }
         }
     }
+}
+
+/// `spec.hostnames` less those the apiserver would refuse (each reported), or None when
+/// none is left: the routes would then match every host, so the HTTPRoute is left out.
+fn valid_hostnames(
+    ctx: &mut Context<'_>,
+    route: &HttpRoute,
+    obj: &ObjectRef,
+) -> Option<Vec<String>> {
+    let given = route.spec.hostnames.as_deref().unwrap_or_default();
+    let mut valid = Vec::with_capacity(given.len());
+    for (k, host) in given.iter().enumerate() {
+        match names::hostname_error(host) {
+            None => valid.push(host.clone()),
+            Some(msg) => ctx.problems.error(
+                obj,
+                Reason::InvalidValue,
+                Some(format!("spec.hostnames[{k}]")),
+                if k + 1 == given.len() && valid.is_empty() {
+                    format!("{msg}; no valid hostname left, HTTPRoute left out")
+                } else {
+                    format!("{msg}; left out")
+                },
+            ),
+        }
+    }
+    (given.is_empty() || !valid.is_empty()).then_some(valid)
+}
+
+/// The first header match name of `rule` (index `i`) that Kong cannot match on, as
+/// (field, message).
+fn invalid_header_name(rule: &HttpRouteRules, i: usize) -> Option<(String, String)> {
+    for (j, m) in rule.matches.iter().flatten().enumerate() {
+        for (k, h) in m.headers.iter().flatten().enumerate() {
+            if let Some(msg) = names::header_name_error(&h.name) {
+                let field = format!("spec.rules[{i}].matches[{j}].headers[{k}].name");
+                return Some((field, msg));
+            }
+        }
+    }
+    None
 }
 
 /// Whether `listener` of a Gateway in `gateway_ns` takes routes from `route_ns`.
@@ -187,10 +241,10 @@ fn routes_for_group(
     obj: &ObjectRef,
     rules: &[HttpRouteRules],
     members: &[usize],
+    hosts: &[String],
 ) -> Vec<Route> {
     let namespace = route.namespace().unwrap_or_default();
     let name = route.name_any();
-    let hosts = route.spec.hostnames.clone().unwrap_or_default();
     struct Group {
         key: String,
         route: Route,
@@ -215,7 +269,7 @@ fn routes_for_group(
                 groups.push(Group {
                     key: format!("empty:{i}"),
                     route: Route {
-                        hosts: hosts.clone(),
+                        hosts: hosts.to_vec(),
                         https_redirect_status_code: 426,
                         id: names::entity_id(Entity::Route, &route_name),
                         name: route_name,
@@ -242,7 +296,7 @@ fn routes_for_group(
                         key,
                         route: Route {
                             headers,
-                            hosts: hosts.clone(),
+                            hosts: hosts.to_vec(),
                             https_redirect_status_code: 426,
                             id: names::entity_id(Entity::Route, &route_name),
                             name: route_name,
@@ -403,8 +457,28 @@ fn build_service(
                 continue;
             }
         };
-        // Gateway API defaults an unset weight to 1; negative weights fail CRD validation.
-        let weight = u32::try_from(r.weight.unwrap_or(1)).unwrap_or(0);
+        if let Err((port_field, msg)) = targets::check_port(service, port) {
+            ctx.problems.error(
+                &upstreams::service_ref(service),
+                Reason::InvalidValue,
+                Some(port_field),
+                format!("{msg}; left out as a backend of {obj} ({field}.port)"),
+            );
+            continue;
+        }
+        // Gateway API defaults an unset weight to 1.
+        let Some(weight) = valid_weight(r.weight.unwrap_or(1)) else {
+            ctx.problems.error(
+                obj,
+                Reason::InvalidValue,
+                Some(format!("{field}.weight")),
+                format!(
+                    "{} is outside 0-{MAX_WEIGHT} (Gateway API's range); backend left out",
+                    r.weight.unwrap_or(1)
+                ),
+            );
+            continue;
+        };
         // The same Service port named twice is one backend with the weights added, so the
         // split is computed once over its endpoints (not per reference, then summed).
         match backends.iter_mut().find(|b: &&mut Backend<'_>| {
@@ -434,6 +508,13 @@ fn build_service(
             .push(plugins::no_backend_termination(service_name));
     }
     ctx.add_service(service, upstream);
+}
+
+/// Gateway API's maximum backendRef weight (the CRD's; offline nothing else enforces it).
+const MAX_WEIGHT: u32 = 1_000_000;
+
+fn valid_weight(weight: i32) -> Option<u32> {
+    u32::try_from(weight).ok().filter(|w| *w <= MAX_WEIGHT)
 }
 
 /// KIC's placeholder tags for a service with no resolvable Kubernetes Service.

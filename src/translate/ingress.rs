@@ -133,6 +133,16 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress) {
     let mut groups: Vec<RouteGroup> = Vec::new();
     for (i, rule) in spec.rules.iter().flatten().enumerate() {
         let host = rule.host.clone().unwrap_or_default();
+        // Without its host the rule would match every host: left out whole.
+        if let Some(msg) = host_error(&host) {
+            ctx.problems.error(
+                &obj,
+                Reason::InvalidValue,
+                Some(format!("spec.rules[{i}].host")),
+                format!("{msg}; rule left out"),
+            );
+            continue;
+        }
         for (j, path) in rule.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
             let field = format!("spec.rules[{i}].http.paths[{j}].backend");
             let Some((service_name, port_label)) =
@@ -212,6 +222,17 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress) {
     }
 }
 
+/// Why a rule's host is not one Kubernetes admits on an Ingress (empty means any host).
+fn host_error(host: &str) -> Option<String> {
+    if host.is_empty() {
+        return None;
+    }
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Some(format!("{host:?} must be a DNS name, not an IP address"));
+    }
+    names::hostname_error(host)
+}
+
 /// Resolves a backend, creating its Kong service on first use; returns (service name, port label).
 fn backend(
     ctx: &mut Context<'_>,
@@ -262,6 +283,15 @@ fn backend(
             return None;
         }
     };
+    if let Err((port_field, msg)) = targets::check_port(service, port) {
+        ctx.problems.error(
+            &upstreams::service_ref(service),
+            Reason::InvalidValue,
+            Some(port_field),
+            format!("{msg}; left out as the backend of {obj} ({field}.service.port)"),
+        );
+        return None;
+    }
     let naming = Naming {
         service_name: service_name.clone(),
         upstream_name: names::upstream_name(&namespace, &svc_backend.name, &port_label),
@@ -381,15 +411,22 @@ fn certificate(
     });
     let secret_ref = ObjectRef::new("Secret", "", "v1", Some(namespace), secret_name)
         .with_uid(secret.metadata.uid.as_deref());
-    let snis = tls
-        .hosts
-        .iter()
-        .flatten()
-        .map(|h| Sni {
+    let mut snis = Vec::new();
+    for (j, host) in tls.hosts.iter().flatten().enumerate() {
+        if let Some(msg) = names::hostname_error(host) {
+            ctx.problems.error(
+                obj,
+                Reason::InvalidValue,
+                Some(format!("spec.tls[{i}].hosts[{j}]")),
+                format!("{msg}; left out of the certificate's SNIs"),
+            );
+            continue;
+        }
+        snis.push(Sni {
             certificate: CertificateRef { id: id.clone() },
-            name: h.clone(),
-        })
-        .collect();
+            name: host.clone(),
+        });
+    }
     ctx.add_certificate(Certificate {
         cert,
         id,

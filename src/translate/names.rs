@@ -157,6 +157,58 @@ pub fn tags_with(
     tags
 }
 
+/// Why `host` is not a hostname the apiserver admits on an Ingress rule or an HTTPRoute: a
+/// lowercase RFC 1123 subdomain of at most 253 characters, optionally after a leading `*.`.
+/// Offline nothing else checks it (Kong refuses e.g. `straße.example`).
+pub fn hostname_error(host: &str) -> Option<String> {
+    if host.len() > 253 {
+        return Some(format!("{host:?} is longer than 253 characters"));
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    if name.split('.').all(label_ok) {
+        return None;
+    }
+    let hint = if host.is_ascii() {
+        ""
+    } else {
+        " (write an internationalized name in its ASCII form, e.g. xn--bcher-kva.example)"
+    };
+    Some(format!(
+        "{host:?} is not a valid hostname: lowercase letters, digits, '-' and '.' (RFC 1123), optionally after a leading \"*.\"{hint}"
+    ))
+}
+
+/// Why `name` cannot be matched as a request header: not an HTTP token (RFC 9110, as
+/// Gateway API's CRD requires), or outside what Kong accepts in a route's headers
+/// (letters, digits, `-`, `_`; never `Host`).
+pub fn header_name_error(name: &str) -> Option<String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || name.len() > 256 || !name.chars().all(token) {
+        return Some(format!(
+            "{name:?} is not a valid HTTP header name (1 to 256 of letters, digits and !#$%&'*+-.^_`|~)"
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Some(format!(
+            "{name:?} is a valid HTTP header name, but Kong matches only header names of letters, digits, '-' and '_'"
+        ));
+    }
+    if name.eq_ignore_ascii_case("host") {
+        return Some("Kong matches the Host header through the hostnames only".into());
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +277,69 @@ mod tests {
                 "k8s-version:v1"
             ]
         );
+    }
+
+    #[test]
+    fn hostnames_as_the_apiserver_admits_them() {
+        for ok in [
+            "example.com",
+            "*.example.com",
+            "a",
+            "1.2.3.4",
+            "a-b.c0",
+            &format!(
+                "{}.{}.{}.example",
+                "a".repeat(63),
+                "b".repeat(63),
+                "c".repeat(63)
+            ),
+        ] {
+            assert_eq!(hostname_error(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "straße.example",
+            "Example.com",
+            "*",
+            "*.",
+            "a.*.com",
+            "example.*",
+            "**.example.com",
+            "-a.example",
+            "a-.example",
+            "a..b",
+            "example.com.",
+            "a_b.example",
+            "a.example:80",
+            &"a.".repeat(127),
+        ] {
+            assert!(hostname_error(bad).is_some(), "{bad:?}");
+        }
+        assert!(
+            hostname_error("bücher.example").is_some_and(|m| m.contains("ASCII form")),
+            "a hint for internationalized names"
+        );
+    }
+
+    #[test]
+    fn header_names_kong_can_match() {
+        for ok in ["x-user", "X_Env", "a", &"h".repeat(256)] {
+            assert_eq!(header_name_error(ok), None, "{ok}");
+        }
+        for (bad, why) in [
+            ("x-grüße", "not a valid HTTP header name"),
+            ("bad header", "not a valid HTTP header name"),
+            ("", "not a valid HTTP header name"),
+            (&"h".repeat(257), "not a valid HTTP header name"),
+            ("x.user", "but Kong matches only"),
+            ("x!", "but Kong matches only"),
+            ("Host", "Host header"),
+        ] {
+            assert!(
+                header_name_error(bad).is_some_and(|m| m.contains(why)),
+                "{bad:?}: {:?}",
+                header_name_error(bad)
+            );
+        }
     }
 }

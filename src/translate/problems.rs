@@ -38,6 +38,8 @@ pub enum Reason {
     InvalidPlugin,
     RateLimitPerReplica,
     Ignored,
+    /// A value the apiserver (offline, nothing else checks) or Kong would refuse.
+    InvalidValue,
 }
 
 impl Reason {
@@ -60,6 +62,7 @@ impl Reason {
             Reason::InvalidPlugin => "InvalidPlugin",
             Reason::RateLimitPerReplica => "RateLimitPerReplica",
             Reason::Ignored => "Ignored",
+            Reason::InvalidValue => "InvalidValue",
         }
     }
 }

@@ -72,6 +72,24 @@ pub fn resolve_port<'a>(service: &'a Service, port: &PortRef) -> Result<&'a Serv
     })
 }
 
+/// A Service port outside what Kubernetes allows (1-65535), which offline nothing else
+/// refuses: `Err((field of the port in the Service, message))`.
+pub fn check_port(service: &Service, port: &ServicePort) -> Result<(), (String, String)> {
+    if (1..=65535).contains(&port.port) {
+        return Ok(());
+    }
+    let index = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .and_then(|ports| ports.iter().position(|p| std::ptr::eq(p, port)))
+        .unwrap_or_default();
+    Err((
+        format!("spec.ports[{index}].port"),
+        format!("{} is outside 1-65535", port.port),
+    ))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     /// Kong target string, `ip:port` or `[ipv6]:port` or `host:port`.

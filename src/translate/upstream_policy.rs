@@ -9,6 +9,10 @@ use crate::kong::config::{
     ActiveHealthcheck, Healthchecks, Healthy, PassiveHealthcheck, Unhealthy, Upstream,
 };
 
+#[path = "upstream_policy_checks.rs"]
+mod checks;
+pub use checks::{Violation, validate};
+
 /// Annotation on a Service naming the KongUpstreamPolicy (same namespace) for its upstreams.
 pub const ANNOTATION: &str = "konghq.com/upstream-policy";
 

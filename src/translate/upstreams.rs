@@ -209,6 +209,25 @@ fn apply_policy(
         Some(&namespace),
         policy_name,
     );
+    // A policy the apiserver or Kong would refuse is left out whole: half of it could
+    // change what the rest means (e.g. hashOn without its algorithm).
+    let violations = upstream_policy::validate(&policy.spec);
+    if !violations.is_empty() {
+        for v in violations {
+            ctx.problems.error(
+                &policy_ref,
+                Reason::InvalidPolicy,
+                Some(v.field),
+                format!(
+                    "{}{} The policy is not applied: upstream {} keeps Kong's defaults",
+                    v.message,
+                    if v.message.ends_with('.') { "" } else { "." },
+                    naming.upstream_name
+                ),
+            );
+        }
+        return None;
+    }
     for w in upstream_policy::apply(&policy.spec, upstream) {
         ctx.problems
             .warning(&policy_ref, Reason::InvalidPolicy, Some(w.field), w.message);
