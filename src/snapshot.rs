@@ -433,13 +433,48 @@ impl Snapshot {
     }
 
     /// Ingresses in `namespace` (all if None), ordered by namespace and name.
-    pub fn ingresses_in<'s>(&'s self, namespace: Option<&'s str>) -> impl Iterator<Item = &'s Ingress> + 's {
+    pub fn ingresses_in<'s>(
+        &'s self,
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = &'s Ingress> + 's {
         in_namespace(&self.ingresses, namespace)
     }
 
     /// HTTPRoutes in `namespace` (all if None), ordered by namespace and name.
-    pub fn httproutes_in<'s>(&'s self, namespace: Option<&'s str>) -> impl Iterator<Item = &'s HttpRoute> + 's {
+    pub fn httproutes_in<'s>(
+        &'s self,
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = &'s HttpRoute> + 's {
         in_namespace(&self.httproutes, namespace)
+    }
+
+    /// KongUpstreamPolicies in `namespace` (all if None), ordered by namespace and name.
+    pub fn upstream_policies_in<'s>(
+        &'s self,
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = &'s KongUpstreamPolicy> + 's {
+        in_namespace(&self.upstream_policies, namespace)
+    }
+
+    /// KongPlugins in `namespace` (all if None), ordered by namespace and name.
+    pub fn kong_plugins_in<'s>(
+        &'s self,
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = &'s KongPlugin> + 's {
+        in_namespace(&self.kong_plugins, namespace)
+    }
+
+    /// Namespaces holding objects whose status kingress writes (Ingresses, HTTPRoutes,
+    /// KongUpstreamPolicies, KongPlugins).
+    pub fn status_namespaces(&self) -> Vec<String> {
+        let mut out: BTreeSet<&str> = self.route_namespaces();
+        for map_keys in [
+            &mut self.upstream_policies.keys() as &mut dyn Iterator<Item = &Key>,
+            &mut self.kong_plugins.keys(),
+        ] {
+            out.extend(map_keys.map(|(ns, _)| ns.as_str()));
+        }
+        out.into_iter().map(str::to_string).collect()
     }
 
     /// Namespaces holding Ingresses or HTTPRoutes: the ones translation produces entities for.

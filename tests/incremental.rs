@@ -44,17 +44,19 @@ fn check(
         .map_err(|e| format!("{what}: serialising: {e}"))?;
     let full = translate::translate(snapshot, options);
     let text = serde_json::to_string(&full.config).expect("serialises");
-    if out.text != text {
-        let at = out
-            .text
+    let out_text = out.config.concat();
+    if out_text != text {
+        let at = out_text
             .bytes()
             .zip(text.bytes())
             .position(|(a, b)| a != b)
-            .unwrap_or(out.text.len().min(text.len()));
+            .unwrap_or(out_text.len().min(text.len()));
         let from = at.saturating_sub(200);
         return Err(format!(
             "{what}: config text differs at byte {at}\n incremental: …{}\n full:        …{}",
-            out.text.get(from..(at + 200).min(out.text.len())).unwrap_or(""),
+            out_text
+                .get(from..(at + 200).min(out_text.len()))
+                .unwrap_or(""),
             text.get(from..(at + 200).min(text.len())).unwrap_or("")
         ));
     }
@@ -137,13 +139,23 @@ fn golden_cases_under_random_changes_match_full_translation() {
     let mut failures = Vec::new();
     let mut steps = 0;
     for dir in golden_cases() {
-        let name = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let text = fs::read_to_string(dir.join("in.yaml")).expect("in.yaml");
         let docs = documents(&text);
         let options = offline_options();
         let mut present = vec![true; docs.len()];
         let mut inc = Incremental::new();
-        if let Err(e) = check(&mut inc, &load(&docs, &present), &options, &Changes::everything(), &name) {
+        if let Err(e) = check(
+            &mut inc,
+            &load(&docs, &present),
+            &options,
+            &Changes::everything(),
+            &name,
+        ) {
             failures.push(e);
             continue;
         }
@@ -180,8 +192,14 @@ fn synthetic_cluster_changes_match_full_translation_and_stay_local() {
     let mut snapshot = synthetic::snapshot(&spec);
     let mut options = Options::default();
     let mut inc = Incremental::new();
-    let all = check(&mut inc, &snapshot, &options, &Changes::everything(), "first")
-        .expect("first update");
+    let all = check(
+        &mut inc,
+        &snapshot,
+        &options,
+        &Changes::everything(),
+        "first",
+    )
+    .expect("first update");
     assert_eq!(all, 4, "three namespaces and the global scope");
 
     let mut rng = Rng(3);
@@ -226,7 +244,8 @@ fn synthetic_cluster_changes_match_full_translation_and_stay_local() {
                 format!("step {step}: an Ingress of {ns} removed")
             }
         };
-        let n = check(&mut inc, &snapshot, &options, &changes, &what).unwrap_or_else(|e| panic!("{e}"));
+        let n =
+            check(&mut inc, &snapshot, &options, &changes, &what).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(n, 1, "{what}: one namespace retranslated, not {n}");
     }
 
@@ -247,16 +266,35 @@ fn synthetic_cluster_changes_match_full_translation_and_stay_local() {
             snapshot.remove(kind, &namespace, &name);
             changes.record(kind, &namespace);
         }
-        check(&mut inc, &snapshot, &options, &changes, &format!("{namespace} emptied"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        check(
+            &mut inc,
+            &snapshot,
+            &options,
+            &changes,
+            &format!("{namespace} emptied"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
     }
 
     // New options retranslate everything even without a recorded change.
     let mut snapshot = synthetic::snapshot(&spec);
-    check(&mut inc, &snapshot, &options, &Changes::everything(), "rebuilt").expect("rebuilt");
+    check(
+        &mut inc,
+        &snapshot,
+        &options,
+        &Changes::everything(),
+        "rebuilt",
+    )
+    .expect("rebuilt");
     options.kong_replicas = 3;
-    let n = check(&mut inc, &snapshot, &options, &Changes::default(), "replicas 3")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let n = check(
+        &mut inc,
+        &snapshot,
+        &options,
+        &Changes::default(),
+        "replicas 3",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(n, 4, "new options retranslate every scope");
 
     // A KongClusterPlugin reaches every namespace.
@@ -295,17 +333,21 @@ fn unrecorded_changes_are_not_retranslated() {
         .update(&snapshot, &options, &Changes::default())
         .expect("again");
     assert_eq!(again.retranslated, 0);
-    assert_eq!(again.text, first.text);
+    assert_eq!(again.config.concat(), first.config.concat());
     for slice in synthetic::endpoint_slices(&spec, 0, 0) {
         snapshot.apply(Object::EndpointSlice(Box::new(slice)));
     }
     let unseen = inc
         .update(&snapshot, &options, &Changes::default())
         .expect("unseen");
-    assert_eq!(unseen.text, first.text);
+    assert_eq!(unseen.config.concat(), first.config.concat());
     let mut changes = Changes::default();
     changes.record(Kind::EndpointSlice, &spec.namespace_of(0));
     let seen = inc.update(&snapshot, &options, &changes).expect("seen");
-    assert_ne!(seen.text, first.text, "the scaled Service's targets are gone");
+    assert_ne!(
+        seen.config.concat(),
+        first.config.concat(),
+        "the scaled Service's targets are gone"
+    );
     assert_eq!(seen.retranslated, 1);
 }

@@ -141,7 +141,10 @@ async fn a_replica_that_already_holds_the_config_gets_no_push() {
     let kong = KongAdminDouble::start().await.expect("double");
     let d = desired("d", 1);
     let client = AdminApiClient::new(&options(kong.url(), None)).expect("client");
-    client.push(d.text()).await.expect("seed the replica");
+    client
+        .push(&d.text().concat())
+        .await
+        .expect("seed the replica");
     let posts = kong.history().len();
     let (tx, rx) = watch::channel(Some(d.clone()));
     let (reports, _report_rx) = mpsc::unbounded_channel();
@@ -168,7 +171,7 @@ async fn admin_token_is_sent() {
     );
     let right = AdminApiClient::new(&options(kong.url(), Some("t0ken"))).expect("client");
     right
-        .push(desired("e", 1).text())
+        .push(&desired("e", 1).text().concat())
         .await
         .expect("push with token");
 }

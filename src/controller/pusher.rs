@@ -12,28 +12,28 @@ use rand::Rng;
 use tokio::sync::{mpsc, watch};
 
 use crate::kong::admin_api::{AdminApiClient, AdminApiError, RejectedEntity};
+use crate::kong::config_text::ConfigText;
 
 /// A translated config ready to push.
 #[derive(Debug)]
 pub struct Desired {
-    text: String,
+    text: Arc<ConfigText>,
     id: String,
     md5: std::sync::OnceLock<String>,
-    body: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Desired {
-    pub fn new(text: String) -> Desired {
+    pub fn new(text: impl Into<ConfigText>) -> Desired {
+        let text: ConfigText = text.into();
         Desired {
-            id: crate::kong::admin_api::config_id(&text),
-            text,
+            id: text.id(),
+            text: Arc::new(text),
             md5: Default::default(),
-            body: Default::default(),
         }
     }
 
     /// The config's JSON text.
-    pub fn text(&self) -> &str {
+    pub fn text(&self) -> &Arc<ConfigText> {
         &self.text
     }
 
@@ -45,15 +45,7 @@ impl Desired {
     /// md5 of the text, what Kong reports once it holds it; computed on first use (only
     /// comparing with a replica's `/status` needs it, so it stays off the change path).
     pub fn md5(&self) -> &str {
-        self.md5
-            .get_or_init(|| crate::kong::admin_api::config_hash(&self.text))
-    }
-
-    /// The `POST /config` body, built once for every replica.
-    pub fn body(&self) -> bytes::Bytes {
-        self.body
-            .get_or_init(|| crate::kong::admin_api::config_body(&self.text))
-            .clone()
+        self.md5.get_or_init(|| self.text.md5())
     }
 }
 
@@ -176,7 +168,7 @@ pub async fn run(
             }
         }
         let started = tokio::time::Instant::now();
-        match client.push_body(want.body()).await {
+        match client.push_config(want.text().clone()).await {
             Ok(_) => {
                 backoff.reset();
                 held = Some(want.id().to_string());

@@ -78,10 +78,7 @@ fn record_metrics(metrics: &Metrics, snapshot: &Snapshot, problems: &[Problem], 
         (Severity::Warning, "warning"),
         (Severity::Info, "info"),
     ] {
-        let n = problems
-            .iter()
-            .filter(|p| p.severity == severity)
-            .count();
+        let n = problems.iter().filter(|p| p.severity == severity).count();
         metrics
             .translation_problems
             .get_or_create(&SeverityLabel {
@@ -139,7 +136,7 @@ pub async fn run(
                 }
             };
             // Hashed outside the lock: watchers need not wait for it.
-            let desired = Desired::new(output.text);
+            let desired = Desired::new(output.config);
             upstream_policies = output.upstream_policies;
             state.facts = Arc::new(output.facts);
             state.problems = output.problems;
@@ -251,7 +248,6 @@ pub async fn run(
         }
     }
 }
-
 
 /// Adds an exclusion per rejected entity; returns how many were new.
 fn exclude(

@@ -1,6 +1,6 @@
 //! One watch stream per kind (and per namespace when namespaces are restricted) feeding
-//! the [`Store`]. Objects are trimmed of what translation never reads (managedFields, the
-//! last-applied annotation) so memory follows what matters.
+//! the [`Store`]. Objects are trimmed of what kingress never reads ([`super::trim`]) as
+//! they arrive, so memory follows what matters.
 //!
 //! A kind whose API is not installed (e.g. Gateway API CRDs added later) counts as synced
 //! and empty; its stream keeps retrying with backoff, so installing the CRDs later needs
@@ -10,7 +10,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Weak};
 
 use futures::StreamExt;
-use kube::api::{Api, ObjectMeta};
+use kube::api::Api;
 use kube::core::NamespaceResourceScope;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
@@ -18,10 +18,9 @@ use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::store::Store;
+use super::trim::trim;
 use crate::api::*;
 use crate::snapshot::{Kind, Object};
-
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// What to watch.
 #[derive(Clone, Debug, Default)]
@@ -60,35 +59,6 @@ fn namespaces_for(kind: Kind, scope: &WatchScope) -> Vec<Option<String>> {
     }
 }
 
-fn trim(meta: &mut ObjectMeta) {
-    meta.managed_fields = None;
-    if let Some(a) = meta.annotations.as_mut() {
-        a.remove(LAST_APPLIED);
-    }
-}
-
-/// An EndpointSlice as translation reads it (see `snapshot::Slice`): addresses, conditions,
-/// ports and the Service label. Dropped early so a relist of 100k endpoints is not held in
-/// full while it is buffered.
-fn slim_slice(mut slice: EndpointSlice) -> Object {
-    slice.metadata = ObjectMeta {
-        name: slice.metadata.name,
-        namespace: slice.metadata.namespace,
-        labels: slice.metadata.labels,
-        ..ObjectMeta::default()
-    };
-    for ep in &mut slice.endpoints {
-        ep.addresses.truncate(1);
-        ep.deprecated_topology = None;
-        ep.hints = None;
-        ep.hostname = None;
-        ep.node_name = None;
-        ep.target_ref = None;
-        ep.zone = None;
-    }
-    Object::EndpointSlice(Box::new(slice))
-}
-
 /// Starts every watch stream. They run while the store is used elsewhere (by the controller's
 /// tasks), and end at their next event once it is not.
 pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
@@ -110,7 +80,7 @@ pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
                     ns,
                     store,
                     watcher::Config::default().labels("kubernetes.io/service-name"),
-                    slim_slice,
+                    |o| Object::EndpointSlice(Box::new(o)),
                 ),
                 Kind::Ingress => spawn(
                     namespaced_api::<Ingress>(client, &ns),
@@ -181,9 +151,12 @@ pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
                     kind,
                     ns,
                     store,
-                    // Every Secret: TLS certificates and plugin configFrom/configPatches
-                    // (Opaque) both come from Secrets.
-                    watcher::Config::default(),
+                    // TLS certificates and plugin configFrom/configPatches (Opaque) both
+                    // come from Secrets; Helm's release records and service account tokens
+                    // never do, and are often most of a cluster's Secret bytes.
+                    watcher::Config::default().fields(
+                        "type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token",
+                    ),
                     |o| Object::Secret(Box::new(o)),
                 ),
             }
@@ -221,17 +194,19 @@ fn spawn<K>(
                 return;
             };
             match event {
-                Ok(Event::Apply(mut o)) => {
-                    trim(o.meta_mut());
-                    store.apply(wrap(o));
+                Ok(Event::Apply(o)) => {
+                    let mut object = wrap(o);
+                    trim(&mut object);
+                    store.apply(object);
                 }
                 Ok(Event::Delete(o)) => {
                     store.remove(kind, &o.namespace().unwrap_or_default(), &o.name_any());
                 }
                 Ok(Event::Init) => buffer.clear(),
-                Ok(Event::InitApply(mut o)) => {
-                    trim(o.meta_mut());
-                    buffer.push(wrap(o));
+                Ok(Event::InitApply(o)) => {
+                    let mut object = wrap(o);
+                    trim(&mut object);
+                    buffer.push(object);
                 }
                 Ok(Event::InitDone) => {
                     store.replace(kind, namespace.as_deref(), std::mem::take(&mut buffer));

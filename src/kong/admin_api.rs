@@ -5,9 +5,12 @@
 //! already holds a config without sending it (also right after a restart).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use super::config_text::ConfigText;
 
 /// What Kong reports when it holds no configuration.
 pub const EMPTY_CONFIG_HASH: &str = "00000000000000000000000000000000";
@@ -205,17 +208,6 @@ pub fn config_id(text: &str) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
 }
 
-/// The `POST /config` body for a config text: `{"config": "<text>"}`.
-pub fn config_body(text: &str) -> bytes::Bytes {
-    // Escaping adds a backslash per quote: about a tenth of a JSON text's bytes.
-    let mut body = Vec::with_capacity(text.len() + text.len() / 8 + 16);
-    body.extend_from_slice(b"{\"config\":");
-    // Writing a str into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut body, text);
-    body.push(b'}');
-    bytes::Bytes::from(body)
-}
-
 impl AdminApiClient {
     pub fn new(options: &AdminApiOptions) -> Result<Self, AdminApiError> {
         let url = options.url.trim_end_matches('/').to_string();
@@ -300,18 +292,23 @@ impl AdminApiClient {
 
     /// `POST /config?check_hash=1&flatten_errors=1` with the config as a string.
     pub async fn push(&self, config_text: &str) -> Result<PushOutcome, AdminApiError> {
-        self.push_body(config_body(config_text)).await
+        self.push_config(Arc::new(ConfigText::from(config_text.to_string())))
+            .await
     }
 
-    /// Pushes a body made by [`config_body`]; shared by every replica, never copied.
-    pub async fn push_body(&self, body: bytes::Bytes) -> Result<PushOutcome, AdminApiError> {
+    /// Pushes `{"config": text}`, escaping the text as it streams: the pieces are shared
+    /// with the translator and every other replica's push, never copied whole.
+    pub async fn push_config(&self, text: Arc<ConfigText>) -> Result<PushOutcome, AdminApiError> {
+        let len = text.body_len();
+        let chunks = futures::stream::iter(text.body_chunks().map(Ok::<_, std::io::Error>));
         let resp = self
             .request(
                 reqwest::Method::POST,
                 "/config?check_hash=1&flatten_errors=1",
             )
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(reqwest::Body::wrap_stream(chunks))
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;

@@ -2,4 +2,5 @@
 
 pub mod admin_api;
 pub mod config;
+pub mod config_text;
 pub mod ring;

@@ -11,10 +11,12 @@
 //! sequences of changes).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use super::names::ObjectRef;
 use super::{Facts, Options, Problem, Scope, Translation, ring_capacity, translate_scope};
-use crate::kong::config::{Certificate, FORMAT_VERSION, Plugin};
+use crate::kong::config::{Certificate, FORMAT_VERSION};
+use crate::kong::config_text::{ConfigText, Fragment};
 use crate::snapshot::{Kind, Snapshot};
 
 /// What changed since the last [`Incremental::update`].
@@ -83,14 +85,17 @@ impl Changes {
     }
 }
 
+type PluginKey = (String, Option<String>, Option<String>, String);
+
 /// One scope's translation, serialised where the config needs no merging.
 #[derive(Default)]
 struct Part {
     /// `(name, JSON)`, descending by name as the config lists them.
-    services: Vec<(String, Box<str>)>,
-    upstreams: Vec<(String, Box<str>)>,
+    services: Vec<(String, Arc<Fragment>)>,
+    upstreams: Vec<(String, Arc<Fragment>)>,
     certificates: Vec<Certificate>,
-    plugins: Vec<Plugin>,
+    /// Top-level plugins: (name, service, route, id) as the config sorts them, and JSON.
+    plugins: Vec<(PluginKey, Arc<Fragment>)>,
     problems: Vec<Problem>,
     upstream_policies: BTreeMap<String, ObjectRef>,
     facts: Facts,
@@ -98,10 +103,10 @@ struct Part {
 
 impl Part {
     fn new(t: Translation) -> Result<Part, serde_json::Error> {
-        let fragments = |items: Vec<(String, String)>| -> Vec<(String, Box<str>)> {
+        let fragments = |items: Vec<(String, String)>| -> Vec<(String, Arc<Fragment>)> {
             items
                 .into_iter()
-                .map(|(name, json)| (name, json.into_boxed_str()))
+                .map(|(name, json)| (name, Fragment::new(json)))
                 .collect()
         };
         let config = t.config;
@@ -115,11 +120,24 @@ impl Part {
             .iter()
             .map(|u| Ok((u.name.clone(), serde_json::to_string(u)?)))
             .collect::<Result<_, serde_json::Error>>()?;
+        let plugins = config
+            .plugins
+            .iter()
+            .map(|p| {
+                let key = (
+                    p.name.clone(),
+                    p.service.clone(),
+                    p.route.clone(),
+                    p.id.clone(),
+                );
+                Ok((key, Fragment::new(serde_json::to_string(p)?)))
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
         Ok(Part {
             services: fragments(services),
             upstreams: fragments(upstreams),
             certificates: config.certificates,
-            plugins: config.plugins,
+            plugins,
             problems: t.problems,
             upstream_policies: t.upstream_policies,
             facts: t.facts,
@@ -130,8 +148,9 @@ impl Part {
 /// The result of an update: what [`Translation`] holds, with the config as JSON text.
 #[derive(Debug)]
 pub struct Output {
-    /// Compact JSON, equal to `serde_json::to_string(&translate(..).config)`.
-    pub text: String,
+    /// Compact JSON, equal to `serde_json::to_string(&translate(..).config)`, in pieces
+    /// shared with this translator's fragments.
+    pub config: ConfigText,
     pub problems: Vec<Problem>,
     pub upstream_policies: BTreeMap<String, ObjectRef>,
     pub facts: Facts,
@@ -139,13 +158,24 @@ pub struct Output {
     pub retranslated: usize,
 }
 
+/// Which objects a [`Part`] covers; namespaces first, as translate adds their entities.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum PartKey {
+    Namespace(String),
+    Global,
+}
+
 /// Translation state kept between updates.
 #[derive(Default)]
 pub struct Incremental {
     /// The options of the last update; None before the first.
     options: Option<Options>,
-    namespaces: BTreeMap<String, Part>,
-    global: Part,
+    parts: BTreeMap<PartKey, Part>,
+    /// Every part's Kong services and upstreams by name, kept in step with `parts` so the
+    /// config's order costs no sort per update. Names carry their namespace: parts never
+    /// share one.
+    services: BTreeMap<String, Arc<Fragment>>,
+    upstreams: BTreeMap<String, Arc<Fragment>>,
 }
 
 impl Incremental {
@@ -167,28 +197,35 @@ impl Incremental {
         ring_capacity::new_round();
         let mut retranslated = 0;
         if all {
-            self.options = Some(options.clone());
-            let present = snapshot.route_namespaces();
-            self.namespaces
-                .retain(|ns, _| present.contains(ns.as_str()));
-            for ns in present {
+            // Left empty if a part fails: the next update starts over.
+            self.options = None;
+            self.parts.clear();
+            self.services.clear();
+            self.upstreams.clear();
+            for ns in snapshot.route_namespaces() {
                 let part = Part::new(translate_scope(snapshot, options, Scope::Namespace(ns)))?;
-                self.namespaces.insert(ns.to_string(), part);
+                self.set(PartKey::Namespace(ns.to_string()), Some(part));
                 retranslated += 1;
             }
-            self.global = Part::new(translate_scope(snapshot, options, Scope::Global))?;
+            let part = Part::new(translate_scope(snapshot, options, Scope::Global))?;
+            self.set(PartKey::Global, Some(part));
             retranslated += 1;
+            self.options = Some(options.clone());
         } else {
             for ns in &changes.namespaces {
                 let has_routes = snapshot.ingresses_in(Some(ns)).next().is_some()
                     || snapshot.httproutes_in(Some(ns)).next().is_some();
-                if has_routes {
-                    let part = Part::new(translate_scope(snapshot, options, Scope::Namespace(ns)))?;
-                    self.namespaces.insert(ns.clone(), part);
+                let part = if has_routes {
                     retranslated += 1;
+                    Some(Part::new(translate_scope(
+                        snapshot,
+                        options,
+                        Scope::Namespace(ns),
+                    ))?)
                 } else {
-                    self.namespaces.remove(ns);
-                }
+                    None
+                };
+                self.set(PartKey::Namespace(ns.clone()), part);
             }
         }
         let mut output = self.assemble()?;
@@ -196,16 +233,33 @@ impl Incremental {
         Ok(output)
     }
 
+    /// Replaces (or removes) a part, keeping the name maps in step.
+    fn set(&mut self, key: PartKey, part: Option<Part>) {
+        if let Some(old) = self.parts.remove(&key) {
+            for (name, _) in &old.services {
+                self.services.remove(name);
+            }
+            for (name, _) in &old.upstreams {
+                self.upstreams.remove(name);
+            }
+        }
+        if let Some(part) = part {
+            for (name, json) in &part.services {
+                self.services.insert(name.clone(), json.clone());
+            }
+            for (name, json) in &part.upstreams {
+                self.upstreams.insert(name.clone(), json.clone());
+            }
+            self.parts.insert(key, part);
+        }
+    }
+
     /// Merges the parts as [`translate`](super::translate) merges its entities.
     fn assemble(&self) -> Result<Output, serde_json::Error> {
-        let parts: Vec<&Part> = self
-            .namespaces
-            .values()
-            .chain(std::iter::once(&self.global))
-            .collect();
+        let parts: Vec<&Part> = self.parts.values().collect();
 
         let mut certificates = BTreeMap::new();
-        let mut plugins: Vec<Plugin> = Vec::new();
+        let mut plugins: Vec<&(PluginKey, Arc<Fragment>)> = Vec::new();
         let mut plugin_ids = HashSet::new();
         let mut problems = Vec::new();
         let mut upstream_policies = BTreeMap::new();
@@ -215,8 +269,8 @@ impl Incremental {
                 super::add_certificate(&mut certificates, cert.clone());
             }
             for plugin in &part.plugins {
-                if plugin_ids.insert(plugin.id.as_str()) {
-                    plugins.push(plugin.clone());
+                if plugin_ids.insert(plugin.0.3.as_str()) {
+                    plugins.push(plugin);
                 }
             }
             problems.extend(part.problems.iter().cloned());
@@ -225,9 +279,7 @@ impl Incremental {
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone())),
             );
-            facts
-                .configured
-                .extend(part.facts.configured.iter().cloned());
+            facts.configured.merge(&part.facts.configured);
             for (policy, services) in &part.facts.policy_services {
                 facts
                     .policy_services
@@ -240,7 +292,8 @@ impl Incremental {
                 .extend(part.facts.policy_conflicts.iter().cloned());
         }
         let certificates = super::sorted_certificates(certificates);
-        super::sort_plugins(&mut plugins);
+        // Descending, as translate sorts them (stable: the first of equal keys stays first).
+        plugins.sort_by(|a, b| b.0.cmp(&a.0));
         problems.sort();
         problems.dedup();
         facts
@@ -248,53 +301,43 @@ impl Incremental {
             .sort_by(|a, b| a.upstream.cmp(&b.upstream));
         facts.policy_conflicts.dedup();
 
-        // Fragments of every part, descending by name; names carry their namespace, so
-        // parts never share one (kept once all the same, as translate keeps upstreams).
-        let merged = |pick: fn(&Part) -> &Vec<(String, Box<str>)>| {
-            let mut all: Vec<&(String, Box<str>)> = parts.iter().flat_map(|p| pick(p)).collect();
-            all.sort_by(|a, b| b.0.cmp(&a.0));
-            all.dedup_by(|later, first| later.0 == first.0);
-            all
-        };
-        let services = merged(|p| &p.services);
-        let upstreams = merged(|p| &p.upstreams);
-
-        let size: usize = services
-            .iter()
-            .chain(&upstreams)
-            .map(|(_, json)| json.len() + 1)
-            .sum();
-        let mut text = String::with_capacity(size + 64);
+        // Descending by name, as translate orders them.
+        let services: Vec<&Arc<Fragment>> = self.services.values().rev().collect();
+        let upstreams: Vec<&Arc<Fragment>> = self.upstreams.values().rev().collect();
+        let plugins: Vec<&Arc<Fragment>> = plugins.into_iter().map(|(_, json)| json).collect();
+        let mut text = ConfigText::default();
         // Key order as KongConfig serialises: _format_version, certificates, plugins,
         // services, upstreams; empty lists left out.
-        text.push_str("{\"_format_version\":");
-        text.push_str(&serde_json::to_string(FORMAT_VERSION)?);
+        text.push_owned(format!(
+            "{{\"_format_version\":{}",
+            serde_json::to_string(FORMAT_VERSION)?
+        ));
         if !certificates.is_empty() {
-            text.push_str(",\"certificates\":");
-            text.push_str(&serde_json::to_string(&certificates)?);
+            text.push_owned(format!(
+                ",\"certificates\":{}",
+                serde_json::to_string(&certificates)?
+            ));
         }
-        if !plugins.is_empty() {
-            text.push_str(",\"plugins\":");
-            text.push_str(&serde_json::to_string(&plugins)?);
-        }
-        for (key, list) in [("services", &services), ("upstreams", &upstreams)] {
+        for (start, list) in [
+            (",\"plugins\":[", &plugins),
+            (",\"services\":[", &services),
+            (",\"upstreams\":[", &upstreams),
+        ] {
             if list.is_empty() {
                 continue;
             }
-            text.push_str(",\"");
-            text.push_str(key);
-            text.push_str("\":[");
-            for (i, (_, json)) in list.iter().enumerate() {
+            text.push_static(start);
+            for (i, json) in list.iter().enumerate() {
                 if i > 0 {
-                    text.push(',');
+                    text.push_static(",");
                 }
-                text.push_str(json);
+                text.push_shared(Arc::clone(json));
             }
-            text.push(']');
+            text.push_static("]");
         }
-        text.push('}');
+        text.push_static("}");
         Ok(Output {
-            text,
+            config: text,
             problems,
             upstream_policies,
             facts,
@@ -302,4 +345,3 @@ impl Incremental {
         })
     }
 }
-

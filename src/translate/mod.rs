@@ -5,6 +5,7 @@
 //! whatever order they arrived in, and the same text as KIC.
 
 pub mod annotations;
+pub mod configured;
 pub mod httproute;
 pub mod incremental;
 pub mod ingress;
@@ -21,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::kong::config::{Certificate, KongConfig, Service, Upstream};
 use crate::snapshot::Snapshot;
+pub use configured::Configured;
 pub use problems::{Problem, Problems, Reason, Severity};
 
 /// KIC's defaults, so existing IngressClasses and GatewayClasses keep working.
@@ -86,7 +88,7 @@ pub type NamespacedName = (String, String);
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     /// Objects whose entities are in the config, from the entities' `k8s-*` tags.
-    pub configured: BTreeSet<ObjectKey>,
+    pub configured: Configured,
     /// Per KongUpstreamPolicy: the Services whose upstream it configures.
     pub policy_services: BTreeMap<NamespacedName, BTreeSet<NamespacedName>>,
     /// Upstreams left without a policy because their backends name different ones.
@@ -116,7 +118,7 @@ impl Facts {
 }
 
 /// Objects named by the `k8s-kind`/`k8s-namespace`/`k8s-name` tags of the config's entities.
-fn configured_objects(config: &KongConfig) -> BTreeSet<ObjectKey> {
+fn configured_objects(config: &KongConfig) -> Configured {
     fn key(tags: &[String]) -> Option<(&str, &str, &str)> {
         let tag = |k: &str| {
             tags.iter()

@@ -11,20 +11,22 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
 use serde_json::{Value, json};
 
-use super::{Inputs, StatusOptions, StatusWrite, Target};
+use super::{Inputs, PlanScope, StatusOptions, StatusWrite, Target};
 use crate::api::Service;
 use crate::snapshot::Snapshot;
 use crate::translate::object_key;
 
-pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> Vec<StatusWrite> {
+    let PlanScope::Namespace(ns) = scope else {
+        return Vec::new();
+    };
     // No addresses known: leave whatever is there (another writer may own it).
     let Some(programmed) = inputs.programmed.filter(|_| !inputs.addresses.is_empty()) else {
         return Vec::new();
     };
     let wanted = Value::Array(inputs.addresses.to_vec());
     snapshot
-        .ingresses
-        .values()
+        .ingresses_in(Some(ns))
         .filter(|i| {
             programmed.configured.contains(&object_key(
                 "Ingress",

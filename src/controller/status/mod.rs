@@ -120,12 +120,37 @@ impl StatusWrite {
     }
 }
 
+/// Which objects one call of [`plan_in`] covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanScope<'s> {
+    /// The namespaced objects of one namespace.
+    Namespace(&'s str),
+    /// KongClusterPlugins.
+    Cluster,
+}
+
 /// Every status that differs from what the snapshot holds, in a stable order.
 pub fn plan(snapshot: &crate::snapshot::Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
-    let mut writes = policy::plan(snapshot, inputs);
-    writes.extend(route::plan(snapshot, inputs));
-    writes.extend(ingress::plan(snapshot, inputs));
-    writes.extend(plugin::plan(snapshot, inputs));
+    let mut writes = Vec::new();
+    for ns in snapshot.status_namespaces() {
+        writes.extend(plan_in(snapshot, inputs, PlanScope::Namespace(&ns)));
+    }
+    writes.extend(plan_in(snapshot, inputs, PlanScope::Cluster));
+    writes
+}
+
+/// [`plan`] for the objects of `scope`: the status loop plans one namespace per store lock,
+/// so watchers and translation never wait for a whole cluster's worth of planning (~50 ms
+/// at 10k Services).
+pub fn plan_in(
+    snapshot: &crate::snapshot::Snapshot,
+    inputs: &Inputs<'_>,
+    scope: PlanScope<'_>,
+) -> Vec<StatusWrite> {
+    let mut writes = policy::plan(snapshot, inputs, scope);
+    writes.extend(route::plan(snapshot, inputs, scope));
+    writes.extend(ingress::plan(snapshot, inputs, scope));
+    writes.extend(plugin::plan(snapshot, inputs, scope));
     writes
 }
 
@@ -248,20 +273,28 @@ pub async fn run(
             addresses: &addrs,
             now: &now,
         };
-        let (writes, wanted_events) = store.read(|snapshot| {
-            let writes: Vec<(StatusWrite, Option<String>)> = if options.update_status {
-                plan(snapshot, &inputs)
-                    .into_iter()
-                    .map(|w| {
+        let mut writes: Vec<(StatusWrite, Option<String>)> = Vec::new();
+        if options.update_status {
+            let mut scopes: Vec<Option<String>> = store
+                .read(|snapshot| snapshot.status_namespaces())
+                .into_iter()
+                .map(Some)
+                .collect();
+            scopes.push(None);
+            // One namespace per lock: the store stays free for watchers and translation.
+            for ns in &scopes {
+                let scope = ns
+                    .as_deref()
+                    .map_or(PlanScope::Cluster, PlanScope::Namespace);
+                store.read(|snapshot| {
+                    writes.extend(plan_in(snapshot, &inputs, scope).into_iter().map(|w| {
                         let rv = resource_version(snapshot, &w);
                         (w, rv)
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            (writes, events.wanted(snapshot, &current))
-        });
+                    }));
+                });
+            }
+        }
+        let wanted_events = store.read(|snapshot| events.wanted(snapshot, &current));
         let mut budget = options.max_writes_per_round;
         let mut failed = false;
         let mut more = false;

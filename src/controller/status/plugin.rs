@@ -10,22 +10,33 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
 
 use super::conditions::{self, Wanted};
-use super::{Inputs, StatusWrite, Target};
+use super::{Inputs, PlanScope, StatusWrite, Target};
 use crate::snapshot::Snapshot;
 use crate::translate::{Reason, Severity, object_key};
 
 const PROGRAMMED: &str = "Programmed";
 const REPLICA_LIMITS: &str = "ReplicaConsistentLimits";
 
-pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
-    let namespaced = snapshot.kong_plugins.values().map(|p| {
-        let current = p.status.as_ref().map(|s| s.conditions.as_slice());
-        (Target::KongPlugin, &p.metadata, current)
-    });
-    let cluster = snapshot.kong_cluster_plugins.values().map(|p| {
-        let current = p.status.as_ref().map(|s| s.conditions.as_slice());
-        (Target::KongClusterPlugin, &p.metadata, current)
-    });
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> Vec<StatusWrite> {
+    let namespace = match scope {
+        PlanScope::Namespace(ns) => Some(ns),
+        PlanScope::Cluster => None,
+    };
+    let namespaced = namespace
+        .into_iter()
+        .flat_map(|ns| snapshot.kong_plugins_in(Some(ns)))
+        .map(|p| {
+            let current = p.status.as_ref().map(|s| s.conditions.as_slice());
+            (Target::KongPlugin, &p.metadata, current)
+        });
+    let cluster = snapshot
+        .kong_cluster_plugins
+        .values()
+        .filter(|_| scope == PlanScope::Cluster)
+        .map(|p| {
+            let current = p.status.as_ref().map(|s| s.conditions.as_slice());
+            (Target::KongClusterPlugin, &p.metadata, current)
+        });
     namespaced
         .chain(cluster)
         .filter_map(|(target, meta, current)| {

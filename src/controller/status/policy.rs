@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
 use super::conditions::{self, Wanted};
-use super::{Inputs, StatusWrite, Target};
+use super::{Inputs, PlanScope, StatusWrite, Target};
 use crate::api::{KongUpstreamPolicy, Service};
 use crate::crd::{ParentReference, PolicyAncestorStatus};
 use crate::snapshot::Snapshot;
@@ -26,10 +26,12 @@ const PENDING: &str = "Pending";
 /// kingress's reason: Kong cannot build the consistent-hashing ring of the upstream.
 const RING_CAPACITY: &str = "RingCapacity";
 
-pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> Vec<StatusWrite> {
+    let PlanScope::Namespace(ns) = scope else {
+        return Vec::new();
+    };
     snapshot
-        .upstream_policies
-        .values()
+        .upstream_policies_in(Some(ns))
         .filter_map(|p| write_for(snapshot, p, inputs))
         .collect()
 }

@@ -12,7 +12,7 @@ use gateway_api::apis::standard::httproutes::{
 };
 
 use super::conditions::{self, Wanted};
-use super::{Inputs, StatusWrite, Target};
+use super::{Inputs, PlanScope, StatusWrite, Target};
 use crate::api::{GATEWAY_GROUP, Gateway, HttpRoute};
 use crate::snapshot::Snapshot;
 use crate::translate::{Problem, Reason, Severity, object_key};
@@ -24,10 +24,12 @@ const ACCEPTED: &str = "Accepted";
 const RESOLVED_REFS: &str = "ResolvedRefs";
 const PROGRAMMED: &str = "Programmed";
 
-pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>) -> Vec<StatusWrite> {
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> Vec<StatusWrite> {
+    let PlanScope::Namespace(ns) = scope else {
+        return Vec::new();
+    };
     snapshot
-        .httproutes
-        .values()
+        .httproutes_in(Some(ns))
         .filter_map(|r| write_for(snapshot, r, inputs))
         .collect()
 }
