@@ -307,7 +307,8 @@ impl Incremental {
         let plugins: Vec<&Arc<Fragment>> = plugins.into_iter().map(|(_, json)| json).collect();
         let mut text = ConfigText::default();
         // Key order as KongConfig serialises: _format_version, certificates, plugins,
-        // services, upstreams; empty lists left out.
+        // services, upstreams; empty lists left out. The glue is written escaped, as
+        // ConfigText keeps its pieces.
         text.push_owned(format!(
             "{{\"_format_version\":{}",
             serde_json::to_string(FORMAT_VERSION)?
@@ -318,24 +319,25 @@ impl Incremental {
                 serde_json::to_string(&certificates)?
             ));
         }
-        for (start, list) in [
-            (",\"plugins\":[", &plugins),
-            (",\"services\":[", &services),
-            (",\"upstreams\":[", &upstreams),
-        ] {
+        let lists: [(&'static str, &'static str, &Vec<&Arc<Fragment>>); 3] = [
+            (",\\\"plugins\\\":[", ",\"plugins\":[", &plugins),
+            (",\\\"services\\\":[", ",\"services\":[", &services),
+            (",\\\"upstreams\\\":[", ",\"upstreams\":[", &upstreams),
+        ];
+        for (escaped, start, list) in lists {
             if list.is_empty() {
                 continue;
             }
-            text.push_static(start);
+            text.push_escaped(escaped, start.len());
             for (i, json) in list.iter().enumerate() {
                 if i > 0 {
-                    text.push_static(",");
+                    text.push_plain(",");
                 }
                 text.push_shared(Arc::clone(json));
             }
-            text.push_static("]");
+            text.push_plain("]");
         }
-        text.push_static("}");
+        text.push_plain("}");
         Ok(Output {
             config: text,
             problems,
