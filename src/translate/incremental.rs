@@ -73,16 +73,6 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         !self.all && self.namespaces.is_empty()
     }
-
-    /// Adds `other`'s changes to these.
-    pub fn merge(&mut self, other: Changes) {
-        if other.all {
-            *self = other;
-        } else if !self.all {
-            self.namespaces.extend(other.namespaces);
-            self.secrets |= other.secrets;
-        }
-    }
 }
 
 type PluginKey = (String, Option<String>, Option<String>, String);
