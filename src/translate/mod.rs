@@ -220,28 +220,30 @@ impl<'a> Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    /// The Ingresses this translation covers.
-    pub fn ingresses(&self) -> impl Iterator<Item = &'a crate::api::Ingress> + use<'a> {
-        let namespace = match self.scope {
+    /// The namespace whose routes this translation covers: `Some(None)` for all of them,
+    /// None for none (the global scope).
+    fn route_namespace(&self) -> Option<Option<&'a str>> {
+        match self.scope {
             Scope::All => Some(None),
             Scope::Namespace(ns) => Some(Some(ns)),
             Scope::Global => None,
-        };
-        namespace
+        }
+    }
+
+    /// The Ingresses this translation covers.
+    pub fn ingresses(&self) -> impl Iterator<Item = &'a crate::api::Ingress> + use<'a> {
+        let snapshot = self.snapshot;
+        self.route_namespace()
             .into_iter()
-            .flat_map(|ns| self.snapshot.ingresses_in(ns))
+            .flat_map(move |ns| snapshot.ingresses_in(ns))
     }
 
     /// The HTTPRoutes this translation covers.
     pub fn httproutes(&self) -> impl Iterator<Item = &'a crate::api::HttpRoute> + use<'a> {
-        let namespace = match self.scope {
-            Scope::All => Some(None),
-            Scope::Namespace(ns) => Some(Some(ns)),
-            Scope::Global => None,
-        };
-        namespace
+        let snapshot = self.snapshot;
+        self.route_namespace()
             .into_iter()
-            .flat_map(|ns| self.snapshot.httproutes_in(ns))
+            .flat_map(move |ns| snapshot.httproutes_in(ns))
     }
 }
 
