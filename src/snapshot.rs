@@ -67,6 +67,20 @@ fn get<'m, T>(map: &'m BTreeMap<Key, T>, namespace: &str, name: &str) -> Option<
     map.get(&(namespace, name) as &dyn KeyRef)
 }
 
+/// The namespaces of `keys`; keys come sorted per map, so runs of one namespace are
+/// inserted once.
+fn namespaces<'a>(keys: impl Iterator<Item = &'a Key>) -> BTreeSet<&'a str> {
+    let mut out = BTreeSet::new();
+    let mut last: Option<&str> = None;
+    for (ns, _) in keys {
+        if last != Some(ns.as_str()) {
+            out.insert(ns.as_str());
+            last = Some(ns.as_str());
+        }
+    }
+    out
+}
+
 /// The values of `map` in `namespace` (every value if None), in key order.
 fn in_namespace<'m, T>(
     map: &'m BTreeMap<Key, T>,
@@ -467,32 +481,18 @@ impl Snapshot {
     /// Namespaces holding objects whose status kingress writes (Ingresses, HTTPRoutes,
     /// KongUpstreamPolicies, KongPlugins).
     pub fn status_namespaces(&self) -> Vec<String> {
-        let mut out: BTreeSet<&str> = self.route_namespaces();
-        for map_keys in [
-            &mut self.upstream_policies.keys() as &mut dyn Iterator<Item = &Key>,
-            &mut self.kong_plugins.keys(),
-        ] {
-            out.extend(map_keys.map(|(ns, _)| ns.as_str()));
-        }
+        let mut out = self.route_namespaces();
+        out.extend(namespaces(
+            self.upstream_policies
+                .keys()
+                .chain(self.kong_plugins.keys()),
+        ));
         out.into_iter().map(str::to_string).collect()
     }
 
     /// Namespaces holding Ingresses or HTTPRoutes: the ones translation produces entities for.
     pub fn route_namespaces(&self) -> BTreeSet<&str> {
-        let mut out = BTreeSet::new();
-        for map_keys in [
-            &mut self.ingresses.keys() as &mut dyn Iterator<Item = &Key>,
-            &mut self.httproutes.keys(),
-        ] {
-            let mut last: Option<&str> = None;
-            for (ns, _) in map_keys {
-                if last != Some(ns.as_str()) {
-                    out.insert(ns.as_str());
-                    last = Some(ns.as_str());
-                }
-            }
-        }
-        out
+        namespaces(self.ingresses.keys().chain(self.httproutes.keys()))
     }
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {

@@ -69,10 +69,6 @@ impl Changes {
     pub fn record_all(&mut self) {
         *self = Changes::everything();
     }
-
-    pub fn is_empty(&self) -> bool {
-        !self.all && self.namespaces.is_empty()
-    }
 }
 
 type PluginKey = (String, Option<String>, Option<String>, String);
@@ -91,25 +87,25 @@ struct Part {
     facts: Facts,
 }
 
+/// `(name, JSON fragment)` of each entity.
+fn fragments<T: serde::Serialize>(
+    entities: &[T],
+    name: fn(&T) -> &str,
+) -> Result<Vec<(String, Arc<Fragment>)>, serde_json::Error> {
+    entities
+        .iter()
+        .map(|e| {
+            Ok((
+                name(e).to_string(),
+                Fragment::new(serde_json::to_string(e)?),
+            ))
+        })
+        .collect()
+}
+
 impl Part {
     fn new(t: Translation) -> Result<Part, serde_json::Error> {
-        let fragments = |items: Vec<(String, String)>| -> Vec<(String, Arc<Fragment>)> {
-            items
-                .into_iter()
-                .map(|(name, json)| (name, Fragment::new(json)))
-                .collect()
-        };
         let config = t.config;
-        let services = config
-            .services
-            .iter()
-            .map(|s| Ok((s.name.clone(), serde_json::to_string(s)?)))
-            .collect::<Result<_, serde_json::Error>>()?;
-        let upstreams = config
-            .upstreams
-            .iter()
-            .map(|u| Ok((u.name.clone(), serde_json::to_string(u)?)))
-            .collect::<Result<_, serde_json::Error>>()?;
         let plugins = config
             .plugins
             .iter()
@@ -124,8 +120,8 @@ impl Part {
             })
             .collect::<Result<_, serde_json::Error>>()?;
         Ok(Part {
-            services: fragments(services),
-            upstreams: fragments(upstreams),
+            services: fragments(&config.services, |s| &s.name)?,
+            upstreams: fragments(&config.upstreams, |u| &u.name)?,
             certificates: config.certificates,
             plugins,
             problems: t.problems,
