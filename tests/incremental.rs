@@ -309,7 +309,7 @@ fn synthetic_cluster_changes_match_full_translation_and_stay_local() {
         .next()
         .expect("plugin read")
         .clone();
-    snapshot.apply(Object::KongClusterPlugin(Box::new(plugin)));
+    snapshot.apply(Object::KongClusterPlugin(plugin));
     let mut changes = Changes::default();
     changes.record(Kind::KongClusterPlugin, "");
     let n = check(&mut inc, &snapshot, &options, &changes, "cluster plugin")

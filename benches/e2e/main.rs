@@ -153,9 +153,8 @@ struct Row {
     delivered: Vec<(Change, Duration)>,
     /// Until the admin API held the config (parsed it and computed its md5).
     held: Vec<(Change, Duration)>,
-    /// Peak and current RSS of `kingress run`, with glibc's default arenas and with
-    /// `MALLOC_ARENA_MAX=2`.
-    rss: [(f64, f64); 2],
+    /// Peak and current RSS of `kingress run` (its own allocator settings, see `src/main.rs`).
+    rss: (f64, f64),
 }
 
 async fn run_size(
@@ -234,10 +233,7 @@ async fn run_size(
         valid.targets().len()
     );
     drop((valid, value, text));
-    let rss = [
-        process_rss(spec, changer, None).await,
-        process_rss(spec, changer, Some("2")).await,
-    ];
+    let rss = process_rss(spec, changer).await;
     Row {
         services: spec.services,
         objects,
@@ -252,7 +248,7 @@ async fn run_size(
 
 /// Peak and current RSS of `kingress run` on the loaded cluster, after its first push and
 /// ten timed changes.
-async fn process_rss(spec: &Spec, changer: &mut Changer, arenas: Option<&str>) -> (f64, f64) {
+async fn process_rss(spec: &Spec, changer: &mut Changer) -> (f64, f64) {
     let cp = controlplane::shared();
     let client = cp.client().await;
     let sink = Sink::start().await;
@@ -274,9 +270,6 @@ async fn process_rss(spec: &Spec, changer: &mut Changer, arenas: Option<&str>) -
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(log);
-    if let Some(n) = arenas {
-        command.env("MALLOC_ARENA_MAX", n);
-    }
     let mut child = command.spawn().expect("start kingress run");
     assert!(
         sink.wait(|h| !h.starts_with("0000"), WAIT).await,
@@ -298,9 +291,9 @@ async fn process_rss(spec: &Spec, changer: &mut Changer, arenas: Option<&str>) -
 
 fn report(rows: &[Row]) {
     println!(
-        "\n| Services | objects | first config | config bytes | write → new config p50 / p99 / max | write → body at the admin API p50 / p99 / max | write → admin API holds it p50 / p99 / max | changes | `kingress run` peak / end RSS | same, `MALLOC_ARENA_MAX=2` |"
+        "\n| Services | objects | first config | config bytes | write → new config p50 / p99 / max | write → body at the admin API p50 / p99 / max | write → admin API holds it p50 / p99 / max | changes | `kingress run` peak / end RSS |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let cell = |v: Vec<Duration>| {
         let (p50, p99, max) = quantiles(v);
         format!("{p50:.0} / {p99:.0} / {max:.0} ms")
@@ -308,7 +301,7 @@ fn report(rows: &[Row]) {
     for r in rows {
         let all = |v: &[(Change, Duration)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
         println!(
-            "| {} | {} | {:.2} s | {} | {} | {} | {} | {} | {:.0} / {:.0} MiB | {:.0} / {:.0} MiB |",
+            "| {} | {} | {:.2} s | {} | {} | {} | {} | {} | {:.0} / {:.0} MiB |",
             r.services,
             r.objects,
             r.first_config.as_secs_f64(),
@@ -317,10 +310,8 @@ fn report(rows: &[Row]) {
             cell(all(&r.delivered)),
             cell(all(&r.held)),
             r.held.len(),
-            r.rss[0].0,
-            r.rss[0].1,
-            r.rss[1].0,
-            r.rss[1].1
+            r.rss.0,
+            r.rss.1
         );
         for (name, slices) in [("EndpointSlice", true), ("KongUpstreamPolicy", false)] {
             let of = |v: &[(Change, Duration)]| -> Vec<Duration> {
@@ -334,7 +325,7 @@ fn report(rows: &[Row]) {
                 continue;
             }
             println!(
-                "|   {name} writes | | | | {} | {} | {} | {n} | | |",
+                "|   {name} writes | | | | {} | {} | {} | {n} | |",
                 cell(of(&r.desired)),
                 cell(of(&r.delivered)),
                 cell(of(&r.held)),

@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
-use crate::snapshot::{Kind, Object, Snapshot};
+use crate::snapshot::{Key, Kind, Object, Snapshot};
 use crate::translate::incremental::Changes;
 
 /// The snapshot and what changed in it since the sync loop last translated it.
@@ -72,14 +72,20 @@ impl Store {
         self.bump();
     }
 
-    /// A relist of one stream: replaces that kind's objects within `namespace` (all if None).
-    pub fn replace(&self, kind: Kind, namespace: Option<&str>, objects: Vec<Object>) {
-        {
+    /// The end of a relist of one stream (its objects were applied as they arrived):
+    /// removes that kind's objects within `namespace` (all if None) not in `seen`.
+    pub fn remove_unseen(&self, kind: Kind, namespace: Option<&str>, seen: &BTreeSet<Key>) {
+        let removed = {
             let mut inner = self.lock();
-            inner.changes.record_all();
-            inner.snapshot.replace_kind_in(kind, namespace, objects);
+            let namespaces = inner.snapshot.remove_unseen(kind, namespace, seen);
+            for ns in &namespaces {
+                inner.changes.record(kind, ns);
+            }
+            !namespaces.is_empty()
+        };
+        if removed {
+            self.bump();
         }
-        self.bump();
     }
 
     pub fn mark_synced(&self, stream: &str) {

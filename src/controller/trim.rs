@@ -172,23 +172,13 @@ plugin: cors
         let s = loaded.snapshot;
         let mut out = Snapshot::new();
         let mut objects: Vec<Object> = Vec::new();
-        objects.extend(
-            s.services
-                .values()
-                .cloned()
-                .map(|o| Object::Service(Box::new(o))),
-        );
-        objects.extend(
-            s.ingresses
-                .values()
-                .cloned()
-                .map(|o| Object::Ingress(Box::new(o))),
-        );
+        objects.extend(s.services.values().cloned().map(Object::Service));
+        objects.extend(s.ingresses.values().cloned().map(Object::Ingress));
         objects.extend(
             s.kong_cluster_plugins
                 .values()
                 .cloned()
-                .map(|o| Object::KongClusterPlugin(Box::new(o))),
+                .map(Object::KongClusterPlugin),
         );
         for mut o in objects {
             trim(&mut o);

@@ -66,10 +66,7 @@ fn services<'a>(snapshot: &'a Snapshot, policy: &KongUpstreamPolicy) -> Vec<&'a 
     let ns = policy.namespace().unwrap_or_default();
     let name = policy.name_any();
     let mut out: Vec<&Service> = snapshot
-        .services
-        .range((ns.clone(), String::new())..)
-        .take_while(|((n, _), _)| *n == ns)
-        .map(|(_, s)| s)
+        .services_in(Some(&ns))
         .filter(|s| s.annotations().get(ANNOTATION) == Some(&name))
         .collect();
     out.sort_by(|a, b| {

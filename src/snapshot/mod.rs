@@ -63,8 +63,8 @@ impl Ord for dyn KeyRef + '_ {
     }
 }
 
-fn get<'m, T>(map: &'m BTreeMap<Key, T>, namespace: &str, name: &str) -> Option<&'m T> {
-    map.get(&(namespace, name) as &dyn KeyRef)
+fn get<'m, T>(map: &'m BTreeMap<Key, Box<T>>, namespace: &str, name: &str) -> Option<&'m T> {
+    map.get(&(namespace, name) as &dyn KeyRef).map(|b| &**b)
 }
 
 /// The namespaces of `keys`; keys come sorted per map, so runs of one namespace are
@@ -82,102 +82,46 @@ fn namespaces<'a>(keys: impl Iterator<Item = &'a Key>) -> BTreeSet<&'a str> {
 }
 
 /// The values of `map` in `namespace` (every value if None), in key order.
-fn in_namespace<'m, T>(
-    map: &'m BTreeMap<Key, T>,
-    namespace: Option<&'m str>,
-) -> impl Iterator<Item = &'m T> + 'm {
+fn in_namespace<'m, 'n, T>(
+    map: &'m BTreeMap<Key, Box<T>>,
+    namespace: Option<&'n str>,
+) -> impl Iterator<Item = &'m T> + use<'m, 'n, T> {
     let start = (namespace.unwrap_or_default(), "");
     map.range::<dyn KeyRef, _>((
         std::ops::Bound::Included(&start as &dyn KeyRef),
         std::ops::Bound::Unbounded,
     ))
     .take_while(move |(k, _)| namespace.is_none_or(|ns| k.0 == ns))
-    .map(|(_, v)| v)
+    .map(|(_, v)| &**v)
 }
 
-const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+mod slice;
 
-/// What translation reads of an EndpointSlice, kept instead of the whole object: at 100k
-/// endpoints the full objects (target Pod references, node names, zones, owner references)
-/// would be most of the controller's memory.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Slice {
-    /// The `kubernetes.io/service-name` label.
-    pub service: Option<String>,
-    /// `addressType: FQDN` (translation skips those slices).
-    pub fqdn: bool,
-    pub ports: Vec<SlicePort>,
-    /// Endpoints with at least one address, in order.
-    pub endpoints: Vec<SliceEndpoint>,
-}
+#[cfg(test)]
+use slice::SERVICE_NAME_LABEL;
+pub use slice::{Slice, SliceEndpoint, SlicePort};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SlicePort {
-    pub name: Option<String>,
-    pub protocol: Option<String>,
-    pub port: Option<i32>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SliceEndpoint {
-    /// `addresses[0]`: Kong targets one address per endpoint.
-    pub address: Box<str>,
-    pub ready: Option<bool>,
-    pub terminating: Option<bool>,
-}
-
-impl Slice {
-    pub fn from_endpoint_slice(slice: EndpointSlice) -> Slice {
-        let service = slice
-            .metadata
-            .labels
-            .and_then(|mut l| l.remove(SERVICE_NAME_LABEL));
-        Slice {
-            service,
-            fqdn: slice.address_type == "FQDN",
-            ports: slice
-                .ports
-                .into_iter()
-                .flatten()
-                .map(|p| SlicePort {
-                    name: p.name,
-                    protocol: p.protocol,
-                    port: p.port,
-                })
-                .collect(),
-            endpoints: slice
-                .endpoints
-                .into_iter()
-                .filter_map(|ep| {
-                    let address = ep.addresses.into_iter().next()?.into_boxed_str();
-                    let conditions = ep.conditions.unwrap_or_default();
-                    Some(SliceEndpoint {
-                        address,
-                        ready: conditions.ready,
-                        terminating: conditions.terminating,
-                    })
-                })
-                .collect(),
-        }
-    }
-}
-
+/// Objects are boxed: a B-tree node holds 11 values inline and is about half full after
+/// in-order inserts (a list arrives sorted), so inline k8s-openapi objects (several hundred
+/// bytes of mostly empty options each) would cost twice their size in nodes.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    pub services: BTreeMap<Key, Service>,
+    pub services: BTreeMap<Key, Box<Service>>,
     /// EndpointSlices, in the slim form translation reads.
     pub endpoint_slices: BTreeMap<Key, Slice>,
-    /// Slice keys per owning Service key, from the `kubernetes.io/service-name` label.
-    slices_by_service: BTreeMap<Key, BTreeSet<Key>>,
-    pub ingresses: BTreeMap<Key, Ingress>,
-    pub ingress_classes: BTreeMap<String, IngressClass>,
-    pub httproutes: BTreeMap<Key, HttpRoute>,
-    pub gateways: BTreeMap<Key, Gateway>,
-    pub gateway_classes: BTreeMap<String, GatewayClass>,
-    pub upstream_policies: BTreeMap<Key, KongUpstreamPolicy>,
-    pub kong_plugins: BTreeMap<Key, KongPlugin>,
-    pub kong_cluster_plugins: BTreeMap<String, KongClusterPlugin>,
-    pub secrets: BTreeMap<Key, Secret>,
+    /// Slice names per owning Service key (a slice is in its Service's namespace), sorted,
+    /// from the `kubernetes.io/service-name` label. A Vec: a set would allocate a whole
+    /// B-tree node for the one or two slices most Services have.
+    slices_by_service: BTreeMap<Key, Vec<Box<str>>>,
+    pub ingresses: BTreeMap<Key, Box<Ingress>>,
+    pub ingress_classes: BTreeMap<String, Box<IngressClass>>,
+    pub httproutes: BTreeMap<Key, Box<HttpRoute>>,
+    pub gateways: BTreeMap<Key, Box<Gateway>>,
+    pub gateway_classes: BTreeMap<String, Box<GatewayClass>>,
+    pub upstream_policies: BTreeMap<Key, Box<KongUpstreamPolicy>>,
+    pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
+    pub kong_cluster_plugins: BTreeMap<String, Box<KongClusterPlugin>>,
+    pub secrets: BTreeMap<Key, Box<Secret>>,
 }
 
 /// Any object the snapshot can hold.
@@ -303,41 +247,49 @@ impl Snapshot {
         }
     }
 
-    /// Replaces every object of `kind` (a relist).
-    pub fn replace_kind(&mut self, kind: Kind, objects: Vec<Object>) {
-        self.replace_kind_in(kind, None, objects);
+    /// The end of a relist of `kind` within `namespace` (every namespace if None): removes
+    /// the objects the relist did not deliver (`seen` holds `(namespace, name)`; cluster-scoped
+    /// kinds use an empty namespace). Returns the namespaces objects were removed from.
+    pub fn remove_unseen(
+        &mut self,
+        kind: Kind,
+        namespace: Option<&str>,
+        seen: &BTreeSet<Key>,
+    ) -> BTreeSet<String> {
+        let gone: Vec<Key> = self
+            .keys(kind)
+            .filter(|(ns, _)| namespace.is_none_or(|scope| *ns == scope))
+            .filter(|(ns, name)| !seen.contains(&(ns as &str, name as &str) as &dyn KeyRef))
+            .map(|(ns, name)| (ns.to_string(), name.to_string()))
+            .collect();
+        let mut namespaces = BTreeSet::new();
+        for (ns, name) in gone {
+            self.remove(kind, &ns, &name);
+            namespaces.insert(ns);
+        }
+        namespaces
     }
 
-    /// Replaces the objects of `kind` in `namespace` (every namespace if None): the relist
-    /// of one namespace's watch must not drop other namespaces' objects.
-    pub fn replace_kind_in(&mut self, kind: Kind, namespace: Option<&str>, objects: Vec<Object>) {
-        if let Some(ns) = namespace {
-            for name in self.names_in(kind, ns) {
-                self.remove(kind, ns, &name);
-            }
-            for o in objects.into_iter().filter(|o| o.kind() == kind) {
-                self.apply(o);
-            }
-            return;
+    /// The `(namespace, name)` of every object of `kind`, in order.
+    fn keys(&self, kind: Kind) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
+        fn namespaced<T>(map: &BTreeMap<Key, T>) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
+            Box::new(map.keys().map(|(ns, name)| (ns.as_str(), name.as_str())))
+        }
+        fn cluster<T>(map: &BTreeMap<String, T>) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
+            Box::new(map.keys().map(|name| ("", name.as_str())))
         }
         match kind {
-            Kind::Service => self.services.clear(),
-            Kind::EndpointSlice => {
-                self.endpoint_slices.clear();
-                self.slices_by_service.clear();
-            }
-            Kind::Ingress => self.ingresses.clear(),
-            Kind::IngressClass => self.ingress_classes.clear(),
-            Kind::HttpRoute => self.httproutes.clear(),
-            Kind::Gateway => self.gateways.clear(),
-            Kind::GatewayClass => self.gateway_classes.clear(),
-            Kind::KongUpstreamPolicy => self.upstream_policies.clear(),
-            Kind::KongPlugin => self.kong_plugins.clear(),
-            Kind::KongClusterPlugin => self.kong_cluster_plugins.clear(),
-            Kind::Secret => self.secrets.clear(),
-        }
-        for o in objects.into_iter().filter(|o| o.kind() == kind) {
-            self.apply(o);
+            Kind::Service => namespaced(&self.services),
+            Kind::EndpointSlice => namespaced(&self.endpoint_slices),
+            Kind::Ingress => namespaced(&self.ingresses),
+            Kind::IngressClass => cluster(&self.ingress_classes),
+            Kind::HttpRoute => namespaced(&self.httproutes),
+            Kind::Gateway => namespaced(&self.gateways),
+            Kind::GatewayClass => cluster(&self.gateway_classes),
+            Kind::KongUpstreamPolicy => namespaced(&self.upstream_policies),
+            Kind::KongPlugin => namespaced(&self.kong_plugins),
+            Kind::KongClusterPlugin => cluster(&self.kong_cluster_plugins),
+            Kind::Secret => namespaced(&self.secrets),
         }
     }
 
@@ -345,57 +297,36 @@ impl Snapshot {
     pub fn apply(&mut self, object: Object) {
         match object {
             Object::Service(o) => {
-                self.services.insert(key_of(o.as_ref()), *o);
+                self.services.insert(key_of(o.as_ref()), o);
             }
             Object::EndpointSlice(o) => self.apply_slice(*o),
             Object::Ingress(o) => {
-                self.ingresses.insert(key_of(o.as_ref()), *o);
+                self.ingresses.insert(key_of(o.as_ref()), o);
             }
             Object::IngressClass(o) => {
-                self.ingress_classes.insert(o.name_any(), *o);
+                self.ingress_classes.insert(o.name_any(), o);
             }
             Object::HttpRoute(o) => {
-                self.httproutes.insert(key_of(o.as_ref()), *o);
+                self.httproutes.insert(key_of(o.as_ref()), o);
             }
             Object::Gateway(o) => {
-                self.gateways.insert(key_of(o.as_ref()), *o);
+                self.gateways.insert(key_of(o.as_ref()), o);
             }
             Object::GatewayClass(o) => {
-                self.gateway_classes.insert(o.name_any(), *o);
+                self.gateway_classes.insert(o.name_any(), o);
             }
             Object::KongUpstreamPolicy(o) => {
-                self.upstream_policies.insert(key_of(o.as_ref()), *o);
+                self.upstream_policies.insert(key_of(o.as_ref()), o);
             }
             Object::KongPlugin(o) => {
-                self.kong_plugins.insert(key_of(o.as_ref()), *o);
+                self.kong_plugins.insert(key_of(o.as_ref()), o);
             }
             Object::KongClusterPlugin(o) => {
-                self.kong_cluster_plugins.insert(o.name_any(), *o);
+                self.kong_cluster_plugins.insert(o.name_any(), o);
             }
             Object::Secret(o) => {
-                self.secrets.insert(key_of(o.as_ref()), *o);
+                self.secrets.insert(key_of(o.as_ref()), o);
             }
-        }
-    }
-
-    fn names_in(&self, kind: Kind, namespace: &str) -> Vec<String> {
-        fn names<T>(map: &BTreeMap<Key, T>, ns: &str) -> Vec<String> {
-            map.keys()
-                .filter(|(n, _)| n == ns)
-                .map(|(_, name)| name.clone())
-                .collect()
-        }
-        match kind {
-            Kind::Service => names(&self.services, namespace),
-            Kind::EndpointSlice => names(&self.endpoint_slices, namespace),
-            Kind::Ingress => names(&self.ingresses, namespace),
-            Kind::HttpRoute => names(&self.httproutes, namespace),
-            Kind::Gateway => names(&self.gateways, namespace),
-            Kind::KongUpstreamPolicy => names(&self.upstream_policies, namespace),
-            Kind::KongPlugin => names(&self.kong_plugins, namespace),
-            Kind::Secret => names(&self.secrets, namespace),
-            // Cluster-scoped kinds have no namespace to scope a relist to.
-            Kind::IngressClass | Kind::GatewayClass | Kind::KongClusterPlugin => vec![],
         }
     }
 
@@ -404,10 +335,13 @@ impl Snapshot {
         self.unindex_slice(&key);
         let slice = Slice::from_endpoint_slice(slice);
         if let Some(svc) = &slice.service {
-            self.slices_by_service
+            let names = self
+                .slices_by_service
                 .entry((key.0.clone(), svc.clone()))
-                .or_default()
-                .insert(key.clone());
+                .or_default();
+            if let Err(at) = names.binary_search_by(|n| (**n).cmp(key.1.as_str())) {
+                names.insert(at, key.1.as_str().into());
+            }
         }
         self.endpoint_slices.insert(key, slice);
     }
@@ -418,9 +352,9 @@ impl Snapshot {
         };
         if let Some(svc) = &old.service {
             let svc_key = (key.0.clone(), svc.clone());
-            if let Some(set) = self.slices_by_service.get_mut(&svc_key) {
-                set.remove(key);
-                if set.is_empty() {
+            if let Some(names) = self.slices_by_service.get_mut(&svc_key) {
+                names.retain(|n| **n != *key.1);
+                if names.is_empty() {
                     self.slices_by_service.remove(&svc_key);
                 }
             }
@@ -435,15 +369,27 @@ impl Snapshot {
     }
 
     /// The EndpointSlices of a Service, ordered by slice name.
-    pub fn slices_for_service<'a>(
+    pub fn slices_for_service<'a, 'n>(
         &'a self,
-        namespace: &str,
+        namespace: &'n str,
         service: &str,
-    ) -> impl Iterator<Item = &'a Slice> + 'a {
-        get(&self.slices_by_service, namespace, service)
+    ) -> impl Iterator<Item = &'a Slice> + use<'a, 'n> {
+        self.slices_by_service
+            .get(&(namespace, service) as &dyn KeyRef)
             .into_iter()
-            .flat_map(|keys| keys.iter())
-            .filter_map(|k| self.endpoint_slices.get(k))
+            .flatten()
+            .filter_map(move |name| {
+                self.endpoint_slices
+                    .get(&(namespace, &**name) as &dyn KeyRef)
+            })
+    }
+
+    /// Services in `namespace` (all if None), ordered by namespace and name.
+    pub fn services_in<'s, 'n>(
+        &'s self,
+        namespace: Option<&'n str>,
+    ) -> impl Iterator<Item = &'s Service> + use<'s, 'n> {
+        in_namespace(&self.services, namespace)
     }
 
     /// Ingresses in `namespace` (all if None), ordered by namespace and name.
@@ -574,9 +520,45 @@ mod tests {
         assert_eq!(s.slices_for_service("ns", "svc2").count(), 1);
         s.remove(Kind::EndpointSlice, "ns", "b");
         assert_eq!(s.slices_for_service("ns", "svc1").count(), 0);
-        s.replace_kind(Kind::EndpointSlice, vec![slice("c", "svc3")]);
+        // A relist that delivers only `c`.
+        s.apply(slice("c", "svc3"));
+        let seen = BTreeSet::from([("ns".to_string(), "c".to_string())]);
+        let gone = s.remove_unseen(Kind::EndpointSlice, None, &seen);
+        assert_eq!(gone, BTreeSet::from(["ns".to_string()]));
         assert_eq!(s.slices_for_service("ns", "svc2").count(), 0);
         assert_eq!(s.slices_for_service("ns", "svc3").count(), 1);
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn a_namespace_relist_removes_only_that_namespaces_unseen_objects() {
+        let service = |ns: &str, name: &str| {
+            Object::Service(Box::new(Service {
+                metadata: ObjectMeta {
+                    name: Some(name.into()),
+                    namespace: Some(ns.into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }))
+        };
+        let mut s = Snapshot::new();
+        for (ns, name) in [("a", "kept"), ("a", "gone"), ("b", "other")] {
+            s.apply(service(ns, name));
+        }
+        let seen = BTreeSet::from([("a".to_string(), "kept".to_string())]);
+        let gone = s.remove_unseen(Kind::Service, Some("a"), &seen);
+        assert_eq!(gone, BTreeSet::from(["a".to_string()]));
+        let left: Vec<&Key> = s.services.keys().collect();
+        assert_eq!(
+            left,
+            [
+                &("a".to_string(), "kept".to_string()),
+                &("b".to_string(), "other".to_string())
+            ]
+        );
+        // Nothing unseen: nothing removed, no namespace reported.
+        let seen = BTreeSet::from([("b".to_string(), "other".to_string())]);
+        assert!(s.remove_unseen(Kind::Service, Some("b"), &seen).is_empty());
     }
 }
