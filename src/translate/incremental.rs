@@ -64,11 +64,6 @@ impl Changes {
             }
         }
     }
-
-    /// Every object of a kind was replaced (a relist).
-    pub fn record_all(&mut self) {
-        *self = Changes::everything();
-    }
 }
 
 type PluginKey = (String, Option<String>, Option<String>, String);
