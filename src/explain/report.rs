@@ -65,8 +65,8 @@ pub enum RingState {
     /// Kong does not hash for this upstream: no wheel, keys are not sticky.
     NotUsed,
     Built(Ring),
-    /// Kong cannot build the wheel: it logs a CRIT line and answers every request with
-    /// 503 "No peers are available".
+    /// Kong cannot build the wheel: it logs a CRIT line and answers 503 "No peers are
+    /// available", except for keys on the top two wheel positions, which hang (`kong::ring`).
     Failed {
         error: RingBuildError,
         /// Smallest `slots` from the current value up that works; `None` if none does.

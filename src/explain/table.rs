@@ -188,7 +188,8 @@ fn failure(out: &mut String, error: &RingBuildError, min: Option<u32>) {
     let _ = writeln!(
         out,
         "\n  !! RING BUILD FAILS: Kong cannot build this consistent-hashing wheel. It logs a CRIT\n  \
-         !! line and answers every request with 503 \"No peers are available\"."
+         !! line and answers requests with 503 \"No peers are available\"; a request whose key\n  \
+         !! hashes to the wheel's top two positions never gets an answer (Kong's lookup loops)."
     );
     match error {
         RingBuildError::WheelFull {

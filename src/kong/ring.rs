@@ -3,13 +3,18 @@
 //! wheel from lua-resty-dns-client, which also refused a target once
 //! N * 160 >= P), so kingress can predict where a key lands, each address's
 //! traffic share, and whether Kong can build the wheel at all: when it cannot,
-//! Kong only logs a CRIT line and the upstream answers "No peers are available".
+//! Kong only logs a CRIT line and keeps an empty wheel. A lookup on it answers
+//! "No peers are available", except on the top two indexes P-1 and P, where
+//! getPeer never returns (lines 160-163: the walk ends on meeting index
+//! `hashValue + 1` at the loop's top, but index 0 becomes P inside the loop):
+//! the request hangs in its worker. tests/kong_ring.rs shows both with Kong's code.
 //!
 //! Kong details reproduced here, each of which changes results:
 //! - wheel size P = `slots` if `slots >= 1000`, else 1000;
-//! - the hash is luaxxhash's XXH32 (seed 0), which returns a *signed* int32,
-//!   and Lua's `%` floors: index = (h as i32).rem_euclid(P) + 1, which differs
-//!   from `u32 % P` for hashes >= 2^31 unless P divides 2^32;
+//! - the hash is luaxxhash's XXH32 (seed 0) as an *unsigned* number
+//!   (luaxxhash 1.0.0, `luaxxhash.lua` line 63: `tonumber(ffi.cast("uint32_t",
+//!   …))`), so `get_continuum_index` (`consistent_hashing.lua` line 37) is
+//!   `h % P + 1` on 0..2^32-1, for point placement and key lookup alike;
 //! - targets are normalised like Kong's targets DAO (IPv4 without leading
 //!   zeros, IPv6 fully expanded in brackets, default port 8000), sorted by
 //!   (name bytes, port), and each gets `floor(w / W * N * 160)` points (at
@@ -69,7 +74,8 @@ pub enum RingBuildError {
     #[error("slots {0} is outside Kong's range {MIN_SLOTS}..={MAX_SLOTS}")]
     SlotsOutOfRange(u32),
     /// Kong logs "consistent hashing balancer requires more entries …" and the
-    /// new balancer keeps an empty wheel: requests get "No peers are available".
+    /// new balancer keeps an empty wheel: requests get "No peers are available"
+    /// (or hang, for keys on the top two indexes; see the module docs).
     #[error(
         "Kong cannot build the consistent-hashing wheel: {wheel_size} slots (slots={slots}) \
          for {targets} targets needing {total_points} points; it gave up on {address} after \
@@ -105,9 +111,9 @@ pub fn wheel_index(key: &str, wheel_size: u32) -> u32 {
     slot_of(xxh32(key.as_bytes(), 0), wheel_size) as u32 + 1
 }
 
-/// 0-based slot: signed hash, floored modulo, as in LuaJIT.
+/// 0-based slot of a hash: Kong's index minus one.
 fn slot_of(hash: u32, wheel_size: u32) -> usize {
-    i64::from(hash as i32).rem_euclid(i64::from(wheel_size)) as usize
+    (hash % wheel_size) as usize
 }
 
 /// Builds the wheel Kong builds for these targets and `slots`. No targets, or
@@ -317,16 +323,22 @@ impl Ring {
             .collect()
     }
 
-    /// Fraction of wheel indexes whose lookup ends on each address: the real
-    /// traffic share for well-spread keys, all addresses healthy.
-    pub fn shares(&self) -> Vec<(String, f64)> {
-        let mut counts = vec![0u64; self.labels.len()];
+    /// How many wheel indexes a lookup ends on each address from, all
+    /// addresses healthy (what Kong's harness prints as `OWN`).
+    pub fn owned(&self) -> Vec<(String, u32)> {
+        let mut counts = vec![0u32; self.labels.len()];
         for owner in self.owners().into_iter().filter(|&o| o != EMPTY) {
             counts[owner as usize] += 1;
         }
-        let size = self.wheel.len() as f64;
-        let shares = counts.into_iter().map(|c| c as f64 / size);
-        self.labels.iter().cloned().zip(shares).collect()
+        self.labels.iter().cloned().zip(counts).collect()
+    }
+
+    /// Fraction of wheel indexes whose lookup ends on each address: the real
+    /// traffic share for well-spread keys, all addresses healthy.
+    pub fn shares(&self) -> Vec<(String, f64)> {
+        let size = f64::from(self.wheel_size());
+        let owned = self.owned().into_iter();
+        owned.map(|(l, n)| (l, f64::from(n) / size)).collect()
     }
 
     /// The address Kong picks for `key` when every address is healthy.
@@ -543,12 +555,8 @@ mod tests {
         None
     }
 
-    /// xxh32 of the wheel as lines of owner or "-". The expected values come
-    /// from Kong's own Lua (luaxxhash + afterHostUpdate) run under LuaJIT.
-    fn fingerprint(r: &Ring) -> u32 {
-        let owner = |&o: &u32| r.labels.get(o as usize).map_or("-", String::as_str);
-        let dump: String = r.wheel.iter().map(|o| format!("{}\n", owner(o))).collect();
-        xxh32(dump.as_bytes(), 0)
+    fn owned(r: &Ring) -> Vec<u32> {
+        r.owned().into_iter().map(|(_, n)| n).collect()
     }
 
     /// (wheel size, total points, address given up on, its points placed)
@@ -565,33 +573,36 @@ mod tests {
         }
     }
 
+    // Expected values in these vectors are what Kong's own consistent_hashing.lua and
+    // luaxxhash 1.0.0 print under LuaJIT (tests/kong-ring/kong_ring.lua); tests/kong_ring.rs
+    // compares hundreds of random upstreams with that harness directly.
     #[test]
     fn check_and_scale_up_vectors() {
         let r = ring(&THREE, 10000);
         assert_eq!(
-            (points(&r), fingerprint(&r)),
-            (vec![192, 192, 96], 0x3f182544)
+            (points(&r), owned(&r)),
+            (vec![192, 192, 96], vec![4387, 3491, 2122])
         );
         assert_eq!(r.lookup("1.2.3.4"), Some("10.0.0.1:80"));
         assert_eq!(r.lookup("x"), Some("10.0.0.2:80"));
         assert_eq!(r.lookup("/foo"), Some("10.0.0.3:8080"));
         let r = ring(&[("10.0.0.4:80", 100), THREE[0], THREE[1], THREE[2]], 10000);
         assert_eq!(
-            (points(&r), fingerprint(&r)),
-            (vec![182, 182, 91, 182], 0x4624bcf3)
+            (points(&r), owned(&r)),
+            (vec![182, 182, 91, 182], vec![3114, 2664, 1403, 2819])
         );
         assert_eq!(r.lookup("1.2.3.4"), Some("10.0.0.4:80"));
         assert_eq!(r.lookup("x"), Some("10.0.0.2:80"));
-        // 10.0.0.2:80 only if the hash is read as unsigned, which Kong does not.
-        assert_eq!(r.lookup("/foo"), Some("10.0.0.3:8080"));
+        assert_eq!(r.lookup("/foo"), Some("10.0.0.2:80"));
     }
 
     #[test]
-    fn index_uses_luaxxhash_signed_result() {
-        assert_eq!(xxh32(b"/foo", 0) as i32, -323000130);
-        assert_eq!(wheel_index("/foo", 10000), 9871); // u32 % P + 1 would be 7167
-        assert_eq!(wheel_index("x", 10000), 9515); // hash < 2^31: same either way
-        assert_eq!(wheel_index("/foo", 65536), xxh32(b"/foo", 0) % 65536 + 1);
+    fn index_reads_the_hash_unsigned() {
+        // XXH32("/foo") = 3971967166 >= 2^31: a signed reading would give 9871.
+        assert_eq!(xxh32(b"/foo", 0), 3_971_967_166);
+        assert_eq!(wheel_index("/foo", 10000), 7167);
+        assert_eq!(wheel_index("x", 10000), 9515);
+        assert_eq!(wheel_index("key-4", 10000), 8571);
     }
 
     #[test]
@@ -613,17 +624,19 @@ mod tests {
             ("example.com:8000", 155),
         ];
         assert_eq!(r.points(), want.map(|(l, p)| (l.to_string(), p)));
-        assert_eq!(fingerprint(&r), 0x930ff9c6);
+        assert_eq!(owned(&r), [382, 0, 22, 394, 202]);
         assert_eq!(r.lookup("a"), Some(v6));
-        assert_eq!(r.lookup("1.2.3.4"), Some("example.com:8000"));
+        assert_eq!(r.lookup("1.2.3.4"), Some(v6));
     }
 
     #[test]
     fn capacity_and_min_working_slots() {
-        // slots 100 means a 1000-slot wheel, and 960 points do not fit.
-        let six = (1000, 960, "10.0.0.6:80".into(), 125);
+        // slots 100 means a 1000-slot wheel, and 960 points do not fit. Where Kong gives up
+        // (address, points placed) was read from afterHostUpdate's locals at its CRIT log,
+        // running Kong's file under LuaJIT (debug.getlocal in the ngx.log stub).
+        let six = (1000, 960, "10.0.0.6:80".into(), 127);
         assert_eq!(wheel_full(&equal("10.0.0.", 6), 100), six);
-        let many = (10000, 9920, "10.6.0.9:80".into(), 156);
+        let many = (10000, 9920, "10.6.0.9:80".into(), 149);
         assert_eq!(wheel_full(&equal("10.6.0.", 62), 10000), many);
         for slots in (MIN_SLOTS..=MAX_SLOTS).step_by(97).chain([1000, MAX_SLOTS]) {
             for n in [2, 3] {

@@ -1,8 +1,9 @@
 //! Will Kong be able to build the consistent-hashing ring of an upstream?
 //!
 //! Kong places about 160 points per target on a wheel of `slots` positions; when they do
-//! not fit it abandons the build and the upstream answers "No peers are available" (503),
-//! silently apart from a log line. kingress knows every target before Kong does, so it
+//! not fit it abandons the build, silently apart from a log line: the upstream answers
+//! "No peers are available" (503), and a key on the wheel's top two positions never gets an
+//! answer (Kong's lookup loops; see `kong::ring`). kingress knows every target before Kong does, so it
 //! builds the same wheel (`kong::ring`) and warns, naming the smallest `slots` that works.
 
 use crate::kong::config::Upstream;
@@ -119,7 +120,7 @@ pub fn check(upstream: &Upstream) -> Option<Capacity> {
             fix,
         } => Some(Capacity {
             message: format!(
-                "Kong cannot build the consistent-hashing ring of upstream {}: {count} targets need {total_points} points on a {wheel_size}-slot wheel; Kong leaves the upstream without a balancer (503 \"No peers are available\"); {fix}",
+                "Kong cannot build the consistent-hashing ring of upstream {}: {count} targets need {total_points} points on a {wheel_size}-slot wheel; Kong leaves the upstream without a balancer (503 \"No peers are available\"; requests hashing to the wheel's top two positions hang); {fix}",
                 upstream.name
             ),
             fails: true,
