@@ -12,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use clap::Parser;
-use kingress::controller::trim::trim;
+use kingress::kinds::trim::trim;
 use kingress::snapshot::{Kind, Snapshot};
 use kingress::synthetic::{self, Spec};
 use kingress::translate::Options;
@@ -81,7 +81,7 @@ fn main() {
         let (before, before_n) = (live(), count());
         let mut n = 0;
         synthetic::for_each_object(&spec, |mut o| {
-            if o.kind() == kind {
+            if o.kind() == *kind {
                 trim(&mut o);
                 snapshot.apply(o.clone());
                 n += 1;

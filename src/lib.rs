@@ -9,6 +9,7 @@ pub mod cli;
 pub mod controller;
 pub mod crd;
 pub mod explain;
+pub mod kinds;
 pub mod kong;
 pub mod manifests;
 pub mod snapshot;

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
-use crate::api::*;
-use crate::snapshot::{Object, Snapshot};
+use crate::kinds::{Kind, KindSpec, Object, with_kind};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
@@ -212,9 +212,36 @@ fn load_value(value: Value, file: &Path, document: usize, loaded: &mut Loaded) {
         .unwrap_or("<unnamed>")
         .to_string();
     let label = format!("{kind} {name}");
-    if supported_version(&kind) == api_version
-        && let Some(field) = missing_required(&kind, &value)
+    if IRRELEVANT_KINDS.contains(&kind.as_str()) {
+        loaded.ignored += 1;
+        return;
+    }
+    let Some(known) = Kind::by_name(&kind) else {
+        loaded.problems.push(problem(
+            Some(label),
+            format!("kind {kind} ({api_version}) is not read by kingress; ignored"),
+            false,
+        ));
+        loaded.ignored += 1;
+        return;
+    };
+    let info = known.info();
+    if !info
+        .versions
+        .iter()
+        .any(|v| info.api_version(v) == api_version)
     {
+        loaded.problems.push(problem(
+            Some(label),
+            format!(
+                "apiVersion {api_version} is not supported for {kind}; use {}",
+                info.preferred_api_version()
+            ),
+            true,
+        ));
+        return;
+    }
+    if let Some(field) = missing_required(known, &value) {
         loaded.problems.push(problem(
             Some(label),
             format!("invalid {kind}: missing required field {field}"),
@@ -222,63 +249,9 @@ fn load_value(value: Value, file: &Path, document: usize, loaded: &mut Loaded) {
         ));
         return;
     }
-    let parsed = match (api_version.as_str(), kind.as_str()) {
-        ("v1", "Service") => {
-            parse::<Service>(value).map(|(o, w)| (Object::Service(Box::new(o)), w))
-        }
-        ("v1", "Secret") => parse::<Secret>(value).map(|(o, w)| (Object::Secret(Box::new(o)), w)),
-        ("discovery.k8s.io/v1", "EndpointSlice") => {
-            parse::<EndpointSlice>(value).map(|(o, w)| (Object::EndpointSlice(Box::new(o)), w))
-        }
-        ("networking.k8s.io/v1", "Ingress") => {
-            parse::<Ingress>(value).map(|(o, w)| (Object::Ingress(Box::new(o)), w))
-        }
-        ("networking.k8s.io/v1", "IngressClass") => {
-            parse::<IngressClass>(value).map(|(o, w)| (Object::IngressClass(Box::new(o)), w))
-        }
-        ("gateway.networking.k8s.io/v1", "HTTPRoute") => {
-            parse::<HttpRoute>(value).map(|(o, w)| (Object::HttpRoute(Box::new(o)), w))
-        }
-        ("gateway.networking.k8s.io/v1", "Gateway") => {
-            parse::<Gateway>(value).map(|(o, w)| (Object::Gateway(Box::new(o)), w))
-        }
-        ("gateway.networking.k8s.io/v1", "GatewayClass") => {
-            parse::<GatewayClass>(value).map(|(o, w)| (Object::GatewayClass(Box::new(o)), w))
-        }
-        ("configuration.konghq.com/v1beta1", "KongUpstreamPolicy") => {
-            parse::<KongUpstreamPolicy>(value)
-                .map(|(o, w)| (Object::KongUpstreamPolicy(Box::new(o)), w))
-        }
-        ("configuration.konghq.com/v1", "KongPlugin") => {
-            parse::<KongPlugin>(value).map(|(o, w)| (Object::KongPlugin(Box::new(o)), w))
-        }
-        ("configuration.konghq.com/v1", "KongClusterPlugin") => parse::<KongClusterPlugin>(value)
-            .map(|(o, w)| (Object::KongClusterPlugin(Box::new(o)), w)),
-        (_, k) if IRRELEVANT_KINDS.contains(&k) => {
-            loaded.ignored += 1;
-            return;
-        }
-        (v, k) if is_known_kind(k) => {
-            loaded.problems.push(problem(
-                Some(label),
-                format!(
-                    "apiVersion {v} is not supported for {k}; use {}",
-                    supported_version(k)
-                ),
-                true,
-            ));
-            return;
-        }
-        (v, k) => {
-            loaded.problems.push(problem(
-                Some(label),
-                format!("kind {k} ({v}) is not read by kingress; ignored"),
-                false,
-            ));
-            loaded.ignored += 1;
-            return;
-        }
-    };
+    let parsed = with_kind!(known, |K| {
+        parse::<K>(value).map(|(o, unknown)| (K::wrap(Box::new(o)), unknown))
+    });
     match parsed {
         Ok((mut object, unknown)) => {
             for field in unknown {
@@ -298,41 +271,16 @@ fn load_value(value: Value, file: &Path, document: usize, loaded: &mut Loaded) {
     }
 }
 
-const KNOWN: &[(&str, &str)] = &[
-    ("Service", "v1"),
-    ("Secret", "v1"),
-    ("EndpointSlice", "discovery.k8s.io/v1"),
-    ("Ingress", "networking.k8s.io/v1"),
-    ("IngressClass", "networking.k8s.io/v1"),
-    ("HTTPRoute", "gateway.networking.k8s.io/v1"),
-    ("Gateway", "gateway.networking.k8s.io/v1"),
-    ("GatewayClass", "gateway.networking.k8s.io/v1"),
-    ("KongUpstreamPolicy", "configuration.konghq.com/v1beta1"),
-    ("KongPlugin", "configuration.konghq.com/v1"),
-    ("KongClusterPlugin", "configuration.konghq.com/v1"),
-];
-
-fn is_known_kind(kind: &str) -> bool {
-    KNOWN.iter().any(|(k, _)| *k == kind)
-}
-
-fn supported_version(kind: &str) -> &'static str {
-    KNOWN
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or("", |(_, v)| v)
-}
-
 /// Required fields the Kubernetes types read leniently (k8s-openapi takes a missing required
 /// string as ""), which the apiserver would insist on: the first one missing, as a path.
-fn missing_required(kind: &str, value: &Value) -> Option<String> {
+fn missing_required(kind: Kind, value: &Value) -> Option<String> {
     let absent = |v: Option<&Value>| v.and_then(Value::as_str).is_none_or(str::is_empty);
     if absent(value.get("metadata").and_then(|m| m.get("name"))) {
         return Some("metadata.name".into());
     }
     match kind {
-        "EndpointSlice" if absent(value.get("addressType")) => Some("addressType".into()),
-        "Ingress" => {
+        Kind::EndpointSlice if absent(value.get("addressType")) => Some("addressType".into()),
+        Kind::Ingress => {
             let rules = value
                 .get("spec")
                 .and_then(|s| s.get("rules"))
@@ -388,19 +336,10 @@ fn field_path(path: &serde_ignored::Path<'_>) -> String {
 
 /// Namespaced objects without a namespace land in `default`, as with `kubectl apply`.
 fn default_namespace(object: &mut Object) {
-    let meta = match object {
-        Object::Service(o) => &mut o.metadata,
-        Object::Secret(o) => &mut o.metadata,
-        Object::EndpointSlice(o) => &mut o.metadata,
-        Object::Ingress(o) => &mut o.metadata,
-        Object::HttpRoute(o) => &mut o.metadata,
-        Object::Gateway(o) => &mut o.metadata,
-        Object::KongUpstreamPolicy(o) => &mut o.metadata,
-        Object::KongPlugin(o) => &mut o.metadata,
-        Object::IngressClass(_) | Object::GatewayClass(_) | Object::KongClusterPlugin(_) => {
-            return;
-        }
-    };
+    if !object.kind().info().namespaced {
+        return;
+    }
+    let meta = object.meta_mut();
     if meta.namespace.as_deref().is_none_or(str::is_empty) {
         meta.namespace = Some("default".to_string());
     }

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use kingress::api::*;
 use kingress::controller::{self, ControllerOptions, Running, watch::WatchScope};
+use kingress::kinds::Kind;
 use kingress::kong::admin_api::{AdminApiOptions, config_hash};
 use kingress::snapshot::{Object, Snapshot};
 use kingress::translate::{self, Options, object_key};
@@ -201,13 +202,13 @@ impl Env {
 
     /// The hash of the config the cluster's current state translates to (with `excluded`
     /// objects left out, as the controller's fallback does).
-    async fn expected_hash(&self, excluded: &[(&str, &str)]) -> (String, String) {
+    async fn expected_hash(&self, excluded: &[(Kind, &str)]) -> (String, String) {
         let snapshot = cluster_snapshot(&self.client, &self.ns).await;
         let options = Options {
             kong_replicas: self.kongs.len(),
             excluded: excluded
                 .iter()
-                .map(|(kind, name)| object_key(kind, &self.ns, name))
+                .map(|(kind, name)| object_key(*kind, &self.ns, name))
                 .collect(),
             ..Options::default()
         };
@@ -217,7 +218,7 @@ impl Env {
     }
 
     /// Waits until every replica holds exactly the config of the cluster's final state.
-    async fn all_replicas_match(&self, excluded: &[(&str, &str)]) {
+    async fn all_replicas_match(&self, excluded: &[(Kind, &str)]) {
         let (want, text) = self.expected_hash(excluded).await;
         let deadline = Instant::now() + WAIT;
         loop {
@@ -413,7 +414,7 @@ async fn an_entity_one_replica_rejects_is_left_out_everywhere_until_fixed() {
     env.apply(&format!("{}---\n{}", app("echo", 2, 1), app("picky", 1, 2)))
         .await;
     // Every replica converges on the config without `picky`: one config for all.
-    env.all_replicas_match(&[("Service", "picky")]).await;
+    env.all_replicas_match(&[(Kind::Service, "picky")]).await;
     assert!(!env.kongs[1].rejected().is_empty(), "replica 1 did reject");
     let state = env.controller.state.borrow().clone();
     assert_eq!(
@@ -422,11 +423,11 @@ async fn an_entity_one_replica_rejects_is_left_out_everywhere_until_fixed() {
             .iter()
             .map(|e| e.object.clone())
             .collect::<BTreeSet<_>>(),
-        BTreeSet::from([object_key("Service", &ns, "picky")])
+        BTreeSet::from([object_key(Kind::Service, &ns, "picky")])
     );
     // Other changes still flow while `picky` is out.
     env.apply(&slice("echo", 3, 1)).await;
-    env.all_replicas_match(&[("Service", "picky")]).await;
+    env.all_replicas_match(&[(Kind::Service, "picky")]).await;
 
     // Once Kong accepts it again, an edit that changes what it translates to brings it back
     // (an edit giving the same, already rejected, config would be left out at once).

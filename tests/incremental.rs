@@ -93,7 +93,7 @@ fn documents(text: &str) -> Vec<Document> {
             let kind = value
                 .get("kind")
                 .and_then(|k| k.as_str())
-                .and_then(|k| Kind::ALL.into_iter().find(|kind| kind.as_str() == k));
+                .and_then(Kind::by_name);
             let namespace = value
                 .get("metadata")
                 .and_then(|m| m.get("namespace"))

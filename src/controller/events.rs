@@ -9,10 +9,10 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-use kube::Resource;
 use kube::api::{Api, PostParams};
 
 use super::sync::SyncState;
+use crate::kinds::{ObjectKey, Stored, with_kind};
 use crate::snapshot::Snapshot;
 use crate::translate::{Problem, Severity};
 
@@ -86,20 +86,35 @@ pub fn wanted(snapshot: &Snapshot, state: &SyncState) -> Vec<WantedEvent> {
         })
         .collect();
     for e in &state.exclusions {
-        let (kind, ns, name) = &e.object;
-        let Some(regarding) = object_ref(snapshot, kind, ns, name) else {
+        let Some(regarding) = object_ref(snapshot, &e.object) else {
             continue; // Gone: nothing to attach the Event to.
         };
-        let what = if ns.is_empty() {
-            format!("{kind} {name}")
-        } else {
-            format!("{kind} {ns}/{name}")
-        };
         let note = format!(
-            "Kong rejected the configuration built from {what}, which is left out until it changes: {}",
-            e.reason
+            "Kong rejected the configuration built from {}, which is left out until it changes: {}",
+            e.object, e.reason
         );
         out.push(WantedEvent::new(regarding, APPLY_FAILED, "Apply", note));
+    }
+    for (key, why) in &snapshot.undecodable {
+        let info = key.kind.info();
+        let regarding = ObjectReference {
+            api_version: Some(info.preferred_api_version()),
+            kind: Some(key.kind.as_str().to_string()),
+            namespace: Some(key.namespace.clone()).filter(|ns| !ns.is_empty()),
+            name: Some(key.name.clone()),
+            uid: why.uid.clone(),
+            ..ObjectReference::default()
+        };
+        let note = format!(
+            "kingress cannot read {key}, which is left out until it can: {}",
+            why.error
+        );
+        out.push(WantedEvent::new(
+            regarding,
+            TRANSLATION_FAILED,
+            "Translate",
+            note,
+        ));
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     out.dedup_by(|a, b| a.key == b.key);
@@ -116,12 +131,8 @@ fn problem_note(p: &Problem) -> String {
 fn problem_ref(p: &Problem) -> ObjectReference {
     let o = &p.object;
     ObjectReference {
-        api_version: Some(if o.group.is_empty() {
-            o.version.clone()
-        } else {
-            format!("{}/{}", o.group, o.version)
-        }),
-        kind: Some(o.kind.clone()),
+        api_version: Some(o.api_version()),
+        kind: Some(o.kind.as_str().to_string()),
         name: Some(o.name.clone()),
         namespace: o.namespace.clone(),
         uid: o.uid.clone(),
@@ -129,25 +140,22 @@ fn problem_ref(p: &Problem) -> ObjectReference {
     }
 }
 
-/// A reference to a snapshot object by kind, namespace and name.
-fn object_ref(snapshot: &Snapshot, kind: &str, ns: &str, name: &str) -> Option<ObjectReference> {
-    let k = (ns.to_string(), name.to_string());
-    match kind {
-        "Service" => snapshot.services.get(&k).map(|o| o.object_ref(&())),
-        "Ingress" => snapshot.ingresses.get(&k).map(|o| o.object_ref(&())),
-        "HTTPRoute" => snapshot.httproutes.get(&k).map(|o| o.object_ref(&())),
-        "KongUpstreamPolicy" => snapshot
-            .upstream_policies
-            .get(&k)
-            .map(|o| o.object_ref(&())),
-        "KongPlugin" => snapshot.kong_plugins.get(&k).map(|o| o.object_ref(&())),
-        "Secret" => snapshot.secrets.get(&k).map(|o| o.object_ref(&())),
-        "KongClusterPlugin" => snapshot
-            .kong_cluster_plugins
-            .get(name)
-            .map(|o| o.object_ref(&())),
-        _ => None,
-    }
+/// A reference to a snapshot object, as kube's `Resource::object_ref` makes it.
+fn object_ref(snapshot: &Snapshot, key: &ObjectKey) -> Option<ObjectReference> {
+    let (name, namespace, uid) = with_kind!(key.kind, |K| {
+        let meta = snapshot
+            .stored::<K>(&key.namespace, &key.name)?
+            .metadata()?;
+        (meta.name.clone(), meta.namespace.clone(), meta.uid.clone())
+    });
+    Some(ObjectReference {
+        api_version: Some(key.kind.info().preferred_api_version()),
+        kind: Some(key.kind.as_str().to_string()),
+        name,
+        namespace,
+        uid,
+        ..ObjectReference::default()
+    })
 }
 
 /// How a batch of sends went.
@@ -280,6 +288,7 @@ mod tests {
 
     use super::*;
     use crate::controller::sync::Exclusion;
+    use crate::kinds::Kind;
     use crate::translate::names::ObjectRef;
     use crate::translate::{Reason, object_key};
 
@@ -287,8 +296,7 @@ mod tests {
         Problem {
             severity,
             reason: Reason::ServiceNotFound,
-            object: ObjectRef::new("Ingress", "networking.k8s.io", "v1", Some("ns"), "web")
-                .with_uid(Some("u1")),
+            object: ObjectRef::new(Kind::Ingress, Some("ns"), "web").with_uid(Some("u1")),
             field: Some("spec.rules[0].http.paths[0].backend.service.name".into()),
             message: message.into(),
         }
@@ -330,7 +338,7 @@ mod tests {
     fn exclusions_of_objects_that_are_gone_send_nothing() {
         let state = SyncState {
             exclusions: vec![Exclusion {
-                object: object_key("KongUpstreamPolicy", "ns", "p"),
+                object: object_key(Kind::KongUpstreamPolicy, "ns", "p"),
                 resource_version: None,
                 fingerprint: None,
                 reason: "hash_fallback: bad".into(),

@@ -37,6 +37,8 @@ pub struct Metrics {
     pub translation_seconds: Histogram,
     pub translation_problems: Family<SeverityLabel, Gauge>,
     pub objects: Family<KindLabel, Gauge>,
+    /// Objects the cluster holds that kingress cannot decode (left out), by kind.
+    pub undecodable: Family<KindLabel, Gauge>,
     pub config_bytes: Gauge,
     pub push_seconds: Family<ReplicaLabel, Histogram>,
     pub pushes: Family<PushLabel, Counter>,
@@ -77,6 +79,12 @@ impl Metrics {
             "objects",
             "Objects in the watched snapshot, by kind",
             objects.clone(),
+        );
+        let undecodable = Family::<KindLabel, Gauge>::default();
+        registry.register(
+            "undecodable_objects",
+            "Objects left out because kingress cannot decode them (see their Events), by kind",
+            undecodable.clone(),
         );
         let config_bytes = Gauge::default();
         registry.register(
@@ -127,6 +135,7 @@ impl Metrics {
             translation_seconds,
             translation_problems,
             objects,
+            undecodable,
             config_bytes,
             push_seconds,
             pushes,

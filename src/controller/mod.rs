@@ -12,7 +12,7 @@ pub mod server;
 pub mod status;
 pub mod store;
 pub mod sync;
-pub mod trim;
+
 pub mod watch;
 
 use std::net::SocketAddr;

@@ -8,7 +8,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
-use crate::snapshot::{Key, Kind, Object, Snapshot};
+use crate::kinds::ObjectKey;
+use crate::snapshot::{Key, Kind, Object, Snapshot, Undecodable};
 use crate::translate::incremental::Changes;
 
 /// The snapshot and what changed in it since the sync loop last translated it.
@@ -68,6 +69,17 @@ impl Store {
             let mut inner = self.lock();
             inner.changes.record(kind, namespace);
             inner.snapshot.remove(kind, namespace, name);
+        }
+        self.bump();
+    }
+
+    /// An object that does not decode: left out (an earlier version of it too) and recorded
+    /// for Events and metrics until it decodes or goes.
+    pub fn undecodable(&self, key: ObjectKey, why: Undecodable) {
+        {
+            let mut inner = self.lock();
+            inner.changes.record(key.kind, &key.namespace);
+            inner.snapshot.set_undecodable(key, why);
         }
         self.bump();
     }

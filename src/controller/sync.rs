@@ -17,8 +17,9 @@ use tokio::sync::{mpsc, watch};
 use super::metrics::{KindLabel, Metrics, ReplicaLabel, SeverityLabel};
 use super::pusher::{Desired, PushReport};
 use super::store::Store;
+use crate::kinds::{Kind, Stored, with_kind};
 use crate::kong::admin_api::{RejectedEntity, config_hash};
-use crate::snapshot::{Kind, Snapshot};
+use crate::snapshot::Snapshot;
 use crate::translate::incremental::Incremental;
 use crate::translate::{
     Facts, ObjectKey, Options, Problem, Severity, names::ObjectRef, object_key,
@@ -65,13 +66,19 @@ const REMEMBERED_REJECTIONS: usize = 32;
 
 fn record_metrics(metrics: &Metrics, snapshot: &Snapshot, problems: &[Problem], elapsed: Duration) {
     metrics.translation_seconds.observe(elapsed.as_secs_f64());
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
+        let label = KindLabel {
+            kind: kind.as_str().to_string(),
+        };
         metrics
             .objects
-            .get_or_create(&KindLabel {
-                kind: kind.as_str().to_string(),
-            })
+            .get_or_create(&label)
             .set(snapshot.count(kind) as i64);
+        let undecodable = snapshot.undecodable.keys().filter(|k| k.kind == kind);
+        metrics
+            .undecodable
+            .get_or_create(&label)
+            .set(undecodable.count() as i64);
     }
     for (severity, label) in [
         (Severity::Error, "error"),
@@ -264,7 +271,7 @@ fn exclude(
         let Some(key) = culprit(entity, upstream_policies, exclusions) else {
             continue;
         };
-        tracing::warn!(kind = %key.0, namespace = %key.1, name = %key.2, reason = %entity.describe_redacted(), "leaving out an object Kong rejected");
+        tracing::warn!(kind = %key.kind, namespace = %key.namespace, name = %key.name, reason = %entity.describe_redacted(), "leaving out an object Kong rejected");
         let exclusion = Exclusion {
             resource_version: resource_version(snapshot, &key),
             fingerprint: fingerprint(snapshot, &key),
@@ -290,13 +297,12 @@ fn culprit(
             .as_ref()
             .and_then(|n| upstream_policies.get(n))
     {
-        candidates.push(object_key(
-            &policy.kind,
-            policy.namespace.as_deref().unwrap_or_default(),
-            &policy.name,
-        ));
+        candidates.push(policy.key());
     }
-    if let (Some(kind), Some(name)) = (entity.tag("kind"), entity.tag("name")) {
+    if let (Some(kind), Some(name)) = (
+        entity.tag("kind").and_then(Kind::by_name),
+        entity.tag("name"),
+    ) {
         candidates.push(object_key(
             kind,
             entity.tag("namespace").unwrap_or_default(),
@@ -321,22 +327,9 @@ fn release_free_memory() {
 /// status writes, ours or another controller's, change the resourceVersion but not this, so
 /// they do not lift an exclusion (which would push the rejected config again); edits do.
 fn fingerprint(snapshot: &Snapshot, key: &ObjectKey) -> Option<String> {
-    let (kind, ns, name) = key;
-    let k = (ns.clone(), name.clone());
-    let value = match kind.as_str() {
-        "Service" => snapshot.services.get(&k).map(serde_json::to_value),
-        "Ingress" => snapshot.ingresses.get(&k).map(serde_json::to_value),
-        "HTTPRoute" => snapshot.httproutes.get(&k).map(serde_json::to_value),
-        "KongUpstreamPolicy" => snapshot.upstream_policies.get(&k).map(serde_json::to_value),
-        "KongPlugin" => snapshot.kong_plugins.get(&k).map(serde_json::to_value),
-        "Secret" => snapshot.secrets.get(&k).map(serde_json::to_value),
-        "KongClusterPlugin" => snapshot
-            .kong_cluster_plugins
-            .get(name)
-            .map(serde_json::to_value),
-        _ => None,
-    };
-    let mut value = value?.ok()?;
+    let mut value = with_kind!(key.kind, |K| snapshot
+        .stored::<K>(&key.namespace, &key.name)?
+        .to_json())?;
     let object = value.as_object_mut()?;
     object.remove("status");
     let meta = object.remove("metadata").unwrap_or_default();
@@ -348,19 +341,10 @@ fn fingerprint(snapshot: &Snapshot, key: &ObjectKey) -> Option<String> {
 }
 
 fn resource_version(snapshot: &Snapshot, key: &ObjectKey) -> Option<String> {
-    let (kind, ns, name) = key;
-    let k = (ns.clone(), name.clone());
-    let meta = match kind.as_str() {
-        "Service" => snapshot.services.get(&k).map(|o| &o.metadata),
-        "Ingress" => snapshot.ingresses.get(&k).map(|o| &o.metadata),
-        "HTTPRoute" => snapshot.httproutes.get(&k).map(|o| &o.metadata),
-        "KongUpstreamPolicy" => snapshot.upstream_policies.get(&k).map(|o| &o.metadata),
-        "KongPlugin" => snapshot.kong_plugins.get(&k).map(|o| &o.metadata),
-        "Secret" => snapshot.secrets.get(&k).map(|o| &o.metadata),
-        "KongClusterPlugin" => snapshot.kong_cluster_plugins.get(name).map(|o| &o.metadata),
-        _ => None,
-    };
-    meta.and_then(|m| m.resource_version.clone())
+    with_kind!(key.kind, |K| {
+        let stored = snapshot.stored::<K>(&key.namespace, &key.name)?;
+        stored.metadata()?.resource_version.clone()
+    })
 }
 
 #[cfg(test)]
@@ -386,18 +370,12 @@ mod tests {
         let mut policies = BTreeMap::new();
         policies.insert(
             "echo.default.80.svc".to_string(),
-            ObjectRef::new(
-                "KongUpstreamPolicy",
-                "configuration.konghq.com",
-                "v1beta1",
-                Some("default"),
-                "p",
-            ),
+            ObjectRef::new(Kind::KongUpstreamPolicy, Some("default"), "p"),
         );
         let e = rejected("Service", "echo", "upstream", "echo.default.80.svc");
         let mut exclusions = BTreeMap::new();
         let first = culprit(&e, &policies, &exclusions).expect("culprit");
-        assert_eq!(first, object_key("KongUpstreamPolicy", "default", "p"));
+        assert_eq!(first, object_key(Kind::KongUpstreamPolicy, "default", "p"));
         exclusions.insert(
             first.clone(),
             Exclusion {
@@ -409,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             culprit(&e, &policies, &exclusions),
-            Some(object_key("Service", "default", "echo"))
+            Some(object_key(Kind::Service, "default", "echo"))
         );
     }
 
@@ -418,7 +396,7 @@ mod tests {
         let e = rejected("Ingress", "web", "route", "default.web.svc..80");
         assert_eq!(
             culprit(&e, &BTreeMap::new(), &BTreeMap::new()),
-            Some(object_key("Ingress", "default", "web"))
+            Some(object_key(Kind::Ingress, "default", "web"))
         );
         let untagged = RejectedEntity {
             entity_type: "target".into(),

@@ -1,6 +1,8 @@
-//! One watch stream per kind (and per namespace when namespaces are restricted) feeding
-//! the [`Store`]. Objects are trimmed of what kingress never reads ([`super::trim`]) as
-//! they arrive, so memory follows what matters.
+//! One watch stream per kind of the table (and per namespace when namespaces are
+//! restricted) feeding the [`Store`]. Objects are trimmed of what kingress never reads
+//! ([`crate::kinds::trim`]) as they arrive, so memory follows what matters. Each object is
+//! decoded on its own: one that does not fit kingress's types (e.g. a field of a newer or
+//! experimental API) is left out and reported, never stopping its kind.
 //!
 //! A kind whose API is not installed (e.g. Gateway API CRDs added later) counts as synced
 //! and empty; its stream keeps retrying with backoff, so installing the CRDs later needs
@@ -11,17 +13,15 @@ use std::fmt::Debug;
 use std::sync::{Arc, Weak};
 
 use futures::StreamExt;
-use kube::api::Api;
-use kube::core::NamespaceResourceScope;
+use kube::core::DeserializeGuard;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
-use kube::{Client, Resource, ResourceExt};
-use serde::de::DeserializeOwned;
+use kube::{Client, ResourceExt};
 
 use super::store::Store;
-use super::trim::trim;
-use crate::api::*;
-use crate::snapshot::{Key, Kind, Object};
+use crate::kinds::trim::trim;
+use crate::kinds::{Kind, KindSpec, Object, ObjectKey, with_kind};
+use crate::snapshot::{Key, Undecodable};
 
 /// What to watch.
 #[derive(Clone, Debug, Default)]
@@ -33,7 +33,7 @@ pub struct WatchScope {
 /// The stream names [`spawn_all`] will start, for [`Store::new`].
 pub fn stream_names(scope: &WatchScope) -> Vec<String> {
     let mut names = Vec::new();
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         for ns in namespaces_for(kind, scope) {
             names.push(stream_name(kind, ns.as_deref()));
         }
@@ -45,15 +45,8 @@ fn stream_name(kind: Kind, namespace: Option<&str>) -> String {
     format!("{}/{}", kind.as_str(), namespace.unwrap_or("*"))
 }
 
-fn cluster_scoped(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::IngressClass | Kind::GatewayClass | Kind::KongClusterPlugin
-    )
-}
-
 fn namespaces_for(kind: Kind, scope: &WatchScope) -> Vec<Option<String>> {
-    if cluster_scoped(kind) || scope.namespaces.is_empty() {
+    if !kind.info().namespaced || scope.namespaces.is_empty() {
         vec![None]
     } else {
         scope.namespaces.iter().cloned().map(Some).collect()
@@ -63,131 +56,33 @@ fn namespaces_for(kind: Kind, scope: &WatchScope) -> Vec<Option<String>> {
 /// Starts every watch stream. They run while the store is used elsewhere (by the controller's
 /// tasks), and end at their next event once it is not.
 pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         for ns in namespaces_for(kind, scope) {
             let (client, store) = (client.clone(), Arc::downgrade(store));
-            match kind {
-                Kind::Service => spawn(
-                    namespaced_api::<Service>(client, &ns),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::Service(Box::new(o)),
-                ),
-                Kind::EndpointSlice => spawn(
-                    namespaced_api::<EndpointSlice>(client, &ns),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default().labels("kubernetes.io/service-name"),
-                    |o| Object::EndpointSlice(Box::new(o)),
-                ),
-                Kind::Ingress => spawn(
-                    namespaced_api::<Ingress>(client, &ns),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::Ingress(Box::new(o)),
-                ),
-                Kind::IngressClass => spawn(
-                    Api::<IngressClass>::all(client),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::IngressClass(Box::new(o)),
-                ),
-                Kind::HttpRoute => spawn(
-                    namespaced_api::<HttpRoute>(client, &ns),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::HttpRoute(Box::new(o)),
-                ),
-                Kind::Gateway => spawn(
-                    namespaced_api::<Gateway>(client, &ns),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::Gateway(Box::new(o)),
-                ),
-                Kind::GatewayClass => spawn(
-                    Api::<GatewayClass>::all(client),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::GatewayClass(Box::new(o)),
-                ),
-                Kind::KongUpstreamPolicy => spawn(
-                    namespaced_api::<KongUpstreamPolicy>(client, &ns),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::KongUpstreamPolicy(Box::new(o)),
-                ),
-                Kind::KongPlugin => spawn(
-                    namespaced_api::<KongPlugin>(client, &ns),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::KongPlugin(Box::new(o)),
-                ),
-                Kind::KongClusterPlugin => spawn(
-                    Api::<KongClusterPlugin>::all(client),
-                    kind,
-                    ns,
-                    store,
-                    watcher::Config::default(),
-                    |o| Object::KongClusterPlugin(Box::new(o)),
-                ),
-                Kind::Secret => spawn(
-                    namespaced_api::<Secret>(client, &ns),
-                    kind,
-                    ns,
-                    store,
-                    // TLS certificates and plugin configFrom/configPatches (Opaque) both
-                    // come from Secrets; Helm's release records and service account tokens
-                    // never do, and are often most of a cluster's Secret bytes.
-                    watcher::Config::default().fields(
-                        "type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token",
-                    ),
-                    |o| Object::Secret(Box::new(o)),
-                ),
-            }
+            with_kind!(kind, |K| spawn::<K>(client, ns, store))
         }
     }
 }
 
-fn namespaced_api<K>(client: Client, namespace: &Option<String>) -> Api<K>
-where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(client, ns),
-        None => Api::all(client),
+/// The watch config of a kind: its label and field selectors from the table.
+fn watch_config(kind: Kind) -> watcher::Config {
+    let info = kind.info();
+    let mut config = watcher::Config::default();
+    if let Some(labels) = info.labels {
+        config = config.labels(labels);
     }
+    if let Some(fields) = info.fields {
+        config = config.fields(fields);
+    }
+    config
 }
 
-fn spawn<K>(
-    api: Api<K>,
-    kind: Kind,
-    namespace: Option<String>,
-    store: Weak<Store>,
-    config: watcher::Config,
-    wrap: fn(K) -> Object,
-) where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-{
+fn spawn<K: KindSpec>(client: Client, namespace: Option<String>, store: Weak<Store>) {
+    let api = K::guarded_api(client, namespace.as_deref());
+    let kind = K::KIND;
     tokio::spawn(async move {
         let name = stream_name(kind, namespace.as_deref());
-        let mut stream = watcher(api, config).default_backoff().boxed();
+        let mut stream = watcher(api, watch_config(kind)).default_backoff().boxed();
         // A relist's objects go to the store as they arrive (holding them until the list
         // ends would double a kind's memory at start-up); what it did not deliver is removed
         // at its end.
@@ -198,14 +93,14 @@ fn spawn<K>(
                 return;
             };
             match event {
-                Ok(Event::Apply(o)) => store.apply(compact(wrap(o))),
+                Ok(Event::Apply(o)) => receive(&store, o),
                 Ok(Event::Delete(o)) => {
                     store.remove(kind, &o.namespace().unwrap_or_default(), &o.name_any());
                 }
                 Ok(Event::Init) => seen.clear(),
                 Ok(Event::InitApply(o)) => {
                     seen.insert((o.namespace().unwrap_or_default(), o.name_any()));
-                    store.apply(compact(wrap(o)));
+                    receive(&store, o);
                 }
                 Ok(Event::InitDone) => {
                     store.remove_unseen(kind, namespace.as_deref(), &seen);
@@ -225,6 +120,24 @@ fn spawn<K>(
             }
         }
     });
+}
+
+/// An object as the watch delivered it: stored when it decodes; otherwise left out (and
+/// reported) while everything else of its kind flows on.
+fn receive<K: KindSpec>(store: &Store, object: DeserializeGuard<K>) {
+    match object.0 {
+        Ok(o) => store.apply(compact(K::wrap(Box::new(o)))),
+        Err(invalid) => {
+            let meta = &invalid.metadata;
+            let key = ObjectKey::new(
+                K::KIND,
+                meta.namespace.as_deref().unwrap_or_default(),
+                meta.name.as_deref().unwrap_or_default(),
+            );
+            tracing::warn!(kind = %key.kind, namespace = %key.namespace, name = %key.name, error = %invalid.error, "cannot decode object; it is left out until it can be");
+            store.undecodable(key, Undecodable::new(meta, invalid.error));
+        }
+    }
 }
 
 /// The object trimmed, then copied: a deserialised object's strings, lists and maps keep

@@ -1,5 +1,6 @@
 //! Finds the Kong upstream(s) of a Service or HTTPRoute rule in translated manifests.
 
+use crate::kinds::Kind;
 use std::path::PathBuf;
 
 use gateway_api::apis::standard::httproutes::{HttpRoute, HttpRouteRules};
@@ -78,8 +79,8 @@ pub(super) fn from_manifests(
             .map(|p| p.to_string()),
     );
     let (kind, name) = match what {
-        What::Service { name, .. } => ("Service", name),
-        What::Route { name, .. } => ("HTTPRoute", name),
+        What::Service { name, .. } => (Kind::Service, name),
+        What::Route { name, .. } => (Kind::HttpRoute, name),
     };
     let about: Vec<&Problem> = translation
         .problems
@@ -99,7 +100,7 @@ pub(super) fn from_manifests(
     }
 }
 
-fn is_about(p: &Problem, kind: &str, name: &ObjectName) -> bool {
+fn is_about(p: &Problem, kind: Kind, name: &ObjectName) -> bool {
     p.object.kind == kind
         && p.object.namespace.as_deref() == Some(name.namespace.as_str())
         && p.object.name == name.name

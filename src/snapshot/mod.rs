@@ -7,16 +7,10 @@ use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-use kube::ResourceExt;
-
 use crate::api::*;
 
 /// `(namespace, name)`; cluster-scoped objects use an empty namespace.
 pub type Key = (String, String);
-
-fn key_of<K: ResourceExt>(obj: &K) -> Key {
-    (obj.namespace().unwrap_or_default(), obj.name_any())
-}
 
 /// A borrowed view of a [`Key`], so maps keyed by `(String, String)` can be searched with
 /// `(&str, &str)` without allocating (translation looks Services up by name many times).
@@ -114,115 +108,44 @@ pub struct Snapshot {
     /// B-tree node for the one or two slices most Services have.
     slices_by_service: BTreeMap<Key, Vec<Box<str>>>,
     pub ingresses: BTreeMap<Key, Box<Ingress>>,
-    pub ingress_classes: BTreeMap<String, Box<IngressClass>>,
+    /// Cluster-scoped kinds are keyed with an empty namespace.
+    pub ingress_classes: BTreeMap<Key, Box<IngressClass>>,
     pub httproutes: BTreeMap<Key, Box<HttpRoute>>,
     pub gateways: BTreeMap<Key, Box<Gateway>>,
-    pub gateway_classes: BTreeMap<String, Box<GatewayClass>>,
+    pub gateway_classes: BTreeMap<Key, Box<GatewayClass>>,
     pub upstream_policies: BTreeMap<Key, Box<KongUpstreamPolicy>>,
     pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
-    pub kong_cluster_plugins: BTreeMap<String, Box<KongClusterPlugin>>,
+    pub kong_cluster_plugins: BTreeMap<Key, Box<KongClusterPlugin>>,
     pub secrets: BTreeMap<Key, Box<Secret>>,
+    /// Objects the cluster holds but kingress cannot decode: left out of translation,
+    /// reported with an Event, a log line and a metric until they decode (or go).
+    pub undecodable: BTreeMap<ObjectKey, Undecodable>,
 }
 
-/// Any object the snapshot can hold.
-#[derive(Clone, Debug)]
-pub enum Object {
-    Service(Box<Service>),
-    EndpointSlice(Box<EndpointSlice>),
-    Ingress(Box<Ingress>),
-    IngressClass(Box<IngressClass>),
-    HttpRoute(Box<HttpRoute>),
-    Gateway(Box<Gateway>),
-    GatewayClass(Box<GatewayClass>),
-    KongUpstreamPolicy(Box<KongUpstreamPolicy>),
-    KongPlugin(Box<KongPlugin>),
-    KongClusterPlugin(Box<KongClusterPlugin>),
-    Secret(Box<Secret>),
+/// An object that did not fit kingress's types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Undecodable {
+    pub uid: Option<String>,
+    pub resource_version: Option<String>,
+    /// The decoding error.
+    pub error: String,
 }
 
-/// The kinds a snapshot holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Service,
-    EndpointSlice,
-    Ingress,
-    IngressClass,
-    HttpRoute,
-    Gateway,
-    GatewayClass,
-    KongUpstreamPolicy,
-    KongPlugin,
-    KongClusterPlugin,
-    Secret,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 11] = [
-        Kind::Service,
-        Kind::EndpointSlice,
-        Kind::Ingress,
-        Kind::IngressClass,
-        Kind::HttpRoute,
-        Kind::Gateway,
-        Kind::GatewayClass,
-        Kind::KongUpstreamPolicy,
-        Kind::KongPlugin,
-        Kind::KongClusterPlugin,
-        Kind::Secret,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Service => "Service",
-            Kind::EndpointSlice => "EndpointSlice",
-            Kind::Ingress => "Ingress",
-            Kind::IngressClass => "IngressClass",
-            Kind::HttpRoute => "HTTPRoute",
-            Kind::Gateway => "Gateway",
-            Kind::GatewayClass => "GatewayClass",
-            Kind::KongUpstreamPolicy => "KongUpstreamPolicy",
-            Kind::KongPlugin => "KongPlugin",
-            Kind::KongClusterPlugin => "KongClusterPlugin",
-            Kind::Secret => "Secret",
+impl Undecodable {
+    pub fn new(
+        meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        error: String,
+    ) -> Self {
+        Undecodable {
+            uid: meta.uid.clone(),
+            resource_version: meta.resource_version.clone(),
+            error,
         }
     }
 }
 
-impl Object {
-    /// The object's namespace; empty for cluster-scoped kinds.
-    pub fn namespace(&self) -> &str {
-        let meta = match self {
-            Object::Service(o) => &o.metadata,
-            Object::EndpointSlice(o) => &o.metadata,
-            Object::Ingress(o) => &o.metadata,
-            Object::IngressClass(o) => &o.metadata,
-            Object::HttpRoute(o) => &o.metadata,
-            Object::Gateway(o) => &o.metadata,
-            Object::GatewayClass(o) => &o.metadata,
-            Object::KongUpstreamPolicy(o) => &o.metadata,
-            Object::KongPlugin(o) => &o.metadata,
-            Object::KongClusterPlugin(o) => &o.metadata,
-            Object::Secret(o) => &o.metadata,
-        };
-        meta.namespace.as_deref().unwrap_or_default()
-    }
-
-    pub fn kind(&self) -> Kind {
-        match self {
-            Object::Service(_) => Kind::Service,
-            Object::EndpointSlice(_) => Kind::EndpointSlice,
-            Object::Ingress(_) => Kind::Ingress,
-            Object::IngressClass(_) => Kind::IngressClass,
-            Object::HttpRoute(_) => Kind::HttpRoute,
-            Object::Gateway(_) => Kind::Gateway,
-            Object::GatewayClass(_) => Kind::GatewayClass,
-            Object::KongUpstreamPolicy(_) => Kind::KongUpstreamPolicy,
-            Object::KongPlugin(_) => Kind::KongPlugin,
-            Object::KongClusterPlugin(_) => Kind::KongClusterPlugin,
-            Object::Secret(_) => Kind::Secret,
-        }
-    }
-}
+pub use crate::kinds::{Kind, Object};
+use crate::kinds::{KindSpec, ObjectKey, with_kind, with_object};
 
 impl Snapshot {
     pub fn new() -> Self {
@@ -232,19 +155,20 @@ impl Snapshot {
     /// Removes one object (a no-op if absent).
     pub fn remove(&mut self, kind: Kind, namespace: &str, name: &str) {
         let key = (namespace.to_string(), name.to_string());
-        match kind {
-            Kind::Service => drop(self.services.remove(&key)),
-            Kind::EndpointSlice => self.remove_endpoint_slice(namespace, name),
-            Kind::Ingress => drop(self.ingresses.remove(&key)),
-            Kind::IngressClass => drop(self.ingress_classes.remove(name)),
-            Kind::HttpRoute => drop(self.httproutes.remove(&key)),
-            Kind::Gateway => drop(self.gateways.remove(&key)),
-            Kind::GatewayClass => drop(self.gateway_classes.remove(name)),
-            Kind::KongUpstreamPolicy => drop(self.upstream_policies.remove(&key)),
-            Kind::KongPlugin => drop(self.kong_plugins.remove(&key)),
-            Kind::KongClusterPlugin => drop(self.kong_cluster_plugins.remove(name)),
-            Kind::Secret => drop(self.secrets.remove(&key)),
+        if !self.undecodable.is_empty() {
+            self.undecodable
+                .remove(&ObjectKey::new(kind, namespace, name));
         }
+        with_kind!(kind, |K| K::unstore(self, &key))
+    }
+
+    /// An object of the cluster that does not decode: whatever was stored under its key
+    /// (an earlier, decodable version) is removed, since it no longer is what the cluster
+    /// holds.
+    pub fn set_undecodable(&mut self, key: ObjectKey, why: Undecodable) {
+        let (kind, ns, name) = (key.kind, key.namespace.clone(), key.name.clone());
+        with_kind!(kind, |K| K::unstore(self, &(ns, name)));
+        self.undecodable.insert(key, why);
     }
 
     /// The end of a relist of `kind` within `namespace` (every namespace if None): removes
@@ -256,12 +180,22 @@ impl Snapshot {
         namespace: Option<&str>,
         seen: &BTreeSet<Key>,
     ) -> BTreeSet<String> {
-        let gone: Vec<Key> = self
-            .keys(kind)
-            .filter(|(ns, _)| namespace.is_none_or(|scope| *ns == scope))
-            .filter(|(ns, name)| !seen.contains(&(ns as &str, name as &str) as &dyn KeyRef))
-            .map(|(ns, name)| (ns.to_string(), name.to_string()))
-            .collect();
+        let in_scope = |ns: &str| namespace.is_none_or(|scope| ns == scope);
+        let mut gone: Vec<Key> = with_kind!(kind, |K| {
+            K::map(self)
+                .keys()
+                .filter(|(ns, _)| in_scope(ns))
+                .filter(|k| !seen.contains(*k))
+                .cloned()
+                .collect()
+        });
+        gone.extend(
+            self.undecodable
+                .keys()
+                .filter(|k| k.kind == kind && in_scope(&k.namespace))
+                .map(|k| (k.namespace.clone(), k.name.clone()))
+                .filter(|k| !seen.contains(k)),
+        );
         let mut namespaces = BTreeSet::new();
         for (ns, name) in gone {
             self.remove(kind, &ns, &name);
@@ -270,68 +204,18 @@ impl Snapshot {
         namespaces
     }
 
-    /// The `(namespace, name)` of every object of `kind`, in order.
-    fn keys(&self, kind: Kind) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
-        fn namespaced<T>(map: &BTreeMap<Key, T>) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
-            Box::new(map.keys().map(|(ns, name)| (ns.as_str(), name.as_str())))
-        }
-        fn cluster<T>(map: &BTreeMap<String, T>) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
-            Box::new(map.keys().map(|name| ("", name.as_str())))
-        }
-        match kind {
-            Kind::Service => namespaced(&self.services),
-            Kind::EndpointSlice => namespaced(&self.endpoint_slices),
-            Kind::Ingress => namespaced(&self.ingresses),
-            Kind::IngressClass => cluster(&self.ingress_classes),
-            Kind::HttpRoute => namespaced(&self.httproutes),
-            Kind::Gateway => namespaced(&self.gateways),
-            Kind::GatewayClass => cluster(&self.gateway_classes),
-            Kind::KongUpstreamPolicy => namespaced(&self.upstream_policies),
-            Kind::KongPlugin => namespaced(&self.kong_plugins),
-            Kind::KongClusterPlugin => cluster(&self.kong_cluster_plugins),
-            Kind::Secret => namespaced(&self.secrets),
-        }
-    }
-
     /// Inserts or replaces an object.
     pub fn apply(&mut self, object: Object) {
-        match object {
-            Object::Service(o) => {
-                self.services.insert(key_of(o.as_ref()), o);
-            }
-            Object::EndpointSlice(o) => self.apply_slice(*o),
-            Object::Ingress(o) => {
-                self.ingresses.insert(key_of(o.as_ref()), o);
-            }
-            Object::IngressClass(o) => {
-                self.ingress_classes.insert(o.name_any(), o);
-            }
-            Object::HttpRoute(o) => {
-                self.httproutes.insert(key_of(o.as_ref()), o);
-            }
-            Object::Gateway(o) => {
-                self.gateways.insert(key_of(o.as_ref()), o);
-            }
-            Object::GatewayClass(o) => {
-                self.gateway_classes.insert(o.name_any(), o);
-            }
-            Object::KongUpstreamPolicy(o) => {
-                self.upstream_policies.insert(key_of(o.as_ref()), o);
-            }
-            Object::KongPlugin(o) => {
-                self.kong_plugins.insert(key_of(o.as_ref()), o);
-            }
-            Object::KongClusterPlugin(o) => {
-                self.kong_cluster_plugins.insert(o.name_any(), o);
-            }
-            Object::Secret(o) => {
-                self.secrets.insert(key_of(o.as_ref()), o);
-            }
+        let key = object.key();
+        if !self.undecodable.is_empty() {
+            self.undecodable
+                .remove(&ObjectKey::new(object.kind(), &key.0, &key.1));
         }
+        with_object!(object, |o| store_as(self, key, o))
     }
 
-    fn apply_slice(&mut self, slice: EndpointSlice) {
-        let key = key_of(&slice);
+    /// The EndpointSlice under `key` in its slim form, indexed by its Service.
+    pub(crate) fn store_slice(&mut self, key: Key, slice: EndpointSlice) {
         self.unindex_slice(&key);
         let slice = Slice::from_endpoint_slice(slice);
         if let Some(svc) = &slice.service {
@@ -362,10 +246,9 @@ impl Snapshot {
     }
 
     /// Removes an EndpointSlice, keeping the per-Service index in step.
-    pub fn remove_endpoint_slice(&mut self, namespace: &str, name: &str) {
-        let key = (namespace.to_string(), name.to_string());
-        self.unindex_slice(&key);
-        self.endpoint_slices.remove(&key);
+    pub(crate) fn unstore_slice(&mut self, key: &Key) {
+        self.unindex_slice(key);
+        self.endpoint_slices.remove(key);
     }
 
     /// The EndpointSlices of a Service, ordered by slice name.
@@ -461,21 +344,26 @@ impl Snapshot {
         get(&self.gateways, namespace, name)
     }
 
+    pub fn ingress_class(&self, name: &str) -> Option<&IngressClass> {
+        get(&self.ingress_classes, "", name)
+    }
+
+    pub fn gateway_class(&self, name: &str) -> Option<&GatewayClass> {
+        get(&self.gateway_classes, "", name)
+    }
+
+    pub fn kong_cluster_plugin(&self, name: &str) -> Option<&KongClusterPlugin> {
+        get(&self.kong_cluster_plugins, "", name)
+    }
+
+    /// The stored form of an object, by kind and key.
+    pub fn stored<K: KindSpec>(&self, namespace: &str, name: &str) -> Option<&K::Stored> {
+        K::map(self).get(&(namespace, name) as &dyn KeyRef)
+    }
+
     /// Objects of one kind.
     pub fn count(&self, kind: Kind) -> usize {
-        match kind {
-            Kind::Service => self.services.len(),
-            Kind::EndpointSlice => self.endpoint_slices.len(),
-            Kind::Ingress => self.ingresses.len(),
-            Kind::IngressClass => self.ingress_classes.len(),
-            Kind::HttpRoute => self.httproutes.len(),
-            Kind::Gateway => self.gateways.len(),
-            Kind::GatewayClass => self.gateway_classes.len(),
-            Kind::KongUpstreamPolicy => self.upstream_policies.len(),
-            Kind::KongPlugin => self.kong_plugins.len(),
-            Kind::KongClusterPlugin => self.kong_cluster_plugins.len(),
-            Kind::Secret => self.secrets.len(),
-        }
+        with_kind!(kind, |K| K::map(self).len())
     }
 
     /// Total number of objects held, for summaries and metrics.
@@ -486,6 +374,11 @@ impl Snapshot {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Stores one object of a kind under `key`.
+fn store_as<K: KindSpec>(snapshot: &mut Snapshot, key: Key, object: Box<K>) {
+    K::store(snapshot, key, object);
 }
 
 #[cfg(test)]

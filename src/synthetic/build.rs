@@ -1,5 +1,6 @@
 //! The typed objects of a synthetic cluster.
 
+use crate::kinds::Kind;
 use std::collections::BTreeMap;
 
 use gateway_api::apis::standard::gatewayclasses::GatewayClassSpec;
@@ -41,11 +42,16 @@ fn uid(spec: &Spec, kind: &str, namespace: &str, name: &str) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes()).to_string()
 }
 
-fn meta(spec: &Spec, kind: &str, namespace: Option<&str>, name: &str) -> ObjectMeta {
+fn meta(spec: &Spec, kind: Kind, namespace: Option<&str>, name: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
         namespace: namespace.map(str::to_string),
-        uid: Some(uid(spec, kind, namespace.unwrap_or_default(), name)),
+        uid: Some(uid(
+            spec,
+            kind.as_str(),
+            namespace.unwrap_or_default(),
+            name,
+        )),
         ..ObjectMeta::default()
     }
 }
@@ -61,7 +67,7 @@ fn labels(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
 
 pub(super) fn cluster_scoped(spec: &Spec) -> Vec<Object> {
     let mut class = IngressClass {
-        metadata: meta(spec, "IngressClass", None, "kong"),
+        metadata: meta(spec, Kind::IngressClass, None, "kong"),
         spec: Some(IngressClassSpec {
             controller: Some("ingress-controllers.konghq.com/kong".into()),
             ..IngressClassSpec::default()
@@ -69,7 +75,7 @@ pub(super) fn cluster_scoped(spec: &Spec) -> Vec<Object> {
     };
     class.metadata.annotations = labels(&[("ingressclass.kubernetes.io/is-default-class", "true")]);
     let gateway_class = GatewayClass {
-        metadata: meta(spec, "GatewayClass", None, "kong"),
+        metadata: meta(spec, Kind::GatewayClass, None, "kong"),
         spec: GatewayClassSpec {
             controller_name: DEFAULT_CONTROLLER_NAME.into(),
             ..GatewayClassSpec::default()
@@ -77,7 +83,7 @@ pub(super) fn cluster_scoped(spec: &Spec) -> Vec<Object> {
         status: None,
     };
     let mut global = KongClusterPlugin {
-        metadata: meta(spec, "KongClusterPlugin", None, "global-limit"),
+        metadata: meta(spec, Kind::KongClusterPlugin, None, "global-limit"),
         plugin: "rate-limiting".into(),
         config: Some(json!({"minute": 100_000, "policy": "local"})),
         ..KongClusterPlugin::default()
@@ -126,7 +132,7 @@ pub fn upstream_policy(spec: &Spec, ns: usize, which: usize, variant: u32) -> Ko
         }
     };
     KongUpstreamPolicy {
-        metadata: meta(spec, "KongUpstreamPolicy", Some(&namespace), name),
+        metadata: meta(spec, Kind::KongUpstreamPolicy, Some(&namespace), name),
         spec: policy_spec,
         status: None,
     }
@@ -135,7 +141,7 @@ pub fn upstream_policy(spec: &Spec, ns: usize, which: usize, variant: u32) -> Ko
 pub(super) fn namespace_objects(spec: &Spec, ns: usize) -> Vec<Object> {
     let namespace = Spec::namespace_name(ns);
     let gateway = Gateway {
-        metadata: meta(spec, "Gateway", Some(&namespace), "kong"),
+        metadata: meta(spec, Kind::Gateway, Some(&namespace), "kong"),
         spec: GatewaySpec {
             gateway_class_name: "kong".into(),
             listeners: vec![GatewayListeners {
@@ -149,7 +155,7 @@ pub(super) fn namespace_objects(spec: &Spec, ns: usize) -> Vec<Object> {
         status: None,
     };
     let plugin = |name: &str, config: serde_json::Value, instance: Option<&str>| KongPlugin {
-        metadata: meta(spec, "KongPlugin", Some(&namespace), name),
+        metadata: meta(spec, Kind::KongPlugin, Some(&namespace), name),
         plugin: "rate-limiting".into(),
         config: Some(config),
         instance_name: instance.map(str::to_string),
@@ -186,7 +192,7 @@ fn service(spec: &Spec, i: usize) -> Service {
     let namespace = spec.namespace_of(i);
     let name = Spec::service_name(i);
     let traits = spec.traits(i);
-    let mut metadata = meta(spec, "Service", Some(&namespace), &name);
+    let mut metadata = meta(spec, Kind::Service, Some(&namespace), &name);
     metadata.labels = labels(&[("app", &name)]);
     let mut annotations = BTreeMap::new();
     if let Some(p) = traits.policy {
@@ -225,9 +231,9 @@ pub fn endpoint_slices(spec: &Spec, i: usize, endpoints: usize) -> Vec<EndpointS
         .max(endpoints.div_ceil(MAX_ENDPOINTS_PER_SLICE));
     let owner = OwnerReference {
         api_version: "v1".into(),
-        kind: "Service".into(),
+        kind: Kind::Service.as_str().into(),
         name: service.clone(),
-        uid: uid(spec, "Service", &namespace, &service),
+        uid: uid(spec, Kind::Service.as_str(), &namespace, &service),
         block_owner_deletion: Some(true),
         controller: Some(true),
     };
@@ -241,7 +247,7 @@ pub fn endpoint_slices(spec: &Spec, i: usize, endpoints: usize) -> Vec<EndpointS
                 })
                 .collect();
             let name = format!("{service}-{suffix}");
-            let mut metadata = meta(spec, "EndpointSlice", Some(&namespace), &name);
+            let mut metadata = meta(spec, Kind::EndpointSlice, Some(&namespace), &name);
             metadata.labels = labels(&[
                 (SERVICE_NAME_LABEL, &service),
                 (
@@ -296,7 +302,7 @@ fn endpoint(spec: &Spec, i: usize, k: usize, namespace: &str, service: &str) -> 
 fn ingress(spec: &Spec, i: usize, route_plugin: bool) -> Ingress {
     let namespace = spec.namespace_of(i);
     let name = Spec::service_name(i);
-    let mut metadata = meta(spec, "Ingress", Some(&namespace), &name);
+    let mut metadata = meta(spec, Kind::Ingress, Some(&namespace), &name);
     if route_plugin {
         metadata.annotations = labels(&[(PLUGINS_ANNOTATION, "route-limit")]);
     }
@@ -333,7 +339,7 @@ fn ingress(spec: &Spec, i: usize, route_plugin: bool) -> Ingress {
 fn httproute(spec: &Spec, i: usize, canary: Option<usize>, route_plugin: bool) -> HttpRoute {
     let namespace = spec.namespace_of(i);
     let name = Spec::service_name(i);
-    let mut metadata = meta(spec, "HTTPRoute", Some(&namespace), &name);
+    let mut metadata = meta(spec, Kind::HttpRoute, Some(&namespace), &name);
     if route_plugin {
         metadata.annotations = labels(&[(PLUGINS_ANNOTATION, "route-limit")]);
     }

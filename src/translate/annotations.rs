@@ -253,6 +253,7 @@ pub fn apply_to_route(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::Kind;
 
     fn ann(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -262,7 +263,7 @@ mod tests {
     }
 
     fn obj() -> ObjectRef {
-        ObjectRef::new("Ingress", "networking.k8s.io", "v1", Some("default"), "i")
+        ObjectRef::new(Kind::Ingress, Some("default"), "i")
     }
 
     #[test]

@@ -17,20 +17,20 @@ pub struct Configured {
 
 impl Configured {
     pub fn contains(&self, key: &ObjectKey) -> bool {
-        if key.1.is_empty() {
+        if key.namespace.is_empty() {
             self.cluster.contains(key)
         } else {
             self.namespaced
-                .get(&key.1)
+                .get(&key.namespace)
                 .is_some_and(|set| set.contains(key))
         }
     }
 
     pub fn insert(&mut self, key: ObjectKey) {
-        if key.1.is_empty() {
+        if key.namespace.is_empty() {
             self.cluster.insert(key);
         } else {
-            Arc::make_mut(self.namespaced.entry(key.1.clone()).or_default()).insert(key);
+            Arc::make_mut(self.namespaced.entry(key.namespace.clone()).or_default()).insert(key);
         }
     }
 
@@ -77,29 +77,30 @@ impl FromIterator<ObjectKey> for Configured {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::Kind;
     use crate::translate::object_key;
 
     #[test]
     fn lookups_merges_and_equality_follow_the_keys() {
         let a: Configured = [
-            object_key("Ingress", "a", "x"),
-            object_key("Service", "a", "s"),
-            object_key("KongClusterPlugin", "", "p"),
+            object_key(Kind::Ingress, "a", "x"),
+            object_key(Kind::Service, "a", "s"),
+            object_key(Kind::KongClusterPlugin, "", "p"),
         ]
         .into_iter()
         .collect();
         let b: Configured = [
-            object_key("HTTPRoute", "b", "r"),
-            object_key("KongClusterPlugin", "", "p"),
+            object_key(Kind::HttpRoute, "b", "r"),
+            object_key(Kind::KongClusterPlugin, "", "p"),
         ]
         .into_iter()
         .collect();
         let mut merged = a.clone();
         merged.merge(&b);
-        assert!(merged.contains(&object_key("Ingress", "a", "x")));
-        assert!(merged.contains(&object_key("HTTPRoute", "b", "r")));
-        assert!(merged.contains(&object_key("KongClusterPlugin", "", "p")));
-        assert!(!merged.contains(&object_key("Ingress", "b", "x")));
+        assert!(merged.contains(&object_key(Kind::Ingress, "a", "x")));
+        assert!(merged.contains(&object_key(Kind::HttpRoute, "b", "r")));
+        assert!(merged.contains(&object_key(Kind::KongClusterPlugin, "", "p")));
+        assert!(!merged.contains(&object_key(Kind::Ingress, "b", "x")));
         assert_eq!(merged.len(), 4);
         let all: Configured = merged.iter().cloned().collect();
         assert_eq!(all, merged);

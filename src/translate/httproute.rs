@@ -6,6 +6,7 @@
 //! with their paths in order. Protocols are always `[http, https]` (KIC's traditional
 //! router), hosts are `spec.hostnames`.
 
+use crate::kinds::Kind;
 use std::collections::BTreeMap;
 
 use gateway_api::apis::standard::httproutes::{
@@ -30,7 +31,10 @@ pub fn translate_all(ctx: &mut Context<'_>) {
     for route in ctx.httproutes() {
         let obj = object_ref(route);
         let ns = route.namespace().unwrap_or_default();
-        if ctx.options.is_excluded("HTTPRoute", &ns, &route.name_any()) {
+        if ctx
+            .options
+            .is_excluded(Kind::HttpRoute, &ns, &route.name_any())
+        {
             continue;
         }
         if !assume && !attached(ctx, route) {
@@ -51,9 +55,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
 
 fn object_ref(route: &HttpRoute) -> ObjectRef {
     ObjectRef::new(
-        "HTTPRoute",
-        GATEWAY_GROUP,
-        "v1",
+        Kind::HttpRoute,
         route.metadata.namespace.as_deref(),
         &route.name_any(),
     )
@@ -79,8 +81,7 @@ fn attached(ctx: &Context<'_>, route: &HttpRoute) -> bool {
         };
         let ours = ctx
             .snapshot
-            .gateway_classes
-            .get(&gateway.spec.gateway_class_name)
+            .gateway_class(&gateway.spec.gateway_class_name)
             .is_some_and(|gc| gc.spec.controller_name == ctx.options.controller_name);
         ours && gateway.spec.listeners.iter().any(|l| {
             let section_ok = parent.section_name.as_ref().is_none_or(|s| *s == l.name);

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use super::names::ObjectRef;
 use super::{Facts, Options, Problem, Scope, Translation, ring_capacity, translate_scope};
+use crate::kinds::Reach;
 use crate::kong::config::{Certificate, FORMAT_VERSION};
 use crate::kong::config_text::{ConfigText, Fragment};
 use crate::snapshot::{Kind, Snapshot};
@@ -39,29 +40,22 @@ impl Changes {
 
     /// An object of `kind` in `namespace` was added, changed or removed.
     pub fn record(&mut self, kind: Kind, namespace: &str) {
-        match kind {
-            Kind::Service
-            | Kind::EndpointSlice
-            | Kind::Ingress
-            | Kind::HttpRoute
-            | Kind::KongUpstreamPolicy
-            | Kind::KongPlugin => {
-                if !self.all && !self.namespaces.contains(namespace) {
-                    self.namespaces.insert(namespace.to_string());
-                }
-            }
-            Kind::Secret => {
+        match kind.info().reach {
+            Reach::Namespace => self.record_namespace(namespace),
+            Reach::Secret => {
                 self.secrets = true;
-                if !self.all && !self.namespaces.contains(namespace) {
-                    self.namespaces.insert(namespace.to_string());
-                }
+                self.record_namespace(namespace);
             }
-            // Read across namespaces: HTTPRoutes attach to Gateways anywhere, classes and
-            // cluster plugins apply to every namespace.
-            Kind::IngressClass | Kind::Gateway | Kind::GatewayClass | Kind::KongClusterPlugin => {
+            Reach::Everything => {
                 self.all = true;
                 self.namespaces.clear();
             }
+        }
+    }
+
+    fn record_namespace(&mut self, namespace: &str) {
+        if !self.all && !self.namespaces.contains(namespace) {
+            self.namespaces.insert(namespace.to_string());
         }
     }
 }

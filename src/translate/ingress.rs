@@ -4,6 +4,7 @@
 //! `<ns>.<ingress>.<svc>.<host>.<port>`; the default backend gets route `<ns>.<ingress>`
 //! with path `/`.
 
+use crate::kinds::Kind;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::networking::v1::{IngressBackend, IngressTLS};
@@ -23,7 +24,11 @@ const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-cl
 pub fn translate_all(ctx: &mut Context<'_>) {
     for ingress in ctx.ingresses() {
         let ns = ingress.namespace().unwrap_or_default();
-        if is_ours(ctx, ingress) && !ctx.options.is_excluded("Ingress", &ns, &ingress.name_any()) {
+        if is_ours(ctx, ingress)
+            && !ctx
+                .options
+                .is_excluded(Kind::Ingress, &ns, &ingress.name_any())
+        {
             translate(ctx, ingress);
         }
     }
@@ -31,9 +36,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
 
 fn object_ref(ingress: &Ingress) -> ObjectRef {
     ObjectRef::new(
-        "Ingress",
-        "networking.k8s.io",
-        "v1",
+        Kind::Ingress,
         ingress.metadata.namespace.as_deref(),
         &ingress.name_any(),
     )
@@ -58,7 +61,7 @@ fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
     {
         return name == class;
     }
-    let default = ctx.snapshot.ingress_classes.get(class).is_some_and(|ic| {
+    let default = ctx.snapshot.ingress_class(class).is_some_and(|ic| {
         ic.annotations()
             .get(DEFAULT_CLASS_ANNOTATION)
             .is_some_and(|v| v == "true")
@@ -409,7 +412,7 @@ fn certificate(
         )
         .to_string()
     });
-    let secret_ref = ObjectRef::new("Secret", "", "v1", Some(namespace), secret_name)
+    let secret_ref = ObjectRef::new(Kind::Secret, Some(namespace), secret_name)
         .with_uid(secret.metadata.uid.as_deref());
     let mut snis = Vec::new();
     for (j, host) in tls.hosts.iter().flatten().enumerate() {

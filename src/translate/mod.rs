@@ -29,11 +29,11 @@ pub use problems::{Problem, Problems, Reason, Severity};
 pub const DEFAULT_INGRESS_CLASS: &str = "kong";
 pub const DEFAULT_CONTROLLER_NAME: &str = "konghq.com/kic-gateway-controller";
 
-/// A Kubernetes object by kind, namespace (empty if cluster-scoped) and name.
-pub type ObjectKey = (String, String, String);
+pub use crate::kinds::{Kind, ObjectKey};
 
-pub fn object_key(kind: &str, namespace: &str, name: &str) -> ObjectKey {
-    (kind.to_string(), namespace.to_string(), name.to_string())
+/// The key of an object of `kind` (namespace empty if cluster-scoped).
+pub fn object_key(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
+    ObjectKey::new(kind, namespace, name)
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +64,7 @@ impl Default for Options {
 }
 
 impl Options {
-    pub fn is_excluded(&self, kind: &str, namespace: &str, name: &str) -> bool {
+    pub fn is_excluded(&self, kind: Kind, namespace: &str, name: &str) -> bool {
         !self.excluded.is_empty() && self.excluded.contains(&object_key(kind, namespace, name))
     }
 }
@@ -119,13 +119,13 @@ impl Facts {
 
 /// Objects named by the `k8s-kind`/`k8s-namespace`/`k8s-name` tags of the config's entities.
 fn configured_objects(config: &KongConfig) -> Configured {
-    fn key(tags: &[String]) -> Option<(&str, &str, &str)> {
+    fn key(tags: &[String]) -> Option<(Kind, &str, &str)> {
         let tag = |k: &str| {
             tags.iter()
                 .find_map(|t| t.strip_prefix(k).and_then(|v| v.strip_prefix(':')))
         };
         Some((
-            tag("k8s-kind")?,
+            Kind::by_name(tag("k8s-kind")?)?,
             tag("k8s-namespace").unwrap_or_default(),
             tag("k8s-name")?,
         ))
@@ -197,7 +197,7 @@ impl<'a> Context<'a> {
         namespace: &str,
         name: &str,
     ) -> Option<&'a crate::api::Service> {
-        if self.options.is_excluded("Service", namespace, name) {
+        if self.options.is_excluded(Kind::Service, namespace, name) {
             self.problems.error(
                 obj,
                 Reason::Excluded,

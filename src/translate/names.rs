@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
+use crate::kinds::{Kind, ObjectKey};
+
 /// The root namespace KIC (and Kong's declarative loader) use for entity IDs.
 const KIC_NAMESPACE: Uuid = Uuid::from_u128(0xfd02801f_0957_4a15_a55a_c8d9606f30b5);
 
@@ -72,28 +74,22 @@ pub fn httproute_route_name(namespace: &str, route: &str, rule: usize, matched: 
 }
 
 /// Identity of a Kubernetes object, as tags and problems name it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct ObjectRef {
-    pub kind: String,
-    pub group: String,
-    pub version: String,
+    pub kind: Kind,
+    /// The version the object was read at.
+    pub version: &'static str,
     pub namespace: Option<String>,
     pub name: String,
     pub uid: Option<String>,
 }
 
 impl ObjectRef {
-    pub fn new(
-        kind: &str,
-        group: &str,
-        version: &str,
-        namespace: Option<&str>,
-        name: &str,
-    ) -> Self {
+    /// An object of `kind` read at its preferred version.
+    pub fn new(kind: Kind, namespace: Option<&str>, name: &str) -> Self {
         ObjectRef {
-            kind: kind.to_string(),
-            group: group.to_string(),
-            version: version.to_string(),
+            kind,
+            version: kind.info().versions[0],
             namespace: namespace.map(str::to_string),
             name: name.to_string(),
             uid: None,
@@ -103,6 +99,50 @@ impl ObjectRef {
     pub fn with_uid(mut self, uid: Option<&str>) -> Self {
         self.uid = uid.map(str::to_string);
         self
+    }
+
+    /// API group; empty for the core group.
+    pub fn group(&self) -> &'static str {
+        self.kind.info().group
+    }
+
+    /// `apiVersion` as the object was read.
+    pub fn api_version(&self) -> String {
+        self.kind.info().api_version(self.version)
+    }
+
+    /// The object's key (kind, namespace, name).
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey::new(
+            self.kind,
+            self.namespace.as_deref().unwrap_or_default(),
+            &self.name,
+        )
+    }
+
+    fn sort_key(&self) -> (&str, &str, &str, &Option<String>, &str, &Option<String>) {
+        let (kind, group) = (self.kind.as_str(), self.group());
+        (
+            kind,
+            group,
+            self.version,
+            &self.namespace,
+            &self.name,
+            &self.uid,
+        )
+    }
+}
+
+// By kind name, then the rest: problems are sorted by object and print in this order.
+impl PartialOrd for ObjectRef {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ObjectRef {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.sort_key().cmp(&other.sort_key())
     }
 }
 
@@ -138,14 +178,14 @@ pub fn tags_with(
     if let Some(ns) = &object.namespace {
         tags.push(tag("k8s-namespace:", ns));
     }
-    tags.push(tag("k8s-kind:", &object.kind));
+    tags.push(tag("k8s-kind:", object.kind.as_str()));
     if let Some(uid) = &object.uid {
         tags.push(tag("k8s-uid:", uid));
     }
-    if !object.group.is_empty() {
-        tags.push(tag("k8s-group:", &object.group));
+    if !object.group().is_empty() {
+        tags.push(tag("k8s-group:", object.group()));
     }
-    tags.push(tag("k8s-version:", &object.version));
+    tags.push(tag("k8s-version:", object.version));
     tags.extend(extra.iter().cloned());
     if let Some(values) = annotations.and_then(|a| a.get("konghq.com/tags")) {
         for t in values.split(',').map(str::trim).filter(|t| !t.is_empty()) {
@@ -250,8 +290,7 @@ mod tests {
 
     #[test]
     fn tags_in_kic_order() {
-        let obj = ObjectRef::new("Ingress", "networking.k8s.io", "v1", Some("default"), "ing")
-            .with_uid(Some("u-1"));
+        let obj = ObjectRef::new(Kind::Ingress, Some("default"), "ing").with_uid(Some("u-1"));
         let mut ann = BTreeMap::new();
         ann.insert("konghq.com/tags".to_string(), "team-a, blue,".to_string());
         assert_eq!(
@@ -267,7 +306,7 @@ mod tests {
                 "blue"
             ]
         );
-        let svc = ObjectRef::new("Service", "", "v1", Some("default"), "echo");
+        let svc = ObjectRef::new(Kind::Service, Some("default"), "echo");
         assert_eq!(
             tags(&svc, None),
             vec![

@@ -11,6 +11,7 @@
 //! allows up to N·L. kingress warns (knowing N from the controller), and with the
 //! annotation `kingress.io/replica-aware-limits: "true"` divides the limits by N instead.
 
+use crate::kinds::Kind;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -19,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::Context;
 use super::names::{self, Entity, ObjectRef};
 use super::problems::Reason;
-use crate::api::{KONG_GROUP, KongClusterPlugin, KongPlugin};
+use crate::api::{KongClusterPlugin, KongPlugin};
 use crate::crd::plugin::PluginProtocol;
 use crate::kong::config::Plugin;
 
@@ -94,12 +95,12 @@ pub fn attach(
     };
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         // Left out after Kong rejected it (the controller's fallback), until it changes.
-        if ctx.options.is_excluded("KongPlugin", namespace, name)
+        if ctx.options.is_excluded(Kind::KongPlugin, namespace, name)
             || (!ctx
                 .snapshot
                 .kong_plugins
                 .contains_key(&(namespace.to_string(), name.to_string()))
-                && ctx.options.is_excluded("KongClusterPlugin", "", name))
+                && ctx.options.is_excluded(Kind::KongClusterPlugin, "", name))
         {
             ctx.problems.error(
                 owner,
@@ -111,7 +112,7 @@ pub fn attach(
         }
         let source = if let Some(p) = ctx.snapshot.kong_plugin(namespace, name) {
             from_kong_plugin(ctx, p)
-        } else if let Some(p) = ctx.snapshot.kong_cluster_plugins.get(name) {
+        } else if let Some(p) = ctx.snapshot.kong_cluster_plugin(name) {
             from_cluster_plugin(ctx, p)
         } else {
             ctx.problems.error(
@@ -137,7 +138,7 @@ pub fn globals(ctx: &mut Context<'_>) {
             .and_then(|l| l.get(GLOBAL_LABEL))
             .is_some_and(|v| v == "true");
         let name = p.metadata.name.as_deref().unwrap_or_default();
-        if global && !ctx.options.is_excluded("KongClusterPlugin", "", name) {
+        if global && !ctx.options.is_excluded(Kind::KongClusterPlugin, "", name) {
             let source = from_cluster_plugin(ctx, p);
             emit(ctx, source, Scope::Global);
         }
@@ -171,9 +172,7 @@ fn unsupported(
 fn from_kong_plugin(ctx: &Context<'_>, p: &KongPlugin) -> Source {
     let ns = p.metadata.namespace.clone().unwrap_or_default();
     let object = ObjectRef::new(
-        "KongPlugin",
-        KONG_GROUP,
-        "v1",
+        Kind::KongPlugin,
         Some(&ns),
         p.metadata.name.as_deref().unwrap_or_default(),
     )
@@ -203,9 +202,7 @@ fn from_kong_plugin(ctx: &Context<'_>, p: &KongPlugin) -> Source {
 
 fn from_cluster_plugin(ctx: &Context<'_>, p: &KongClusterPlugin) -> Source {
     let object = ObjectRef::new(
-        "KongClusterPlugin",
-        KONG_GROUP,
-        "v1",
+        Kind::KongClusterPlugin,
         None,
         p.metadata.name.as_deref().unwrap_or_default(),
     )

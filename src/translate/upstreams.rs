@@ -1,5 +1,6 @@
 //! Backends (Kubernetes Service ports) → one Kong service and its upstream with targets.
 
+use crate::kinds::Kind;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ServicePort;
@@ -29,9 +30,7 @@ impl Backend<'_> {
 
 pub fn service_ref(service: &Service) -> ObjectRef {
     ObjectRef::new(
-        "Service",
-        "",
-        "v1",
+        Kind::Service,
         service.metadata.namespace.as_deref(),
         &service.name_any(),
     )
@@ -107,7 +106,7 @@ pub fn build(
             ctx.problems.warning(
                 object,
                 Reason::RingCapacity,
-                Some("spec.slots".into()).filter(|_| object.kind == "KongUpstreamPolicy"),
+                Some("spec.slots".into()).filter(|_| object.kind == Kind::KongUpstreamPolicy),
                 finding.message.clone(),
             );
         }
@@ -186,7 +185,7 @@ fn apply_policy(
     let namespace = backend.service.namespace().unwrap_or_default();
     if ctx
         .options
-        .is_excluded("KongUpstreamPolicy", &namespace, policy_name)
+        .is_excluded(Kind::KongUpstreamPolicy, &namespace, policy_name)
     {
         return None;
     }
@@ -202,13 +201,7 @@ fn apply_policy(
         );
         return None;
     };
-    let policy_ref = ObjectRef::new(
-        "KongUpstreamPolicy",
-        crate::api::KONG_GROUP,
-        "v1beta1",
-        Some(&namespace),
-        policy_name,
-    );
+    let policy_ref = ObjectRef::new(Kind::KongUpstreamPolicy, Some(&namespace), policy_name);
     // A policy the apiserver or Kong would refuse is left out whole: half of it could
     // change what the rest means (e.g. hashOn without its algorithm).
     let violations = upstream_policy::validate(&policy.spec);

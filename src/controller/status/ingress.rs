@@ -11,8 +11,9 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
 use serde_json::{Value, json};
 
-use super::{Inputs, PlanScope, StatusOptions, StatusWrite, Target};
+use super::{Inputs, PlanScope, StatusOptions, StatusWrite};
 use crate::api::Service;
+use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
 use crate::translate::object_key;
 
@@ -29,7 +30,7 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
         .ingresses_in(Some(ns))
         .filter(|i| {
             programmed.configured.contains(&object_key(
-                "Ingress",
+                Kind::Ingress,
                 &i.namespace().unwrap_or_default(),
                 &i.name_any(),
             ))
@@ -44,7 +45,7 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
                     serde_json::to_value(l).unwrap_or(Value::Null)
                 });
             (current != wanted).then(|| StatusWrite {
-                kind: Target::Ingress,
+                kind: Kind::Ingress,
                 namespace: i.namespace().unwrap_or_default(),
                 name: i.name_any(),
                 precondition: None,

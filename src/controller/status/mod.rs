@@ -21,8 +21,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -30,8 +29,8 @@ use super::events::EventLog;
 use super::pusher::Backoff;
 use super::store::Store;
 use super::sync::SyncState;
-use crate::api::{HttpRoute, KongClusterPlugin, KongPlugin, KongUpstreamPolicy};
-use crate::translate::{Facts, ObjectKey};
+use crate::kinds::{Kind, KindSpec, ObjectKey, Stored, with_kind};
+use crate::translate::Facts;
 
 /// The field manager of every status write (and the Events' reporting controller).
 pub const FIELD_MANAGER: &str = "kingress";
@@ -79,7 +78,7 @@ pub struct Inputs<'a> {
 /// One status patch: a JSON merge patch of the status subresource.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StatusWrite {
-    pub kind: Target,
+    pub kind: Kind,
     pub namespace: String,
     pub name: String,
     /// The resourceVersion the status was computed from: a precondition when set, so a
@@ -89,34 +88,9 @@ pub struct StatusWrite {
     pub status: Value,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Target {
-    KongUpstreamPolicy,
-    HttpRoute,
-    Ingress,
-    KongPlugin,
-    KongClusterPlugin,
-}
-
-impl Target {
-    fn as_str(self) -> &'static str {
-        match self {
-            Target::KongUpstreamPolicy => "KongUpstreamPolicy",
-            Target::HttpRoute => "HTTPRoute",
-            Target::Ingress => "Ingress",
-            Target::KongPlugin => "KongPlugin",
-            Target::KongClusterPlugin => "KongClusterPlugin",
-        }
-    }
-}
-
 impl StatusWrite {
     fn key(&self) -> ObjectKey {
-        (
-            self.kind.as_str().to_string(),
-            self.namespace.clone(),
-            self.name.clone(),
-        )
+        ObjectKey::new(self.kind, &self.namespace, &self.name)
     }
 }
 
@@ -309,7 +283,7 @@ pub async fn run(
             budget -= 1;
             match patch(&client, &w).await {
                 Ok(()) => {
-                    tracing::debug!(kind = w.kind.as_str(), namespace = %w.namespace, name = %w.name, "status written");
+                    tracing::debug!(kind = %w.kind, namespace = %w.namespace, name = %w.name, "status written");
                     written.0.insert(w.key(), (current_rv, w.status));
                 }
                 Err(e) => {
@@ -349,17 +323,10 @@ fn resource_version(snapshot: &crate::snapshot::Snapshot, w: &StatusWrite) -> Op
 }
 
 fn current_rv_of(snapshot: &crate::snapshot::Snapshot, key: &ObjectKey) -> Option<String> {
-    let (kind, ns, name) = key;
-    let k = (ns.clone(), name.clone());
-    let meta = match kind.as_str() {
-        "KongUpstreamPolicy" => snapshot.upstream_policies.get(&k).map(|o| &o.metadata),
-        "HTTPRoute" => snapshot.httproutes.get(&k).map(|o| &o.metadata),
-        "Ingress" => snapshot.ingresses.get(&k).map(|o| &o.metadata),
-        "KongPlugin" => snapshot.kong_plugins.get(&k).map(|o| &o.metadata),
-        "KongClusterPlugin" => snapshot.kong_cluster_plugins.get(name).map(|o| &o.metadata),
-        _ => None,
-    };
-    meta.and_then(|m| m.resource_version.clone())
+    with_kind!(key.kind, |K| {
+        let stored = snapshot.stored::<K>(&key.namespace, &key.name)?;
+        stored.metadata()?.resource_version.clone()
+    })
 }
 
 async fn patch(client: &kube::Client, w: &StatusWrite) -> Result<(), StatusError> {
@@ -367,41 +334,29 @@ async fn patch(client: &kube::Client, w: &StatusWrite) -> Result<(), StatusError
     if let Some(rv) = &w.precondition {
         body["metadata"] = json!({ "resourceVersion": rv });
     }
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    let patch = Patch::Merge(&body);
-    let result = match w.kind {
-        Target::KongUpstreamPolicy => {
-            Api::<KongUpstreamPolicy>::namespaced(client.clone(), &w.namespace)
-                .patch_status(&w.name, &params, &patch)
-                .await
-                .map(drop)
-        }
-        Target::HttpRoute => Api::<HttpRoute>::namespaced(client.clone(), &w.namespace)
-            .patch_status(&w.name, &params, &patch)
-            .await
-            .map(drop),
-        Target::Ingress => Api::<Ingress>::namespaced(client.clone(), &w.namespace)
-            .patch_status(&w.name, &params, &patch)
-            .await
-            .map(drop),
-        Target::KongPlugin => Api::<KongPlugin>::namespaced(client.clone(), &w.namespace)
-            .patch_status(&w.name, &params, &patch)
-            .await
-            .map(drop),
-        Target::KongClusterPlugin => Api::<KongClusterPlugin>::all(client.clone())
-            .patch_status(&w.name, &params, &patch)
-            .await
-            .map(drop),
-    };
+    let result = with_kind!(w.kind, |K| patch_as::<K>(client, w, &body).await);
     result.map_err(|source| StatusError::Patch {
         kind: w.kind.as_str(),
         namespace: w.namespace.clone(),
         name: w.name.clone(),
         source,
     })
+}
+
+async fn patch_as<K: KindSpec>(
+    client: &kube::Client,
+    w: &StatusWrite,
+    body: &Value,
+) -> Result<(), kube::Error> {
+    debug_assert!(K::KIND.info().status, "{} status is not ours", K::KIND);
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    K::api(client.clone(), Some(&w.namespace))
+        .patch_status(&w.name, &params, &Patch::Merge(body))
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]
@@ -413,7 +368,7 @@ mod tests {
         let mut facts = Facts::default();
         facts
             .configured
-            .insert(object_key("HTTPRoute", "ns", route));
+            .insert(object_key(Kind::HttpRoute, "ns", route));
         SyncState {
             desired_hash: Some(desired.into()),
             applied: applied
@@ -429,7 +384,7 @@ mod tests {
     fn routes(p: &Programmed) -> Vec<String> {
         p.current
             .iter()
-            .flat_map(|f| f.configured.iter().map(|k| k.2.clone()))
+            .flat_map(|f| f.configured.iter().map(|k| k.name.clone()))
             .collect()
     }
 

@@ -10,7 +10,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
 
 use super::conditions::{self, Wanted};
-use super::{Inputs, PlanScope, StatusWrite, Target};
+use super::{Inputs, PlanScope, StatusWrite};
+use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
 use crate::translate::{Reason, Severity, object_key};
 
@@ -27,7 +28,7 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
         .flat_map(|ns| snapshot.kong_plugins_in(Some(ns)))
         .map(|p| {
             let current = p.status.as_ref().map(|s| s.conditions.as_slice());
-            (Target::KongPlugin, &p.metadata, current)
+            (Kind::KongPlugin, &p.metadata, current)
         });
     let cluster = snapshot
         .kong_cluster_plugins
@@ -35,7 +36,7 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
         .filter(|_| scope == PlanScope::Cluster)
         .map(|p| {
             let current = p.status.as_ref().map(|s| s.conditions.as_slice());
-            (Target::KongClusterPlugin, &p.metadata, current)
+            (Kind::KongClusterPlugin, &p.metadata, current)
         });
     namespaced
         .chain(cluster)
@@ -46,14 +47,14 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
 }
 
 fn write_for(
-    target: Target,
+    target: Kind,
     meta: &ObjectMeta,
     current: &[Condition],
     inputs: &Inputs<'_>,
 ) -> Option<StatusWrite> {
     let ns = meta.namespace.clone().unwrap_or_default();
     let name = meta.name.clone().unwrap_or_default();
-    let wanted = wanted(target.as_str(), &ns, &name, current, inputs);
+    let wanted = wanted(target, &ns, &name, current, inputs);
     let built = conditions::build(wanted, current, meta.generation, inputs.now);
     if serde_json::to_value(&built).ok()? == serde_json::to_value(current).ok()? {
         return None;
@@ -68,7 +69,7 @@ fn write_for(
 }
 
 fn wanted(
-    kind: &str,
+    kind: Kind,
     ns: &str,
     name: &str,
     current: &[Condition],

@@ -8,9 +8,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
 use super::conditions::{self, Wanted};
-use super::{Inputs, PlanScope, StatusWrite, Target};
+use super::{Inputs, PlanScope, StatusWrite};
 use crate::api::{KongUpstreamPolicy, Service};
 use crate::crd::{ParentReference, PolicyAncestorStatus};
+use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
 use crate::translate::{NamespacedName, Reason, object_key, upstream_policy::ANNOTATION};
 
@@ -52,7 +53,7 @@ fn write_for(
         return None;
     }
     Some(StatusWrite {
-        kind: Target::KongUpstreamPolicy,
+        kind: Kind::KongUpstreamPolicy,
         namespace: policy.namespace().unwrap_or_default(),
         name: policy.name_any(),
         precondition: policy.metadata.resource_version.clone(),
@@ -133,11 +134,10 @@ fn conditions_for(
 ) -> Vec<Wanted> {
     let policy_key: NamespacedName = (policy.namespace().unwrap_or_default(), policy.name_any());
     let service_key: NamespacedName = (service.namespace().unwrap_or_default(), service.name_any());
-    let excluded = inputs
-        .state
-        .exclusions
-        .iter()
-        .find(|e| e.object == object_key("KongUpstreamPolicy", &policy_key.0, &policy_key.1));
+    let excluded =
+        inputs.state.exclusions.iter().find(|e| {
+            e.object == object_key(Kind::KongUpstreamPolicy, &policy_key.0, &policy_key.1)
+        });
     if let Some(e) = excluded {
         let message = format!(
             "Kong rejected the upstream configuration built from this policy: {}",
@@ -158,7 +158,7 @@ fn conditions_for(
     // gets 503s, so the policy is not in effect there.
     let ring_fails = inputs.state.problems.iter().find(|p| {
         p.reason == Reason::RingCapacity
-            && p.object.kind == "Service"
+            && p.object.kind == Kind::Service
             && p.object.name == service_key.1
             && p.object.namespace.as_deref() == Some(service_key.0.as_str())
             && p.message.contains("cannot build")

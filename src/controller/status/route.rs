@@ -12,8 +12,9 @@ use gateway_api::apis::standard::httproutes::{
 };
 
 use super::conditions::{self, Wanted};
-use super::{Inputs, PlanScope, StatusWrite, Target};
+use super::{Inputs, PlanScope, StatusWrite};
 use crate::api::{GATEWAY_GROUP, Gateway, HttpRoute};
+use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
 use crate::translate::{Problem, Reason, Severity, object_key};
 
@@ -44,7 +45,7 @@ fn write_for(snapshot: &Snapshot, route: &HttpRoute, inputs: &Inputs<'_>) -> Opt
         return None;
     }
     Some(StatusWrite {
-        kind: Target::HttpRoute,
+        kind: Kind::HttpRoute,
         namespace: route.namespace().unwrap_or_default(),
         name: route.name_any(),
         precondition: route.metadata.resource_version.clone(),
@@ -71,8 +72,7 @@ fn our_parents<'a>(
             continue;
         };
         let ours = snapshot
-            .gateway_classes
-            .get(&gateway.spec.gateway_class_name)
+            .gateway_class(&gateway.spec.gateway_class_name)
             .is_some_and(|gc| gc.spec.controller_name == controller_name);
         if ours {
             out.push((parent, gateway));
@@ -141,7 +141,7 @@ fn route_problems<'a>(route: &HttpRoute, inputs: &Inputs<'a>) -> Vec<&'a Problem
         .problems
         .iter()
         .filter(|p| {
-            p.object.kind == "HTTPRoute"
+            p.object.kind == Kind::HttpRoute
                 && p.object.namespace.as_deref() == Some(ns.as_str())
                 && p.object.name == name
         })
@@ -241,7 +241,7 @@ fn programmed(
     existing: &[Condition],
 ) -> Wanted {
     let key = object_key(
-        "HTTPRoute",
+        Kind::HttpRoute,
         &route.namespace().unwrap_or_default(),
         &route.name_any(),
     );
@@ -283,7 +283,7 @@ mod tests {
         Problem {
             severity: Severity::Error,
             reason,
-            object: ObjectRef::new("HTTPRoute", GATEWAY_GROUP, "v1", Some("ns"), "web"),
+            object: ObjectRef::new(Kind::HttpRoute, Some("ns"), "web"),
             field: Some(field.into()),
             message: "m".into(),
         }

@@ -1,5 +1,5 @@
-//! What the controller keeps of each watched object: what translation, status and the
-//! fallback's fingerprints read, nothing else. Memory then follows what matters: an object
+//! What the controller keeps of each watched object ([`Trim`], one impl per kind): what
+//! translation, status and the fallback's fingerprints read, nothing else. Memory then follows what matters: an object
 //! as the apiserver serves it carries managedFields, other tools' annotations (kubectl's
 //! last-applied copy, Helm's, Argo's), labels, owner references and, for Services,
 //! defaulted spec fields and status that kingress never reads.
@@ -7,8 +7,13 @@
 use kube::api::ObjectMeta;
 
 use crate::api::*;
-use crate::snapshot::Object;
 use k8s_openapi::api::core::v1::ServiceSpec;
+
+/// Trims an object to what kingress reads (status is kept where kingress writes it: it
+/// compares before writing).
+pub trait Trim {
+    fn trim(&mut self);
+}
 
 /// Annotations kingress reads: KIC's (`konghq.com/*`, `ingress.kubernetes.io/*`), its own
 /// (`kingress.io/*`) and the ingress class ones.
@@ -71,28 +76,56 @@ fn trim_service(service: &mut Service) {
     }
 }
 
-/// Trims `object` to what kingress reads (status is kept where kingress writes it: it
-/// compares before writing).
-pub fn trim(object: &mut Object) {
-    match object {
-        Object::Service(o) => trim_service(o),
-        Object::EndpointSlice(o) => trim_slice(o),
-        Object::Ingress(o) => trim_meta(&mut o.metadata, false),
-        Object::HttpRoute(o) => trim_meta(&mut o.metadata, false),
-        Object::KongUpstreamPolicy(o) => trim_meta(&mut o.metadata, false),
-        Object::KongPlugin(o) => trim_meta(&mut o.metadata, false),
-        Object::Secret(o) => trim_meta(&mut o.metadata, false),
-        Object::IngressClass(o) => trim_meta(&mut o.metadata, false),
-        Object::Gateway(o) => trim_meta(&mut o.metadata, false),
-        Object::GatewayClass(o) => trim_meta(&mut o.metadata, false),
-        // The `global` label makes a KongClusterPlugin global.
-        Object::KongClusterPlugin(o) => trim_meta(&mut o.metadata, true),
+/// Kinds whose metadata is all that is trimmed (labels dropped).
+macro_rules! trim_meta_only {
+    ($($ty:ty),+) => {
+        $(impl Trim for $ty {
+            fn trim(&mut self) {
+                trim_meta(&mut self.metadata, false);
+            }
+        })+
+    };
+}
+
+trim_meta_only!(
+    Ingress,
+    HttpRoute,
+    KongUpstreamPolicy,
+    KongPlugin,
+    Secret,
+    IngressClass,
+    Gateway,
+    GatewayClass
+);
+
+impl Trim for Service {
+    fn trim(&mut self) {
+        trim_service(self);
     }
+}
+
+impl Trim for EndpointSlice {
+    fn trim(&mut self) {
+        trim_slice(self);
+    }
+}
+
+impl Trim for KongClusterPlugin {
+    // The `global` label makes a KongClusterPlugin global.
+    fn trim(&mut self) {
+        trim_meta(&mut self.metadata, true);
+    }
+}
+
+/// Trims the object inside `object`, whatever its kind.
+pub fn trim(object: &mut crate::kinds::Object) {
+    crate::kinds::with_object!(object, |o| o.trim())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::Object;
     use crate::snapshot::Snapshot;
     use crate::translate::{self, Options};
 

@@ -1,0 +1,506 @@
+//! The kinds kingress reads, each declared once.
+//!
+//! One row of the [`kinds!`] table per kind says its API (group, the versions it is read at,
+//! namespaced or not), the snapshot map that holds it, how it is watched (label and field
+//! selectors), what a change to it makes the incremental translator redo, and whether
+//! kingress writes its status. From that row come [`Kind`] and its metadata, the [`Object`]
+//! variant, and the kind's [`KindSpec`] implementation, which watches, the manifest loader,
+//! the snapshot, fingerprints, resourceVersions, Events and status writes are generic over
+//! (through [`with_kind!`]). What the controller keeps of an object is the kind's
+//! [`Trim`](trim::Trim), implemented in [`trim`]: a row without it does not compile.
+//!
+//! Adding a kind: a row here, its types in `crate::api`, its map in `Snapshot`, its `Trim`.
+//! docs/ARCHITECTURE.md has the whole recipe.
+
+pub mod trim;
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::Resource;
+use kube::api::Api;
+use kube::core::DeserializeGuard;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::api::*;
+use crate::snapshot::{Key, Slice, Snapshot};
+
+/// What a change to an object of a kind makes the incremental translator retranslate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Its own namespace.
+    Namespace,
+    /// Its own namespace, and whatever reads Secrets across namespaces (KongClusterPlugins).
+    Secret,
+    /// Everything: it is read across namespaces (classes, Gateways, cluster plugins).
+    Everything,
+}
+
+/// The declaration of one kind (the row of the table, as data).
+#[derive(Debug, PartialEq, Eq)]
+pub struct KindInfo {
+    /// The Kubernetes `kind`.
+    pub name: &'static str,
+    /// API group; empty for the core group.
+    pub group: &'static str,
+    /// Versions kingress reads, preferred first.
+    pub versions: &'static [&'static str],
+    pub namespaced: bool,
+    /// Label selector of the watch, if any.
+    pub labels: Option<&'static str>,
+    /// Field selector of the watch, if any.
+    pub fields: Option<&'static str>,
+    pub reach: Reach,
+    /// kingress writes this kind's status subresource.
+    pub status: bool,
+}
+
+impl KindInfo {
+    /// `apiVersion` at `version`: `v1` for the core group, else `group/version`.
+    pub fn api_version(&self, version: &str) -> String {
+        match self.group {
+            "" => version.to_string(),
+            group => format!("{group}/{version}"),
+        }
+    }
+
+    /// `apiVersion` at the preferred version.
+    pub fn preferred_api_version(&self) -> String {
+        self.api_version(self.versions[0])
+    }
+}
+
+/// How a kind's objects are stored in the snapshot: the object itself, boxed (most kinds), or
+/// a slim form built from it (EndpointSlices).
+pub trait Stored {
+    /// Metadata kept with the stored form (`None` for slim forms that keep none).
+    fn metadata(&self) -> Option<&ObjectMeta>;
+    /// The stored object as JSON, for fingerprints (`None` for slim forms).
+    fn to_json(&self) -> Option<serde_json::Value>;
+}
+
+impl<K: Resource + Serialize> Stored for Box<K> {
+    fn metadata(&self) -> Option<&ObjectMeta> {
+        Some(self.meta())
+    }
+
+    fn to_json(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&**self).ok()
+    }
+}
+
+impl Stored for Slice {
+    fn metadata(&self) -> Option<&ObjectMeta> {
+        None
+    }
+
+    fn to_json(&self) -> Option<serde_json::Value> {
+        None
+    }
+}
+
+/// Everything generic code needs of a kind; implemented by the [`kinds!`] table only.
+pub trait KindSpec:
+    Resource<DynamicType = ()>
+    + trim::Trim
+    + Clone
+    + Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    const KIND: Kind;
+    /// The snapshot's form of one object.
+    type Stored: Stored;
+
+    fn map(snapshot: &Snapshot) -> &BTreeMap<Key, Self::Stored>;
+    fn map_mut(snapshot: &mut Snapshot) -> &mut BTreeMap<Key, Self::Stored>;
+    fn wrap(object: Box<Self>) -> Object;
+    /// Stores an object under `key`, keeping any index of the snapshot in step.
+    fn store(snapshot: &mut Snapshot, key: Key, object: Box<Self>);
+    /// Removes the object under `key` (a no-op if absent).
+    fn unstore(snapshot: &mut Snapshot, key: &Key);
+    /// The API of this kind in `namespace` (every namespace if None; cluster-scoped kinds
+    /// ignore it).
+    fn api(client: kube::Client, namespace: Option<&str>) -> Api<Self>;
+    /// The same API, decoding each object on its own: one that does not fit the type is
+    /// an error for that object, not for the list.
+    fn guarded_api(client: kube::Client, namespace: Option<&str>) -> Api<DeserializeGuard<Self>>;
+}
+
+/// `Api` for a namespaced or cluster-scoped kind.
+macro_rules! api_for {
+    (true, $ty:ty, $client:ident, $ns:ident) => {
+        match $ns {
+            Some(ns) => Api::<$ty>::namespaced($client, ns),
+            None => Api::<$ty>::all($client),
+        }
+    };
+    (false, $ty:ty, $client:ident, $ns:ident) => {{
+        let _ = $ns;
+        Api::<$ty>::all($client)
+    }};
+}
+
+/// `store`/`unstore` straight into the map, or through the snapshot's own methods for kinds
+/// it indexes.
+macro_rules! store_via {
+    (map, $stored:ty) => {
+        fn store(snapshot: &mut Snapshot, key: Key, object: Box<Self>) {
+            Self::map_mut(snapshot).insert(key, object);
+        }
+        fn unstore(snapshot: &mut Snapshot, key: &Key) {
+            Self::map_mut(snapshot).remove(key);
+        }
+    };
+    (($store:ident, $unstore:ident), $stored:ty) => {
+        fn store(snapshot: &mut Snapshot, key: Key, object: Box<Self>) {
+            snapshot.$store(key, *object);
+        }
+        fn unstore(snapshot: &mut Snapshot, key: &Key) {
+            snapshot.$unstore(key);
+        }
+    };
+}
+
+macro_rules! kinds {
+    ($d:tt $(
+        $(#[$doc:meta])*
+        $variant:ident: $ty:ty {
+            name: $name:literal,
+            group: $group:expr,
+            versions: [$($version:literal),+],
+            namespaced: $namespaced:tt,
+            map: $map:ident as $stored:ty, via $via:tt,
+            labels: $labels:expr,
+            fields: $fields:expr,
+            reach: $reach:ident,
+            status: $status:literal $(,)?
+        }
+    ),+ $(,)?) => {
+        /// A kind kingress reads. Ordered by name, as kinds were when they were strings.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Kind {
+            $($(#[$doc])* $variant),+
+        }
+
+        impl Kind {
+            /// Every kind, in the table's order.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),+];
+
+            /// The kind's declaration.
+            pub fn info(self) -> &'static KindInfo {
+                match self {
+                    $(Kind::$variant => &KindInfo {
+                        name: $name,
+                        group: $group,
+                        versions: &[$($version),+],
+                        namespaced: $namespaced,
+                        labels: $labels,
+                        fields: $fields,
+                        reach: Reach::$reach,
+                        status: $status,
+                    }),+
+                }
+            }
+        }
+
+        /// Any object the snapshot can hold.
+        #[derive(Clone, Debug)]
+        pub enum Object {
+            $($variant(Box<$ty>)),+
+        }
+
+        impl Object {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(Object::$variant(_) => Kind::$variant),+
+                }
+            }
+
+            pub fn meta(&self) -> &ObjectMeta {
+                match self {
+                    $(Object::$variant(o) => &o.metadata),+
+                }
+            }
+
+            pub fn meta_mut(&mut self) -> &mut ObjectMeta {
+                match self {
+                    $(Object::$variant(o) => &mut o.metadata),+
+                }
+            }
+        }
+
+        $(
+            impl KindSpec for $ty {
+                const KIND: Kind = Kind::$variant;
+                type Stored = $stored;
+
+                fn map(snapshot: &Snapshot) -> &BTreeMap<Key, $stored> {
+                    &snapshot.$map
+                }
+
+                fn map_mut(snapshot: &mut Snapshot) -> &mut BTreeMap<Key, $stored> {
+                    &mut snapshot.$map
+                }
+
+                fn wrap(object: Box<Self>) -> Object {
+                    Object::$variant(object)
+                }
+
+                store_via!($via, $stored);
+
+                fn api(client: kube::Client, namespace: Option<&str>) -> Api<Self> {
+                    api_for!($namespaced, $ty, client, namespace)
+                }
+
+                fn guarded_api(
+                    client: kube::Client,
+                    namespace: Option<&str>,
+                ) -> Api<DeserializeGuard<Self>> {
+                    api_for!($namespaced, DeserializeGuard<$ty>, client, namespace)
+                }
+            }
+        )+
+
+        /// Runs `$body` with `$T` standing for the Rust type of `$kind`: generic code over
+        /// [`KindSpec`] reaches every kind through it, so no kind can be left out.
+        macro_rules! with_kind {
+            ($d kind:expr, |$d t:ident| $d body:expr) => {
+                match $d kind {
+                    $($crate::kinds::Kind::$variant => {
+                        #[allow(dead_code)]
+                        type $d t = $ty;
+                        $d body
+                    })+
+                }
+            };
+        }
+
+        /// Runs `$body` with `$x` bound to the boxed object inside `$object`, whatever its kind.
+        macro_rules! with_object {
+            ($d object:expr, |$d x:ident| $d body:expr) => {
+                match $d object {
+                    $($crate::kinds::Object::$variant($d x) => $d body,)+
+                }
+            };
+        }
+    };
+}
+
+kinds! { $
+    Service: crate::api::Service {
+        name: "Service",
+        group: "",
+        versions: ["v1"],
+        namespaced: true,
+        map: services as Box<crate::api::Service>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: false,
+    },
+    EndpointSlice: crate::api::EndpointSlice {
+        name: "EndpointSlice",
+        group: "discovery.k8s.io",
+        versions: ["v1"],
+        namespaced: true,
+        map: endpoint_slices as crate::snapshot::Slice, via (store_slice, unstore_slice),
+        // Only slices of a Service: others (e.g. hand-made, mirrored) have no backend.
+        labels: Some("kubernetes.io/service-name"),
+        fields: None,
+        reach: Namespace,
+        status: false,
+    },
+    Ingress: crate::api::Ingress {
+        name: "Ingress",
+        group: "networking.k8s.io",
+        versions: ["v1"],
+        namespaced: true,
+        map: ingresses as Box<crate::api::Ingress>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: true,
+    },
+    IngressClass: crate::api::IngressClass {
+        name: "IngressClass",
+        group: "networking.k8s.io",
+        versions: ["v1"],
+        namespaced: false,
+        map: ingress_classes as Box<crate::api::IngressClass>, via map,
+        labels: None,
+        fields: None,
+        reach: Everything,
+        status: false,
+    },
+    HttpRoute: crate::api::HttpRoute {
+        name: "HTTPRoute",
+        group: GATEWAY_GROUP,
+        versions: ["v1"],
+        namespaced: true,
+        map: httproutes as Box<crate::api::HttpRoute>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: true,
+    },
+    Gateway: crate::api::Gateway {
+        name: "Gateway",
+        group: GATEWAY_GROUP,
+        versions: ["v1"],
+        namespaced: true,
+        map: gateways as Box<crate::api::Gateway>, via map,
+        labels: None,
+        fields: None,
+        // HTTPRoutes in any namespace attach to it.
+        reach: Everything,
+        status: false,
+    },
+    GatewayClass: crate::api::GatewayClass {
+        name: "GatewayClass",
+        group: GATEWAY_GROUP,
+        versions: ["v1"],
+        namespaced: false,
+        map: gateway_classes as Box<crate::api::GatewayClass>, via map,
+        labels: None,
+        fields: None,
+        reach: Everything,
+        status: false,
+    },
+    KongUpstreamPolicy: crate::api::KongUpstreamPolicy {
+        name: "KongUpstreamPolicy",
+        group: KONG_GROUP,
+        versions: ["v1beta1"],
+        namespaced: true,
+        map: upstream_policies as Box<crate::api::KongUpstreamPolicy>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: true,
+    },
+    KongPlugin: crate::api::KongPlugin {
+        name: "KongPlugin",
+        group: KONG_GROUP,
+        versions: ["v1"],
+        namespaced: true,
+        map: kong_plugins as Box<crate::api::KongPlugin>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: true,
+    },
+    KongClusterPlugin: crate::api::KongClusterPlugin {
+        name: "KongClusterPlugin",
+        group: KONG_GROUP,
+        versions: ["v1"],
+        namespaced: false,
+        map: kong_cluster_plugins as Box<crate::api::KongClusterPlugin>, via map,
+        labels: None,
+        fields: None,
+        reach: Everything,
+        status: true,
+    },
+    Secret: crate::api::Secret {
+        name: "Secret",
+        group: "",
+        versions: ["v1"],
+        namespaced: true,
+        map: secrets as Box<crate::api::Secret>, via map,
+        labels: None,
+        // TLS certificates and plugin configFrom/configPatches (Opaque) both come from
+        // Secrets; Helm's release records and service account tokens never do, and are
+        // often most of a cluster's Secret bytes.
+        fields: Some("type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token"),
+        reach: Secret,
+        status: false,
+    },
+}
+
+pub(crate) use {with_kind, with_object};
+
+impl Kind {
+    /// The Kubernetes `kind`, e.g. `HTTPRoute`.
+    pub fn as_str(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The kind called `name` (as in a manifest's `kind` or a `k8s-kind` tag).
+    pub fn by_name(name: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.as_str() == name)
+    }
+}
+
+impl PartialOrd for Kind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Object {
+    /// The object's namespace; empty for cluster-scoped kinds.
+    pub fn namespace(&self) -> &str {
+        self.meta().namespace.as_deref().unwrap_or_default()
+    }
+
+    /// `(namespace, name)`.
+    pub fn key(&self) -> Key {
+        let meta = self.meta();
+        (
+            meta.namespace.clone().unwrap_or_default(),
+            meta.name.clone().unwrap_or_default(),
+        )
+    }
+}
+
+/// A Kubernetes object by kind, namespace (empty if cluster-scoped) and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectKey {
+    pub fn new(kind: Kind, namespace: &str, name: &str) -> Self {
+        ObjectKey {
+            kind,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.namespace.as_str() {
+            "" => write!(f, "{} {}", self.kind, self.name),
+            ns => write!(f, "{} {ns}/{}", self.kind, self.name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
