@@ -5,72 +5,12 @@ mod support;
 
 use std::time::Duration;
 
-use kingress::controller::{self, ControllerOptions, Running, watch::WatchScope};
-use kingress::kong::admin_api::AdminApiOptions;
-use kingress::translate::Options;
+use kingress::controller::{self, ControllerOptions};
 use kong_admin_double::{Fault, KongAdminDouble, ValidConfig};
 use serde_json::Value;
 use support::apply::apply_yaml;
 use support::controlplane;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-struct Env {
-    ns: String,
-    client: kube::Client,
-    kong: KongAdminDouble,
-    controller: Running,
-}
-
-async fn start(prefix: &str) -> Env {
-    let cp = controlplane::shared();
-    let ns = cp.namespace(prefix).await;
-    let client = cp.client().await;
-    let kong = KongAdminDouble::start()
-        .await
-        .expect("start the admin API double");
-    let options = ControllerOptions {
-        translate: Options::default(),
-        scope: WatchScope {
-            namespaces: vec![ns.clone()],
-        },
-        admin_apis: vec![AdminApiOptions {
-            timeout: Duration::from_secs(5),
-            ..AdminApiOptions::for_url(kong.url())
-        }],
-        debounce: Duration::from_millis(5),
-        probe_addr: Some(([127, 0, 0, 1], 0).into()),
-        ..ControllerOptions::default()
-    };
-    let controller = controller::start(client.clone(), options)
-        .await
-        .expect("start the controller");
-    Env {
-        ns,
-        client,
-        kong,
-        controller,
-    }
-}
-
-impl Env {
-    async fn apply(&self, yaml: &str) {
-        apply_yaml(&self.client, Some(&self.ns), yaml).await;
-    }
-
-    async fn wait(&self, what: &str, pred: impl Fn(&ValidConfig) -> bool) -> ValidConfig {
-        match self.kong.wait_for_config(pred, WAIT).await {
-            Some(c) => c,
-            None => panic!(
-                "Kong never got a config where {what}; it holds:\n{}",
-                self.kong
-                    .current()
-                    .map(|c| serde_json::to_string_pretty(&c.to_kong_json()).unwrap_or_default())
-                    .unwrap_or_else(|| "nothing".into())
-            ),
-        }
-    }
-}
+use support::run::{WAIT, start};
 
 fn field<'a>(entity: Option<&'a Value>, name: &str) -> Option<&'a str> {
     entity.and_then(|e| e.get(name)).and_then(Value::as_str)
@@ -241,10 +181,17 @@ async fn a_policy_kong_rejects_is_left_out_and_comes_back_when_fixed() {
     .await;
     let echo = format!("echo.{}.80.svc", env.ns);
     let other_upstream = format!("other.{}.80.svc", env.ns);
+    // The policy's watch may deliver it after the Service's: wait for Kong's rejection, not
+    // for a config that merely predates the policy.
     let config = env
-        .wait("echo (without the policy) and other are in Kong", |c| {
-            c.upstream(&echo).is_some() && c.upstream(&other_upstream).is_some()
-        })
+        .wait(
+            "Kong rejected the policy; echo (without it) and other are in Kong",
+            |c| {
+                !env.kong.rejected().is_empty()
+                    && c.upstream(&echo).is_some()
+                    && c.upstream(&other_upstream).is_some()
+            },
+        )
         .await;
     assert_eq!(field(config.upstream(&echo), "hash_on"), Some("none"));
     assert_eq!(config.targets_of(&echo).len(), 2, "echo keeps its targets");
@@ -293,14 +240,6 @@ async fn only_the_leader_pushes_and_a_standby_takes_over() {
     let client = cp.client().await;
     let kong = KongAdminDouble::start().await.expect("double");
     let options = |identity: &str| ControllerOptions {
-        scope: WatchScope {
-            namespaces: vec![ns.clone()],
-        },
-        admin_apis: vec![AdminApiOptions {
-            timeout: Duration::from_secs(5),
-            ..AdminApiOptions::for_url(kong.url())
-        }],
-        debounce: Duration::from_millis(5),
         leader_election: Some(LeaderOptions {
             namespace: ns.clone(),
             name: "kingress-leader".into(),
@@ -308,7 +247,7 @@ async fn only_the_leader_pushes_and_a_standby_takes_over() {
             lease_duration: Duration::from_secs(3),
             renew: Duration::from_millis(500),
         }),
-        ..ControllerOptions::default()
+        ..support::run::options(&ns, &kong)
     };
     let first = controller::start(client.clone(), options("first"))
         .await

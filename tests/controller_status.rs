@@ -9,64 +9,31 @@ use std::time::Duration;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::networking::v1::Ingress;
 use kingress::api::{HttpRoute, KongUpstreamPolicy};
+use kingress::controller::ControllerOptions;
 use kingress::controller::status::StatusOptions;
-use kingress::controller::{self, ControllerOptions, Running, watch::WatchScope};
-use kingress::kong::admin_api::AdminApiOptions;
-use kingress::translate::{DEFAULT_CONTROLLER_NAME, Options};
-use kong_admin_double::KongAdminDouble;
+use kingress::translate::DEFAULT_CONTROLLER_NAME;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
-use support::apply::apply_yaml;
 use support::controlplane;
+use support::run::{Env, WAIT};
 
-const WAIT: Duration = Duration::from_secs(30);
-
-struct Env {
-    ns: String,
-    client: kube::Client,
-    kong: KongAdminDouble,
-    _controller: Running,
-}
-
+/// A controller whose status options `status` gives (from the test's namespace), with a short
+/// status debounce.
 async fn start(prefix: &str, status: impl FnOnce(&str) -> StatusOptions) -> Env {
-    let cp = controlplane::shared();
-    let ns = cp.namespace(prefix).await;
-    let client = cp.client().await;
-    let kong = KongAdminDouble::start()
-        .await
-        .expect("start the admin API double");
-    let options = ControllerOptions {
-        translate: Options::default(),
-        scope: WatchScope {
-            namespaces: vec![ns.clone()],
-        },
-        admin_apis: vec![AdminApiOptions {
-            timeout: Duration::from_secs(5),
-            ..AdminApiOptions::for_url(kong.url())
-        }],
-        debounce: Duration::from_millis(5),
-        status: StatusOptions {
-            debounce: Duration::from_millis(20),
-            ..status(&ns)
-        },
-        ..ControllerOptions::default()
-    };
-    let controller = controller::start(client.clone(), options)
-        .await
-        .expect("start the controller");
-    Env {
-        ns,
-        client,
-        kong,
-        _controller: controller,
-    }
+    support::run::start_with(prefix, |options| {
+        let ns = options.scope.namespaces[0].clone();
+        ControllerOptions {
+            status: StatusOptions {
+                debounce: Duration::from_millis(20),
+                ..status(&ns)
+            },
+            ..options
+        }
+    })
+    .await
 }
 
 impl Env {
-    async fn apply(&self, yaml: &str) -> Vec<kube::api::DynamicObject> {
-        apply_yaml(&self.client, Some(&self.ns), yaml).await
-    }
-
     async fn policy(&self, name: &str) -> KongUpstreamPolicy {
         Api::<KongUpstreamPolicy>::namespaced(self.client.clone(), &self.ns)
             .get(name)

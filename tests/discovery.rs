@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kingress::controller::sync::SyncState;
-use kingress::controller::{self, AdminService, ControllerOptions, Running, watch::WatchScope};
+use kingress::controller::{self, AdminService, ControllerOptions, Running};
 use kingress::crd::KongPlugin;
 use kingress::kong::admin_api::AdminApiOptions;
 use kingress::translate::{Reason, Severity};
@@ -51,27 +51,19 @@ async fn start(prefix: &str, replicas: usize) -> Env {
     }
     apply_yaml(&client, Some(&ns), &yaml).await;
     let options = ControllerOptions {
-        scope: WatchScope {
-            namespaces: vec![ns.clone()],
-        },
         admin_service: Some(AdminService {
             namespace: ns.clone(),
             name: "kong-admin".into(),
             port_name: None,
             template: AdminApiOptions {
-                url: String::new(),
-                token: None,
-                ca_pem: None,
-                insecure_skip_verify: false,
-                timeout: Duration::from_secs(5),
                 resolve: vec![(
                     "kong.kingress.test".into(),
                     std::net::Ipv4Addr::LOCALHOST.into(),
                 )],
+                ..support::run::admin_api(String::new())
             },
         }),
-        debounce: Duration::from_millis(5),
-        ..ControllerOptions::default()
+        ..support::run::options_with(&ns, vec![])
     };
     let controller = controller::start(client.clone(), options)
         .await

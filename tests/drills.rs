@@ -24,7 +24,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use kingress::api::*;
-use kingress::controller::{self, ControllerOptions, Running, watch::WatchScope};
+use kingress::controller::{self, ControllerOptions, Running};
 use kingress::kinds::Kind;
 use kingress::kong::admin_api::{AdminApiOptions, config_hash};
 use kingress::snapshot::{Object, Snapshot};
@@ -45,12 +45,8 @@ static LOCK: RwLock<()> = RwLock::const_new(());
 
 fn admin(url: String, timeout: Duration) -> AdminApiOptions {
     AdminApiOptions {
-        url,
-        token: None,
-        ca_pem: None,
-        insecure_skip_verify: false,
         timeout,
-        resolve: vec![],
+        ..support::run::admin_api(url)
     }
 }
 
@@ -70,12 +66,8 @@ async fn start(prefix: &str, replicas: usize, timeout: Duration, leader: bool) -
     for _ in 0..replicas {
         kongs.push(KongAdminDouble::start().await.expect("admin API double"));
     }
+    let admin_apis = kongs.iter().map(|k| admin(k.url(), timeout)).collect();
     let options = ControllerOptions {
-        scope: WatchScope {
-            namespaces: vec![ns.clone()],
-        },
-        admin_apis: kongs.iter().map(|k| admin(k.url(), timeout)).collect(),
-        debounce: Duration::from_millis(5),
         leader_election: leader.then(|| controller::leader::LeaderOptions {
             namespace: ns.clone(),
             name: "kingress-drill".into(),
@@ -83,7 +75,7 @@ async fn start(prefix: &str, replicas: usize, timeout: Duration, leader: bool) -
             lease_duration: Duration::from_secs(3),
             renew: Duration::from_millis(500),
         }),
-        ..ControllerOptions::default()
+        ..support::run::options_with(&ns, admin_apis)
     };
     let controller = controller::start(client.clone(), options)
         .await
@@ -507,14 +499,7 @@ async fn sigterm_during_a_push_exits_promptly_and_kong_holds_a_whole_config() {
         assert_eq!(c.targets_of(&format!("echo.{ns}.80.svc")).len(), 2);
     }
     // A new controller brings Kong to the cluster's state from whatever it holds.
-    let options = ControllerOptions {
-        scope: WatchScope {
-            namespaces: vec![ns.clone()],
-        },
-        admin_apis: vec![admin(kong.url(), Duration::from_secs(5))],
-        debounce: Duration::from_millis(5),
-        ..ControllerOptions::default()
-    };
+    let options = support::run::options_with(&ns, vec![admin(kong.url(), Duration::from_secs(5))]);
     let env = Env {
         cp,
         ns: ns.clone(),

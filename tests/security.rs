@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use k8s_openapi::api::events::v1::Event;
-use kingress::controller::{self, ControllerOptions, Running, watch::WatchScope};
+use kingress::controller::{self, Running};
 use kingress::kong::admin_api::{AdminApiClient, AdminApiError, AdminApiOptions};
 use kong_admin_double::{KongAdminDouble, Options as DoubleOptions};
 use kube::api::{Api, ListParams};
@@ -131,21 +131,11 @@ async fn start(prefix: &str, kong: KongAdminDouble, token: Option<String>) -> En
     let cp = controlplane::shared();
     let ns = cp.namespace(prefix).await;
     let client = cp.client().await;
-    let options = ControllerOptions {
-        scope: WatchScope {
-            namespaces: vec![ns.clone()],
-        },
-        admin_apis: vec![AdminApiOptions {
-            url: kong.url(),
-            token,
-            ca_pem: None,
-            insecure_skip_verify: false,
-            timeout: Duration::from_secs(5),
-            resolve: vec![],
-        }],
-        debounce: Duration::from_millis(5),
-        ..ControllerOptions::default()
+    let admin = AdminApiOptions {
+        token,
+        ..support::run::admin_api(kong.url())
     };
+    let options = support::run::options_with(&ns, vec![admin]);
     let controller = controller::start(client.clone(), options)
         .await
         .expect("start the controller");

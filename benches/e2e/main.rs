@@ -254,7 +254,10 @@ async fn process_rss(spec: &Spec, changer: &mut Changer) -> (f64, f64) {
     let sink = Sink::start().await;
     let log = std::fs::File::create(cp.dir.join(format!("kingress-{}.log", spec.services)))
         .expect("log file");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kingress"));
+    // `KINGRESS_E2E_BIN` measures another build (e.g. before a change) on the same cluster.
+    let binary =
+        std::env::var("KINGRESS_E2E_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kingress").into());
+    let mut command = std::process::Command::new(binary);
     command
         .args([
             "run",

@@ -77,59 +77,86 @@ pub struct RunArgs {
     pub publish_status_address: Vec<String>,
 }
 
+/// A flag value `kingress run` cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgsError {
+    #[error("cannot read --{flag} {}: {source}", path.display())]
+    Read {
+        flag: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--{flag} must be <namespace>/<name>, got {value:?}")]
+    NotNamespacedName { flag: &'static str, value: String },
+    #[error("--leader-elect needs --election-namespace or $POD_NAMESPACE")]
+    NoElectionNamespace,
+}
+
+/// `<namespace>/<name>`, both non-empty.
+fn namespaced_name(flag: &'static str, value: &str) -> Result<(String, String), ArgsError> {
+    match value.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((ns.to_string(), name.to_string()))
+        }
+        _ => Err(ArgsError::NotNamespacedName {
+            flag,
+            value: value.to_string(),
+        }),
+    }
+}
+
+/// Reads the file a flag names with `read` (`std::fs::read`, `std::fs::read_to_string`).
+fn read_file<T>(
+    flag: &'static str,
+    path: &PathBuf,
+    read: fn(&PathBuf) -> std::io::Result<T>,
+) -> Result<T, ArgsError> {
+    read(path).map_err(|source| ArgsError::Read {
+        flag,
+        path: path.clone(),
+        source,
+    })
+}
+
 impl RunArgs {
-    pub fn controller_options(&self) -> Result<ControllerOptions, String> {
+    pub fn controller_options(&self) -> Result<ControllerOptions, ArgsError> {
         let token = match &self.kong_admin_token_file {
-            Some(p) => Some(
-                std::fs::read_to_string(p)
-                    .map_err(|e| {
-                        format!("cannot read --kong-admin-token-file {}: {e}", p.display())
-                    })?
-                    .trim()
-                    .to_string(),
-            ),
+            Some(p) => {
+                let text = read_file("kong-admin-token-file", p, |p| std::fs::read_to_string(p))?;
+                Some(text.trim().to_string())
+            }
             None => std::env::var("KONG_ADMIN_TOKEN").ok(),
         };
         let ca_pem = match &self.kong_admin_ca_cert_file {
-            Some(p) => Some(std::fs::read(p).map_err(|e| {
-                format!("cannot read --kong-admin-ca-cert-file {}: {e}", p.display())
+            Some(p) => Some(read_file("kong-admin-ca-cert-file", p, |p| {
+                std::fs::read(p)
             })?),
             None => None,
         };
         let publish_service = match &self.publish_service {
-            Some(s) => match s.split_once('/') {
-                Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
-                    Some((ns.to_string(), name.to_string()))
-                }
-                _ => {
-                    return Err(format!(
-                        "--publish-service must be <namespace>/<name>, got {s:?}"
-                    ));
-                }
-            },
+            Some(s) => Some(namespaced_name("publish-service", s)?),
             None => None,
-        };
-        let split = |flag: &str, value: &str| -> Result<(String, String), String> {
-            match value.split_once('/') {
-                Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
-                    Ok((ns.to_string(), name.to_string()))
-                }
-                _ => Err(format!(
-                    "--{flag} must be <namespace>/<name>, got {value:?}"
-                )),
-            }
         };
         let template = AdminApiOptions {
             url: String::new(),
-            token: token.clone(),
-            ca_pem: ca_pem.clone(),
+            token,
+            ca_pem,
             insecure_skip_verify: self.kong_admin_tls_skip_verify,
             timeout: Duration::from_secs(self.kong_admin_request_timeout),
             resolve: vec![],
         };
+        let admin_apis = self
+            .kong_admin_url
+            .iter()
+            .map(|url| AdminApiOptions {
+                url: url.clone(),
+                ..template.clone()
+            })
+            .collect();
         let admin_service = match &self.kong_admin_service {
             Some(s) => {
-                let (namespace, name) = split("kong-admin-service", s)?;
+                let (namespace, name) = namespaced_name("kong-admin-service", s)?;
                 Some(super::AdminService {
                     namespace,
                     name,
@@ -144,7 +171,7 @@ impl RunArgs {
                 .election_namespace
                 .clone()
                 .or_else(|| std::env::var("POD_NAMESPACE").ok())
-                .ok_or("--leader-elect needs --election-namespace or $POD_NAMESPACE")?;
+                .ok_or(ArgsError::NoElectionNamespace)?;
             let identity = std::env::var("POD_NAME")
                 .or_else(|_| std::env::var("HOSTNAME"))
                 .unwrap_or_else(|_| format!("kingress-{}", std::process::id()));
@@ -158,18 +185,6 @@ impl RunArgs {
         } else {
             None
         };
-        let admin_apis = self
-            .kong_admin_url
-            .iter()
-            .map(|url| AdminApiOptions {
-                url: url.clone(),
-                token: token.clone(),
-                ca_pem: ca_pem.clone(),
-                insecure_skip_verify: self.kong_admin_tls_skip_verify,
-                timeout: Duration::from_secs(self.kong_admin_request_timeout),
-                resolve: vec![],
-            })
-            .collect();
         Ok(ControllerOptions {
             translate: Options {
                 ingress_class: self.ingress_class.clone(),

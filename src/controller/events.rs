@@ -11,6 +11,7 @@ use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 
+use super::field_limits::{EVENT_NOTE, truncate};
 use super::sync::SyncState;
 use crate::kinds::{ObjectKey, Stored, with_kind};
 use crate::snapshot::Snapshot;
@@ -23,9 +24,6 @@ pub const APPLY_FAILED: &str = "KongConfigurationApplyFailed";
 pub const TRANSLATION_WARNING: &str = "KongConfigurationWarning";
 /// Translated with an adjustment the object asked for (Normal event).
 pub const TRANSLATION_NOTE: &str = "KongConfigurationAdjusted";
-
-/// The API server's limit on an Event's note.
-const MAX_NOTE: usize = 1024;
 
 /// What makes an Event new.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,7 +48,7 @@ impl WantedEvent {
         action: &'static str,
         note: String,
     ) -> Self {
-        let note = super::status::truncate(note, MAX_NOTE);
+        let note = truncate(note, EVENT_NOTE);
         let key = EventKey {
             regarding: (
                 regarding.kind.clone().unwrap_or_default(),
@@ -339,7 +337,6 @@ mod tests {
         let state = SyncState {
             exclusions: vec![Exclusion {
                 object: object_key(Kind::KongUpstreamPolicy, "ns", "p"),
-                resource_version: None,
                 fingerprint: None,
                 reason: "hash_fallback: bad".into(),
             }],

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod discovery;
 pub mod events;
+pub mod field_limits;
 pub mod leader;
 pub mod metrics;
 pub mod pusher;
@@ -12,7 +13,6 @@ pub mod server;
 pub mod status;
 pub mod store;
 pub mod sync;
-
 pub mod watch;
 
 use std::net::SocketAddr;

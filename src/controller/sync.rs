@@ -5,8 +5,9 @@
 //! object that produced it (the KongUpstreamPolicy of a rejected upstream, otherwise the
 //! object named by the entity's `k8s-*` tags). That object is left out and the rest is
 //! translated and pushed again, so one broken object never keeps the others from Kong.
-//! An exclusion lasts while the object keeps the resourceVersion it had when Kong rejected
-//! it: editing (fixing) it brings it back on the next translation.
+//! An exclusion lasts while the object keeps the [`fingerprint`] (spec, labels and
+//! annotations) it had when Kong rejected it: editing (fixing) it brings it back on the next
+//! translation, while status writes, which change only its resourceVersion, do not.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -29,8 +30,6 @@ use crate::translate::{
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exclusion {
     pub object: ObjectKey,
-    /// The resourceVersion Kong rejected.
-    pub resource_version: Option<String>,
     /// [`fingerprint`] of what Kong rejected; a different one (an edit) lifts the exclusion.
     pub fingerprint: Option<String>,
     /// Kong's reason, `field: message; …`.
@@ -273,7 +272,6 @@ fn exclude(
         };
         tracing::warn!(kind = %key.kind, namespace = %key.namespace, name = %key.name, reason = %entity.describe_redacted(), "leaving out an object Kong rejected");
         let exclusion = Exclusion {
-            resource_version: resource_version(snapshot, &key),
             fingerprint: fingerprint(snapshot, &key),
             object: key.clone(),
             reason: entity.describe_redacted(),
@@ -340,13 +338,6 @@ fn fingerprint(snapshot: &Snapshot, key: &ObjectKey) -> Option<String> {
     Some(config_hash(&value.to_string()))
 }
 
-fn resource_version(snapshot: &Snapshot, key: &ObjectKey) -> Option<String> {
-    with_kind!(key.kind, |K| {
-        let stored = snapshot.stored::<K>(&key.namespace, &key.name)?;
-        stored.metadata()?.resource_version.clone()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,7 +371,6 @@ mod tests {
             first.clone(),
             Exclusion {
                 object: first,
-                resource_version: None,
                 fingerprint: None,
                 reason: String::new(),
             },

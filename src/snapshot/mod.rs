@@ -145,7 +145,7 @@ impl Undecodable {
 }
 
 pub use crate::kinds::{Kind, Object};
-use crate::kinds::{KindSpec, ObjectKey, with_kind, with_object};
+use crate::kinds::{KindSpec, ObjectKey, Stored, with_kind, with_object};
 
 impl Snapshot {
     pub fn new() -> Self {
@@ -354,6 +354,14 @@ impl Snapshot {
 
     pub fn kong_cluster_plugin(&self, name: &str) -> Option<&KongClusterPlugin> {
         get(&self.kong_cluster_plugins, "", name)
+    }
+
+    /// The resourceVersion of an object, when its stored form keeps one.
+    pub fn resource_version(&self, key: &ObjectKey) -> Option<&str> {
+        with_kind!(key.kind, |K| {
+            let stored = self.stored::<K>(&key.namespace, &key.name)?;
+            stored.metadata()?.resource_version.as_deref()
+        })
     }
 
     /// The stored form of an object, by kind and key.

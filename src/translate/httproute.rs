@@ -448,12 +448,12 @@ fn build_service(
         let port_ref = r.port.map_or(PortRef::Implicit, PortRef::Number);
         let port = match targets::resolve_port(service, &port_ref) {
             Ok(p) => p,
-            Err(msg) => {
+            Err(e) => {
                 ctx.problems.error(
                     obj,
                     Reason::PortNotFound,
                     Some(format!("{field}.port")),
-                    msg,
+                    e.to_string(),
                 );
                 continue;
             }

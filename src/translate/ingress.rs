@@ -276,12 +276,12 @@ fn backend(
     )?;
     let port = match targets::resolve_port(service, &port_ref) {
         Ok(p) => p,
-        Err(msg) => {
+        Err(e) => {
             ctx.problems.error(
                 obj,
                 Reason::PortNotFound,
                 Some(format!("{field}.service.port")),
-                msg,
+                e.to_string(),
             );
             return None;
         }

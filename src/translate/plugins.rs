@@ -66,12 +66,43 @@ pub fn no_backend_termination(service_name: &str) -> Plugin {
     }
 }
 
+/// Why a plugin's configuration cannot be built. Messages never hold a Secret's content.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginConfigError {
+    #[error("Secret {namespace}/{name} not found")]
+    SecretNotFound { namespace: String, name: String },
+    #[error("Secret {namespace}/{name} has no key {key}")]
+    SecretKeyMissing {
+        namespace: String,
+        name: String,
+        key: String,
+    },
+    #[error("Secret {namespace}/{name} key {key} is not a JSON or YAML object")]
+    NotAnObject {
+        namespace: String,
+        name: String,
+        key: String,
+    },
+    #[error("Secret {namespace}/{name} key {key} is not UTF-8")]
+    NotUtf8 {
+        namespace: String,
+        name: String,
+        key: String,
+    },
+    #[error("config must be an object")]
+    InlineNotAnObject,
+    #[error("configPatches path {0:?} must start with /")]
+    PatchPathNotAbsolute(String),
+    #[error("configPatches path {path:?} crosses a non-object at {part:?}")]
+    PatchThroughNonObject { path: String, part: String },
+}
+
 /// The fields KongPlugin and KongClusterPlugin share, with secrets already resolved.
 struct Source {
     object: ObjectRef,
     annotations: Option<BTreeMap<String, String>>,
     plugin: String,
-    config: Result<Map<String, Value>, String>,
+    config: Result<Map<String, Value>, PluginConfigError>,
     disabled: bool,
     instance_name: Option<String>,
     protocols: Vec<String>,
@@ -236,11 +267,19 @@ fn from_cluster_plugin(ctx: &Context<'_>, p: &KongClusterPlugin) -> Source {
 }
 
 /// A Secret value; its content is never put into messages.
-fn secret_value(ctx: &Context<'_>, ns: &str, name: &str, key: &str) -> Result<Vec<u8>, String> {
-    let secret = ctx
-        .snapshot
-        .secret(ns, name)
-        .ok_or_else(|| format!("Secret {ns}/{name} not found"))?;
+fn secret_value(
+    ctx: &Context<'_>,
+    ns: &str,
+    name: &str,
+    key: &str,
+) -> Result<Vec<u8>, PluginConfigError> {
+    let secret =
+        ctx.snapshot
+            .secret(ns, name)
+            .ok_or_else(|| PluginConfigError::SecretNotFound {
+                namespace: ns.into(),
+                name: name.into(),
+            })?;
     secret
         .data
         .as_ref()
@@ -253,30 +292,36 @@ fn secret_value(ctx: &Context<'_>, ns: &str, name: &str, key: &str) -> Result<Ve
                 .and_then(|d| d.get(key))
                 .map(|s| s.clone().into_bytes())
         })
-        .ok_or_else(|| format!("Secret {ns}/{name} has no key {key}"))
+        .ok_or_else(|| PluginConfigError::SecretKeyMissing {
+            namespace: ns.into(),
+            name: name.into(),
+            key: key.into(),
+        })
 }
 
 fn resolve_config(
     ctx: &Context<'_>,
     inline: Option<&Value>,
     from: Option<(&String, &String, &String)>,
-) -> Result<Map<String, Value>, String> {
+) -> Result<Map<String, Value>, PluginConfigError> {
     if let Some((ns, name, key)) = from {
         let raw = secret_value(ctx, ns, name, key)?;
+        let not_an_object = || PluginConfigError::NotAnObject {
+            namespace: ns.clone(),
+            name: name.clone(),
+            key: key.clone(),
+        };
         // JSON is YAML, so one parser reads both formats KIC accepts.
-        let value: Value = serde_yaml::from_slice(&raw)
-            .map_err(|_| format!("Secret {ns}/{name} key {key} is not a JSON or YAML object"))?;
+        let value: Value = serde_yaml::from_slice(&raw).map_err(|_| not_an_object())?;
         return match value {
             Value::Object(m) => Ok(m),
-            _ => Err(format!(
-                "Secret {ns}/{name} key {key} is not a JSON or YAML object"
-            )),
+            _ => Err(not_an_object()),
         };
     }
     match inline {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(m.clone()),
-        Some(_) => Err("config must be an object".into()),
+        Some(_) => Err(PluginConfigError::InlineNotAnObject),
     }
 }
 
@@ -288,14 +333,17 @@ fn apply_patch(
     ns: &str,
     name: &str,
     key: &str,
-) -> Result<Map<String, Value>, String> {
+) -> Result<Map<String, Value>, PluginConfigError> {
     let raw = secret_value(ctx, ns, name, key)?;
-    let text =
-        String::from_utf8(raw).map_err(|_| format!("Secret {ns}/{name} key {key} is not UTF-8"))?;
+    let text = String::from_utf8(raw).map_err(|_| PluginConfigError::NotUtf8 {
+        namespace: ns.into(),
+        name: name.into(),
+        key: key.into(),
+    })?;
     let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     let parts: Vec<String> = path
         .strip_prefix('/')
-        .ok_or_else(|| format!("configPatches path {path:?} must start with /"))?
+        .ok_or_else(|| PluginConfigError::PatchPathNotAbsolute(path.into()))?
         .split('/')
         .map(|p| p.replace("~1", "/").replace("~0", "~"))
         .collect();
@@ -308,9 +356,12 @@ fn apply_patch(
         let next = node
             .entry(part.clone())
             .or_insert_with(|| Value::Object(Map::new()));
-        node = next.as_object_mut().ok_or_else(|| {
-            format!("configPatches path {path:?} crosses a non-object at {part:?}")
-        })?;
+        node = next
+            .as_object_mut()
+            .ok_or_else(|| PluginConfigError::PatchThroughNonObject {
+                path: path.into(),
+                part: part.clone(),
+            })?;
     }
     Ok(config)
 }

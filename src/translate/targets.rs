@@ -35,8 +35,20 @@ impl PortRef {
     }
 }
 
+/// Why no port of a Service matches a backend's port.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error("no port given and the Service has {0} ports; name one")]
+    Ambiguous(usize),
+    #[error("Service has no port {wanted}; it has [{have}]")]
+    NotFound { wanted: String, have: String },
+}
+
 /// Finds the Service port a backend refers to, or says why none matches.
-pub fn resolve_port<'a>(service: &'a Service, port: &PortRef) -> Result<&'a ServicePort, String> {
+pub fn resolve_port<'a>(
+    service: &'a Service,
+    port: &PortRef,
+) -> Result<&'a ServicePort, PortError> {
     let ports: &[ServicePort] = service
         .spec
         .as_ref()
@@ -50,10 +62,7 @@ pub fn resolve_port<'a>(service: &'a Service, port: &PortRef) -> Result<&'a Serv
         }),
         PortRef::Implicit if ports.len() == 1 => ports.first(),
         PortRef::Implicit => {
-            return Err(format!(
-                "no port given and the Service has {} ports; name one",
-                ports.len()
-            ));
+            return Err(PortError::Ambiguous(ports.len()));
         }
     };
     found.ok_or_else(|| {
@@ -64,11 +73,10 @@ pub fn resolve_port<'a>(service: &'a Service, port: &PortRef) -> Result<&'a Serv
                 _ => p.port.to_string(),
             })
             .collect();
-        format!(
-            "Service has no port {}; it has [{}]",
-            port.label(),
-            have.join(", ")
-        )
+        PortError::NotFound {
+            wanted: port.label(),
+            have: have.join(", "),
+        }
     })
 }
 

@@ -16,8 +16,7 @@ pub use checks::{Violation, validate};
 /// Annotation on a Service naming the KongUpstreamPolicy (same namespace) for its upstreams.
 pub const ANNOTATION: &str = "konghq.com/upstream-policy";
 
-/// Kong's health checker asserts counters ≤ 254 although the schema allows 255.
-const MAX_CHECKER_COUNTER: i32 = 254;
+use crate::kong::healthchecks::CHECKER_MAX_COUNTER;
 
 /// A setting Kong accepts but that will not do what the policy seems to ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,12 +119,12 @@ fn apply_hash_fallback(hash: &KongUpstreamHash, u: &mut Upstream) {
 
 fn counter(v: Option<i32>, field: &str, warnings: &mut Vec<PolicyWarning>) -> Option<i64> {
     if let Some(n) = v
-        && n > MAX_CHECKER_COUNTER
+        && n > CHECKER_MAX_COUNTER
     {
         warnings.push(PolicyWarning {
             field: field.to_string(),
             message: format!(
-                "{n} exceeds what Kong's health checker supports ({MAX_CHECKER_COUNTER}); Kong fails to start the checker"
+                "{n} exceeds what Kong's health checker supports ({CHECKER_MAX_COUNTER}); Kong fails to start the checker"
             ),
         });
     }

@@ -18,11 +18,10 @@ pub struct Violation {
     pub message: String,
 }
 
-/// Kong: health-check counters are 0..=255, intervals and the probe timeout 0..=65535
-/// seconds, the threshold 0..=100 (percent).
-const KONG_MAX_COUNTER: i32 = 255;
-const KONG_MAX_SECONDS: i32 = 65535;
-const KONG_MAX_THRESHOLD: i32 = 100;
+use crate::kong::healthchecks::{
+    SCHEMA_MAX_COUNTER as KONG_MAX_COUNTER, SCHEMA_MAX_SECONDS as KONG_MAX_SECONDS,
+    SCHEMA_MAX_THRESHOLD as KONG_MAX_THRESHOLD,
+};
 const CRD_RANGE: &str = "the CRD's range";
 const CRD_MIN_KONG_MAX: &str = "the CRD's minimum, Kong's maximum";
 

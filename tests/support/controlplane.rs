@@ -443,12 +443,24 @@ pub fn crd_files() -> Result<Vec<PathBuf>, String> {
 }
 
 async fn install_crds(cp: &ControlPlane) -> Result<(), String> {
+    cp.install_crd_files(&crd_files()?).await
+}
+
+impl ControlPlane {
+    /// Applies the CRDs in `files` (replacing any of the same name, e.g. a channel's variant)
+    /// and waits until each is Established.
+    pub async fn install_crd_files(&self, files: &[PathBuf]) -> Result<(), String> {
+        install_crd_files(self, files).await
+    }
+}
+
+async fn install_crd_files(cp: &ControlPlane, files: &[PathBuf]) -> Result<(), String> {
     let client = Client::try_from(cp.config().await).map_err(err("building admin client"))?;
     let crds: Api<CustomResourceDefinition> = Api::all(client);
     let params = PatchParams::apply(FIELD_MANAGER).force();
     let mut names = Vec::new();
-    for file in crd_files()? {
-        let text = fs::read_to_string(&file).map_err(err(format!("reading {}", file.display())))?;
+    for file in files {
+        let text = fs::read_to_string(file).map_err(err(format!("reading {}", file.display())))?;
         for doc in serde_yaml::Deserializer::from_str(&text) {
             let value: serde_yaml::Value = serde::Deserialize::deserialize(doc)
                 .map_err(err(format!("parsing {}", file.display())))?;

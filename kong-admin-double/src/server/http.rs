@@ -218,6 +218,8 @@ fn post_config(state: &State, query: &str, ctype: &str, body: &[u8]) -> Resp {
                 e.to_kong_json()
             };
             state.lock().rejected.push(e);
+            // Waiters may be waiting for a rejection (`rejected()`), not only a new config.
+            state.generation.send_modify(|g| *g += 1);
             json_resp(400, &body)
         }
         Ok(valid) => {

@@ -2,8 +2,7 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-/// The API server's limit on a condition message.
-const MAX_MESSAGE: usize = 32768;
+use crate::controller::field_limits::{CONDITION_MESSAGE, truncate};
 
 /// A condition kingress wants, before times and generations are filled in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +66,7 @@ pub fn build(
                 .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
             Condition {
                 last_transition_time: since,
-                message: truncate(w.message, MAX_MESSAGE),
+                message: truncate(w.message, CONDITION_MESSAGE),
                 observed_generation: generation,
                 reason: w.reason,
                 status: status.to_string(),
@@ -75,19 +74,6 @@ pub fn build(
             }
         })
         .collect()
-}
-
-/// At most `max` bytes, cut at a character boundary.
-pub fn truncate(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max.saturating_sub(3);
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("...");
-    }
-    s
 }
 
 #[cfg(test)]
@@ -149,12 +135,5 @@ mod tests {
             Wanted::new("Programmed", false, "Pending", ""),
         );
         assert!(!fallback.status);
-    }
-
-    #[test]
-    fn long_messages_are_cut_at_a_char_boundary() {
-        let s = truncate("é".repeat(10), 7);
-        assert!(s.len() <= 7, "{s}");
-        assert!(s.ends_with("..."));
     }
 }

@@ -15,8 +15,6 @@ pub mod plugin;
 pub mod policy;
 pub mod route;
 
-pub(crate) use conditions::truncate;
-
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +27,7 @@ use super::events::EventLog;
 use super::pusher::Backoff;
 use super::store::Store;
 use super::sync::SyncState;
-use crate::kinds::{Kind, KindSpec, ObjectKey, Stored, with_kind};
+use crate::kinds::{Kind, KindSpec, ObjectKey, with_kind};
 use crate::translate::Facts;
 
 /// The field manager of every status write (and the Events' reporting controller).
@@ -262,7 +260,7 @@ pub async fn run(
                     .map_or(PlanScope::Cluster, PlanScope::Namespace);
                 store.read(|snapshot| {
                     writes.extend(plan_in(snapshot, &inputs, scope).into_iter().map(|w| {
-                        let rv = resource_version(snapshot, &w);
+                        let rv = snapshot.resource_version(&w.key()).map(str::to_string);
                         (w, rv)
                     }));
                 });
@@ -301,7 +299,7 @@ pub async fn run(
         store.read(|snapshot| {
             written
                 .0
-                .retain(|key, (rv, _)| current_rv_of(snapshot, key) == *rv);
+                .retain(|key, (rv, _)| snapshot.resource_version(key) == rv.as_deref());
         });
         let sent = events.send(wanted_events, &mut budget).await;
         failed |= !sent.all_sent;
@@ -316,17 +314,6 @@ pub async fn run(
             None
         };
     }
-}
-
-fn resource_version(snapshot: &crate::snapshot::Snapshot, w: &StatusWrite) -> Option<String> {
-    current_rv_of(snapshot, &w.key())
-}
-
-fn current_rv_of(snapshot: &crate::snapshot::Snapshot, key: &ObjectKey) -> Option<String> {
-    with_kind!(key.kind, |K| {
-        let stored = snapshot.stored::<K>(&key.namespace, &key.name)?;
-        stored.metadata()?.resource_version.clone()
-    })
 }
 
 async fn patch(client: &kube::Client, w: &StatusWrite) -> Result<(), StatusError> {
