@@ -8,7 +8,7 @@
 //!   upstream (draining ones at weight 0, not-ready ones absent);
 //! - per HTTPRoute rule, each Service's aggregate target weight is exactly proportional to its
 //!   backendRef weight, or (scaled, with a `WeightRounded` warning) within the bound that
-//!   `src/translate/weights.rs` documents; no weight leaves 0..=65535;
+//!   `src/translate/backends/weights.rs` documents; no weight leaves 0..=65535;
 //! - every config passes the Kong admin API double's validation (Kong 3.10's rules);
 //! - removing one object changes no Kong entity unrelated to it.
 //!

@@ -289,7 +289,9 @@ impl Ctx<'_> {
 
 /// Order-independent identity of a rule's backendRefs, as the translator groups rules.
 fn backends_key(rule: &HttpRouteRules) -> String {
-    crate::translate::httproute::backends_key(rule.backend_refs.as_deref().unwrap_or_default())
+    crate::translate::routes::httproute::backends_key(
+        rule.backend_refs.as_deref().unwrap_or_default(),
+    )
 }
 
 fn known<'a>(keys: impl Iterator<Item = &'a (String, String)>) -> String {

@@ -30,8 +30,8 @@ use crate::crd::{
 };
 use crate::snapshot::Object;
 use crate::translate::DEFAULT_CONTROLLER_NAME;
+use crate::translate::backends::upstream_policy::ANNOTATION as POLICY_ANNOTATION;
 use crate::translate::plugins::ANNOTATION as PLUGINS_ANNOTATION;
-use crate::translate::upstream_policy::ANNOTATION as POLICY_ANNOTATION;
 
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 const ZONES: [&str; 3] = ["zone-a", "zone-b", "zone-c"];

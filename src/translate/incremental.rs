@@ -13,8 +13,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
+use super::backends::ring_capacity;
 use super::names::ObjectRef;
-use super::{Facts, Options, Problem, Scope, Translation, ring_capacity, translate_scope};
+use super::{Facts, Options, Problem, Scope, Translation, translate_scope};
 use crate::kinds::Reach;
 use crate::kong::config::{Certificate, FORMAT_VERSION};
 use crate::kong::config_text::{ConfigText, Fragment};

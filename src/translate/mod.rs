@@ -3,20 +3,26 @@
 //! Output is deterministic: services, routes, upstreams and targets are sorted by name,
 //! descending as KIC's deck output is, so the same objects give byte-identical config
 //! whatever order they arrived in, and the same text as KIC.
+//!
+//! The rooms, in the order a request meets them (docs/ARCHITECTURE.md):
+//! - [`routes`]: one module per route kind (Ingress, HTTPRoute), each producing Kong
+//!   services and routes;
+//! - [`gateway`]: whether and where a Gateway API route attaches;
+//! - [`backends`]: Services → upstreams and targets, exact weights, KongUpstreamPolicy and
+//!   the ring-capacity check;
+//! - [`plugins`]: KongPlugin/KongClusterPlugin scoping and their configuration;
+//! - beside them: [`names`] (KIC's entity names, IDs and tags), [`annotations`],
+//!   [`problems`], and [`incremental`] translation.
 
 pub mod annotations;
+pub mod backends;
 pub mod configured;
-pub mod httproute;
+pub mod gateway;
 pub mod incremental;
-pub mod ingress;
 pub mod names;
 pub mod plugins;
 pub mod problems;
-pub mod ring_capacity;
-pub mod targets;
-pub mod upstream_policy;
-pub mod upstreams;
-pub mod weights;
+pub mod routes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -335,7 +341,7 @@ fn sort_plugins(plugins: &mut [crate::kong::config::Plugin]) {
 }
 
 pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
-    ring_capacity::new_round();
+    backends::ring_capacity::new_round();
     translate_scope(snapshot, options, Scope::All)
 }
 
@@ -362,8 +368,8 @@ pub fn translate_scope(snapshot: &Snapshot, options: &Options, scope: Scope<'_>)
         plugin_ids: Default::default(),
         facts: Facts::default(),
     };
-    ingress::translate_all(&mut ctx);
-    httproute::translate_all(&mut ctx);
+    routes::ingress::translate_all(&mut ctx);
+    routes::httproute::translate_all(&mut ctx);
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);
     }

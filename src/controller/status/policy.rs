@@ -13,7 +13,8 @@ use crate::api::{KongUpstreamPolicy, Service};
 use crate::crd::{ParentReference, PolicyAncestorStatus};
 use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
-use crate::translate::{NamespacedName, Reason, object_key, upstream_policy::ANNOTATION};
+use crate::translate::backends::upstream_policy::ANNOTATION;
+use crate::translate::{NamespacedName, Reason, object_key};
 
 /// Gateway API's limit on `status.ancestors`.
 pub const MAX_ANCESTORS: usize = 16;

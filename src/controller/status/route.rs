@@ -13,9 +13,10 @@ use gateway_api::apis::standard::httproutes::{
 
 use super::conditions::{self, Wanted};
 use super::{Inputs, PlanScope, StatusWrite};
-use crate::api::{GATEWAY_GROUP, Gateway, HttpRoute};
+use crate::api::{Gateway, HttpRoute};
 use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
+use crate::translate::gateway::attachment;
 use crate::translate::{Problem, Reason, Severity, object_key};
 
 /// Gateway API's limit on `status.parents`.
@@ -53,34 +54,6 @@ fn write_for(snapshot: &Snapshot, route: &HttpRoute, inputs: &Inputs<'_>) -> Opt
     })
 }
 
-/// The parentRefs of `route` that name a Gateway of ours, with that Gateway.
-fn our_parents<'a>(
-    snapshot: &'a Snapshot,
-    route: &'a HttpRoute,
-    controller_name: &str,
-) -> Vec<(&'a HttpRouteParentRefs, &'a Gateway)> {
-    let route_ns = route.namespace().unwrap_or_default();
-    let mut out: Vec<(&HttpRouteParentRefs, &Gateway)> = Vec::new();
-    for parent in route.spec.parent_refs.iter().flatten() {
-        let group_ok = parent.group.as_deref().is_none_or(|g| g == GATEWAY_GROUP);
-        let kind_ok = parent.kind.as_deref().is_none_or(|k| k == "Gateway");
-        if !group_ok || !kind_ok || out.iter().any(|(p, _)| *p == parent) {
-            continue;
-        }
-        let gw_ns = parent.namespace.clone().unwrap_or_else(|| route_ns.clone());
-        let Some(gateway) = snapshot.gateways.get(&(gw_ns, parent.name.clone())) else {
-            continue;
-        };
-        let ours = snapshot
-            .gateway_class(&gateway.spec.gateway_class_name)
-            .is_some_and(|gc| gc.spec.controller_name == controller_name);
-        if ours {
-            out.push((parent, gateway));
-        }
-    }
-    out
-}
-
 fn status_ref(parent: &HttpRouteParentRefs) -> HttpRouteStatusParentsParentRef {
     HttpRouteStatusParentsParentRef {
         group: parent.group.clone(),
@@ -107,7 +80,7 @@ fn parents(
         .collect();
     let room = MAX_PARENTS - out.len();
     let problems: Vec<&Problem> = route_problems(route, inputs);
-    for (parent, gateway) in our_parents(snapshot, route, inputs.controller_name)
+    for (parent, gateway) in attachment::our_parents(snapshot, route, inputs.controller_name)
         .into_iter()
         .take(room)
     {
@@ -166,12 +139,7 @@ fn accepted(
     let route_ns = route.namespace().unwrap_or_default();
     let gw_ns = gateway.namespace().unwrap_or_default();
     let gw = format!("Gateway {gw_ns}/{}", gateway.name_any());
-    let listeners: Vec<_> = gateway
-        .spec
-        .listeners
-        .iter()
-        .filter(|l| parent.section_name.as_ref().is_none_or(|s| *s == l.name))
-        .collect();
+    let listeners = attachment::named_listeners(parent, gateway);
     if listeners.is_empty() {
         let message = match &parent.section_name {
             Some(s) => format!("{gw} has no listener named {s}"),
@@ -181,7 +149,7 @@ fn accepted(
     }
     let admitted = listeners
         .iter()
-        .any(|l| crate::translate::httproute::listener_admits(l, &gw_ns, &route_ns));
+        .any(|l| attachment::listener_admits(l, &gw_ns, &route_ns));
     if !admitted {
         return Wanted::new(
             ACCEPTED,

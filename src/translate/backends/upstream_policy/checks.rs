@@ -244,5 +244,5 @@ fn cel_rules(spec: &KongUpstreamPolicySpec, v: &mut Checker) {
 }
 
 #[cfg(test)]
-#[path = "upstream_policy_checks_tests.rs"]
+#[path = "checks_tests.rs"]
 mod tests;

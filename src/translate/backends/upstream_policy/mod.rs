@@ -9,7 +9,6 @@ use crate::kong::config::{
     ActiveHealthcheck, Healthchecks, Healthy, PassiveHealthcheck, Unhealthy, Upstream,
 };
 
-#[path = "upstream_policy_checks.rs"]
 mod checks;
 pub use checks::{Violation, validate};
 

@@ -11,17 +11,21 @@
 //! allows up to N·L. kingress warns (knowing N from the controller), and with the
 //! annotation `kingress.io/replica-aware-limits: "true"` divides the limits by N instead.
 
-use crate::kinds::Kind;
+mod config;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+pub use config::PluginConfigError;
 
 use super::Context;
 use super::names::{self, Entity, ObjectRef};
 use super::problems::Reason;
 use crate::api::{KongClusterPlugin, KongPlugin};
 use crate::crd::plugin::PluginProtocol;
+use crate::kinds::Kind;
 use crate::kong::config::Plugin;
 
 pub const ANNOTATION: &str = "konghq.com/plugins";
@@ -64,37 +68,6 @@ pub fn no_backend_termination(service_name: &str) -> Plugin {
         protocols: vec!["http".into(), "https".into()],
         ..Default::default()
     }
-}
-
-/// Why a plugin's configuration cannot be built. Messages never hold a Secret's content.
-#[derive(Debug, thiserror::Error)]
-pub enum PluginConfigError {
-    #[error("Secret {namespace}/{name} not found")]
-    SecretNotFound { namespace: String, name: String },
-    #[error("Secret {namespace}/{name} has no key {key}")]
-    SecretKeyMissing {
-        namespace: String,
-        name: String,
-        key: String,
-    },
-    #[error("Secret {namespace}/{name} key {key} is not a JSON or YAML object")]
-    NotAnObject {
-        namespace: String,
-        name: String,
-        key: String,
-    },
-    #[error("Secret {namespace}/{name} key {key} is not UTF-8")]
-    NotUtf8 {
-        namespace: String,
-        name: String,
-        key: String,
-    },
-    #[error("config must be an object")]
-    InlineNotAnObject,
-    #[error("configPatches path {0:?} must start with /")]
-    PatchPathNotAbsolute(String),
-    #[error("configPatches path {path:?} crosses a non-object at {part:?}")]
-    PatchThroughNonObject { path: String, part: String },
 }
 
 /// The fields KongPlugin and KongClusterPlugin share, with secrets already resolved.
@@ -208,17 +181,26 @@ fn from_kong_plugin(ctx: &Context<'_>, p: &KongPlugin) -> Source {
         p.metadata.name.as_deref().unwrap_or_default(),
     )
     .with_uid(p.metadata.uid.as_deref());
-    let mut config = resolve_config(
-        ctx,
+    let config = config::build(
+        ctx.snapshot,
         p.config.as_ref(),
-        p.config_from
-            .as_ref()
-            .map(|c| (&ns, &c.secret_key_ref.name, &c.secret_key_ref.key)),
+        p.config_from.as_ref().map(|c| {
+            (
+                ns.as_str(),
+                c.secret_key_ref.name.as_str(),
+                c.secret_key_ref.key.as_str(),
+            )
+        }),
+        p.config_patches.iter().flatten().map(|patch| {
+            let r = &patch.value_from.secret_key_ref;
+            (
+                patch.path.as_str(),
+                ns.as_str(),
+                r.name.as_str(),
+                r.key.as_str(),
+            )
+        }),
     );
-    for patch in p.config_patches.iter().flatten() {
-        let r = &patch.value_from.secret_key_ref;
-        config = config.and_then(|c| apply_patch(ctx, c, &patch.path, &ns, &r.name, &r.key));
-    }
     Source {
         object,
         annotations: p.metadata.annotations.clone(),
@@ -238,22 +220,23 @@ fn from_cluster_plugin(ctx: &Context<'_>, p: &KongClusterPlugin) -> Source {
         p.metadata.name.as_deref().unwrap_or_default(),
     )
     .with_uid(p.metadata.uid.as_deref());
-    let mut config = resolve_config(
-        ctx,
+    let config = config::build(
+        ctx.snapshot,
         p.config.as_ref(),
         p.config_from.as_ref().map(|c| {
+            let r = &c.secret_key_ref;
+            (r.namespace.as_str(), r.name.as_str(), r.key.as_str())
+        }),
+        p.config_patches.iter().flatten().map(|patch| {
+            let r = &patch.value_from.secret_key_ref;
             (
-                &c.secret_key_ref.namespace,
-                &c.secret_key_ref.name,
-                &c.secret_key_ref.key,
+                patch.path.as_str(),
+                r.namespace.as_str(),
+                r.name.as_str(),
+                r.key.as_str(),
             )
         }),
     );
-    for patch in p.config_patches.iter().flatten() {
-        let r = &patch.value_from.secret_key_ref;
-        config =
-            config.and_then(|c| apply_patch(ctx, c, &patch.path, &r.namespace, &r.name, &r.key));
-    }
     Source {
         object,
         annotations: p.metadata.annotations.clone(),
@@ -264,106 +247,6 @@ fn from_cluster_plugin(ctx: &Context<'_>, p: &KongClusterPlugin) -> Source {
         protocols: protocols(&p.protocols),
         unsupported: unsupported(&p.consumer_ref, p.ordering.is_some(), &p.run_on),
     }
-}
-
-/// A Secret value; its content is never put into messages.
-fn secret_value(
-    ctx: &Context<'_>,
-    ns: &str,
-    name: &str,
-    key: &str,
-) -> Result<Vec<u8>, PluginConfigError> {
-    let secret =
-        ctx.snapshot
-            .secret(ns, name)
-            .ok_or_else(|| PluginConfigError::SecretNotFound {
-                namespace: ns.into(),
-                name: name.into(),
-            })?;
-    secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(key))
-        .map(|b| b.0.clone())
-        .or_else(|| {
-            secret
-                .string_data
-                .as_ref()
-                .and_then(|d| d.get(key))
-                .map(|s| s.clone().into_bytes())
-        })
-        .ok_or_else(|| PluginConfigError::SecretKeyMissing {
-            namespace: ns.into(),
-            name: name.into(),
-            key: key.into(),
-        })
-}
-
-fn resolve_config(
-    ctx: &Context<'_>,
-    inline: Option<&Value>,
-    from: Option<(&String, &String, &String)>,
-) -> Result<Map<String, Value>, PluginConfigError> {
-    if let Some((ns, name, key)) = from {
-        let raw = secret_value(ctx, ns, name, key)?;
-        let not_an_object = || PluginConfigError::NotAnObject {
-            namespace: ns.clone(),
-            name: name.clone(),
-            key: key.clone(),
-        };
-        // JSON is YAML, so one parser reads both formats KIC accepts.
-        let value: Value = serde_yaml::from_slice(&raw).map_err(|_| not_an_object())?;
-        return match value {
-            Value::Object(m) => Ok(m),
-            _ => Err(not_an_object()),
-        };
-    }
-    match inline {
-        None | Some(Value::Null) => Ok(Map::new()),
-        Some(Value::Object(m)) => Ok(m.clone()),
-        Some(_) => Err(PluginConfigError::InlineNotAnObject),
-    }
-}
-
-/// `configPatches`: sets the JSON pointer `path` to the Secret's value (JSON if it parses).
-fn apply_patch(
-    ctx: &Context<'_>,
-    mut config: Map<String, Value>,
-    path: &str,
-    ns: &str,
-    name: &str,
-    key: &str,
-) -> Result<Map<String, Value>, PluginConfigError> {
-    let raw = secret_value(ctx, ns, name, key)?;
-    let text = String::from_utf8(raw).map_err(|_| PluginConfigError::NotUtf8 {
-        namespace: ns.into(),
-        name: name.into(),
-        key: key.into(),
-    })?;
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    let parts: Vec<String> = path
-        .strip_prefix('/')
-        .ok_or_else(|| PluginConfigError::PatchPathNotAbsolute(path.into()))?
-        .split('/')
-        .map(|p| p.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    let mut node = &mut config;
-    for (i, part) in parts.iter().enumerate() {
-        if i + 1 == parts.len() {
-            node.insert(part.clone(), value);
-            break;
-        }
-        let next = node
-            .entry(part.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        node = next
-            .as_object_mut()
-            .ok_or_else(|| PluginConfigError::PatchThroughNonObject {
-                path: path.into(),
-                part: part.clone(),
-            })?;
-    }
-    Ok(config)
 }
 
 fn emit(ctx: &mut Context<'_>, source: Source, scope: Scope) {

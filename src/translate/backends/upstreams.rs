@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ServicePort;
 use kube::ResourceExt;
 
-use super::names::{self, Entity, ObjectRef};
-use super::problems::Reason;
 use super::targets::{self, Endpoint};
 use super::weights::{self, MAX_TARGET_WEIGHT};
-use super::{Context, NamespacedName, PolicyConflict, annotations, ring_capacity, upstream_policy};
+use super::{ring_capacity, upstream_policy};
 use crate::api::Service;
 use crate::kong::config::{self, DEFAULT_TARGET_WEIGHT, Target, Upstream};
+use crate::translate::names::{self, Entity, ObjectRef};
+use crate::translate::problems::Reason;
+use crate::translate::{Context, NamespacedName, PolicyConflict, annotations};
 
 /// One resolved backend of a Kong service.
 pub struct Backend<'a> {
@@ -114,12 +115,12 @@ pub fn build(
     // Plugins named on the Kubernetes Services apply to every Kong service built from them.
     for (b, object) in backends.iter().zip(&objects) {
         let ns = object.namespace.as_deref().unwrap_or_default();
-        super::plugins::attach(
+        crate::translate::plugins::attach(
             ctx,
             object,
             ns,
             b.service.metadata.annotations.as_ref(),
-            super::plugins::Scope::Service(naming.service_name.clone()),
+            crate::translate::plugins::Scope::Service(naming.service_name.clone()),
         );
     }
     (service, upstream)

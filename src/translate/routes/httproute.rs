@@ -15,14 +15,14 @@ use gateway_api::apis::standard::httproutes::{
 };
 use kube::ResourceExt;
 
-use super::names::{self, Entity, ObjectRef};
-use super::problems::Reason;
-use super::targets::{self, PortRef};
-use super::upstreams::{self, Backend, Naming};
-use super::{Context, annotations, plugins};
-use crate::api::{GATEWAY_GROUP, HttpRoute};
+use crate::api::HttpRoute;
 use crate::kong::config::Route;
-use gateway_api::apis::standard::gateways::GatewayListeners;
+use crate::translate::backends::targets::{self, PortRef};
+use crate::translate::backends::upstreams::{self, Backend, Naming};
+use crate::translate::gateway::attachment;
+use crate::translate::names::{self, Entity, ObjectRef};
+use crate::translate::problems::Reason;
+use crate::translate::{Context, annotations, plugins};
 
 pub fn translate_all(ctx: &mut Context<'_>) {
     let assume = ctx.options.assume_attached_without_gateways
@@ -37,7 +37,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
         {
             continue;
         }
-        if !assume && !attached(ctx, route) {
+        if !assume && !attachment::attached(ctx.snapshot, route, &ctx.options.controller_name) {
             ctx.problems.warning(
                 &obj,
                 Reason::NotAttached,
@@ -60,34 +60,6 @@ fn object_ref(route: &HttpRoute) -> ObjectRef {
         &route.name_any(),
     )
     .with_uid(route.metadata.uid.as_deref())
-}
-
-/// True if some parentRef names a Gateway of one of our GatewayClasses that admits the route.
-fn attached(ctx: &Context<'_>, route: &HttpRoute) -> bool {
-    let route_ns = route.namespace().unwrap_or_default();
-    route.spec.parent_refs.iter().flatten().any(|parent| {
-        let group_ok = parent.group.as_deref().is_none_or(|g| g == GATEWAY_GROUP);
-        let kind_ok = parent.kind.as_deref().is_none_or(|k| k == "Gateway");
-        if !group_ok || !kind_ok {
-            return false;
-        }
-        let gw_ns = parent.namespace.clone().unwrap_or_else(|| route_ns.clone());
-        let Some(gateway) = ctx
-            .snapshot
-            .gateways
-            .get(&(gw_ns.clone(), parent.name.clone()))
-        else {
-            return false;
-        };
-        let ours = ctx
-            .snapshot
-            .gateway_class(&gateway.spec.gateway_class_name)
-            .is_some_and(|gc| gc.spec.controller_name == ctx.options.controller_name);
-        ours && gateway.spec.listeners.iter().any(|l| {
-            let section_ok = parent.section_name.as_ref().is_none_or(|s| *s == l.name);
-            section_ok && listener_admits(l, &gw_ns, &route_ns)
-        })
-    })
 }
 
 fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
@@ -207,21 +179,6 @@ fn invalid_header_name(rule: &HttpRouteRules, i: usize) -> Option<(String, Strin
         }
     }
     None
-}
-
-/// Whether `listener` of a Gateway in `gateway_ns` takes routes from `route_ns`.
-/// A namespace Selector needs Namespace labels, which kingress does not read: admitted.
-pub fn listener_admits(listener: &GatewayListeners, gateway_ns: &str, route_ns: &str) -> bool {
-    let from = listener
-        .allowed_routes
-        .as_ref()
-        .and_then(|a| a.namespaces.as_ref())
-        .and_then(|n| n.from.as_ref())
-        .map(|f| format!("{f:?}"));
-    match from.as_deref() {
-        None | Some("Same") => gateway_ns == route_ns,
-        _ => true,
-    }
 }
 
 /// Order-independent identity of a rule's backendRefs: rules with equal keys share one

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::networking::v1::{IngressBackend, IngressTLS};
 use kube::ResourceExt;
 
-use super::names::{self, Entity, ObjectRef};
-use super::problems::Reason;
-use super::targets::{self, PortRef};
-use super::upstreams::{self, Backend, Naming};
-use super::{Context, annotations, plugins};
 use crate::api::Ingress;
 use crate::kong::config::{Certificate, CertificateRef, Route, Sni};
+use crate::translate::backends::targets::{self, PortRef};
+use crate::translate::backends::upstreams::{self, Backend, Naming};
+use crate::translate::names::{self, Entity, ObjectRef};
+use crate::translate::problems::Reason;
+use crate::translate::{Context, annotations, plugins};
 
 const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";

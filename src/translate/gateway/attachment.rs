@@ -1,0 +1,77 @@
+//! A route's parentRefs → our Gateways and their listeners.
+
+use gateway_api::apis::standard::gateways::GatewayListeners;
+use gateway_api::apis::standard::httproutes::HttpRouteParentRefs;
+use kube::ResourceExt;
+
+use crate::api::{GATEWAY_GROUP, Gateway, HttpRoute};
+use crate::snapshot::Snapshot;
+
+/// The parentRefs of `route` that name a Gateway whose GatewayClass has `controller_name`,
+/// each with that Gateway, in order and without repeats.
+pub fn our_parents<'a>(
+    snapshot: &'a Snapshot,
+    route: &'a HttpRoute,
+    controller_name: &str,
+) -> Vec<(&'a HttpRouteParentRefs, &'a Gateway)> {
+    let route_ns = route.namespace().unwrap_or_default();
+    let mut out: Vec<(&HttpRouteParentRefs, &Gateway)> = Vec::new();
+    for parent in route.spec.parent_refs.iter().flatten() {
+        let group_ok = parent.group.as_deref().is_none_or(|g| g == GATEWAY_GROUP);
+        let kind_ok = parent.kind.as_deref().is_none_or(|k| k == "Gateway");
+        if !group_ok || !kind_ok || out.iter().any(|(p, _)| *p == parent) {
+            continue;
+        }
+        let gw_ns = parent.namespace.as_deref().unwrap_or(&route_ns);
+        let Some(gateway) = snapshot.gateway(gw_ns, &parent.name) else {
+            continue;
+        };
+        let ours = snapshot
+            .gateway_class(&gateway.spec.gateway_class_name)
+            .is_some_and(|gc| gc.spec.controller_name == controller_name);
+        if ours {
+            out.push((parent, gateway));
+        }
+    }
+    out
+}
+
+/// The listeners of `gateway` that `parent` names (all of them without a sectionName).
+pub fn named_listeners<'a>(
+    parent: &HttpRouteParentRefs,
+    gateway: &'a Gateway,
+) -> Vec<&'a GatewayListeners> {
+    let section = parent.section_name.as_ref();
+    let listeners = gateway.spec.listeners.iter();
+    listeners
+        .filter(|l| section.is_none_or(|s| *s == l.name))
+        .collect()
+}
+
+/// Whether `listener` of a Gateway in `gateway_ns` takes routes from `route_ns`.
+/// A namespace Selector needs Namespace labels, which kingress does not read: admitted.
+pub fn listener_admits(listener: &GatewayListeners, gateway_ns: &str, route_ns: &str) -> bool {
+    let from = listener
+        .allowed_routes
+        .as_ref()
+        .and_then(|a| a.namespaces.as_ref())
+        .and_then(|n| n.from.as_ref())
+        .map(|f| format!("{f:?}"));
+    match from.as_deref() {
+        None | Some("Same") => gateway_ns == route_ns,
+        _ => true,
+    }
+}
+
+/// True if some parentRef of `route` names a Gateway of ours with a listener that takes it.
+pub fn attached(snapshot: &Snapshot, route: &HttpRoute, controller_name: &str) -> bool {
+    let route_ns = route.namespace().unwrap_or_default();
+    our_parents(snapshot, route, controller_name)
+        .into_iter()
+        .any(|(parent, gateway)| {
+            let gw_ns = gateway.namespace().unwrap_or_default();
+            named_listeners(parent, gateway)
+                .into_iter()
+                .any(|l| listener_admits(l, &gw_ns, &route_ns))
+        })
+}

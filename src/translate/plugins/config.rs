@@ -1,0 +1,151 @@
+//! A plugin's configuration: inline, from a Secret (`configFrom`), with Secret values set at
+//! JSON pointers (`configPatches`). Secret contents never reach a message.
+
+use serde_json::{Map, Value};
+
+use crate::snapshot::Snapshot;
+
+/// Why a plugin's configuration cannot be built. Messages never hold a Secret's content.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginConfigError {
+    #[error("Secret {namespace}/{name} not found")]
+    SecretNotFound { namespace: String, name: String },
+    #[error("Secret {namespace}/{name} has no key {key}")]
+    SecretKeyMissing {
+        namespace: String,
+        name: String,
+        key: String,
+    },
+    #[error("Secret {namespace}/{name} key {key} is not a JSON or YAML object")]
+    NotAnObject {
+        namespace: String,
+        name: String,
+        key: String,
+    },
+    #[error("Secret {namespace}/{name} key {key} is not UTF-8")]
+    NotUtf8 {
+        namespace: String,
+        name: String,
+        key: String,
+    },
+    #[error("config must be an object")]
+    InlineNotAnObject,
+    #[error("configPatches path {0:?} must start with /")]
+    PatchPathNotAbsolute(String),
+    #[error("configPatches path {path:?} crosses a non-object at {part:?}")]
+    PatchThroughNonObject { path: String, part: String },
+}
+
+/// The configuration of a plugin: `inline`, or the object in the Secret key `from`
+/// (namespace, name, key), then each of `patches` (path, namespace, name, key) applied.
+pub(super) fn build<'a>(
+    snapshot: &Snapshot,
+    inline: Option<&Value>,
+    from: Option<(&str, &str, &str)>,
+    patches: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a str)>,
+) -> Result<Map<String, Value>, PluginConfigError> {
+    let mut config = resolve_config(snapshot, inline, from)?;
+    for (path, ns, name, key) in patches {
+        config = apply_patch(snapshot, config, path, ns, name, key)?;
+    }
+    Ok(config)
+}
+
+/// A Secret value; its content is never put into messages.
+fn secret_value(
+    snapshot: &Snapshot,
+    ns: &str,
+    name: &str,
+    key: &str,
+) -> Result<Vec<u8>, PluginConfigError> {
+    let secret = snapshot
+        .secret(ns, name)
+        .ok_or_else(|| PluginConfigError::SecretNotFound {
+            namespace: ns.into(),
+            name: name.into(),
+        })?;
+    secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .map(|b| b.0.clone())
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .map(|s| s.clone().into_bytes())
+        })
+        .ok_or_else(|| PluginConfigError::SecretKeyMissing {
+            namespace: ns.into(),
+            name: name.into(),
+            key: key.into(),
+        })
+}
+
+fn resolve_config(
+    snapshot: &Snapshot,
+    inline: Option<&Value>,
+    from: Option<(&str, &str, &str)>,
+) -> Result<Map<String, Value>, PluginConfigError> {
+    if let Some((ns, name, key)) = from {
+        let raw = secret_value(snapshot, ns, name, key)?;
+        let not_an_object = || PluginConfigError::NotAnObject {
+            namespace: ns.into(),
+            name: name.into(),
+            key: key.into(),
+        };
+        // JSON is YAML, so one parser reads both formats KIC accepts.
+        let value: Value = serde_yaml::from_slice(&raw).map_err(|_| not_an_object())?;
+        return match value {
+            Value::Object(m) => Ok(m),
+            _ => Err(not_an_object()),
+        };
+    }
+    match inline {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err(PluginConfigError::InlineNotAnObject),
+    }
+}
+
+/// `configPatches`: sets the JSON pointer `path` to the Secret's value (JSON if it parses).
+fn apply_patch(
+    snapshot: &Snapshot,
+    mut config: Map<String, Value>,
+    path: &str,
+    ns: &str,
+    name: &str,
+    key: &str,
+) -> Result<Map<String, Value>, PluginConfigError> {
+    let raw = secret_value(snapshot, ns, name, key)?;
+    let text = String::from_utf8(raw).map_err(|_| PluginConfigError::NotUtf8 {
+        namespace: ns.into(),
+        name: name.into(),
+        key: key.into(),
+    })?;
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    let parts: Vec<String> = path
+        .strip_prefix('/')
+        .ok_or_else(|| PluginConfigError::PatchPathNotAbsolute(path.into()))?
+        .split('/')
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut node = &mut config;
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            node.insert(part.clone(), value);
+            break;
+        }
+        let next = node
+            .entry(part.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        node = next
+            .as_object_mut()
+            .ok_or_else(|| PluginConfigError::PatchThroughNonObject {
+                path: path.into(),
+                part: part.clone(),
+            })?;
+    }
+    Ok(config)
+}
