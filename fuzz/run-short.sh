@@ -74,4 +74,6 @@ for target in "${TARGETS[@]}"; do
   fi
   rm -rf "$scratch"
 done
+# Read by scripts/test for its summary: a run without the sanitizer must not pass for one with it.
+echo "fuzz sanitizer: ${sanitizer[1]}"
 exit "$status"

@@ -15,3 +15,4 @@ pub mod manifests;
 pub mod snapshot;
 pub mod synthetic;
 pub mod translate;
+pub mod yaml;

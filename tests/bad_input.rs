@@ -546,3 +546,42 @@ spec:
     );
     assert_good_translated(&o);
 }
+
+/// `translate` is what a GitOps check runs on an untrusted pull request: nesting an attacker
+/// piles up is refused as soon as it passes the depth limit, naming file and document, and
+/// the other files are translated. 200,000 `[` took over 60 s to refuse with the previous
+/// parser (quadratic), 100,000 `{a: ` about 40 s; the bound here is generous for a slow CI
+/// machine and far below either.
+#[test]
+fn hostile_nesting_is_refused_in_linear_time_and_the_other_files_are_translated() {
+    let dir = std::env::temp_dir().join(format!("kingress-nesting-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("a-good.yaml"), GOOD).expect("write");
+    std::fs::write(dir.join("b-brackets.yaml"), "[".repeat(200_000)).expect("write");
+    std::fs::write(dir.join("c-braces.yaml"), "{a: ".repeat(100_000)).expect("write");
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kingress"))
+        .args(["translate", "-o", "json", "-f"])
+        .arg(&dir)
+        .output()
+        .expect("run kingress translate");
+    let elapsed = started.elapsed();
+    std::fs::remove_dir_all(&dir).ok();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        elapsed < std::time::Duration::from_secs(5),
+        "refusing took {elapsed:?}:\n{stderr}"
+    );
+    for file in ["b-brackets.yaml", "c-braces.yaml"] {
+        assert!(
+            stderr.lines().any(
+                |l| l.contains(&format!("{file} (document 1): malformed YAML"))
+                    && l.contains("line 1")
+            ),
+            "{file} is refused with file, document and line:\n{stderr}"
+        );
+    }
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON config");
+    let upstreams = config["upstreams"].as_array().map_or(0, Vec::len);
+    assert!(upstreams > 0, "the good file is translated:\n{stderr}");
+}

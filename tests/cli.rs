@@ -21,7 +21,7 @@ fn translate(args: &[&str]) -> (KongConfig, String, bool) {
     let config = if args.contains(&"json") {
         serde_json::from_slice(&out.stdout).expect("JSON config on stdout")
     } else {
-        serde_yaml::from_slice(&out.stdout).expect("YAML config on stdout")
+        serde_norway::from_slice(&out.stdout).expect("YAML config on stdout")
     };
     (config, stderr, out.status.success())
 }

@@ -84,7 +84,7 @@ fn committed_crds_are_generated() {
 fn kic_crd(file_name: &str) -> Value {
     let path = repo_path("tests/fixtures/kic-crds").join(file_name);
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap()
+    serde_norway::from_str(&text).unwrap()
 }
 
 /// What decides which objects a CRD accepts: identity, names, scope, versions (with printer
@@ -150,7 +150,7 @@ fn crds_match_kic() {
     for crd in crd::all() {
         let name = crd::file_name(&crd);
         // The shipped artifact, not the in-memory object.
-        let ours: Value = serde_yaml::from_str(&crd::to_yaml(&crd)).unwrap();
+        let ours: Value = serde_norway::from_str(&crd::to_yaml(&crd)).unwrap();
         let mut diffs = Vec::new();
         differences(&contract(&kic_crd(&name)), &contract(&ours), "", &mut diffs);
         if !diffs.is_empty() {
@@ -168,7 +168,7 @@ fn crds_match_kic() {
 fn generated_yaml_parses_back() {
     for document in crd::render_yaml().split("\n---\n") {
         let parsed: CustomResourceDefinition =
-            serde_yaml::from_str(document.trim_start_matches("---\n")).unwrap();
+            serde_norway::from_str(document.trim_start_matches("---\n")).unwrap();
         assert!(crd::all().contains(&parsed));
     }
 }

@@ -4,6 +4,8 @@
 //! Regenerate the golden files after an intended change with
 //! `UPDATE_GOLDEN=1 cargo test --test explain`, then review the diff like code.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -93,7 +95,7 @@ fn diff(expected: &str, actual: &str) -> String {
 
 #[test]
 fn echo_example_matches_golden_output() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let update = support::golden::update_golden();
     let args = ["-f", "examples/", "--service", "default/echo"];
     let keys = ["--key", "foo", "--key", "bar"];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/explain/golden");
@@ -302,23 +304,58 @@ fn round_robin_is_said_plainly_and_keys_are_not_sticky() {
     );
     assert!(table.contains("(not sticky)"), "{table}");
 
-    // consistent-hashing without hash_on runs round-robin; hash_on without it hashes.
+    // Kong 3.10 upstreams.lua:324-343: a `hash_on` in the config decides the algorithm
+    // ("none": round-robin; anything else: consistent hashing), and only when present.
     let mut u = Upstream {
         name: "u".into(),
         algorithm: Some("consistent-hashing".into()),
-        targets: vec![Target {
-            target: "10.0.0.1:80".into(),
-            weight: None,
-        }],
+        hash_on: Some("none".into()),
+        targets: (1..=4)
+            .map(|i| Target {
+                target: format!("10.0.0.{i}:80"),
+                weight: None,
+            })
+            .collect(),
         ..Upstream::default()
     };
-    let a = analyse(&u, &["k".into()]);
+    let keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+    let a = analyse(&u, &keys[..1]);
     assert_eq!(a.algorithm, "round-robin");
-    assert!(matches!(a.ring, RingState::NotUsed) && a.choices == [("k".into(), None)]);
+    assert!(matches!(a.ring, RingState::NotUsed) && a.choices == [("k0".into(), None)]);
+    // Without hash_on the algorithm stays consistent-hashing with nothing to hash: Kong hashes
+    // "" for every request (kong/runloop/balancer/init.lua:109-111, 332), so every key lands
+    // on the target owning ""'s position.
+    u.hash_on = None;
+    let a = analyse(&u, &keys);
+    assert_eq!(a.algorithm, "consistent-hashing");
+    let RingState::Built(ring) = &a.ring else {
+        panic!("Kong builds the wheel: {:?}", a.ring)
+    };
+    let owner = ring.lookup("").map(str::to_string);
+    assert!(owner.is_some());
+    assert!(
+        a.choices.iter().all(|(_, t)| *t == owner),
+        "{:?}",
+        a.choices
+    );
+    let own_keys: std::collections::BTreeSet<_> = keys
+        .iter()
+        .map(|k| ring.lookup(k).map(str::to_string))
+        .collect();
+    assert!(
+        own_keys.len() > 1,
+        "the keys alone would spread: {own_keys:?}"
+    );
     (u.algorithm, u.hash_on) = (None, Some("ip".into()));
     let a = analyse(&u, &["k".into()]);
     assert_eq!(a.algorithm, "consistent-hashing");
-    assert_eq!(a.choices, [("k".into(), Some("10.0.0.1:80".into()))]);
+    let RingState::Built(ring) = &a.ring else {
+        panic!("Kong builds the wheel: {:?}", a.ring)
+    };
+    assert_eq!(
+        a.choices,
+        [("k".into(), ring.lookup("k").map(str::to_string))]
+    );
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test golden`,
 //! then review the diff like code.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -33,8 +35,8 @@ fn options(dir: &Path) -> Options {
         ..Options::default()
     };
     if let Ok(text) = fs::read_to_string(dir.join("options.yaml")) {
-        let v: serde_yaml::Value = serde_yaml::from_str(&text).expect("options.yaml parses");
-        if let Some(n) = v.get("kong_replicas").and_then(serde_yaml::Value::as_u64) {
+        let v: serde_norway::Value = serde_norway::from_str(&text).expect("options.yaml parses");
+        if let Some(n) = v.get("kong_replicas").and_then(serde_norway::Value::as_u64) {
             options.kong_replicas = n as usize;
         }
     }
@@ -84,7 +86,7 @@ fn check(path: &Path, actual: &str, update: bool, failures: &mut Vec<String>) {
 
 #[test]
 fn golden_cases_match() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let update = support::golden::update_golden();
     let mut failures = Vec::new();
     for dir in cases() {
         let input = fs::read_to_string(dir.join("in.yaml")).expect("read in.yaml");
@@ -101,10 +103,11 @@ fn golden_cases_match() {
 
 /// Splits a multi-document YAML text into its documents, re-serialised.
 fn documents(text: &str) -> Vec<String> {
-    serde_yaml::Deserializer::from_str(text)
+    serde_norway::Deserializer::from_str(text)
         .map(|d| {
-            let v = <serde_yaml::Value as serde::Deserialize>::deserialize(d).expect("valid YAML");
-            serde_yaml::to_string(&v).expect("re-serialise")
+            let v =
+                <serde_norway::Value as serde::Deserialize>::deserialize(d).expect("valid YAML");
+            serde_norway::to_string(&v).expect("re-serialise")
         })
         .filter(|d| d.trim() != "null")
         .collect()
@@ -140,12 +143,12 @@ fn output_does_not_depend_on_object_order() {
 /// `kong-rejects.json`.
 #[test]
 fn golden_configs_pass_kong_validation() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let update = support::golden::update_golden();
     let mut failures = Vec::new();
     for dir in cases() {
         let input = fs::read_to_string(dir.join("in.yaml")).expect("read in.yaml");
         let (yaml, _) = render(&dir, &input);
-        let config: serde_json::Value = serde_yaml::from_str(&yaml).expect("config parses");
+        let config: serde_json::Value = serde_norway::from_str(&yaml).expect("config parses");
         let rejects = match kong_admin_double::validate(&config) {
             Ok(_) => String::new(),
             Err(e) => {

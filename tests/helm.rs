@@ -159,7 +159,7 @@ fn template(release: &str, namespace: &str, sets: &[&str], extra: &[&str]) -> St
 // Rendered objects
 
 /// Rendered manifests as JSON values, keyed `Kind/namespace/name` (namespace empty when
-/// cluster-scoped). Parsing with serde_yaml rejects duplicate keys, which Kubernetes would
+/// cluster-scoped). Parsing with serde_norway rejects duplicate keys, which Kubernetes would
 /// otherwise resolve silently.
 fn objects(yaml: &str) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();

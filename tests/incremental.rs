@@ -89,7 +89,7 @@ fn documents(text: &str) -> Vec<Document> {
     text.split("\n---")
         .filter(|d| !d.trim().is_empty())
         .map(|d| {
-            let value: serde_yaml::Value = serde_yaml::from_str(d).unwrap_or_default();
+            let value: serde_norway::Value = serde_norway::from_str(d).unwrap_or_default();
             let kind = value
                 .get("kind")
                 .and_then(|k| k.as_str())

@@ -675,7 +675,7 @@ fuzz_target!(|docs: Vec<Doc>| {
             (Doc::Raw(text), _) => raw.push(text.0.clone()),
             (_, Some((key, value))) => {
                 if seen.insert(key) {
-                    rendered.push(serde_yaml::to_string(&value).expect("YAML of a JSON value"));
+                    rendered.push(serde_norway::to_string(&value).expect("YAML of a JSON value"));
                 }
             }
             (_, None) => {}

@@ -458,7 +458,7 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
         }
         match it.def.name {
             "upstreams" => {
-                if let Some(w) = upstreams::effective_algorithm(&mut e) {
+                if let Some(w) = upstreams::hashes_nothing(&e) {
                     out.warnings.push(w);
                 }
             }
@@ -479,7 +479,7 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
 ///
 /// On success the returned [`ValidConfig`] holds what Kong would store:
 /// defaults applied, ids assigned (Kong's UUIDv5 scheme), foreign keys as
-/// `{"id": ...}`, targets normalized and upstream algorithms as run.
+/// `{"id": ...}`, targets normalized and upstream algorithms as Kong's shorthands leave them.
 pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
     let Some(obj) = config.as_object() else {
         let mut fields = Node::table();

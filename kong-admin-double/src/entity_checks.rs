@@ -1,5 +1,8 @@
 //! Kong's entity checkers (`Schema.entity_checkers`); failures go to the
 //! record's `@entity` list (or to the checked field for `conditional`).
+//!
+//! Sources: Kong 3.10 kong/db/schema/init.lua (`init.lua:N` below):
+//! checkers 590-822, `run_entity_check` 1262-1363, messages 105-116.
 
 use crate::errtree::Node;
 use crate::schema::{
@@ -7,8 +10,11 @@ use crate::schema::{
 };
 use serde_json::{Map, Value};
 
+/// `run_entity_checks` (init.lua:1435-1461): the record's checks in order.
 pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, errs: &mut Node) {
     for c in checks {
+        // fields of the check: `field_sources` or the argument list
+        // (init.lua:1267-1292)
         let fields: Vec<&str> = match c {
             EntityCheck::Conditional {
                 if_field,
@@ -20,7 +26,17 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
             | EntityCheck::MutuallyRequired(f) => f.to_vec(),
             EntityCheck::Custom { fields, .. } => fields.to_vec(),
         };
-        if fields.iter().any(|f| err_at_path(errs, f)) {
+        // "Don't run check if any of its fields has errors" (init.lua:1323-1329)
+        // holds only for checkers without run_with_invalid_fields:
+        // custom_entity_check (773) and mutually_required (781-784).
+        // at_least_one_of (594), distinct (700) and conditional (727) run anyway.
+        // Not implemented: REQUIRED_FOR_ENTITY_CHECK for nil fields
+        // (1294-1307, 1337-1342) and the vault-reference skip (1312-1315).
+        let gated = matches!(
+            c,
+            EntityCheck::MutuallyRequired(_) | EntityCheck::Custom { .. }
+        );
+        if gated && fields.iter().any(|f| err_at_path(errs, f)) {
             continue;
         }
         match c {
@@ -31,20 +47,42 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
                 then,
                 then_err,
             } => {
+                // init.lua:731-744: if_match (inheriting the if_field's own
+                // definition via __index, 737-739) must validate if_value
                 let if_value = get_path(v, if_field).cloned().unwrap_or(Value::Null);
                 // Kong validates null against `if_match`, which passes
+                // (init.lua:877-887) unless if_match/the field has a
+                // non-null `eq` or `required`
                 if !if_value.is_null() && !if_match(&if_value) {
                     continue;
                 }
                 let then_value = get_path(v, then_field).cloned().unwrap_or(Value::Null);
-                let field_err = match then {
-                    Then::Required if then_value.is_null() => Some(REQUIRED.to_string()),
-                    Then::Required => None,
+                // The then_field's own error: then_match inherits its definition
+                // (init.lua:751-758), so a value that failed it fails here too, and
+                // `set_field` (757) writes the same error again.
+                let own_error = err_at_path(errs, then_field);
+                let failed = match then {
+                    // init.lua:746-749 (REQUIRED at 100)
+                    Then::Required if then_value.is_null() => Some(Some(REQUIRED.to_string())),
+                    Then::Required => own_error.then_some(None),
+                    // null passes then_match unless it has `eq`/`required`
+                    // (init.lua:877-887, via 755)
                     Then::Checks(_) if then_value.is_null() => None,
-                    Then::Checks(cs) => cs.iter().find_map(|c| run_check(c, &then_value).err()),
+                    // init.lua:751-766
+                    Then::Checks(cs) => cs
+                        .iter()
+                        .find_map(|c| run_check(c, &then_value).err())
+                        .map(Some)
+                        .or(own_error.then_some(None)),
                 };
-                if let Some(fe) = field_err {
-                    errs.set_path(then_field, Node::Msg(fe));
+                if let Some(message) = failed {
+                    // set_field(errors, then_field, err): init.lua:747, 757
+                    if let Some(fe) = message {
+                        errs.set_path(then_field, Node::Msg(fe));
+                    }
+                    // then_err (init.lua:759-764; Kong formats it with
+                    // if_field and ignores it in the `required` branch, 748)
+                    // else CONDITIONAL (109) via 1354-1355
                     errs.push_entity(match then_err {
                         Some(e) => (*e).to_string(),
                         None => {
@@ -55,6 +93,7 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
                     });
                 }
             }
+            // init.lua:592-605, AT_LEAST_ONE_OF at 110
             EntityCheck::AtLeastOneOf(names) => {
                 if !names.iter().any(|n| is_nonempty(get_path(v, n))) {
                     errs.push_entity(format!(
@@ -63,6 +102,8 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
                     ));
                 }
             }
+            // init.lua:698-713, DISTINCT at 113 (Kong skips values that are
+            // not is_nonempty, 705, and compares tables by identity, 706)
             EntityCheck::Distinct(names) => {
                 let vals: Vec<&Value> = names
                     .iter()
@@ -80,6 +121,7 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
                     ));
                 }
             }
+            // init.lua:520-535 via 781-784, MUTUALLY_REQUIRED at 114
             EntityCheck::MutuallyRequired(names) => {
                 let set = names.iter().filter(|n| is_nonempty(get_path(v, n))).count();
                 if set != 0 && set != names.len() {
@@ -89,6 +131,9 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
                     ));
                 }
             }
+            // custom_entity_check (init.lua:771-779): its message as is
+            // (no CUSTOM_ENTITY_CHECK format, 1354-1355). Kong passes only
+            // the `field_sources` projection (1320); this passes the record.
             EntityCheck::Custom { f, .. } => {
                 if let Err(e) = f(v) {
                     errs.push_entity(e);

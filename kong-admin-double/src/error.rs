@@ -1,10 +1,15 @@
 //! The error bodies `POST /config` answers with (`kong/db/errors.lua`):
 //! `declarative_config` and `declarative_config_flattened`.
+//!
+//! Sources: Kong 3.10 kong/db/errors.lua (`errors.lua:N` below);
+//! kong/api/routes/config.lua:141-148 picks the body (`flatten_errors`
+//! query flag, 71) and answers 400.
 
 use crate::errtree::{Key, Node};
 use serde_json::{Map, Value, json};
 
-/// Kong's error code for an invalid declarative configuration.
+/// Kong's error code for an invalid declarative configuration
+/// (errors.lua:52, `DECLARATIVE_CONFIG = 14`).
 pub const DECLARATIVE_CONFIG_CODE: i64 = 14;
 
 /// A declarative configuration Kong would refuse.
@@ -53,6 +58,8 @@ impl ConfigError {
     }
 }
 
+/// `_M:declarative_config` (errors.lua:495-504) through `new_err_t`
+/// (123-166): no `strategy` key, as config.lua uses the module itself.
 fn body(fields: &Node) -> Value {
     let fields_json = match fields.to_json() {
         Value::Array(a) if a.is_empty() => json!({}),
@@ -60,13 +67,16 @@ fn body(fields: &Node) -> Value {
     };
     json!({
         "code": DECLARATIVE_CONFIG_CODE,
+        // errors.lua:80 (ERRORS_NAMES) and 500-501 (message)
         "name": "invalid declarative configuration",
         "message": format!("declarative config is invalid: {}", fields.to_lua()),
         "fields": fields_json,
     })
 }
 
-/// (entity, fk field, referenced entity) — Kong's `each_foreign_field`.
+/// (entity, fk field, referenced entity) — Kong's `each_foreign_field`
+/// (errors.lua:570-642): built from every DAO's `foreign` fields (578-617),
+/// in `pairs(kong.db.daos)` order; only the double's entities are listed.
 const RELATIONS: &[(&str, &str, &str)] = &[
     ("services", "client_certificate", "certificates"),
     ("routes", "service", "services"),
@@ -78,11 +88,13 @@ const RELATIONS: &[(&str, &str, &str)] = &[
     ("snis", "certificate", "certificates"),
 ];
 
+/// errors.lua:550-555.
 fn singular(noun: &str) -> String {
     noun.strip_suffix('s').unwrap_or(noun).to_string()
 }
 
-/// Kong's `drain`: keys sorted, then popped from the end (reverse order).
+/// Kong's `drain`: keys sorted, then popped from the end (reverse order)
+/// (errors.lua:684-733: `sort` 730, `remove(state)` 685).
 fn drain(t: &mut std::collections::BTreeMap<Key, Node>) -> Vec<(Key, Node)> {
     let mut all: Vec<(Key, Node)> = std::mem::take(t).into_iter().collect();
     all.reverse();
@@ -96,6 +108,7 @@ fn key_str(k: &Key) -> String {
     }
 }
 
+/// errors.lua:803-807 (`validate_id`, 775-780: `uuid.is_valid_uuid`).
 fn make_pk(v: &Value) -> Option<Value> {
     v.get("id")
         .and_then(Value::as_str)
@@ -103,6 +116,10 @@ fn make_pk(v: &Value) -> Option<Value> {
         .map(|id| json!({"id": id}))
 }
 
+/// `categorize_errors` (errors.lua:739-760): `@entity` -> entity errors
+/// (647-659), strings -> field errors at the dotted path (665-678, join
+/// 558-563), tables recurse. (A list at a field key would recurse as
+/// `field.1` in Kong; the double never builds one.)
 fn categorize(errs: Node, ns: &str, out: &mut Vec<Value>) {
     let Node::Table(mut t) = errs else { return };
     for (k, err) in drain(&mut t) {
@@ -128,7 +145,9 @@ fn categorize(errs: Node, ns: &str, out: &mut Vec<Value>) {
     }
 }
 
+/// `add_entity_errors` (errors.lua:814-1033).
 fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value>) {
+    // a string becomes `@entity` (errors.lua:818-823)
     let mut err = match err {
         Node::Msg(m) => {
             let mut t = Node::table();
@@ -145,6 +164,7 @@ fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value
     for (ent, fk, reference) in RELATIONS {
         let Node::Table(t) = &mut err else { break };
         if *ent == ty {
+            // own foreign key: errors.lua:882-899
             if let Some(fv) = obj.get(*fk).filter(|v| v.is_object()).cloned() {
                 match make_pk(&fv) {
                     Some(p) => obj.insert((*fk).to_string(), p),
@@ -155,6 +175,8 @@ fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value
                 }
             }
         } else if *reference == ty {
+            // nested children: errors.lua:980-1003 (Kong takes any table,
+            // an object too; fk filled only when nil, 996-998)
             let Some(children) = obj.get(*ent).and_then(Value::as_array).cloned() else {
                 continue;
             };
@@ -174,6 +196,7 @@ fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value
             }
         }
     }
+    // errors.lua:1009-1011
     if err.is_empty() {
         return;
     }
@@ -182,6 +205,8 @@ fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value
     if errors.is_empty() {
         return;
     }
+    // errors.lua:1013-1027 (entity_name 765-771, entity_id 775-780,
+    // entity_tags 785-795)
     let mut e = Map::new();
     e.insert("entity".into(), entity.clone());
     if let Some(id) = entity
@@ -208,8 +233,10 @@ fn add_entity_errors(ty: &str, mut entity: Value, err: Node, out: &mut Vec<Value
     out.push(Value::Object(e));
 }
 
-/// Kong's `flatten_errors`: moves every error it can pin on an entity of
-/// `input` into the returned list; the rest stays in `fields`.
+/// Kong's `flatten_errors` (errors.lua:1039-1074), called by
+/// `declarative_config_flattened` (1170-1186): moves every error it can pin
+/// on an entity of `input` into the returned list; the rest stays in
+/// `fields`. Non-table sections/inputs are put back (1043-1055).
 fn flatten(input: &Value, fields: &mut Node) -> Vec<Value> {
     let mut out = Vec::new();
     let Node::Table(t) = fields else { return out };
@@ -221,7 +248,9 @@ fn flatten(input: &Value, fields: &mut Node) -> Vec<Value> {
             continue;
         };
         for (i, e) in drain(&mut st) {
-            // errors keyed by name or id cannot be resolved and are lost
+            // errors keyed by name or id cannot be resolved and are lost:
+            // Kong puts them back into the already drained section table
+            // (errors.lua:1062-1066), which is no longer in `err_t`
             if let Key::Int(i) = i
                 && let Some(entity) = entities.get(i - 1).filter(|v| v.is_object())
             {

@@ -5,6 +5,12 @@
 //! `@entity` list. cjson turns integer-keyed tables into JSON arrays (holes
 //! become `null`) and anything with a string key into an object; we mirror
 //! that so the `fields` body is byte-compatible in shape.
+//!
+//! Sources (Kong 3.10): tables built by kong/db/schema/init.lua (validate
+//! 2133-2172, insert_entity_error 1243-1248, set_field 488-501); encoded by
+//! lua-cjson with `encode_sparse_array(nil, nil, 2^15)` (kong/tools/cjson.lua:9)
+//! and, for `message`, Penlight 1.14.0 `pretty.write` (kong-latest.rockspec:18,
+//! called at kong/db/errors.lua:500-501).
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -79,7 +85,8 @@ impl Node {
         }
     }
 
-    /// Kong's `set_nested_insert`: a dotted path, creating tables on the way.
+    /// A dotted path, creating tables on the way: Kong's `set_field`
+    /// (init.lua:488-501), used by `conditional` (747, 757).
     pub(crate) fn set_path(&mut self, path: &str, node: Node) {
         let mut parts: Vec<&str> = path.split('.').collect();
         let last = parts.pop().unwrap_or(path);
@@ -90,7 +97,8 @@ impl Node {
         cur.set(Key::from(last), node);
     }
 
-    /// Append to the `@entity` list, as Kong's entity checks do.
+    /// Append to the `@entity` list, as Kong's entity checks do
+    /// (insert_entity_error, init.lua:1243-1248).
     pub(crate) fn push_entity(&mut self, msg: impl Into<String>) {
         if let Node::Table(t) = self {
             match t
@@ -118,7 +126,10 @@ impl Node {
         }
     }
 
-    /// The cjson encoding Kong sends in `fields`.
+    /// The cjson encoding Kong sends in `fields`: integer-keyed tables are
+    /// arrays with `null` holes, anything else an object, `{}` for empty.
+    /// (cjson refuses arrays sparser than 2:1 past index 32768,
+    /// kong/tools/cjson.lua:9; not modelled.)
     pub fn to_json(&self) -> Value {
         match self {
             Node::Msg(s) => Value::String(s.clone()),
@@ -156,9 +167,11 @@ impl Node {
         }
     }
 
-    /// Penlight's `pretty.write(t, "")`, which Kong uses for `message`.
-    /// Keys are written array part first, then sorted names; Lua's hash
-    /// order can differ in real Kong, so tests should assert on `fields`.
+    /// Penlight's `pretty.write(t, "")`, which Kong uses for `message`
+    /// (kong/db/errors.lua:500-501; Penlight 1.14.0 per kong-latest.rockspec:18).
+    /// Keys are written array part first (`ipairs`), then the rest (`pairs`):
+    /// here sorted names; Lua's hash order can differ in real Kong, so tests
+    /// should assert on `fields`.
     pub fn to_lua(&self) -> String {
         match self {
             Node::Msg(s) => lua_quote(s),
@@ -187,6 +200,8 @@ impl Node {
     }
 }
 
+/// Penlight pretty.lua `is_identifier`: `^[%a_][%w_]*$` and not a keyword
+/// of `pl.lexer.get_keywords` (which lacks `goto`; listed here).
 fn is_lua_ident(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
         "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
@@ -200,7 +215,10 @@ fn is_lua_ident(s: &str) -> bool {
     chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && !KEYWORDS.contains(&s)
 }
 
-/// Lua's `%q` quoting (Penlight falls back to it for single-line strings).
+/// Lua's `%q` quoting (Penlight `stringx.quote_string` falls back to it for
+/// strings without a newline or a `[[`/`]]`-like sequence; those get long
+/// brackets there, not here). LuaJIT's `%q` writes other control bytes as
+/// `\ddd` (e.g. `\13` for CR); this writes `\r` and passes them through.
 fn lua_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');

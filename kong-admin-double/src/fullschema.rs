@@ -14,11 +14,18 @@
 //! {id}` (what KIC writes) or a top-level `certificate: {id: …}` is
 //! accepted although the first pass says `value must be null` / `expected
 //! a string`.
+//!
+//! Sources: Kong 3.10 kong/db/schema/others/declarative_config.lua
+//! (`dc.lua:N` below): `flatten` 851-880, `copy_record` 162-184,
+//! `populate_ids_for_validation` 721-789, `extract_null_errors` 792-812;
+//! `init.lua:N` is kong/db/schema/init.lua.
 
 use crate::entities::Def;
 use crate::errtree::{Key, Node};
 use serde_json::{Map, Value};
 
+// EQ with "null" (init.lua:78, 891): nested foreign keys get `eq = null`
+// in the first pass (dc.lua:172); the string extract_null_errors keeps (804).
 const NULL_ERR: &str = "value must be null";
 
 /// What the full schema thinks of each foreign key, gathered per entity.
@@ -33,13 +40,20 @@ pub(crate) struct Pass2 {
 }
 
 /// `validate_primary_key(value, true)` of a `foreign` field (primary key
-/// `id`, a UUID).
+/// `id`, a UUID): Kong 3.10 kong/db/schema/init.lua:1532-1566, from the
+/// foreign branch of validate_field (963-976). Kong then validates the
+/// whole table against the foreign schema (`validate(value, false)`,
+/// 967-972) and answers those errors if any; not done here.
 fn pk_error(v: &Value) -> Option<Node> {
     let msg = match v.as_object()?.get("id") {
+        // init.lua:1543-1544 (MISSING_PK, 125)
         None => "missing primary key",
+        // init.lua:1546-1547 (REQUIRED, 100)
         Some(Value::Null) => "required field missing",
         Some(Value::String(s)) if crate::net::is_uuid(s) => return None,
+        // init.lua:1551 -> uuid validator 338-343 (UUID, 96)
         Some(Value::String(_)) => "expected a valid UUID",
+        // init.lua:1551 -> 986-989 (STRING, 72); Kong: `false` is MISSING_PK (1543)
         Some(_) => "expected a string",
     };
     let mut n = Node::table();
@@ -63,13 +77,16 @@ impl Pass2 {
             let value = obj.get(*fk).filter(|v| !v.is_null());
             match (parent, value) {
                 (Some(_), Some(v)) => {
-                    // first pass: `value must be null`; full pass: a foreign key
+                    // first pass: `value must be null` (dc.lua:172); full
+                    // pass: a foreign key (copy_record keeps it, dc.lua:164-166).
+                    // Kong also resolves nested string references here
+                    // (dc.lua:776-784 walks every by_id entry); not done.
                     if v.is_object() && pk_error(v).is_none() {
                         self.drop.push(fpath);
                     }
                 }
                 (Some((praw, child_key)), None) if child_key == *fk => {
-                    // populated with the parent's primary key
+                    // populated with the parent's primary key (dc.lua:766-768)
                     if let Some(pid) = praw.get("id") {
                         let pk = Value::Object(Map::from_iter([("id".to_string(), pid.clone())]));
                         if let Some(e) = pk_error(&pk) {
@@ -78,6 +95,7 @@ impl Pass2 {
                     }
                 }
                 (Some(_), None) => {}
+                // top-level string reference, resolved to a pk (dc.lua:776-784)
                 (None, Some(Value::String(s))) => self.refs.push((fpath, target, s.clone())),
                 (None, Some(v)) if v.is_object() => match pk_error(v) {
                     None => self.drop.push(fpath),
@@ -88,7 +106,8 @@ impl Pass2 {
         }
     }
 
-    /// Kong's fallback: `None` when the full schema accepts the config,
+    /// Kong's fallback (dc.lua:860-880): `None` when the full schema accepts
+    /// the config,
     /// else the errors Kong answers. `first` is the first pass's error
     /// table; `resolves(entity, key)` tells whether a top-level reference
     /// names an entity (by endpoint key or id).
@@ -106,6 +125,8 @@ impl Pass2 {
         }
         for (p, target, v) in &self.refs {
             if !resolves(target, v) {
+                // still a string: validate_primary_key finds no `id`
+                // (init.lua:1541-1544, MISSING_PK 125)
                 let mut n = Node::table();
                 n.set(Key::from("id"), Node::msg("missing primary key"));
                 set(&mut errs, p, n);
@@ -114,6 +135,7 @@ impl Pass2 {
         if errs.is_empty() {
             return None;
         }
+        // cycle_aware_deep_merge(err2, extract_null_errors(err)) (dc.lua:875)
         let mut nulls = Vec::new();
         null_errors(first, &mut Vec::new(), &mut nulls);
         for p in nulls {
@@ -142,7 +164,8 @@ fn remove(node: &mut Node, path: &[Key]) {
     }
 }
 
-/// `cycle_aware_deep_merge`: set `n` at `path`, creating tables on the way.
+/// `cycle_aware_deep_merge` (Kong 3.10 kong/tools/table.lua:281-296): set
+/// `n` at `path`, creating tables on the way.
 fn set(node: &mut Node, path: &[Key], n: Node) {
     if let Some((last, parents)) = path.split_last() {
         let mut cur = node;
@@ -153,7 +176,8 @@ fn set(node: &mut Node, path: &[Key], n: Node) {
     }
 }
 
-/// `extract_null_errors`: paths of every `value must be null` message.
+/// `extract_null_errors` (dc.lua:792-812): paths of every `value must be
+/// null` message.
 fn null_errors(node: &Node, path: &mut Vec<Key>, out: &mut Vec<Vec<Key>>) {
     match node {
         Node::Msg(m) if m == NULL_ERR => out.push(path.clone()),

@@ -1,5 +1,7 @@
-//! Ports of Kong's address/name helpers (`kong.tools.ip`, `kong.tools.utils`,
-//! typedefs' custom validators). Messages are Kong's strings verbatim.
+//! Ports of Kong's address/name helpers (`kong.tools.ip`, `kong.tools.http`,
+//! `kong.tools.uri`, typedefs' custom validators). Messages are Kong's
+//! strings verbatim unless a comment says otherwise. Line references are to
+//! Kong 3.10 (master 22246ef28c).
 
 /// Kind of address `normalize_ip` recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +20,7 @@ pub(crate) struct Addr {
 }
 
 /// `hostname_type`: >1 colon is IPv6, digits and dots is IPv4, else a name.
+/// kong/tools/ip.lua:121-130.
 pub(crate) fn hostname_type(name: &str) -> AddrType {
     let colons = name.matches(':').count();
     if colons > 1 {
@@ -30,6 +33,8 @@ pub(crate) fn hostname_type(name: &str) -> AddrType {
     AddrType::Name
 }
 
+/// `tonumber(port) > 65535` -> "invalid port number": kong/tools/ip.lua:153-158,
+/// 180-183, 229-232.
 fn parse_port(p: &str) -> Result<u32, String> {
     // Lua's tonumber on a long digit string overflows to a float > 65535
     match p.parse::<u64>() {
@@ -38,6 +43,8 @@ fn parse_port(p: &str) -> Result<u32, String> {
     }
 }
 
+/// `normalize_ipv4`: kong/tools/ip.lua:136-161 (1-3 digit octets <= 255,
+/// optional `:digits` port; "%d.%d.%d.%d" drops leading zeros).
 fn normalize_ipv4(address: &str) -> Result<(String, Option<u32>), String> {
     let bad = || format!("invalid ipv4 address: {address}");
     let (ip, port) = match address.split_once(':') {
@@ -73,6 +80,9 @@ fn normalize_ipv4(address: &str) -> Result<(String, Option<u32>), String> {
     ))
 }
 
+/// `normalize_ipv6`: kong/tools/ip.lua:167-218. Kong splits `[..]` with
+/// `%b[]` (balanced brackets, ip.lua:168); this takes the first `]`, which
+/// differs only for nested brackets (message and port handling).
 fn normalize_ipv6(address: &str) -> Result<(String, Option<u32>), String> {
     let mut port = None;
     let mut check = address.to_string();
@@ -83,6 +93,7 @@ fn normalize_ipv6(address: &str) -> Result<(String, Option<u32>), String> {
         check = rest[..close].to_string();
         let after = &rest[close + 1..];
         if !after.is_empty() {
+            // ip.lua:176-178: `^:(%d-)$` or "invalid ipv6 address" (no address)
             let Some(p) = after.strip_prefix(':') else {
                 return Err("invalid ipv6 address".to_string());
             };
@@ -90,12 +101,15 @@ fn normalize_ipv6(address: &str) -> Result<(String, Option<u32>), String> {
                 return Err("invalid ipv6 address".to_string());
             }
             // Lua: tonumber("") is nil and then compared: Kong errors; treat as invalid
+            // (ip.lua:180-181 raises "attempt to compare nil with number": not a
+            // validation message in Kong, so this one is the double's guess)
             if p.is_empty() {
                 return Err("invalid ipv6 address".to_string());
             }
             port = Some(parse_port(p)?);
         }
     }
+    // ip.lua:191-202: pad a leading/trailing `:` with 0, expand the first `::`
     if check.starts_with(':') {
         check = format!("0{check}");
     }
@@ -107,6 +121,7 @@ fn normalize_ipv6(address: &str) -> Result<(String, Option<u32>), String> {
         let fill = ":".to_string() + &"0:".repeat(8usize.saturating_sub(count));
         check = format!("{}{}{}", &check[..pos], fill, &check[pos + 2..]);
     }
+    // ip.lua:203-207: exactly eight 1-4 hex digit groups
     let groups: Vec<&str> = check.split(':').collect();
     let valid = groups.len() == 8
         && groups
@@ -115,6 +130,7 @@ fn normalize_ipv6(address: &str) -> Result<(String, Option<u32>), String> {
     if !valid {
         return Err(format!("invalid ipv6 address: {address}"));
     }
+    // ip.lua:208-217: zero-padded, lower-cased
     let norm: Vec<String> = groups
         .iter()
         .map(|g| format!("{:0>4}", g.to_ascii_lowercase()))
@@ -124,6 +140,8 @@ fn normalize_ipv6(address: &str) -> Result<(String, Option<u32>), String> {
 
 /// `check_hostname`: letters, digits, `-`, `.`, `_`; no label may end with
 /// `-` and only the last label (FQDN dot) may be empty.
+/// kong/tools/ip.lua:224-251 (port `:(%d+)$` at 226-233, charset at 234-237,
+/// labels at 243-249).
 fn check_hostname(address: &str) -> Result<(String, Option<u32>), String> {
     let mut name = address;
     let mut port = None;
@@ -153,6 +171,8 @@ fn check_hostname(address: &str) -> Result<(String, Option<u32>), String> {
 }
 
 /// Kong's `normalize_ip`: IPv4, IPv6 (`[v6]:port`), or a hostname.
+/// kong/tools/ip.lua:266-277. Unlike Kong, an IPv6 `host` comes back in
+/// brackets (what `format_host`, ip.lua:309-310, adds); only targets use it.
 pub(crate) fn normalize_ip(address: &str) -> Result<Addr, String> {
     let kind = hostname_type(address);
     let (host, port) = match kind {
@@ -167,6 +187,7 @@ pub(crate) fn normalize_ip(address: &str) -> Result<Addr, String> {
 }
 
 /// typedefs.host: any address without a port.
+/// `validate_host`: kong/db/schema/typedefs.lua:24-35.
 pub(crate) fn validate_host(host: &str) -> Result<(), String> {
     match normalize_ip(host) {
         Err(e) if e == "invalid port number" => Err("must not have a port".into()),
@@ -177,11 +198,13 @@ pub(crate) fn validate_host(host: &str) -> Result<(), String> {
 }
 
 /// typedefs.host_with_optional_port: `normalize_ip`'s own error.
+/// kong/db/schema/typedefs.lua:38-41.
 pub(crate) fn validate_host_with_optional_port(host: &str) -> Result<(), String> {
     normalize_ip(host).map(|_| ())
 }
 
 /// typedefs.sni: a name, never an IP, without a port.
+/// `validate_sni`: kong/db/schema/typedefs.lua:154-169.
 pub(crate) fn validate_sni(host: &str) -> Result<(), String> {
     match normalize_ip(host) {
         Err(e) if e == "invalid port number" => Err("must not have a port".into()),
@@ -195,6 +218,7 @@ pub(crate) fn validate_sni(host: &str) -> Result<(), String> {
 /// `validate_wildcard_host`: the first `*` must be the first or last byte,
 /// there may be only one, and it is replaced by `wildcard` before the SNI
 /// checks (so messages show the substituted host, as in Kong).
+/// kong/db/schema/typedefs.lua:172-202 (188-199 repeat `validate_sni`).
 pub(crate) fn validate_wildcard_host(host: &str) -> Result<(), String> {
     let mut host = host.to_string();
     if let Some(idx) = host.find('*') {
@@ -210,15 +234,18 @@ pub(crate) fn validate_wildcard_host(host: &str) -> Result<(), String> {
 }
 
 /// Route hosts: wildcards replaced, then `host_with_optional_port`.
+/// `validate_host_with_wildcards`: kong/db/schema/typedefs.lua:495-498.
 pub(crate) fn validate_host_with_wildcards(host: &str) -> Result<(), String> {
     validate_host_with_optional_port(&host.replace('*', "abc"))
 }
 
+/// `^[a-zA-Z0-9-_]+$` of kong/tools/http.lua:286.
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
-/// `utils.validate_header_name`.
+/// `tools.http.validate_header_name`: kong/tools/http.lua:281-292. (Kong's
+/// PCRE `$` also matches before a final `\n`; the double refuses that.)
 pub(crate) fn validate_header_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("no header name provided".into());
@@ -231,17 +258,23 @@ pub(crate) fn validate_header_name(name: &str) -> Result<(), String> {
     ))
 }
 
-/// `utils.validate_cookie_name`.
+/// `validate_cookie_name`, which Kong 3.10 sets to `validate_http_token`
+/// (kong/tools/http.lua:298, 251-272): an RFC 2616 token, i.e. no control bytes
+/// (0-31, 127), no bytes from 0x80 up, and none of ` \t()<>@,;:\"/?={}[]`.
 pub(crate) fn validate_cookie_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
-        return Err("no cookie name provided".into());
+        return Err("no token provided".into()); // http.lua:262-264
     }
-    if name.chars().all(is_token_char) {
+    let forbidden = |b: u8| !(0x20..0x7f).contains(&b) || b" \t()<>@,;:\\\"/?={}[]".contains(&b);
+    if !name.bytes().any(forbidden) {
         return Ok(());
     }
-    Err(format!(
-        "bad cookie name '{name}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
-    ))
+    // http.lua:270-272
+    Err(
+        "contains one or more invalid characters. ASCII control characters (0-31;127), \
+         space, tab and the characters ()<>@,;:\\\"/?={}[] are not allowed."
+            .into(),
+    )
 }
 
 /// Why `validate_path` failed; routes tolerate RFC 3986 failures (regexes).
@@ -252,6 +285,8 @@ pub(crate) enum PathErr {
 }
 
 /// typedefs.path's custom validator (RFC 3986 characters, percent-encoding).
+/// `validate_path`: kong/db/schema/typedefs.lua:71-93 (error codes "rfc3986"
+/// at 79, "percent" at 88).
 pub(crate) fn validate_path(path: &str) -> Result<(), PathErr> {
     const SUB_DELIMS: &str = ".-_~/%:@!$&'()*+,;=";
     let ok_chars = path.starts_with('/')
@@ -271,6 +306,9 @@ pub(crate) fn validate_path(path: &str) -> Result<(), PathErr> {
                 && b.get(i + 1).is_some_and(|c| c.is_ascii_hexdigit())
                 && b.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit());
             if !ok {
+                // typedefs.lua:84-88 quotes `%.?.?` of the string with valid
+                // escapes already replaced by "___"; same text unless another
+                // `%` follows within two bytes (Kong: "%4_", here "%4%")
                 let end = (i + 3).min(b.len());
                 return Err(PathErr::Percent(format!(
                     "invalid url-encoded value: '{}'",
@@ -287,6 +325,9 @@ pub(crate) fn validate_path(path: &str) -> Result<(), PathErr> {
 
 /// `kong.tools.uri.normalize(path, true)`: decode unreserved `%XX`,
 /// upper-case other escapes, and remove dot segments.
+/// kong/tools/uri.lua:78-167. Kong decodes every escape that is not a
+/// RESERVED_CHARS one (uri.lua:28-59, so `%20` too), not only unreserved
+/// ones, and works on bytes; see the README's divergence list.
 pub(crate) fn normalize_uri(path: &str) -> String {
     let b = path.as_bytes();
     let mut decoded = String::with_capacity(path.len());
@@ -315,7 +356,7 @@ pub(crate) fn normalize_uri(path: &str) -> String {
     if !decoded.contains('.') {
         return decoded;
     }
-    // RFC 3986 5.2.4 remove_dot_segments
+    // RFC 3986 5.2.4 remove_dot_segments (uri.lua:104-166)
     let mut out: Vec<&str> = Vec::new();
     let segs: Vec<&str> = decoded.split('/').collect();
     let last = segs.len() - 1;
@@ -339,6 +380,8 @@ pub(crate) fn normalize_uri(path: &str) -> String {
 }
 
 /// typedefs.utf8_name (service/route/plugin instance names).
+/// `validate_utf8_name`: kong/db/schema/typedefs.lua:137-151 (its UTF-8 check,
+/// 139-142, cannot fail on a Rust `str`).
 pub(crate) fn validate_utf8_name(name: &str) -> Result<(), String> {
     let ok = name
         .chars()
@@ -353,6 +396,7 @@ pub(crate) fn validate_utf8_name(name: &str) -> Result<(), String> {
 }
 
 /// typedefs.tag: printable ASCII except `,` and `/`, or any UTF-8.
+/// `validate_tag`: kong/db/schema/typedefs.lua:118-134 (space is allowed).
 pub(crate) fn validate_tag(tag: &str) -> Result<(), String> {
     let ok = tag
         .chars()
@@ -367,6 +411,7 @@ pub(crate) fn validate_tag(tag: &str) -> Result<(), String> {
 }
 
 /// The `uuid` validator's pattern: 8-4-4-4-12 hex digits, any case.
+/// kong/db/schema/init.lua:159, 338-343.
 pub(crate) fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     let lens = [8, 4, 4, 4, 12];

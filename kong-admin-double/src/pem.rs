@@ -5,6 +5,15 @@
 //! block with headers (`Proc-Type: 4,ENCRYPTED`, ...) needs a passphrase
 //! Kong never has. Where OpenSSL is laxer (leading blanks, odd line
 //! lengths, non-canonical base64) the double is stricter, never laxer.
+//!
+//! No rule here is Kong code: Kong 3.10 pins lua-resty-openssl 1.5.1
+//! (kong-latest.rockspec:37), whose `x509.new` calls `PEM_read_bio_X509`
+//! (lib/resty/openssl/x509/init.lua:94-117) and `pkey.new` tries
+//! `PEM_read_bio_PrivateKey`/`PEM_read_bio_PUBKEY`/DER/JWK loaders
+//! (lib/resty/openssl/pkey.lua:57-159, 466-514), on OpenSSL 3.4.1
+//! (.requirements:7, crypto/pem/pem_lib.c `PEM_read_bio_ex`). The reason
+//! strings below are OpenSSL's `PEM_R_*` texts; line numbers in OpenSSL
+//! were not checked.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -31,7 +40,9 @@ pub(crate) fn blocks(text: &str) -> Vec<Block> {
         };
         let end = format!("-----END {label}-----");
         let mut body = String::new();
-        // OpenSSL's reason strings (PEM_R_*)
+        // OpenSSL's reason strings (PEM_R_BAD_END_LINE, PEM_R_BAD_BASE64_DECODE,
+        // PEM_R_NO_START_LINE); Kong shows them inside format_error's
+        // "error:<code>:PEM routines:...:<reason>:<file>:<line>:" (err.lua:85-86)
         let mut result = Err("bad end line".to_string());
         let mut stop = true;
         let mut first = true;
@@ -46,6 +57,8 @@ pub(crate) fn blocks(text: &str) -> Vec<Block> {
             }
             if first && l.contains(':') {
                 // encrypted (or otherwise annotated) PEM: needs a passphrase
+                // (OpenSSL PEM_get_EVP_CIPHER_INFO; Kong passes no passphrase,
+                // typedefs.lua:225,235). The message is the double's own words.
                 result = Err("PEM headers: encrypted PEM needs a passphrase".into());
                 stop = !lines.by_ref().any(|rest| rest == end);
                 break;
@@ -66,6 +79,7 @@ pub(crate) fn blocks(text: &str) -> Vec<Block> {
 
 fn decode(body: &str) -> Result<Vec<u8>, String> {
     if body.is_empty() {
+        // the double's own words (no OpenSSL reason string is reproduced)
         return Err("empty PEM body".into());
     }
     STANDARD

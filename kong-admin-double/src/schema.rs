@@ -1,18 +1,25 @@
 //! A small port of `kong.db.schema`: typed fields, validators run in Kong's
 //! order, defaults and shorthands (`process_auto_fields`), and entity checks.
 //! Only the features the supported entities use are implemented.
+//!
+//! Sources: Kong 3.10 (22246ef28c) `kong/db/schema/init.lua`, cited below
+//! as `init.lua:N`: `validation_errors` 63-141, `Schema.validators` 212-385,
+//! `validators_order` 388-420, `validate_field` 874-1030, `validate_fields`
+//! 1195-1240, `Schema:validate` 2133-2172.
 
 use crate::errtree::{Key, Node};
 use serde_json::{Map, Value};
 
-pub(crate) const REQUIRED: &str = "required field missing";
-pub(crate) const UNKNOWN: &str = "unknown field";
+pub(crate) const REQUIRED: &str = "required field missing"; // init.lua:100 (REQUIRED)
+pub(crate) const UNKNOWN: &str = "unknown field"; // init.lua:102 (UNKNOWN), raised at 1123
 
 pub(crate) type StrFn = fn(&str) -> Result<(), String>;
 pub(crate) type RecordFn = fn(&Map<String, Value>) -> Result<(), String>;
 pub(crate) type Pat = fn(&str) -> bool;
 
-/// Field types of Kong schemas.
+/// Field types of Kong schemas: `Schema.valid_types` (init.lua:144-156);
+/// `Any` is Kong's internal "any" type, validators only (init.lua:1009-1012).
+/// No `foreign`/`json`/`function`: foreign keys are handled by the callers.
 #[derive(Clone)]
 pub(crate) enum Ty {
     Str,
@@ -26,28 +33,40 @@ pub(crate) enum Ty {
     Record(Box<Record>),
 }
 
-/// Validators; `rank` mirrors `Schema.validators_order`.
+/// Validators: the field attributes of Kong's metaschema (Kong 3.10
+/// kong/db/schema/metaschema.lua:47-69), implemented in `Schema.validators`
+/// (init.lua:212-385); `rank` mirrors `Schema.validators_order`.
+/// Not implemented as `Check`s: not_one_of (only in `if_match`, a predicate
+/// here), is_regex, len_max, not_match, contains; `match_all` (routes `hosts`,
+/// Kong 3.10 typedefs.lua:579) is written as a negated `MatchNone` (rank 14
+/// instead of 16; same outcome there as the field has no `match`).
 #[derive(Clone)]
 pub(crate) enum Check {
-    Eq(Value),
-    Ne(Value),
-    OneOf(Vec<Value>),
-    Gt(f64),
-    /// `timestamp = true`: a number greater than 0.
+    Eq(Value),         // init.lua:221-227 (+ null handling 881-892)
+    Ne(Value),         // init.lua:229-235
+    OneOf(Vec<Value>), // init.lua:316-323
+    Gt(f64),           // init.lua:237-242
+    /// `timestamp = true`: a number greater than 0 (init.lua:334-336).
     Timestamp,
-    Uuid,
-    Between(f64, f64),
-    LenEq(usize),
-    LenMin(usize),
-    StartsWith(&'static str),
+    Uuid,                     // init.lua:338-343 (uuid_regex 159, case-insensitive "ioj")
+    Between(f64, f64),        // init.lua:214-219
+    LenEq(usize),             // init.lua:244-246 (make_length_validator 162-174)
+    LenMin(usize),            // init.lua:248-250
+    StartsWith(&'static str), // init.lua:308-314
+    /// `match_none = {{pattern, err}}`: the first matching pattern's `err` (init.lua:287-295).
     MatchNone(Vec<(Pat, &'static str)>),
+    /// `match`: a Lua pattern, here a predicate (init.lua:256-262).
     Match(Pat),
+    /// `match_any = {patterns, err}` (init.lua:297-306).
     MatchAny(Vec<Pat>, &'static str),
+    /// `custom_validator` (init.lua:381-383); Kong calls it for any type,
+    /// the double only for strings (see `run_check`).
     Custom(StrFn),
-    MutuallyExclusiveSubsets(&'static [&'static [&'static str]]),
+    MutuallyExclusiveSubsets(&'static [&'static [&'static str]]), // init.lua:355-379
 }
 
 impl Check {
+    /// 0-based index in `Schema.validators_order` (init.lua:389-419).
     fn rank(&self) -> u8 {
         match self {
             Check::Eq(_) => 0,
@@ -76,7 +95,8 @@ pub(crate) struct Field {
     pub required: bool,
     pub default: Option<Value>,
     pub checks: Vec<Check>,
-    /// Kong's `err`: replaces the message of a failing validator.
+    /// Kong's `err` (metaschema.lua:191): replaces the message of a failing
+    /// validator (init.lua:1024; also the `eq = null` failure, 891).
     pub err: Option<&'static str>,
 }
 
@@ -117,6 +137,12 @@ impl Field {
     pub fn record(r: Record) -> Field {
         Field::of(Ty::Record(Box::new(r)))
     }
+    /// A record field of an entity (or a plugin's config): required unless it says
+    /// otherwise, as `make_records_required` makes every nested record (Kong 3.10
+    /// kong/db/schema/entity.lua:15-24, applied by Entity.new and new_subschema).
+    pub fn entity_record(r: Record) -> Field {
+        Field::record(r).required()
+    }
     pub fn required(mut self) -> Field {
         self.required = true;
         self
@@ -145,26 +171,31 @@ impl Field {
     }
 }
 
-/// Kong's `shorthand_fields`: accepted on input, expanded into real fields.
+/// Kong's `shorthand_fields` (metaschema.lua:401-415, 694-728): accepted on
+/// input, expanded into real fields by `process_auto_fields` (init.lua:1815-1882).
 #[derive(Clone)]
 pub(crate) struct Shorthand {
     pub name: &'static str,
     pub field: Field,
     pub expand: fn(&Value) -> Map<String, Value>,
-    /// Deprecated shorthands never override a value set on the real field.
+    /// Deprecated shorthands never override a value set on the real field
+    /// (init.lua:1843-1855).
     pub deprecated: bool,
 }
 
-/// Kong's `then_match`.
+/// Kong's `then_match` of a `conditional` check (init.lua:746-766):
+/// `required = true` (746-749) or validators (751-766).
 #[derive(Clone)]
 pub(crate) enum Then {
     Required,
     Checks(Vec<Check>),
 }
 
-/// Entity checks (keyed `@entity` in errors).
+/// Entity checks (`Schema.entity_checkers`, init.lua:590-822; metaschema.lua
+/// 326-374), reported under `@entity` (insert_entity_error, init.lua:1243-1248).
 #[derive(Clone)]
 pub(crate) enum EntityCheck {
+    /// `conditional` (init.lua:725-769).
     Conditional {
         if_field: &'static str,
         if_match: fn(&Value) -> bool,
@@ -172,11 +203,13 @@ pub(crate) enum EntityCheck {
         then: Then,
         then_err: Option<&'static str>,
     },
-    AtLeastOneOf(&'static [&'static str]),
-    Distinct(&'static [&'static str]),
-    MutuallyRequired(&'static [&'static str]),
-    /// `custom_entity_check`/`conditional_at_least_one_of`: `fields` gate it
-    /// like Kong (skipped when one of them already has an error).
+    AtLeastOneOf(&'static [&'static str]), // init.lua:592-605
+    Distinct(&'static [&'static str]),     // init.lua:698-713
+    MutuallyRequired(&'static [&'static str]), // init.lua:781-784 (fn 520-535)
+    /// `custom_entity_check` (init.lua:771-779): `fields` are its
+    /// `field_sources`; skipped when one of them already has an error
+    /// (run_with_invalid_fields = false, 773; gate at 1317-1329). Kong's
+    /// `conditional_at_least_one_of` is NOT gated that way (609).
     Custom {
         fields: &'static [&'static str],
         f: RecordFn,
@@ -189,7 +222,8 @@ pub(crate) struct Record {
     pub fields: Vec<(&'static str, Field)>,
     pub checks: Vec<EntityCheck>,
     pub shorthands: Vec<Shorthand>,
-    /// A record field's `custom_validator`, run once its fields are valid.
+    /// A record field's `custom_validator`, run once its fields are valid
+    /// (init.lua:949-961, then the validator loop 1014-1027).
     pub custom: Option<RecordFn>,
 }
 
@@ -203,7 +237,8 @@ impl Record {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
     }
-    /// Replace (or add) a field, as Kong subschemas do.
+    /// Replace (or add) a field, as Kong subschemas do (resolve_field,
+    /// init.lua:1120-1131).
     pub fn with_field(mut self, name: &'static str, f: Field) -> Record {
         match self.fields.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = f,
@@ -213,7 +248,7 @@ impl Record {
     }
 }
 
-/// Read a dotted path (`config.redis.host`).
+/// Read a dotted path (`config.redis.host`): Kong's `get_field` (init.lua:472-482).
 pub(crate) fn get_path<'a>(v: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     let mut parts = path.split('.');
     let mut cur = v.get(parts.next()?)?;
@@ -223,6 +258,9 @@ pub(crate) fn get_path<'a>(v: &'a Map<String, Value>, path: &str) -> Option<&'a 
     Some(cur)
 }
 
+/// Entity-check gate: "does this field already have an error". Kong's gate
+/// is the flat lookup `errors[fname]` (init.lua:1317), so a dotted name
+/// (`config.x`) never gates there; this walks the path.
 pub(crate) fn err_at_path(errs: &Node, path: &str) -> bool {
     let mut cur = errs;
     for p in path.split('.') {
@@ -241,16 +279,19 @@ pub(crate) fn is_null(v: Option<&Value>) -> bool {
     v.is_none_or(Value::is_null)
 }
 
-/// Kong's `is_nonempty`: not nil/null and not an empty table.
+/// Kong's `is_nonempty` (init.lua:429-438): not nil/null, not an empty table,
+/// not `""`.
 pub(crate) fn is_nonempty(v: Option<&Value>) -> bool {
     match v {
         None | Some(Value::Null) => false,
         Some(Value::Array(a)) => !a.is_empty(),
         Some(Value::Object(o)) => !o.is_empty(),
+        Some(Value::String(s)) => !s.is_empty(), // init.lua:433
         Some(_) => true,
     }
 }
 
+/// init.lua:185-196 (`'a', 'b'`).
 pub(crate) fn quoted_list(names: &[&str]) -> String {
     names
         .iter()
@@ -259,7 +300,8 @@ pub(crate) fn quoted_list(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// Lua's `tostring` of a JSON scalar, for messages.
+/// Lua's `tostring` of a JSON scalar, for messages (EQ uses tostring,
+/// init.lua:225; GT 241; ONE_OF `concat`, 322).
 pub(crate) fn lua_str(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
@@ -272,6 +314,7 @@ pub(crate) fn lua_str(v: &Value) -> String {
     }
 }
 
+/// Kong's integer test (init.lua:978-984).
 pub(crate) fn as_int(v: &Value) -> Option<i64> {
     match v.as_f64() {
         Some(f) if f.fract() == 0.0 && f.is_finite() => Some(f as i64),
@@ -279,7 +322,8 @@ pub(crate) fn as_int(v: &Value) -> Option<i64> {
     }
 }
 
-/// An empty JSON object is an empty Lua table, which Kong accepts as an array.
+/// An empty JSON object is an empty Lua table, which Kong accepts as an
+/// array (`is_sequence`, init.lua:444-466).
 fn as_seq(v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::Array(a) => Some(a.clone()),
@@ -288,6 +332,9 @@ fn as_seq(v: &Value) -> Option<Vec<Value>> {
     }
 }
 
+/// Kong only requires a table (init.lua:950): a non-empty JSON array is
+/// accepted there (then fails as unknown fields `1`, `2`...); here it is
+/// "expected a record".
 fn as_record(v: &Value) -> Option<Map<String, Value>> {
     match v {
         Value::Object(o) => Some(o.clone()),
@@ -296,6 +343,8 @@ fn as_record(v: &Value) -> Option<Map<String, Value>> {
     }
 }
 
+/// `#value` of make_length_validator (init.lua:162-174): bytes for strings,
+/// length for arrays (map fields, which add their pairs, are not handled).
 fn len_of(v: &Value) -> Option<usize> {
     match v {
         Value::String(s) => Some(s.len()),
@@ -303,35 +352,47 @@ fn len_of(v: &Value) -> Option<usize> {
     }
 }
 
+/// One validator; messages from `validation_errors` (init.lua:63-141).
 pub(crate) fn run_check(c: &Check, v: &Value) -> Result<(), String> {
     match c {
+        // init.lua:221-227, EQ at 78
         Check::Eq(x) if v != x => Err(format!("value must be {}", lua_str(x))),
+        // init.lua:229-235, NE at 79
         Check::Ne(x) if v == x => Err(format!("value must not be {}", lua_str(x))),
+        // init.lua:316-323, ONE_OF at 92
         Check::OneOf(vals) if !vals.iter().any(|x| num_or_eq(x, v)) => Err(format!(
             "expected one of: {}",
             vals.iter().map(lua_str).collect::<Vec<_>>().join(", ")
         )),
+        // init.lua:237-242, GT at 80
         Check::Gt(n) if v.as_f64().is_some_and(|f| f <= *n) => Err(format!(
             "value must be greater than {}",
             lua_str(&Value::from(*n))
         )),
+        // init.lua:334-336 returns no message: fallback TIMESTAMP (95) via 1020-1022
         Check::Timestamp if v.as_f64().is_some_and(|f| f <= 0.0) => {
             Err("expected a valid timestamp".into())
         }
+        // init.lua:338-343, no message: fallback UUID (96) via 1020-1022
         Check::Uuid if !v.as_str().is_some_and(crate::net::is_uuid) => {
             Err("expected a valid UUID".into())
         }
+        // init.lua:214-219, BETWEEN at 81 (`%d`: truncated)
         Check::Between(lo, hi) if v.as_f64().is_some_and(|f| f < *lo || f > *hi) => Err(format!(
             "value should be between {} and {}",
             *lo as i64, *hi as i64
         )),
+        // init.lua:244-246, LEN_EQ at 82
         Check::LenEq(n) if len_of(v).is_some_and(|l| l != *n) => Err(format!("length must be {n}")),
+        // init.lua:248-250, LEN_MIN at 83
         Check::LenMin(n) if len_of(v).is_some_and(|l| l < *n) => {
             Err(format!("length must be at least {n}"))
         }
+        // init.lua:308-314, STARTS_WITH at 90
         Check::StartsWith(p) if v.as_str().is_some_and(|s| !s.starts_with(p)) => {
             Err(format!("should start with: {p}"))
         }
+        // init.lua:287-295: the pattern's own `err`
         Check::MatchNone(list) => match v.as_str() {
             Some(s) => match list.iter().find(|(p, _)| p(s)) {
                 Some((_, e)) => Err((*e).to_string()),
@@ -339,23 +400,28 @@ pub(crate) fn run_check(c: &Check, v: &Value) -> Result<(), String> {
             },
             None => Ok(()),
         },
+        // init.lua:256-262, MATCH at 85
         Check::Match(p) => match v.as_str() {
             Some(s) if !p(s) => Err(format!("invalid value: {s}")),
             _ => Ok(()),
         },
+        // init.lua:297-306: `arg.err`
         Check::MatchAny(ps, e) => match v.as_str() {
             Some(s) if !ps.iter().any(|p| p(s)) => Err((*e).to_string()),
             _ => Ok(()),
         },
+        // init.lua:381-383 (Kong: any type; here strings only)
         Check::Custom(f) => match v.as_str() {
             Some(s) => f(s),
             None => Ok(()),
         },
+        // init.lua:355-379
         Check::MutuallyExclusiveSubsets(subsets) => mutually_exclusive(subsets, v),
         _ => Ok(()),
     }
 }
 
+/// Lua `==` as used by one_of (init.lua:318): numbers compare by value.
 fn num_or_eq(a: &Value, b: &Value) -> bool {
     match (a.as_f64(), b.as_f64()) {
         (Some(x), Some(y)) => x == y,
@@ -363,6 +429,8 @@ fn num_or_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// `mutually_exclusive_subsets` (init.lua:355-379), MUTUALLY_EXCLUSIVE_SETS
+/// at 116, sets listed in first-seen order via quoted_list (185-196).
 fn mutually_exclusive(subsets: &[&[&str]], v: &Value) -> Result<(), String> {
     let mut member_of: Vec<&[&str]> = Vec::new();
     for item in as_seq(v).unwrap_or_default() {
@@ -386,8 +454,9 @@ fn mutually_exclusive(subsets: &[&[&str]], v: &Value) -> Result<(), String> {
     ))
 }
 
-/// Kong's `Schema:validate_field`.
+/// Kong's `Schema:validate_field` (init.lua:874-1030).
 pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
+    // null: init.lua:877-888 (`ne = null` at 878-880 is not implemented)
     if v.is_null() {
         if let Some(Check::Eq(x)) = f.checks.iter().find(|c| matches!(c, Check::Eq(_)))
             && !x.is_null()
@@ -400,10 +469,15 @@ pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
         return Ok(());
     }
     match &f.ty {
+        // init.lua:986-989, STRING at 72 (`referenceable` skip, 995-997, not here)
         Ty::Str if !v.is_string() => return Err(Node::msg("expected a string")),
+        // init.lua:978-984, INTEGER at 75
         Ty::Int if as_int(v).is_none() => return Err(Node::msg("expected an integer")),
+        // init.lua:1004-1007, NUMBER at 73
         Ty::Num if !v.is_number() => return Err(Node::msg("expected a number")),
+        // init.lua:1004-1007, BOOLEAN at 74
         Ty::Bool if !v.is_boolean() => return Err(Node::msg("expected a boolean")),
+        // init.lua:909-928 (ARRAY 68, SET 69), elements: validate_elements 838-855
         Ty::Array(e) | Ty::Set(e) => {
             let Some(items) = as_seq(v) else {
                 let what = if matches!(f.ty, Ty::Set(_)) {
@@ -418,7 +492,7 @@ pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
             };
             let mut errs = Node::table();
             for (i, item) in items.iter().enumerate() {
-                // elements are required: a null hole is a missing element
+                // elements are required (init.lua:839, 924): null is a missing element
                 let res = if item.is_null() {
                     Err(Node::msg(REQUIRED))
                 } else {
@@ -432,6 +506,8 @@ pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
                 return Err(errs);
             }
         }
+        // init.lua:930-947, MAP at 70. Kong also forces keys/values
+        // `required` (935-936) and accepts any table; here only objects/[].
         Ty::Map(k, val) => {
             let obj = match v {
                 Value::Object(o) => o.clone(),
@@ -443,6 +519,8 @@ pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
                 validate_field(val, item)?;
             }
         }
+        // init.lua:949-961, RECORD at 71 (Kong runs process_auto_fields
+        // first, 956; the double's callers already did)
         Ty::Record(r) => {
             let Some(obj) = as_record(v) else {
                 return Err(Node::msg("expected a record"));
@@ -457,7 +535,8 @@ pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
         }
         _ => {}
     }
-    // strings must be non-empty unless the field sets its own length rule
+    // strings must be non-empty unless the field sets its own length rule:
+    // init.lua:991-993 (Kong only looks at `len_min`, not `len_eq`)
     let implicit_len = matches!(f.ty, Ty::Str)
         && !f
             .checks
@@ -468,6 +547,7 @@ pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
         checks.push(Check::LenMin(1));
         checks.sort_by_key(Check::rank);
     }
+    // validator loop in validators_order, `field.err` wins: init.lua:1014-1027
     for c in &checks {
         if let Err(e) = run_check(c, v) {
             return Err(Node::Msg(f.err.map(str::to_string).unwrap_or(e)));
@@ -476,11 +556,17 @@ pub(crate) fn validate_field(f: &Field, v: &Value) -> Result<(), Node> {
     Ok(())
 }
 
-/// Kong's `Schema:validate` for one record: field errors, required fields,
-/// then entity checks. Returns an empty table when valid.
+/// Kong's `Schema:validate` for one record (init.lua:2133-2172): field
+/// errors, required fields, then entity checks. Returns an empty table when
+/// valid.
 pub(crate) fn validate_record(r: &Record, v: &Map<String, Value>) -> Node {
     let mut errs = Node::table();
+    // validate_fields (init.lua:1195-1240). Kong never validates
+    // `updated_at`, in any record (1221 + unvalidated_fields 2610-2617).
     for (k, val) in v {
+        if k == "updated_at" {
+            continue;
+        }
         match r.field(k) {
             Some(f) => {
                 if let Err(e) = validate_field(f, val) {
@@ -490,11 +576,13 @@ pub(crate) fn validate_record(r: &Record, v: &Map<String, Value>) -> Node {
             None => errs.set(Key::from(k.as_str()), Node::msg(UNKNOWN)),
         }
     }
+    // init.lua:2157-2163 (Kong overwrites any earlier error of the field)
     for (name, f) in &r.fields {
         if f.required && is_null(v.get(*name)) && !errs.has(name) {
             errs.set(Key::from(*name), Node::msg(REQUIRED));
         }
     }
+    // init.lua:2165 (transformation checks, 2166, are not implemented)
     run_entity_checks(&r.checks, v, &mut errs);
     errs
 }

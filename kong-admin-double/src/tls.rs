@@ -9,6 +9,14 @@
 //! own words. Keys it cannot compare faithfully are refused with a message
 //! saying so, never accepted blindly: only RSA (PKCS#1 or PKCS#8) and ECDSA
 //! P-256/P-384 (SEC1 or PKCS#8, with their public point) are modelled.
+//!
+//! Sources (Kong 3.10, master 22246ef28c): kong/db/schema/typedefs.lua:224-241
+//! (`validate_certificate`/`validate_key`), kong/db/schema/entities/
+//! certificates.lua:29-74 (entity checks); lua-resty-openssl 1.5.1 pinned by
+//! kong-latest.rockspec:37: lib/resty/openssl/x509/init.lua:71-130 (`new`),
+//! lib/resty/openssl/pkey.lua:566-622 (`new`), 466-514 (loaders tried),
+//! 1022-1024 (`to_PEM`), 628-630 (`get_key_type`), lib/resty/openssl/err.lua:43-109
+//! (`format_error`, the OpenSSL text the double does not reproduce).
 
 use crate::pem;
 use ring::rand::SystemRandom;
@@ -22,11 +30,13 @@ const EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
-/// `kong.pdk.vault.is_reference`: `{vault://…}`.
+/// `kong.pdk.vault.is_reference`: `{vault://…}`. kong/pdk/vault.lua:79-91.
 pub(crate) fn is_reference(s: &str) -> bool {
     s.starts_with("{vault://") && s.ends_with('}')
 }
 
+/// Not Kong: the double's refusal for inputs it cannot judge (Kong, through
+/// OpenSSL, may accept them).
 fn unsupported(what: &str) -> String {
     format!("{what} is not supported by the Kong admin API test double")
 }
@@ -63,12 +73,17 @@ fn rsa_public(der: &[u8]) -> Option<PublicKey> {
 }
 
 /// `x509.new(cert)`: the first PEM certificate of the chain, parsed.
+/// lua-resty-openssl 1.5.1 x509/init.lua:87-117: PEM_read_bio_X509 (labels
+/// CERTIFICATE / X509 CERTIFICATE), then a DER retry the double does not
+/// model; errors are `format_error("x509.new")` (init.lua:116), whose OpenSSL
+/// text the double replaces with its own words after the same prefix.
 pub(crate) fn parse_certificate(text: &str) -> Result<CertKey, String> {
     let blocks = pem::blocks(text);
     let block = pem::first(&blocks, &["CERTIFICATE", "X509 CERTIFICATE"])
         .map_err(|e| format!("x509.new: {e}"))?;
     let der = block.der.as_ref().map_err(|e| format!("x509.new: {e}"))?;
     let cert = CertificateInner::<Raw>::from_der(der)
+        // own words; OpenSSL would report an ASN1 routines reason here
         .map_err(|e| format!("x509.new: asn1 parse error: {e}"))?;
     let spki = cert.tbs_certificate().subject_public_key_info();
     let algorithm = spki.algorithm.oid;
@@ -106,6 +121,8 @@ pub(crate) enum KeyError {
 impl KeyError {
     pub(crate) fn message(&self) -> String {
         match self {
+            // typedefs.lua:237 "invalid key: " .. err, err prefixed
+            // "pkey.new:load_key: " by lua-resty-openssl pkey.lua:580-582
             KeyError::Invalid(e) => format!("invalid key: pkey.new:load_key: {e}"),
             KeyError::Unsupported(e) => e.clone(),
         }
@@ -116,6 +133,7 @@ fn invalid(e: impl std::fmt::Display) -> KeyError {
     KeyError::Invalid(e.to_string())
 }
 
+/// RSA private key (PKCS#1). Refusal reasons are the `pkcs1` crate's words.
 fn rsa_private(der: &[u8]) -> Result<PublicKey, KeyError> {
     let k = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(invalid)?;
     Ok(PublicKey::Rsa {
@@ -131,6 +149,7 @@ fn ec_private(der: &[u8], outer: Option<ObjectIdentifier>) -> Result<PublicKey, 
     let k = sec1::EcPrivateKey::from_der(der).map_err(invalid)?;
     let inner = k.parameters.and_then(|p| p.named_curve());
     let curve = match (outer, inner) {
+        // no Kong/OpenSSL source checked for either rule: the double's guess
         (Some(a), Some(b)) if a != b => return Err(invalid("EC parameters disagree")),
         (Some(c), _) | (None, Some(c)) => c,
         (None, None) => return Err(invalid("missing EC parameters")),
@@ -155,6 +174,7 @@ fn ec_private(der: &[u8], outer: Option<ObjectIdentifier>) -> Result<PublicKey, 
         )));
     }
     if k.private_key.len() > len {
+        // the double's guess (no OpenSSL text reproduced)
         return Err(invalid("EC private key too long"));
     }
     let mut scalar = vec![0u8; len - k.private_key.len()];
@@ -195,6 +215,9 @@ fn pkcs8(der: &[u8]) -> Result<PublicKey, KeyError> {
 }
 
 /// `pkey.new(key)` for a private key, and the public key it carries.
+/// lua-resty-openssl 1.5.1 pkey.lua:566-582 with `load_key_try_funcs["*"]["*"]`
+/// (pkey.lua:491-510): PEM private key, PEM public key, DER and JWK are all
+/// tried. Only PEM private keys are modelled here.
 pub(crate) fn parse_private_key(text: &str) -> Result<PublicKey, KeyError> {
     const LABELS: &[&str] = &[
         "PRIVATE KEY",
@@ -208,6 +231,8 @@ pub(crate) fn parse_private_key(text: &str) -> Result<PublicKey, KeyError> {
         Ok(b) => b,
         Err(e) => {
             // lua-resty-openssl falls back to loading a public key
+            // (PEM_read_bio_PUBKEY, pkey.lua:476-480); Kong then compares it
+            // with the certificate's (certificates.lua:35)
             if blocks
                 .iter()
                 .any(|b| b.label == "PUBLIC KEY" || b.label == "RSA PUBLIC KEY")
@@ -216,6 +241,8 @@ pub(crate) fn parse_private_key(text: &str) -> Result<PublicKey, KeyError> {
                     "a public key as a certificate's key",
                 )));
             }
+            // NB Kong also tries DER and JWK here (pkey.lua:482-488); a JWK
+            // string Kong accepts is reported as invalid by the double
             return Err(invalid(e));
         }
     };
@@ -224,12 +251,15 @@ pub(crate) fn parse_private_key(text: &str) -> Result<PublicKey, KeyError> {
         "PRIVATE KEY" => pkcs8(der),
         "RSA PRIVATE KEY" => rsa_private(der),
         "EC PRIVATE KEY" => ec_private(der, None),
+        // Kong passes no passphrase (typedefs.lua:235); message is own words
         "ENCRYPTED PRIVATE KEY" => Err(invalid("encrypted key without a passphrase")),
         _ => Err(KeyError::Unsupported(unsupported("a DSA key"))),
     }
 }
 
-/// Whether Kong's `to_PEM` comparison would find `cert` and `key` equal.
+/// Whether Kong's `to_PEM` comparison would find `cert` and `key` equal:
+/// `cert:get_pubkey():to_PEM() ~= key:to_PEM("public")`,
+/// kong/db/schema/entities/certificates.lua:35, 49.
 pub(crate) fn matches(cert: &CertKey, key: &PublicKey) -> bool {
     cert.key.as_ref() == Some(key)
 }

@@ -1,4 +1,6 @@
-//! What Kong would hold after accepting a configuration.
+//! What Kong would hold after accepting a configuration: the `entities`
+//! table of Kong 3.10 kong/db/schema/others/declarative_config.lua
+//! (`flatten`, 904-950). No validation rules live here.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -12,6 +14,7 @@ pub struct ValidConfig {
     /// `_format_version` as given.
     pub format_version: String,
     /// Silent rewrites worth knowing about (e.g. algorithm overrides).
+    /// The double's own report; Kong's response has no such field.
     pub warnings: Vec<String>,
     entities: BTreeMap<String, Vec<Value>>,
 }
@@ -90,7 +93,10 @@ impl ValidConfig {
         self.len() == 0
     }
 
-    /// The `201` body of `POST /config`: entities keyed by type, then id.
+    /// The `201` body of `POST /config`: entities keyed by type, then id
+    /// (declarative_config.lua:911, 950; Kong 3.10 kong/api/routes/config.lua
+    /// 188-189 after `sanitize_output`, kong/db/declarative/export.lua:354-362,
+    /// drops `workspaces` and `ws_id`).
     pub fn to_kong_json(&self) -> Value {
         let mut out = Map::new();
         for (ty, list) in &self.entities {

@@ -121,6 +121,32 @@ fn route_protocol_groups_and_snis() {
     );
 }
 
+/// Kong 3.10 routes.lua:37-41 and 183-185: route SNIs are `typedefs.wildcard_host`
+/// (typedefs.lua:172-201, 282-286) unless `router_flavor` is `traditional`; the double runs
+/// the default `traditional_compatible`.
+#[test]
+fn route_snis_take_one_leading_or_trailing_wildcard_as_kong_does() {
+    let cfg = dc(json!({"services": [{"name": "s", "host": "h", "routes": [
+        {"name": "r", "protocols": ["https"], "snis": ["*.example.com", "example.*", "a.example.com"]}
+    ]}]}));
+    if let Err(e) = validate(&cfg) {
+        panic!("Kong accepts wildcard route SNIs: {}", e.fields_json());
+    }
+    let e = fields(dc(json!({"routes": [{"protocols": ["https"], "snis": [
+        "a.*.com", "*.a.*", "10.0.0.1", "*.a.com:443"
+    ]}]})));
+    assert_eq!(
+        e["routes"][0]["snis"],
+        json!([
+            "wildcard must be leftmost or rightmost character", // typedefs.lua:175-177
+            "only one wildcard must be specified",              // typedefs.lua:181-183
+            "must not be an IP",                                // typedefs.lua:193-195
+            "must not have a port"                              // typedefs.lua:197-199
+        ]),
+        "{e}"
+    );
+}
+
 #[test]
 fn route_paths_methods_hosts_headers() {
     let e = fields(dc(json!({"routes": [{
@@ -241,11 +267,11 @@ fn rate_limiting_rules() {
         rl(json!({"minute": 5, "sync_rate": 1})),
         json!({"config": "sync_rate can only be used with the redis policy"})
     );
+    // Kong 3.10 kong/tools/redis/schema.lua:10 defaults the port (no host/port check since
+    // commit cb1a3c1c0b), so only rate-limiting/schema.lua:29-32 speaks.
     assert_eq!(
         rl(json!({"minute": 5, "policy": "redis", "redis": {"host": "r"}, "sync_rate": 0.01})),
-        json!({"@entity": ["failed conditional validation given value of field 'config.policy'"],
-               "config": {"redis": {"@entity": ["all or none of these fields must be set: 'host', 'port'"],
-                                    "port": "required field missing"}}})
+        json!({"config": "sync_rate must be greater than 0.02, or -1 to disable"})
     );
     assert_eq!(
         rl(json!({"minute": 5, "policy": "redis"}))["@entity"][0],
@@ -388,5 +414,68 @@ fn foreign_keys_as_primary_keys() {
         e,
         json!({"services": [{"id": "expected a valid UUID",
                              "routes": [{"service": {"id": "expected a valid UUID"}}]}]})
+    );
+}
+
+/// Kong 3.10 kong/db/schema/entity.lua:15-24 makes every record of an entity required
+/// (plugin `config` and the rate-limiting `config.redis` included); plugins.lua:27 and
+/// request-termination/schema.lua:17 say `required = true`. An explicit null stays null in
+/// process_auto_fields (init.lua adjust_field_for_context) and is then "required field missing".
+#[test]
+fn required_plugin_fields_refuse_an_explicit_null() {
+    let plugin = |p: serde_json::Value| fields(dc(json!({ "plugins": [p] })))["plugins"][0].clone();
+    assert_eq!(
+        plugin(json!({"name": "request-termination", "config": null}))["config"],
+        "required field missing"
+    );
+    assert_eq!(
+        plugin(json!({"name": "request-termination", "enabled": null}))["enabled"],
+        "required field missing"
+    );
+    assert_eq!(
+        plugin(json!({"name": "request-termination", "config": {"status_code": null}}))["config"]["status_code"],
+        "required field missing"
+    );
+    assert_eq!(
+        plugin(json!({"name": "rate-limiting", "config": {"minute": 5, "redis": null}}))["config"]
+            ["redis"],
+        "required field missing"
+    );
+}
+
+/// Kong 3.10 kong/tools/redis/schema.lua:10: `port` defaults to 6379 (and, since commit
+/// cb1a3c1c0b, host and port are no longer mutually required).
+#[test]
+fn redis_port_defaults_to_6379() {
+    let v = validate(&dc(
+        json!({"plugins": [{"name": "rate-limiting", "config": {
+            "minute": 5, "policy": "redis", "redis": {"host": "redis.ns"}
+        }}]}),
+    ))
+    .unwrap_or_else(|e| panic!("Kong accepts this: {}", e.fields_json()));
+    assert_eq!(v.plugins()[0]["config"]["redis"]["port"], 6379);
+}
+
+/// Kong 3.10 init.lua:1221 and 2610-2617: `updated_at` is never validated, in any record.
+#[test]
+fn updated_at_is_not_validated() {
+    let cfg = dc(
+        json!({"services": [{"name": "s", "host": "h", "updated_at": "yesterday",
+        "routes": [{"name": "r", "paths": ["/"], "updated_at": [1]}]}]}),
+    );
+    if let Err(e) = validate(&cfg) {
+        panic!("Kong skips updated_at: {}", e.fields_json());
+    }
+}
+
+/// Kong 3.10 init.lua:429-438: `is_nonempty("")` is false, so `at_least_one_of` (594-605)
+/// counts an empty string as missing.
+#[test]
+fn an_empty_string_does_not_satisfy_at_least_one_of() {
+    let e = fields(dc(json!({"consumers": [{"username": ""}]})));
+    assert_eq!(
+        e["consumers"][0]["@entity"],
+        json!(["at least one of these fields must be non-empty: 'custom_id', 'username'"]),
+        "{e}"
     );
 }

@@ -288,18 +288,48 @@ fn duplicate_targets_collide_on_kongs_generated_id() {
     );
 }
 
+/// Kong 3.10 upstreams.lua:300-345 (`shorthand_fields`), as process_auto_fields runs them
+/// (init.lua:1815-1858): in order `algorithm` then `hash_on`, each only when its key is in the
+/// input. So only a `hash_on` that is present rewrites the algorithm.
 #[test]
-fn algorithm_is_rewritten_per_hash_on() {
+fn algorithm_follows_the_hash_on_shorthand_as_the_lua_runs_it() {
     let v = validate(&dc(json!({"upstreams": [
+        // no hash_on: the hash_on shorthand never runs; hash_on defaults to "none"
         {"name": "a", "algorithm": "consistent-hashing"},
-        {"name": "b", "hash_on": "ip"},
-        {"name": "c", "algorithm": "least-connections"}
+        // upstreams.lua:333-337
+        {"name": "b", "algorithm": "consistent-hashing", "hash_on": "none"},
+        // upstreams.lua:338-342
+        {"name": "c", "hash_on": "ip"},
+        {"name": "d", "algorithm": "round-robin", "hash_on": "header", "hash_on_header": "x-k"},
+        // upstreams.lua:308-317 clears hash_on, then 329-332 sets it to "none"
+        {"name": "e", "algorithm": "least-connections", "hash_on": "header", "hash_on_header": "x-k"},
+        {"name": "f", "algorithm": "latency"}
     ]})))
     .unwrap();
-    assert_eq!(v.upstream("a").unwrap()["algorithm"], "round-robin");
-    assert_eq!(v.upstream("b").unwrap()["algorithm"], "consistent-hashing");
-    assert_eq!(v.upstream("c").unwrap()["algorithm"], "least-connections");
-    assert_eq!(v.warnings.len(), 2);
+    let stored = |n: &str| {
+        let u = v.upstream(n).unwrap();
+        (u["algorithm"].clone(), u["hash_on"].clone())
+    };
+    assert_eq!(stored("a"), (json!("consistent-hashing"), json!("none")));
+    assert_eq!(stored("b"), (json!("round-robin"), json!("none")));
+    assert_eq!(stored("c"), (json!("consistent-hashing"), json!("ip")));
+    assert_eq!(stored("d"), (json!("consistent-hashing"), json!("header")));
+    assert_eq!(stored("e"), (json!("least-connections"), json!("none")));
+    assert_eq!(stored("f"), (json!("latency"), json!("none")));
+    // Only `a` hashes nothing (kong/runloop/balancer/init.lua:109-111, 332).
+    assert_eq!(v.warnings.len(), 1, "{:?}", v.warnings);
+    assert!(
+        v.warnings[0].starts_with("upstream 'a': "),
+        "{:?}",
+        v.warnings
+    );
+}
+
+/// The shorthand's own check (init.lua:1823-1826): a non-string `hash_on` is a field error.
+#[test]
+fn a_hash_on_shorthand_that_is_no_string_is_refused() {
+    let e = upstream_errs(json!({"hash_on": 5}));
+    assert_eq!(e["hash_on"], json!("expected a string"), "{e}");
 }
 
 #[test]
@@ -308,5 +338,68 @@ fn upstream_names_are_unique() {
     assert_eq!(
         e,
         json!({"upstreams": [null, "uniqueness violation: 'upstreams' entity with name set to 'u' already declared"]})
+    );
+}
+
+/// Targets equal once normalised are two targets to Kong 3.10: their ids come from the raw
+/// `target` (declarative_config.lua:583-648, cache_key upstream + target, targets.lua), so
+/// /config takes both; the balancer loads each one formatted (dao/targets.lua:31-37 and
+/// 150-170, runloop/balancer/targets.lua:83-105) and merges none. The same raw string twice
+/// is one id twice: refused.
+#[test]
+fn targets_equal_once_normalised_are_both_kept_as_kong_keeps_them() {
+    let v = validate(&dc(json!({"upstreams": [{"name": "u", "targets": [
+        {"target": "10.0.0.1", "weight": 10},
+        {"target": "10.0.0.1:8000", "weight": 20},
+        {"target": "010.0.0.2:80", "weight": 30},
+        {"target": "10.0.0.2:80", "weight": 40}
+    ]}]})))
+    .unwrap_or_else(|e| panic!("Kong accepts these: {}", e.fields_json()));
+    let loaded: Vec<(String, i64)> = v
+        .targets_of("u")
+        .iter()
+        .map(|t| {
+            (
+                t["target"].as_str().unwrap().to_string(),
+                t["weight"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        loaded,
+        [
+            ("10.0.0.1:8000".to_string(), 10),
+            ("10.0.0.1:8000".to_string(), 20),
+            ("10.0.0.2:80".to_string(), 30),
+            ("10.0.0.2:80".to_string(), 40)
+        ]
+    );
+    let ids: std::collections::HashSet<_> =
+        v.targets_of("u").iter().map(|t| t["id"].clone()).collect();
+    assert_eq!(ids.len(), 4);
+    let e = fields(dc(json!({"upstreams": [{"name": "u", "targets": [
+        {"target": "10.0.0.1"}, {"target": "10.0.0.1"}
+    ]}]})));
+    let msg = e["upstreams"][0]["targets"][1].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("uniqueness violation: 'targets' entity with primary key"),
+        "{e}"
+    );
+}
+
+/// Kong 3.10 sets `validate_cookie_name = validate_http_token` (kong/tools/http.lua:298,
+/// 251-272): any RFC 2616 token; upstreams.lua uses it for `hash_on_cookie`.
+#[test]
+fn hash_on_cookie_is_an_http_token() {
+    let ok = validate(&dc(json!({"upstreams": [
+        {"name": "u", "hash_on": "cookie", "hash_on_cookie": "a.b!x~y"}
+    ]})));
+    if let Err(e) = ok {
+        panic!("Kong accepts any token: {}", e.fields_json());
+    }
+    let e = upstream_errs(json!({"hash_on": "cookie", "hash_on_cookie": "a b"}));
+    assert_eq!(
+        e["hash_on_cookie"],
+        "contains one or more invalid characters. ASCII control characters (0-31;127), space, tab and the characters ()<>@,;:\\\"/?={}[] are not allowed."
     );
 }

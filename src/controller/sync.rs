@@ -141,9 +141,6 @@ pub async fn run(
                     break;
                 }
             };
-            if output.retranslated > 1 {
-                release_free_memory();
-            }
             // Hashed outside the lock: watchers need not wait for it.
             let desired = Desired::new(output.config);
             upstream_policies = output.upstream_policies;
@@ -308,17 +305,6 @@ fn culprit(
         ));
     }
     candidates.into_iter().find(|k| !exclusions.contains_key(k))
-}
-
-/// Hands the heap's free pages back to the system after a translation of everything (the
-/// start, a relist, new options): glibc keeps them otherwise, and the controller's resident
-/// memory would stay at that peak.
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks glibc's own heap; it takes no pointers of ours.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 /// The object without its status and bookkeeping metadata (labels and annotations kept):

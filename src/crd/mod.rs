@@ -41,7 +41,7 @@ pub fn to_yaml(crd: &CustomResourceDefinition) -> String {
     // A CRD is plain data with string keys: serializing it cannot fail.
     let mut value = serde_json::to_value(crd).expect("CustomResourceDefinition serializes");
     integral_floats_as_integers(&mut value);
-    let yaml = serde_yaml::to_string(&value).expect("JSON value serializes to YAML");
+    let yaml = serde_norway::to_string(&value).expect("JSON value serializes to YAML");
     format!("---\n{yaml}")
 }
 

@@ -4,7 +4,7 @@ use serde_json::json;
 
 #[test]
 fn rate_limiting_plugin() {
-    let plugin: KongPlugin = serde_yaml::from_str(
+    let plugin: KongPlugin = serde_norway::from_str(
         r#"
 apiVersion: configuration.konghq.com/v1
 kind: KongPlugin
@@ -68,7 +68,7 @@ ordering:
 
 #[test]
 fn plugin_with_patches_and_status() {
-    let plugin: KongPlugin = serde_yaml::from_str(
+    let plugin: KongPlugin = serde_norway::from_str(
         r#"
 metadata: {name: oidc}
 plugin: openid-connect
@@ -97,7 +97,7 @@ status: {}
 
 #[test]
 fn cluster_plugin_config_from_secret() {
-    let plugin: KongClusterPlugin = serde_yaml::from_str(
+    let plugin: KongClusterPlugin = serde_norway::from_str(
         r#"
 apiVersion: configuration.konghq.com/v1
 kind: KongClusterPlugin
@@ -134,7 +134,7 @@ configFrom:
 
 #[test]
 fn cluster_plugin_secret_ref_requires_namespace() {
-    let err = serde_yaml::from_str::<KongClusterPlugin>(
+    let err = serde_norway::from_str::<KongClusterPlugin>(
         "metadata: {name: x}\nplugin: p\nconfigFrom: {secretKeyRef: {name: s, key: k}}\n",
     );
     assert!(err.is_err());

@@ -2,7 +2,7 @@ use super::*;
 use kube::core::{CustomResourceExt, Resource};
 
 fn parse(yaml: &str) -> KongUpstreamPolicy {
-    serde_yaml::from_str(yaml).unwrap()
+    serde_norway::from_str(yaml).unwrap()
 }
 
 #[test]

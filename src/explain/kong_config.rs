@@ -106,7 +106,7 @@ fn read(path: &Path) -> Result<Value, ExplainError> {
             path: path.to_path_buf(),
             source,
         }),
-        false => serde_yaml::from_str(&text).map_err(|source| ExplainError::KongConfigYaml {
+        false => crate::yaml::from_str(&text).map_err(|source| ExplainError::KongConfigYaml {
             path: path.to_path_buf(),
             source,
         }),

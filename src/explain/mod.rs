@@ -158,7 +158,7 @@ pub enum ExplainError {
     #[error("Kong config {path} is not valid YAML: {source}")]
     KongConfigYaml {
         path: PathBuf,
-        source: serde_yaml::Error,
+        source: crate::yaml::YamlError,
     },
     #[error("Kong config {path}: {message}")]
     KongConfigShape { path: PathBuf, message: String },

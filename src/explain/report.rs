@@ -157,8 +157,10 @@ pub fn analyse(upstream: &Upstream, keys: &[String]) -> Analysis {
         if choices.iter().any(|(k, _)| k == key) {
             continue;
         }
+        // With nothing to hash Kong looks up "" whatever the key (Upstream::hashes_nothing).
+        let hashed = if upstream.hashes_nothing() { "" } else { key };
         let target = match &ring {
-            RingState::Built(r) => r.lookup(key).map(str::to_string),
+            RingState::Built(r) => r.lookup(hashed).map(str::to_string),
             _ => None,
         };
         choices.push((key.clone(), target));
@@ -298,6 +300,7 @@ fn state_json(source: &str, u: &Upstream, a: &Analysis) -> Map<String, Value> {
         "consistent_hashing",
         json!(a.algorithm == "consistent-hashing"),
     );
+    put("hashes_nothing", json!(u.hashes_nothing()));
     put("hash_on", json!(u.hash_on));
     put("hash_on_header", json!(u.hash_on_header));
     put("hash_on_cookie", json!(u.hash_on_cookie));

@@ -70,6 +70,16 @@ fn state(out: &mut String, u: &Upstream, a: &Analysis, explain: bool) {
     let _ = writeln!(out, "  algorithm  {algorithm}");
     if a.algorithm == "consistent-hashing" {
         let _ = writeln!(out, "  hash on    {}", hash_settings(u));
+        if u.hashes_nothing() {
+            let to = match &a.ring {
+                RingState::Built(r) => r.lookup("").unwrap_or("no target").to_string(),
+                _ => "no target".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "             nothing to hash: Kong hashes \"\" for every request, so all go to {to}"
+            );
+        }
         let slots = match u.slots {
             Some(_) => a.slots.to_string(),
             None => format!("{} (Kong's default)", a.slots),
@@ -138,7 +148,6 @@ fn state(out: &mut String, u: &Upstream, a: &Analysis, explain: bool) {
 /// Why Kong runs another algorithm than configured.
 fn why(u: &Upstream, a: &Analysis) -> &'static str {
     match (a.algorithm.as_str(), u.hash_on.as_deref()) {
-        ("round-robin", None) => "round-robin because hash_on is unset",
         ("round-robin", _) => "round-robin because hash_on is none",
         _ => "consistent hashing because hash_on is set",
     }

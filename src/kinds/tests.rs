@@ -165,7 +165,7 @@ fn an_undecodable_object_replaces_its_earlier_version_until_it_decodes() {
 fn object(kind: Kind, name: &str) -> Object {
     let text = manifest(kind, name);
     let mut object = with_kind!(kind, |K| K::wrap(Box::new(
-        serde_yaml::from_str::<K>(&text).expect("minimal manifest decodes")
+        serde_norway::from_str::<K>(&text).expect("minimal manifest decodes")
     )));
     if kind.info().namespaced {
         object.meta_mut().namespace = Some("default".into());

@@ -68,7 +68,10 @@ fn trim_service(service: &mut Service) {
     service.status = None;
     if let Some(spec) = service.spec.take() {
         service.spec = Some(ServiceSpec {
-            ports: spec.ports,
+            ports: spec.ports.map(|mut p| {
+                p.shrink_to_fit();
+                p
+            }),
             type_: spec.type_,
             external_name: spec.external_name,
             ..ServiceSpec::default()
@@ -218,7 +221,7 @@ plugin: cors
             out.apply(o);
         }
         let mut slice: EndpointSlice =
-            serde_yaml::from_str(CLUSTER.split("\n---\n").nth(1).expect("the slice document"))
+            serde_norway::from_str(CLUSTER.split("\n---\n").nth(1).expect("the slice document"))
                 .expect("slice parses");
         let mut object = Object::EndpointSlice(Box::new(slice.clone()));
         trim(&mut object);

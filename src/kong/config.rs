@@ -33,9 +33,9 @@ impl KongConfig {
         }
     }
 
-    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
-        let text = serde_yaml::to_string(self)?;
-        // serde_yaml single-quotes "3.0"; KIC's files (and deck) use double quotes.
+    pub fn to_yaml(&self) -> Result<String, serde_norway::Error> {
+        let text = serde_norway::to_string(self)?;
+        // serde_norway single-quotes "3.0"; KIC's files (and deck) use double quotes.
         Ok(match text.strip_prefix("_format_version: '3.0'") {
             Some(rest) => format!("_format_version: \"3.0\"{rest}"),
             None => text,
@@ -163,18 +163,28 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// The balancer Kong runs. Kong derives it from `hash_on` when storing the upstream:
-    /// `hash_on` none (the default) runs round-robin even when consistent-hashing was asked
-    /// for, and any other `hash_on` runs consistent hashing unless the algorithm is one that
-    /// ignores the hash.
+    /// The balancer Kong runs. Kong's upstream schema rewrites the algorithm from `hash_on`
+    /// when it stores the upstream, but only when `hash_on` is in the pushed config (Kong 3.10
+    /// upstreams.lua:300-345, `shorthand_fields`, run by init.lua:1815-1858 for present keys):
+    /// "none" gives round-robin, any other value consistent-hashing; least-connections and
+    /// latency clear `hash_on` first. Without `hash_on` the algorithm stays as configured.
     pub fn effective_algorithm(&self) -> &str {
         let requested = self.algorithm.as_deref().unwrap_or("round-robin");
-        let hashing = self.hash_on.as_deref().is_some_and(|h| h != "none");
-        match requested {
-            "least-connections" | "latency" | "sticky-sessions" => requested,
-            _ if hashing => "consistent-hashing",
-            _ => "round-robin",
+        match (requested, self.hash_on.as_deref()) {
+            ("least-connections" | "latency" | "sticky-sessions", _) => requested,
+            (_, Some("none")) => "round-robin",
+            (_, Some(_)) => "consistent-hashing",
+            (_, None) => requested,
         }
+    }
+
+    /// Consistent hashing with nothing to hash: `hash_on` unset (Kong stores "none"). Kong's
+    /// balancer then hashes the empty string for every request (Kong 3.10
+    /// kong/runloop/balancer/init.lua:109-111 returns no value, line 332 uses `""`), so the
+    /// one target owning that wheel position takes all traffic.
+    pub fn hashes_nothing(&self) -> bool {
+        self.effective_algorithm() == "consistent-hashing"
+            && self.hash_on.as_deref().is_none_or(|h| h == "none")
     }
 }
 

@@ -69,8 +69,6 @@ pub enum RingBuildError {
         target: String,
         reason: &'static str,
     },
-    #[error("duplicate target {0} (Kong allows one per host:port in an upstream)")]
-    DuplicateTarget(String),
     #[error("slots {0} is outside Kong's range {MIN_SLOTS}..={MAX_SLOTS}")]
     SlotsOutOfRange(u32),
     /// Kong logs "consistent hashing balancer requires more entries …" and the
@@ -127,11 +125,14 @@ pub fn build(targets: &[RingTarget], slots: u32) -> Result<Ring, RingBuildError>
     let wheel_size = wheel_size_for(slots);
     let mut wheel = vec![EMPTY; wheel_size as usize];
     match plan.fill(&mut wheel, plan.hasher()) {
-        Ok(points) => {
-            let labels = plan.addrs.into_iter().map(|a| a.label).collect();
+        Ok(placed) => {
+            let mut points = vec![0; plan.labels.len()];
+            for (addr, placed) in plan.addrs.iter().zip(placed) {
+                points[addr.owner as usize] += placed;
+            }
             Ok(Ring {
                 wheel,
-                labels,
+                labels: plan.labels,
                 points,
             })
         }
@@ -140,7 +141,7 @@ pub fn build(targets: &[RingTarget], slots: u32) -> Result<Ring, RingBuildError>
             wheel_size,
             targets: plan.addrs.len(),
             total_points: plan.entries.iter().sum(),
-            address: plan.addrs[addr].label.clone(),
+            address: plan.labels[plan.addrs[addr].owner as usize].clone(),
             address_points: plan.entries[addr],
             placed,
         }),
@@ -191,7 +192,8 @@ pub fn min_working_slots(targets: &[RingTarget], from: u32) -> Option<u32> {
 }
 
 struct Addr {
-    label: String,
+    /// Index of its `ip:port` in [`Plan::labels`].
+    owner: u32,
     /// `"<ip>:" .. ":<port>" .. " "`; the point number follows.
     prefix: Vec<u8>,
 }
@@ -199,6 +201,8 @@ struct Addr {
 /// Validated addresses in Kong's order with their initial point counts.
 struct Plan {
     addrs: Vec<Addr>,
+    /// Distinct `ip:port`s, in Kong's order.
+    labels: Vec<String>,
     entries: Vec<u64>,
 }
 
@@ -217,10 +221,6 @@ impl Plan {
         }
         // sort_hosts_and_addresses: name (LuaJIT compares bytes), then port.
         parsed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        if let Some(w) = parsed.windows(2).find(|w| w[0].0 == w[1].0) {
-            let (name, port) = &w[0].0;
-            return Err(RingBuildError::DuplicateTarget(format!("{name}:{port}")));
-        }
         let total: u64 = parsed.iter().map(|p| u64::from(p.1)).sum();
         let count = parsed.len() as f64;
         let entries = parsed
@@ -232,14 +232,30 @@ impl Plan {
                     .max(u64::from(w > 0)),
             })
             .collect();
+        // Targets equal once normalised (`10.0.0.1` and `10.0.0.1:8000`) are two targets
+        // to Kong: /config takes both (their raw strings differ), the balancer loads both
+        // (targets.lua load_targets_into_memory) and each places its own points under the same
+        // names, so the second collides with the first and takes the next free ones. They
+        // own the wheel together, as one address: one label, sorted next to each other.
+        let mut labels: Vec<String> = Vec::new();
         let addrs = parsed
             .into_iter()
-            .map(|((name, port), _)| Addr {
-                prefix: format!("{name}::{port} ").into_bytes(),
-                label: format!("{name}:{port}"),
+            .map(|((name, port), _)| {
+                let label = format!("{name}:{port}");
+                if labels.last() != Some(&label) {
+                    labels.push(label);
+                }
+                Addr {
+                    prefix: format!("{name}::{port} ").into_bytes(),
+                    owner: labels.len() as u32 - 1,
+                }
             })
             .collect();
-        Ok(Self { addrs, entries })
+        Ok(Self {
+            addrs,
+            labels,
+            entries,
+        })
     }
 
     /// Hashes point `i`'s name for address `addr`. Calls come with `i` counting
@@ -275,7 +291,7 @@ impl Plan {
             while u64::from(i) <= wanted {
                 let slot = &mut wheel[slot_of(hash(addr, i), wheel_size)];
                 if *slot == EMPTY {
-                    *slot = addr as u32;
+                    *slot = self.addrs[addr].owner;
                     placed += 1;
                 } else {
                     wanted += 1; // "move the problem forward"
@@ -731,11 +747,10 @@ mod tests {
         ] {
             assert!(normalize_target(input).is_err(), "{input}");
         }
-        let dup = try_ring(&[("10.0.0.1", 1), ("10.0.0.1:8000", 1)], 1000).err();
-        assert_eq!(
-            dup,
-            Some(RingBuildError::DuplicateTarget("10.0.0.1:8000".into()))
-        );
+        // Two targets to Kong, one address: 160 points each, under one label (checked against
+        // Kong's own code in tests/kong_ring.rs, which generates such pairs).
+        let dup = ring(&[("10.0.0.1", 1), ("10.0.0.1:8000", 1)], 1000);
+        assert_eq!(dup.points(), [("10.0.0.1:8000".to_string(), 320)]);
         assert!(try_ring(&[("10.0.0.1", 65536)], 1000).is_err());
         assert_eq!(
             try_ring(&[], 9).err(),

@@ -12,7 +12,7 @@ use crate::snapshot::Object;
 
 fn document(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     w.write_all(b"---\n")?;
-    serde_yaml::to_writer(&mut *w, value).map_err(io::Error::other)
+    serde_norway::to_writer(&mut *w, value).map_err(io::Error::other)
 }
 
 /// Writes the cluster's Namespaces, then `objects`, one YAML document each.

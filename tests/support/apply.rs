@@ -37,13 +37,13 @@ impl From<kube::Error> for ApplyError {
 /// Splits multi-document YAML into objects, skipping empty documents.
 pub fn parse_yaml(yaml: &str) -> Result<Vec<DynamicObject>, String> {
     let mut objects = Vec::new();
-    for (i, doc) in serde_yaml::Deserializer::from_str(yaml).enumerate() {
-        let value: serde_yaml::Value =
+    for (i, doc) in serde_norway::Deserializer::from_str(yaml).enumerate() {
+        let value: serde_norway::Value =
             serde::Deserialize::deserialize(doc).map_err(|e| format!("YAML document {i}: {e}"))?;
         if value.is_null() {
             continue;
         }
-        let object: DynamicObject = serde_yaml::from_value(value)
+        let object: DynamicObject = serde_norway::from_value(value)
             .map_err(|e| format!("YAML document {i} is not a Kubernetes object: {e}"))?;
         objects.push(object);
     }

@@ -461,13 +461,13 @@ async fn install_crd_files(cp: &ControlPlane, files: &[PathBuf]) -> Result<(), S
     let mut names = Vec::new();
     for file in files {
         let text = fs::read_to_string(file).map_err(err(format!("reading {}", file.display())))?;
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let value: serde_yaml::Value = serde::Deserialize::deserialize(doc)
+        for doc in serde_norway::Deserializer::from_str(&text) {
+            let value: serde_norway::Value = serde::Deserialize::deserialize(doc)
                 .map_err(err(format!("parsing {}", file.display())))?;
             if value.is_null() {
                 continue;
             }
-            let crd: CustomResourceDefinition = serde_yaml::from_value(value)
+            let crd: CustomResourceDefinition = serde_norway::from_value(value)
                 .map_err(err(format!("{} is not a CRD", file.display())))?;
             let name = crd.metadata.name.clone().unwrap_or_default();
             crds.patch(&name, &params, &Patch::Apply(&crd))

@@ -4,6 +4,7 @@
 //!   (binaries built by `tests/controlplane/ensure.sh`), with kingress's CRDs and the Gateway
 //!   API CRDs installed. `support::controlplane::shared()` starts it on first use.
 //! - [`apply`]: apply multi-document YAML to it, server-side.
+//! - [`golden`]: the `UPDATE_GOLDEN=1` switch of the golden tests.
 //! - [`run`]: a `kingress run` controller watching a namespace of its own, pushing to a
 //!   Kong admin API double.
 //!
@@ -12,6 +13,7 @@
 
 pub mod apply;
 pub mod controlplane;
+pub mod golden;
 mod process;
 pub mod restart;
 pub mod run;

@@ -1,4 +1,6 @@
-//! `kong/db/schema/entities/consumers.lua`.
+//! `kong/db/schema/entities/consumers.lua` (Kong 3.10, master 22246ef28c):
+//! fields at lines 9-30 (`username`/`custom_id` are `unique`, lines 18 and
+//! 26, which the declarative loader checks), entity check at line 33.
 
 use crate::schema::{EntityCheck, Field, Record};
 use crate::typedefs as td;
@@ -12,6 +14,7 @@ pub(crate) fn record() -> Record {
         ("custom_id", Field::string()),
         ("tags", td::tags()),
     ]);
+    // consumers.lua:33
     r.checks = vec![EntityCheck::AtLeastOneOf(&["custom_id", "username"])];
     r
 }

@@ -194,7 +194,9 @@ fn base() -> Record {
             "response_buffering",
             Field::boolean().required().default(json!(true)),
         ),
-        ("snis", Field::set(td::sni())),
+        // Kong 3.10 routes.lua:37-41, 183-185: `wildcard_host` elements unless the router
+        // flavor is `traditional`; this double runs `traditional_compatible`.
+        ("snis", Field::set(td::wildcard_host())),
         ("sources", endpoints()),
         ("destinations", endpoints()),
         ("tags", td::tags()),

@@ -1,9 +1,10 @@
-//! `kong/db/schema/entities/services.lua` (Kong 3.x).
+//! `kong/db/schema/entities/services.lua` (Kong 3.10, master 22246ef28c).
 
 use crate::schema::{Check, EntityCheck, Field, Record, Shorthand, Then};
 use crate::typedefs as td;
 use serde_json::{Map, Value, json};
 
+/// services.lua:11-14 (1 .. 2^31-2), default 60000 at lines 40-42.
 fn nonzero_timeout() -> Field {
     Field::integer()
         .between(1.0, 2_147_483_646.0)
@@ -14,6 +15,8 @@ fn proto_in(v: &Value, set: &[&str]) -> bool {
     v.as_str().is_some_and(|s| set.contains(&s))
 }
 
+/// `conditional { if_field = "protocol", ..., then_match = { eq = null } }`,
+/// services.lua:52-73.
 fn must_be_null(if_match: fn(&Value) -> bool, then_field: &'static str) -> EntityCheck {
     EntityCheck::Conditional {
         if_field: "protocol",
@@ -24,11 +27,17 @@ fn must_be_null(if_match: fn(&Value) -> bool, then_field: &'static str) -> Entit
     }
 }
 
+/// `not_one_of = {"https", "tls"}`, services.lua:58, 62, 66, 70.
 fn not_tls(v: &Value) -> bool {
     !proto_in(v, &["https", "tls"])
 }
 
 /// The `url` shorthand, following socket.url's split of scheme/host/port/path.
+/// Kong: services.lua:75-107 over luasocket 3.0-rc1 (kong-latest.rockspec:17)
+/// `url.parse`, src/url.lua:126-175. This is an approximation: it splits on
+/// "://" and stops the authority at `?`/`#`, takes the last `@`, only digit
+/// ports, keeps IPv6 brackets and `;params`, where socket.url does not; see
+/// the README's divergence list.
 fn expand_url(v: &Value) -> Map<String, Value> {
     let url = v.as_str().unwrap_or_default();
     let (scheme, rest) = match url.split_once("://") {
@@ -48,6 +57,7 @@ fn expand_url(v: &Value) -> Map<String, Value> {
         _ => (hostport.to_string(), None),
     };
     let port_num = port.as_deref().and_then(|p| p.parse::<i64>().ok());
+    // services.lua:84-93: port 80 -> http, 443 -> https, else scheme or "http"
     let inferred = match port_num {
         Some(80) => Some("http"),
         Some(443) => Some("https"),
@@ -57,6 +67,7 @@ fn expand_url(v: &Value) -> Map<String, Value> {
         .clone()
         .or(inferred.map(str::to_string))
         .unwrap_or_else(|| "http".into());
+    // services.lua:98-102
     let port_v = match (port_num, port) {
         (Some(n), _) => json!(n),
         (None, Some(p)) if !p.is_empty() => json!(p),
@@ -86,11 +97,13 @@ fn expand_url(v: &Value) -> Map<String, Value> {
 }
 
 pub(crate) fn record() -> Record {
+    // fields: services.lua:28-50
     let mut r = Record::new(vec![
         ("id", td::uuid()),
         ("created_at", td::timestamp()),
         ("updated_at", td::timestamp()),
         ("name", td::utf8_name()),
+        // services.lua:33-34
         (
             "retries",
             Field::integer().default(json!(5)).between(0.0, 32767.0),
@@ -105,15 +118,18 @@ pub(crate) fn record() -> Record {
         ("tags", td::tags()),
         ("client_certificate", td::foreign()),
         ("tls_verify", Field::boolean()),
+        // services.lua:46-47
         ("tls_verify_depth", Field::integer().between(0.0, 64.0)),
         ("ca_certificates", Field::array(td::uuid())),
         ("enabled", Field::boolean().required().default(json!(true))),
     ]);
     r.checks = vec![
+        // services.lua:53-56
         must_be_null(
             |v| proto_in(v, &["tcp", "tls", "udp", "grpc", "grpcs"]),
             "path",
         ),
+        // services.lua:57-72
         must_be_null(not_tls, "client_certificate"),
         must_be_null(not_tls, "tls_verify"),
         must_be_null(not_tls, "tls_verify_depth"),

@@ -2,7 +2,7 @@
 //! which arrived in 3.11) plus the algorithm Kong actually runs.
 
 use crate::net::{self, AddrType};
-use crate::schema::{Check, EntityCheck, Field, Record, Then};
+use crate::schema::{Check, EntityCheck, Field, Record, Shorthand, Then};
 use crate::typedefs as td;
 use serde_json::{Map, Value, json};
 
@@ -76,7 +76,7 @@ fn healthchecks() -> Field {
         ),
         (
             "healthy",
-            Field::record(Record::new(vec![
+            Field::entity_record(Record::new(vec![
                 ("interval", seconds(0.0)),
                 ("http_statuses", statuses(&[200, 302])),
                 ("successes", byte(0)),
@@ -84,7 +84,7 @@ fn healthchecks() -> Field {
         ),
         (
             "unhealthy",
-            Field::record(Record::new(vec![
+            Field::entity_record(Record::new(vec![
                 ("interval", seconds(0.0)),
                 (
                     "http_statuses",
@@ -100,7 +100,7 @@ fn healthchecks() -> Field {
         ("type", check_type()),
         (
             "healthy",
-            Field::record(Record::new(vec![
+            Field::entity_record(Record::new(vec![
                 (
                     "http_statuses",
                     statuses(&[
@@ -113,7 +113,7 @@ fn healthchecks() -> Field {
         ),
         (
             "unhealthy",
-            Field::record(Record::new(vec![
+            Field::entity_record(Record::new(vec![
                 ("http_statuses", statuses(&[429, 500, 503])),
                 ("tcp_failures", byte(0)),
                 ("timeouts", byte(0)),
@@ -121,9 +121,9 @@ fn healthchecks() -> Field {
             ])),
         ),
     ]);
-    Field::record(Record::new(vec![
-        ("active", Field::record(active)),
-        ("passive", Field::record(passive)),
+    Field::entity_record(Record::new(vec![
+        ("active", Field::entity_record(active)),
+        ("passive", Field::entity_record(passive)),
         (
             "threshold",
             Field::number().default(json!(0)).between(0.0, 100.0),
@@ -260,40 +260,63 @@ pub(crate) fn record() -> Record {
         ),
         EntityCheck::Distinct(&["hash_on_header", "hash_fallback_header"]),
     ];
+    // Kong 3.10 upstreams.lua:300-345, applied in this order (init.lua:1815-1858).
+    r.shorthands = vec![
+        Shorthand {
+            name: "algorithm",
+            field: Field::string(),
+            expand: algorithm_shorthand,
+            deprecated: false,
+        },
+        Shorthand {
+            name: "hash_on",
+            field: Field::string(),
+            expand: hash_on_shorthand,
+            deprecated: false,
+        },
+    ];
     r
 }
 
-/// The balancer Kong builds: `hash_on: none` runs round-robin even when
-/// `consistent-hashing` was asked for; any other `hash_on` runs consistent
-/// hashing, except for least-connections and latency which ignore it.
-/// Returns a warning when the requested algorithm is not the one run.
-pub(crate) fn effective_algorithm(u: &mut Map<String, Value>) -> Option<String> {
-    let requested = u
-        .get("algorithm")
-        .and_then(Value::as_str)
-        .unwrap_or("round-robin")
-        .to_string();
-    let hash_on = u
-        .get("hash_on")
-        .and_then(Value::as_str)
-        .unwrap_or("none")
-        .to_string();
-    let effective = match requested.as_str() {
-        "least-connections" | "latency" => requested.clone(),
-        _ if hash_on == "none" => "round-robin".to_string(),
-        _ => "consistent-hashing".to_string(),
+/// Kong 3.10 upstreams.lua:304-321, the `algorithm` shorthand: least-connections and
+/// latency clear `hash_on` (which the `hash_on` shorthand then sets to "none").
+fn algorithm_shorthand(value: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("algorithm".into(), value.clone());
+    if matches!(value.as_str(), Some("least-connections" | "latency")) {
+        out.insert("hash_on".into(), Value::Null);
+    }
+    out
+}
+
+/// Kong 3.10 upstreams.lua:324-343, the `hash_on` shorthand: a `hash_on` in the input decides
+/// the algorithm ("none" → round-robin, anything else → consistent-hashing). It runs after
+/// the `algorithm` shorthand and only when `hash_on` is present (init.lua:1819-1822), so
+/// `algorithm: consistent-hashing` without `hash_on` stays consistent-hashing.
+fn hash_on_shorthand(value: &Value) -> Map<String, Value> {
+    let algorithm = match value.as_str() {
+        Some("none") => "round-robin",
+        _ => "consistent-hashing",
     };
-    if effective == requested {
+    let mut out = Map::new();
+    out.insert("hash_on".into(), value.clone());
+    out.insert("algorithm".into(), json!(algorithm));
+    out
+}
+
+/// A warning when the stored upstream hashes nothing: consistent-hashing with `hash_on`
+/// "none". Kong then hashes the empty string for every request (Kong 3.10
+/// kong/runloop/balancer/init.lua:109-111 returns no value, line 332 uses `""`), so one
+/// target takes all traffic. The double's own report; Kong says nothing.
+pub(crate) fn hashes_nothing(u: &Map<String, Value>) -> Option<String> {
+    let algorithm = u.get("algorithm").and_then(Value::as_str);
+    let hash_on = u.get("hash_on").and_then(Value::as_str).unwrap_or("none");
+    if algorithm != Some("consistent-hashing") || hash_on != "none" {
         return None;
     }
-    let name = u
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    u.insert("algorithm".into(), json!(effective));
+    let name = u.get("name").and_then(Value::as_str).unwrap_or_default();
     Some(format!(
-        "upstream '{name}': algorithm '{requested}' with hash_on '{hash_on}' runs as '{effective}'"
+        "upstream '{name}': consistent-hashing with hash_on 'none' hashes every request on '': one target takes all traffic"
     ))
 }
 
@@ -318,15 +341,22 @@ mod tests {
     }
 
     #[test]
-    fn algorithm_rewrites() {
-        let mut u = json!({"name": "u", "algorithm": "consistent-hashing", "hash_on": "none"});
-        let w = effective_algorithm(u.as_object_mut().unwrap());
-        assert_eq!(u["algorithm"], "round-robin");
-        assert!(w.is_some());
-        let mut u = json!({"name": "u", "algorithm": "round-robin", "hash_on": "header"});
-        effective_algorithm(u.as_object_mut().unwrap());
-        assert_eq!(u["algorithm"], "consistent-hashing");
-        let mut u = json!({"name": "u", "algorithm": "latency", "hash_on": "ip"});
-        assert!(effective_algorithm(u.as_object_mut().unwrap()).is_none());
+    fn shorthands_as_the_lua_returns_them() {
+        assert_eq!(
+            Value::Object(algorithm_shorthand(&json!("latency"))),
+            json!({"algorithm": "latency", "hash_on": null})
+        );
+        assert_eq!(
+            Value::Object(algorithm_shorthand(&json!("consistent-hashing"))),
+            json!({"algorithm": "consistent-hashing"})
+        );
+        assert_eq!(
+            Value::Object(hash_on_shorthand(&json!("none"))),
+            json!({"hash_on": "none", "algorithm": "round-robin"})
+        );
+        assert_eq!(
+            Value::Object(hash_on_shorthand(&json!("ip"))),
+            json!({"hash_on": "ip", "algorithm": "consistent-hashing"})
+        );
     }
 }

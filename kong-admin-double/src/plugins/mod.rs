@@ -10,9 +10,12 @@ use crate::typedefs as td;
 use serde_json::json;
 
 /// Plugins whose schemas the double enforces (what `GET /` reports).
+// Double-specific subset: Kong 3.10 loads every bundled plugin by default
+// (kong/templates/kong_defaults.lua:15 `plugins = bundled`).
 pub const SUPPORTED_PLUGINS: &[&str] = &["rate-limiting", "request-termination"];
 
 /// Plugins bundled with Kong Gateway 3.10 OSS.
+// Kong 3.10 kong/constants.lua:1-47 (same 44 names, sorted here).
 pub(crate) const BUNDLED_PLUGINS: &[&str] = &[
     "acl",
     "acme",
@@ -64,42 +67,55 @@ pub(crate) const BUNDLED_PLUGINS: &[&str] = &[
 /// Message for a plugin name the double cannot validate.
 pub(crate) fn unsupported(name: &str) -> String {
     if BUNDLED_PLUGINS.contains(&name) {
+        // No Kong source: Kong 3.10 would validate this plugin's own schema
+        // (kong/plugins/<name>/schema.lua); the double refuses it instead.
         format!(
             "plugin '{name}' is not supported by the Kong admin API test double (it cannot validate its config schema)"
         )
     } else {
+        // Kong 3.10 kong/db/schema/entities/plugins.lua:14 (subschema_error),
+        // raised at kong/db/schema/init.lua:2147-2150.
         format!("plugin '{name}' not enabled; add it to the 'plugins' configuration property")
     }
 }
 
 /// The plugin entity record for `name`, or `None` when unsupported.
 pub(crate) fn record_for(name: &str) -> Option<Record> {
+    // Kong 3.10 kong/db/schema/plugin_loader.lua:16-43 (load_subschema): the
+    // plugin's schema.lua specializes `config` and `protocols`, and adds
+    // its entity_checks.
     let (config, protocols, checks) = match name {
         "rate-limiting" => (
             rate_limiting::config(),
+            // Kong 3.10 kong/plugins/rate-limiting/schema.lua:76
             td::protocols_http(),
             rate_limiting::entity_checks(),
         ),
         "request-termination" => (
             request_termination::config(),
+            // Kong 3.10 kong/plugins/request-termination/schema.lua:12
             td::protocols_http(),
             Vec::new(),
         ),
         _ => return None,
     };
+    // Kong 3.10 kong/db/schema/entities/plugins.lua:16-29 (fields, in order).
     let mut r = Record::new(vec![
-        ("id", td::uuid()),
-        ("name", Field::string().required()),
-        ("instance_name", td::utf8_name()),
-        ("created_at", td::timestamp()),
-        ("updated_at", td::timestamp()),
+        ("id", td::uuid()),                   // plugins.lua:17
+        ("name", Field::string().required()), // plugins.lua:18
+        ("instance_name", td::utf8_name()),   // plugins.lua:19
+        ("created_at", td::timestamp()),      // plugins.lua:20
+        ("updated_at", td::timestamp()),      // plugins.lua:21
+        // plugins.lua:22-24; foreign keys are plain strings (name or id) in
+        // declarative entries: kong/db/schema/others/declarative_config.lua:243
         ("route", td::foreign()),
         ("service", td::foreign()),
         ("consumer", td::foreign()),
-        ("config", Field::record(config)),
-        ("protocols", protocols),
-        ("enabled", Field::boolean().default(json!(true))),
-        ("tags", td::tags()),
+        // plugins.lua:25 (abstract, specialized by the plugin's schema).
+        ("config", Field::entity_record(config)),
+        ("protocols", protocols), // plugins.lua:26
+        ("enabled", Field::boolean().required().default(json!(true))), // plugins.lua:27
+        ("tags", td::tags()),     // plugins.lua:28
     ]);
     r.checks = checks;
     Some(r)

@@ -1,6 +1,8 @@
 //! The HTTP side of the double: answers like Kong 3.10's admin API in
 //! DB-less mode on `127.0.0.1:<random port>`, records accepted configs and
 //! lets tests inject faults.
+//! Kong's answers are in `http.rs`; everything here except the listener is a
+//! test facility (inspection, waiting, fault injection), not a Kong rule.
 
 mod http;
 mod state;
@@ -22,6 +24,8 @@ use tokio::sync::watch;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// When set, requests must carry `Kong-Admin-Token: <token>` (else 401).
+    // No source in Kong 3.10 OSS (its admin API has no authentication; this
+    // mimics Kong Enterprise RBAC). See README.
     pub admin_token: Option<String>,
 }
 
@@ -38,7 +42,8 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut down: watch::Receiv
     let mut listener = Some(listener);
     loop {
         let Some(l) = listener.as_ref() else {
-            // down: the socket is closed, so connections are refused
+            // Test facility (Fault::Down). down: the socket is closed, so
+            // connections are refused
             if down.changed().await.is_err() {
                 return;
             }
@@ -64,6 +69,8 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut down: watch::Receiv
                 let st = state.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| http::handle(st.clone(), req));
+                    // Plain HTTP/1.1, like Kong's default admin listener
+                    // 127.0.0.1:8001 (kong/templates/kong_defaults.lua:29).
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
                 });
             }
@@ -81,6 +88,8 @@ impl KongAdminDouble {
     pub async fn start_with(opts: Options) -> std::io::Result<KongAdminDouble> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        // Double's own value: Kong's node id is a random UUID kept in the
+        // prefix (kong/pdk/node.lua:72 get_id); this one is stable per address.
         let node_id =
             uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, addr.to_string().as_bytes()).to_string();
         let state = Arc::new(State::new(opts.admin_token, node_id));
@@ -109,6 +118,7 @@ impl KongAdminDouble {
     }
 
     /// What `/status` reports as `configuration_hash`.
+    // Kong 3.10 kong/api/routes/health.lua:53
     pub fn current_hash(&self) -> String {
         self.state.lock().hash.clone()
     }
@@ -125,6 +135,7 @@ impl KongAdminDouble {
     }
 
     /// Requests served so far (`/status` `server.total_requests`).
+    // Kong 3.10 kong/pdk/nginx.lua:87 (ngx_stat_requests)
     pub fn request_count(&self) -> u64 {
         self.state
             .requests

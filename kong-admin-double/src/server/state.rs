@@ -1,4 +1,5 @@
 //! Shared state of a running double: accepted configs, faults, counters.
+//! Apart from `EMPTY_HASH` and the current hash, this is test-facility state.
 
 use crate::{ConfigError, ValidConfig};
 use std::sync::Mutex;
@@ -6,9 +7,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The hash a node reports before any configuration was loaded.
+// Kong 3.10 kong/constants.lua:217 DECLARATIVE_EMPTY_CONFIG_HASH; Kong also
+// stores it for a loaded config with no entities
+// (kong/db/declarative/import.lua:441-443), which the double does not.
 pub const EMPTY_HASH: &str = "00000000000000000000000000000000";
 
 /// Faults a test can inject at run time.
+// Test facility: no Kong rule. FailNext/FailAlways answer with the messages
+// of kong/api/routes/config.lua:160-181 (see http.rs).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// Stop listening: new connections are refused until [`Fault::Down`] is
@@ -72,6 +78,8 @@ impl State {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    // What a successful load does: Kong 3.10 kong/api/routes/config.lua:151
+    // (load_into_cache_with_events stores the entities and the new hash).
     pub fn accept(&self, cfg: ValidConfig, hash: String) {
         {
             let mut g = self.lock();
@@ -82,6 +90,7 @@ impl State {
         self.generation.send_modify(|g| *g += 1);
     }
 
+    // /status server.total_requests (kong/pdk/nginx.lua:87)
     pub fn count_request(&self) -> u64 {
         self.requests.fetch_add(1, Ordering::SeqCst) + 1
     }

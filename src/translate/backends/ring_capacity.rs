@@ -22,8 +22,8 @@ pub struct Capacity {
     pub fails: bool,
 }
 
-/// Kong hashes only when `hash_on` is set (and not none) and the algorithm is not one
-/// that ignores it.
+/// Kong builds a wheel whenever it runs consistent hashing, even with nothing to hash
+/// (see [`Upstream::effective_algorithm`]).
 pub fn uses_ring(upstream: &Upstream) -> bool {
     upstream.effective_algorithm() == "consistent-hashing"
 }
@@ -274,12 +274,17 @@ mod tests {
     }
 
     #[test]
-    fn round_robin_and_no_hash_are_not_checked() {
+    fn only_wheels_kong_builds_are_checked() {
         let mut u = upstream(62, None);
         u.algorithm = Some("least-connections".into());
         assert_eq!(check(&u), None);
+        // hash_on "none" in the config makes Kong store round-robin (upstreams.lua:333-337).
+        let mut u = upstream(62, None);
+        u.hash_on = Some("none".into());
+        assert_eq!(check(&u), None);
+        // Without hash_on the algorithm stays consistent-hashing and Kong builds the wheel.
         let mut u = upstream(62, None);
         u.hash_on = None;
-        assert_eq!(check(&u), None);
+        assert!(check(&u).is_some_and(|c| c.fails));
     }
 }

@@ -96,7 +96,7 @@ fn resolve_config(
             key: key.into(),
         };
         // JSON is YAML, so one parser reads both formats KIC accepts.
-        let value: Value = serde_yaml::from_slice(&raw).map_err(|_| not_an_object())?;
+        let value: Value = crate::yaml::from_slice(&raw).map_err(|_| not_an_object())?;
         return match value {
             Value::Object(m) => Ok(m),
             _ => Err(not_an_object()),

@@ -6,7 +6,7 @@ use super::*;
 use crate::crd::upstream_policy::KongUpstreamPolicy;
 
 fn spec(yaml: &str) -> KongUpstreamPolicySpec {
-    serde_yaml::from_str(yaml).expect("valid spec")
+    serde_norway::from_str(yaml).expect("valid spec")
 }
 
 fn messages(yaml: &str) -> Vec<String> {
@@ -94,7 +94,7 @@ fn each_cel_rule_is_reported_with_the_crds_exact_message() {
     seen.insert(unreachable.to_string());
     assert_eq!(seen, crd, "every CEL rule is checked, each by its own case");
     assert!(
-        serde_yaml::from_str::<KongUpstreamPolicySpec>(
+        serde_norway::from_str::<KongUpstreamPolicySpec>(
             "algorithm: sticky-sessions\nhashOn: {input: none}\nstickySessions: {cookiePath: /}\n"
         )
         .is_err(),

@@ -51,7 +51,8 @@ pub fn apply(spec: &KongUpstreamPolicySpec, upstream: &mut Upstream) -> Vec<Poli
     {
         warnings.push(PolicyWarning {
             field: "spec.hashOn".into(),
-            message: "algorithm consistent-hashing without hashOn: Kong falls back to round-robin"
+            // Kong keeps consistent-hashing and hashes "" for every request (Upstream::hashes_nothing).
+            message: "algorithm consistent-hashing without hashOn: Kong hashes the same empty value for every request, so one target takes all traffic"
                 .into(),
         });
     }
@@ -218,7 +219,7 @@ mod tests {
     use super::*;
 
     fn spec(yaml: &str) -> KongUpstreamPolicySpec {
-        serde_yaml::from_str(yaml).expect("valid spec")
+        serde_norway::from_str(yaml).expect("valid spec")
     }
 
     fn upstream() -> Upstream {
