@@ -235,6 +235,68 @@ mod tests {
         assert!(l.problems.is_empty(), "{:?}", l.problems);
     }
 
+    /// The one pass takes documents that lead with apiVersion and kind; every other order, and
+    /// every document it hands back half-read (unknown kind, other apiVersion, irrelevant kind,
+    /// a List), must come out as the general path reads it (serde_norway panics on a mapping
+    /// left half-read: KIC's own manifests put metadata first).
+    #[test]
+    fn key_order_never_changes_the_result() {
+        let service = |order: &[&str]| {
+            let parts: Vec<String> = order
+                .iter()
+                .map(|k| match *k {
+                    "a" => "apiVersion: v1".to_string(),
+                    "k" => "kind: Service".to_string(),
+                    "m" => "metadata: {name: echo, namespace: ns}".to_string(),
+                    _ => "spec: {ports: [{port: 80}], selectr: {}}".to_string(),
+                })
+                .collect();
+            parts.join("\n") + "\n"
+        };
+        for order in [
+            ["a", "k", "m", "s"],
+            ["k", "a", "m", "s"],
+            ["m", "a", "k", "s"],
+            ["a", "m", "k", "s"],
+            ["s", "m", "k", "a"],
+        ] {
+            let l = load_text(&service(&order));
+            assert_eq!(l.objects, 1, "{order:?}");
+            assert!(l.snapshot.service("ns", "echo").is_some(), "{order:?}");
+            let problems: Vec<&str> = l.problems.iter().map(|p| p.message.as_str()).collect();
+            assert_eq!(
+                problems,
+                ["unknown field spec.selectr (ignored; the apiserver would drop it)"],
+                "{order:?}"
+            );
+        }
+        let l = load_text(concat!(
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {a: [1, {b: 2}]}\n---\n",
+            "apiVersion: v2\nkind: Service\nmetadata: {name: s}\nspec: {}\n---\n",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\nspec: {finalizers: [x]}\n---\n",
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: i}}\n---\n",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: ok}\n",
+        ));
+        assert_eq!((l.objects, l.ignored), (2, 2), "{:?}", l.problems);
+        assert!(l.snapshot.service("default", "i").is_some());
+        assert!(l.snapshot.service("default", "ok").is_some());
+        let problems: Vec<(usize, &str)> = l
+            .problems
+            .iter()
+            .map(|p| (p.document, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (
+                    1,
+                    "kind Widget (example.com/v1) is not read by kingress; ignored"
+                ),
+                (2, "apiVersion v2 is not supported for Service; use v1"),
+            ]
+        );
+    }
+
     #[test]
     fn malformed_yaml_names_file_and_document() {
         let l =

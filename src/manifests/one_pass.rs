@@ -54,6 +54,8 @@ impl<'de> Visitor<'de> for Leading {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<OnePass>, A::Error> {
+        // Every early return reads the mapping to its end: serde_norway panics on a mapping
+        // left half-read.
         let (mut api_version, mut kind) = (None::<String>, None::<String>);
         while api_version.is_none() || kind.is_none() {
             match map.next_key::<String>()?.as_deref() {
@@ -61,18 +63,21 @@ impl<'de> Visitor<'de> for Leading {
                     api_version = Some(map.next_value()?)
                 }
                 Some("kind") if kind.is_none() => kind = Some(map.next_value()?),
-                _ => return Ok(None),
+                Some(_) => {
+                    map.next_value::<IgnoredAny>()?;
+                    return drained(map, None);
+                }
+                None => return Ok(None),
             }
         }
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
-            return Ok(None);
+            return drained(map, None);
         };
         if IRRELEVANT_KINDS.contains(&kind.as_str()) {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(Some(OnePass::Irrelevant));
+            return drained(map, Some(OnePass::Irrelevant));
         }
         let Some(known) = Kind::by_name(&kind) else {
-            return Ok(None);
+            return drained(map, None);
         };
         let info = known.info();
         if !info
@@ -80,7 +85,7 @@ impl<'de> Visitor<'de> for Leading {
             .iter()
             .any(|v| info.api_version(v) == api_version)
         {
-            return Ok(None);
+            return drained(map, None);
         }
         let rest = Replay {
             prefix: vec![("apiVersion", api_version), ("kind", kind)],
@@ -98,6 +103,15 @@ impl<'de> Visitor<'de> for Leading {
         });
         Ok(Some(OnePass::Object(object, unknown)))
     }
+}
+
+/// Reads the rest of `map` and gives `result`.
+fn drained<'de, A: MapAccess<'de>>(
+    mut map: A,
+    result: Option<OnePass>,
+) -> Result<Option<OnePass>, A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(result)
 }
 
 /// A mapping whose first entries were already read: they are given again, then the rest.
