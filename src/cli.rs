@@ -133,7 +133,8 @@ fn run_translate(files: &[PathBuf], output: Format, strict: bool, options: Optio
             .iter()
             .any(|p| p.severity == Severity::Error);
     let config = &translation.config;
-    let empty = config.services.is_empty() && config.upstreams.is_empty();
+    let stub = translate::stub_upstream();
+    let empty = config.services.is_empty() && config.upstreams.iter().all(|u| *u == stub);
     if had_errors && (strict || empty) {
         ExitCode::FAILURE
     } else {

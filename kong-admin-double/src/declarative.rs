@@ -2,6 +2,9 @@
 //! nested entities, schema validation of every entity, then (only when that
 //! passes, like Kong's `flatten`) deterministic ids, uniqueness and
 //! reference checks.
+//!
+//! Line references are to Kong 3.10 (master 22246ef28c)
+//! kong/db/schema/others/declarative_config.lua unless noted.
 
 use crate::entities::{self, Def, routes, targets, upstreams};
 use crate::error::ConfigError;
@@ -13,6 +16,7 @@ use crate::valid::ValidConfig;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
+// declarative_config.lua:613-615
 const NAMESPACE: uuid::Uuid = uuid::uuid!("fd02801f-0957-4a15-a55a-c8d9606f30b5");
 
 /// One entity as validated, in Kong's traversal order.
@@ -51,7 +55,9 @@ fn set_at(errs: &mut Node, path: &[Key], node: Node) {
 }
 
 /// The record an entity is validated against, or the field error that stops
-/// validation early (unknown route protocol, unsupported plugin).
+/// validation early (unknown route protocol, unsupported plugin): Kong's
+/// subschema gate, kong/db/schema/init.lua:2138-2152. Entity records are
+/// copies of the entity schemas (declarative_config.lua:126-159).
 fn record_for(def: &Def, obj: &Map<String, Value>) -> Result<Record, (&'static str, Node)> {
     let mut r = match def.name {
         "certificates" => entities::certificates::record(),
@@ -63,13 +69,21 @@ fn record_for(def: &Def, obj: &Map<String, Value>) -> Result<Record, (&'static s
         }
         "upstreams" => upstreams::record(),
         "targets" => targets::record(),
+        // plugins: subschema_key "name" (plugins.lua:13)
         _ => match obj.get("name") {
+            // init.lua:2141-2144
             None | Some(Value::Null) => return Err(("name", Node::msg(schema::REQUIRED))),
+            // init.lua:2147-2151 with plugins.lua:14 (see plugins::unsupported)
             Some(Value::String(n)) => plugins::record_for(n)
                 .ok_or_else(|| ("name", Node::Msg(plugins::unsupported(n))))?,
+            // No Kong source for stopping here: for a number/boolean Kong's
+            // 2150 indexes `key[1]` (a Lua error); an array naming a known
+            // plugin selects it (1107-1113), and `name` then fails "expected a
+            // string" (init.lua:72) among the plugin's other errors.
             Some(_) => return Err(("name", Node::msg("expected a string"))),
         },
     };
+    // declarative_config.lua:146-149 (add_extra_attributes, 104-115)
     r = r
         .with_field("_comment", Field::string())
         .with_field("_ignore", Field::array(Field::any()));
@@ -84,6 +98,9 @@ fn validate_entity(
     parent: Option<usize>,
     path: Vec<Key>,
 ) {
+    // init.lua:949-951 (RECORD at 71). A null element gets "required field
+    // missing" in Kong instead (validate_elements sets `required`, 838-839;
+    // init.lua:884-886).
     let Some(obj) = v.as_object() else {
         set_at(&mut ctx.errs, &path, Node::msg("expected a record"));
         return;
@@ -96,6 +113,7 @@ fn validate_entity(
         }
     }
     let mut node = Node::table();
+    // No Kong source: Kong accepts these nested entities (entities/mod.rs).
     for key in entities::nested_unsupported(def.name) {
         if obj.remove(*key).is_some() {
             node.set(Key::from(*key), Node::Msg(entities::unsupported_msg(key)));
@@ -105,11 +123,14 @@ fn validate_entity(
         Ok(mut rec) => {
             if parent.is_some() {
                 // nested entities get their parent implicitly; every foreign
-                // key of a nested record must be null (copy_record)
+                // key of a nested record must be null (copy_record,
+                // declarative_config.lua:162-184: eq = null at 172; message
+                // "value must be null", init.lua:890-891 / EQ at 78)
                 for (fk, _) in def.fks {
                     rec = rec.with_field(fk, Field::any().check(Check::Eq(Value::Null)));
                 }
             }
+            // init.lua:954-958: process_auto_fields, then validate
             let mut proc_errs = Node::table();
             let data = schema::process(&rec, &obj, &mut proc_errs);
             let mut errs = schema::validate_record(&rec, &data);
@@ -145,6 +166,7 @@ fn validate_entity(
         Some(p) => ctx.items[p].children.push(idx),
         None => ctx.roots.push(idx),
     }
+    // nested arrays: nest_foreign_relationships, declarative_config.lua:195-225
     for (child, cv) in nested {
         let mut cpath = path.clone();
         cpath.push(Key::from(child));
@@ -161,6 +183,8 @@ fn validate_section(
     parent: Option<usize>,
     path: Vec<Key>,
 ) {
+    // array field (init.lua:909-917, ARRAY at 68): `{}` decodes to an empty
+    // Lua table, a valid sequence; null passes a non-required field (877-887)
     let items = match v {
         Value::Array(a) => a.clone(),
         Value::Object(o) if o.is_empty() => Vec::new(),
@@ -178,7 +202,9 @@ fn validate_section(
 }
 
 /// Kong's on-the-fly migration of pre-3.0 configs: regex-looking route
-/// paths get the `~` prefix.
+/// paths get the `~` prefix. kong/db/declarative/migrations/route_path.lua:28-47
+/// (top-level routes 35-36, routes nested in services 39-44), run by
+/// kong/db/declarative/init.lua:221.
 fn migrate_legacy(config: &mut Map<String, Value>) {
     fn fix_routes(routes: Option<&mut Value>) {
         for r in routes.and_then(Value::as_array_mut).into_iter().flatten() {
@@ -202,12 +228,15 @@ fn migrate_legacy(config: &mut Map<String, Value>) {
     }
 }
 
+/// The top-level record: `build_fields`, declarative_config.lua:253-267.
 fn top_level(config: &Map<String, Value>, ctx: &mut Ctx) {
+    // declarative_config.lua:255
     let fv = Field::string().required().one_of(&["1.1", "2.1", "3.0"]);
     let meta = [
+        // declarative_config.lua:256 (default set in flatten, 856-858)
         ("_transform", Field::boolean()),
-        ("_comment", Field::string()),
-        ("_ignore", Field::array(Field::any())),
+        ("_comment", Field::string()), // declarative_config.lua:107 via 258-261
+        ("_ignore", Field::array(Field::any())), // declarative_config.lua:112 via 258-261
     ];
     if let Err(e) =
         schema::validate_field(&fv, config.get("_format_version").unwrap_or(&Value::Null))
@@ -220,9 +249,11 @@ fn top_level(config: &Map<String, Value>, ctx: &mut Ctx) {
         }
         let err = match meta.iter().find(|(n, _)| n == k) {
             Some((_, f)) => schema::validate_field(f, v).err(),
+            // No Kong source: Kong accepts these entities (entities/mod.rs)
             None if entities::UNSUPPORTED.contains(&k.as_str()) => {
                 Some(Node::Msg(entities::unsupported_msg(k)))
             }
+            // init.lua:1120-1124 (UNKNOWN at 102)
             None => Some(Node::msg(schema::UNKNOWN)),
         };
         if let Some(e) = err {
@@ -236,6 +267,8 @@ fn top_level(config: &Map<String, Value>, ctx: &mut Ctx) {
     }
 }
 
+/// `generate_uuid`: declarative_config.lua:618-625 (v5 of the key in a
+/// namespace that is v5 of the entity name).
 fn uuid_for(entity: &str, key: &str) -> String {
     let ns = uuid::Uuid::new_v5(&NAMESPACE, entity.as_bytes());
     uuid::Uuid::new_v5(&ns, key.as_bytes()).to_string()
@@ -243,6 +276,9 @@ fn uuid_for(entity: &str, key: &str) -> String {
 
 /// `get_key_for_uuid_gen`/`build_cache_key`: the name Kong hashes into a
 /// deterministic id, or `None` when Kong would pick a random one.
+/// declarative_config.lua:628-683 and 583-610. Every `unique_key` here is a
+/// unique endpoint key, so Kong's composite key for non-unique ones
+/// (653-676) is not needed.
 fn uuid_key(ctx: &Ctx, idx: usize) -> Option<String> {
     let it = &ctx.items[idx];
     if !it.def.cache_key.is_empty() {
@@ -256,7 +292,12 @@ fn uuid_key(ctx: &Ctx, idx: usize) -> Option<String> {
                     .find(|(c, _)| *c == it.def.name)
             })
             .map(|(_, fk)| *fk);
+        // build_cache_key: `{ entity, ws_id_for(item) }` (584; "*", 334-339)
         let mut ck = vec![it.def.name.to_string(), "*".to_string()];
+        // declarative_config.lua:585-608, arm by arm: a string (589-590); the
+        // parent's id for the nested fk (593-595); None for a missing required
+        // field (601-602: entities/targets.lua:31-32, plugins.lua `name`); ""
+        // otherwise (604-605); tables and null add nothing (no branch in Kong)
         for k in it.def.cache_key {
             match it.raw.get(*k) {
                 Some(Value::String(s)) => ck.push(s.clone()),
@@ -266,8 +307,9 @@ fn uuid_key(ctx: &Ctx, idx: usize) -> Option<String> {
                 Some(_) => {}
             }
         }
-        return Some(ck.join(":"));
+        return Some(ck.join(":")); // declarative_config.lua:609
     }
+    // declarative_config.lua:650-680 (unique endpoint key: the value itself)
     it.def
         .unique_key
         .and_then(|k| it.raw.get(k))
@@ -275,8 +317,10 @@ fn uuid_key(ctx: &Ctx, idx: usize) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `generate_ids`: declarative_config.lua:686-718.
 fn assign_ids(ctx: &mut Ctx) {
     // preorder: a parent's id exists before its children derive theirs
+    // (declarative_config.lua:713)
     fn walk(ctx: &mut Ctx, idx: usize, random: &mut usize) {
         let given = ctx.items[idx]
             .raw
@@ -284,11 +328,12 @@ fn assign_ids(ctx: &mut Ctx) {
             .and_then(Value::as_str)
             .map(str::to_string);
         let id = match given {
-            Some(id) => id,
+            Some(id) => id, // declarative_config.lua:635-638
             None => match uuid_key(ctx, idx) {
                 Some(key) => uuid_for(ctx.items[idx].def.name, &key),
                 None => {
-                    // Kong uses a random UUID here; stay deterministic for tests
+                    // Kong uses a random UUID here (process_auto_fields,
+                    // init.lua:1910-1913); stay deterministic for tests
                     *random += 1;
                     uuid_for("kong-admin-double-random", &random.to_string())
                 }
@@ -305,6 +350,7 @@ fn assign_ids(ctx: &mut Ctx) {
     }
 }
 
+/// `uniqueness_error_msg`: declarative_config.lua:360-363.
 fn uniqueness_msg(entity: &str, key: &str, value: &str) -> String {
     format!("uniqueness violation: '{entity}' entity with {key} set to '{value}' already declared")
 }
@@ -316,7 +362,8 @@ struct Refs {
     expected: Vec<(usize, &'static str, &'static str, Option<String>, String)>,
 }
 
-/// `populate_references`: post-order (children first), like Kong.
+/// `populate_references`: post-order (children first, declarative_config.lua:411),
+/// like Kong (382-461).
 fn populate(ctx: &mut Ctx, idx: usize, refs: &mut Refs) {
     for c in ctx.items[idx].children.clone() {
         populate(ctx, c, refs);
@@ -324,6 +371,10 @@ fn populate(ctx: &mut Ctx, idx: usize, refs: &mut Refs) {
     let it = &ctx.items[idx];
     let name = it.def.name;
     let mut failed = false;
+    // endpoint key, when unique: declarative_config.lua:405-406, 414-424
+    // (add_to_by_key 342-357). Kong files a nested entity's error under its
+    // parent (add_error, 365-380: errs[parent][i][entity][j]); here it goes
+    // to errs[entity][j].
     if let Some(k) = it.def.unique_key
         && let Some(val) = it.data.get(k).and_then(Value::as_str)
     {
@@ -340,6 +391,8 @@ fn populate(ctx: &mut Ctx, idx: usize, refs: &mut Refs) {
         }
     }
     let it = &ctx.items[idx];
+    // primary key: declarative_config.lua:426-436 (Kong records the item in
+    // by_id even when the endpoint key failed, 432-434; not here)
     if !failed && refs.by_id.contains_key(&(name, it.id.clone())) {
         let msg = uniqueness_msg(name, "primary key", &it.id);
         let node = match it.parent {
@@ -357,6 +410,7 @@ fn populate(ctx: &mut Ctx, idx: usize, refs: &mut Refs) {
         refs.by_id.insert((name, it.id.clone()), idx);
     }
     let it = &ctx.items[idx];
+    // foreign keys to resolve later: declarative_config.lua:438-452 (null skipped, 441)
     for (fk, target) in it.def.fks {
         match it.data.get(*fk) {
             Some(Value::String(v)) => {
@@ -373,6 +427,10 @@ fn populate(ctx: &mut Ctx, idx: usize, refs: &mut Refs) {
     }
 }
 
+/// Where Kong files a reference error: `at = key or item_id or i`
+/// (declarative_config.lua:448). Kong's `key` is the processed endpoint key,
+/// which is ngx.null when unset (process_auto_fields, init.lua:1056-1058),
+/// so Kong files under null there; here the id is used.
 fn at_key(it: &Item) -> String {
     it.def
         .unique_key
@@ -381,6 +439,7 @@ fn at_key(it: &Item) -> String {
         .map_or_else(|| it.id.clone(), str::to_string)
 }
 
+/// `find_entity`: declarative_config.lua:464-467 (by key, then by id).
 fn resolve(refs: &Refs, target: &str, v: &str) -> Option<usize> {
     let t = entities::def(target)?.name;
     refs.by_key
@@ -389,6 +448,7 @@ fn resolve(refs: &Refs, target: &str, v: &str) -> Option<usize> {
         .copied()
 }
 
+/// `validate_references`: declarative_config.lua:470-507.
 fn check_references(ctx: &mut Ctx) -> Refs {
     let mut refs = Refs {
         by_key: HashMap::new(),
@@ -401,6 +461,7 @@ fn check_references(ctx: &mut Ctx) -> Refs {
     for (idx, fk, target, key, v) in refs.expected.clone() {
         if key.and_then(|k| resolve(&refs, target, &k)).is_none() {
             let it = &ctx.items[idx];
+            // declarative_config.lua:489-497 (tables shown with cjson_encode, 494)
             let msg = format!("invalid reference '{fk}: {v}' (no such entry in '{target}')");
             let key = at_key(it);
             let node = ctx.errs.child(Key::from(it.def.name)).child(Key::Str(key));
@@ -411,7 +472,11 @@ fn check_references(ctx: &mut Ctx) -> Refs {
             }
         }
     }
-    // unique fields besides endpoint keys (flatten's final pass)
+    // unique fields besides endpoint keys (flatten's final pass,
+    // declarative_config.lua:928-943; consumers.custom_id is the only one
+    // among the modelled entities). Kong keys the error by the endpoint key
+    // or id (936-938) but rebuilds errs[entity] for each hit (935,
+    // `errors[entity]` is nil), so it keeps only the last one.
     let mut seen = HashMap::new();
     for idx in 0..ctx.items.len() {
         let it = &ctx.items[idx];
@@ -431,6 +496,7 @@ fn check_references(ctx: &mut Ctx) -> Refs {
     refs
 }
 
+/// flatten's output (declarative_config.lua:897-958).
 fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
     let mut out = ValidConfig::new(format_version);
     for idx in 0..ctx.items.len() {
@@ -439,6 +505,7 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
         e.insert("id".into(), json!(it.id));
         e.remove("_comment");
         e.remove("_ignore");
+        // declarative_config.lua:918-922
         for (fk, target) in it.def.fks {
             let resolved = match e.get(*fk) {
                 Some(Value::String(v)) => {
@@ -450,6 +517,7 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
                 e.insert((*fk).to_string(), r);
             }
         }
+        // declarative_config.lua:454-456 (parent's primary key)
         if let Some(p) = it.parent {
             let parent = &ctx.items[p];
             if let Some((_, fk)) = parent.def.children.iter().find(|(c, _)| *c == it.def.name) {
@@ -457,11 +525,13 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
             }
         }
         match it.def.name {
+            // the double's own warning, no Kong source (upstreams::hashes_nothing)
             "upstreams" => {
                 if let Some(w) = upstreams::hashes_nothing(&e) {
                     out.warnings.push(w);
                 }
             }
+            // as the targets DAO returns it (kong/db/dao/targets.lua:98-113)
             "targets" => {
                 if let Some(t) = e.get("target").and_then(Value::as_str) {
                     let n = targets::normalize_target(t);
@@ -481,6 +551,9 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
 /// defaults applied, ids assigned (Kong's UUIDv5 scheme), foreign keys as
 /// `{"id": ...}`, targets normalized and upstream algorithms as Kong's shorthands leave them.
 pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
+    // kong/db/declarative/init.lua:115-143: Kong says "failed parsing
+    // declarative configuration: expected an object" (129, 140) for a
+    // scalar, and validates a JSON array as a table.
     let Some(obj) = config.as_object() else {
         let mut fields = Node::table();
         fields.set(Key::from("error"), Node::msg("expected an object"));
@@ -491,6 +564,8 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
         .get("_format_version")
         .and_then(Value::as_str)
         .map(str::to_string);
+    // route_path.lua:29-32. Kong then sets `_format_version = "3.0"`
+    // (route_path.lua:46); the returned format_version keeps the input's.
     if matches!(fv.as_deref(), Some("1.1") | Some("2.1")) {
         migrate_legacy(&mut obj);
     }
@@ -498,9 +573,11 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
         errs: Node::table(),
         ..Ctx::default()
     };
+    // flatten: self:validate(input), declarative_config.lua:860
     top_level(&obj, &mut ctx);
     if !ctx.errs.is_empty() {
         // Kong validates again with the full schema and accepts if that passes
+        // (declarative_config.lua:861-880)
         let items = &ctx.items;
         let resolves = |target: &str, key: &str| {
             items.iter().any(|it| {
@@ -519,8 +596,8 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
         }
         ctx.errs = Node::table();
     }
-    assign_ids(&mut ctx);
-    let refs = check_references(&mut ctx);
+    assign_ids(&mut ctx); // declarative_config.lua:882
+    let refs = check_references(&mut ctx); // declarative_config.lua:890-893, 928-956
     if !ctx.errs.is_empty() {
         return Err(ConfigError::new(ctx.errs, Value::Object(obj)));
     }

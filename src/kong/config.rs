@@ -104,6 +104,8 @@ pub struct Route {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<Plugin>,
     pub preserve_host: bool,
+    /// Empty: Kong's default (http, https), as KIC v3.5.13 leaves it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub protocols: Vec<String>,
     /// Ingress routes carry KIC's explicit defaults for the next fields; HTTPRoute routes
     /// leave them to Kong unless annotated.
@@ -272,10 +274,21 @@ pub struct Unhealthy {
     pub timeouts: Option<i64>,
 }
 
+fn enabled_default() -> bool {
+    true
+}
+
+fn is_enabled(enabled: &bool) -> bool {
+    *enabled
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plugin {
     #[serde(default)]
     pub config: serde_json::Map<String, serde_json::Value>,
+    /// Written only when false, as KIC v3.5.13 writes it (kongstate/plugin.go lines 334-336);
+    /// Kong's default is true.
+    #[serde(default = "enabled_default", skip_serializing_if = "is_enabled")]
     pub enabled: bool,
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -101,9 +101,39 @@ pub fn decode(doc: &Document<'_>) -> Decoded {
             return out;
         }
     };
-    let source = Source::Text(doc.text, doc.line_offset);
+    let source = match &head {
+        Head::Mapping { kind, .. } if kind == "Secret" => match secret_value(doc) {
+            Ok(value) => Source::Value(value),
+            Err(e) => {
+                out.problem(None, format!("malformed YAML: {e}"), true);
+                return out;
+            }
+        },
+        _ => Source::Text(doc.text, doc.line_offset),
+    };
     object(source, head, &mut out);
     out
+}
+
+/// A Secret as the apiserver reads it: its `data` values are base64 that Go's decoder takes
+/// with line breaks in it ("New line characters (\r and \n) are ignored", encoding/base64
+/// DecodeString, which encoding/json uses for []byte), as `kubectl create secret` and KIC's
+/// own manifests write long values. k8s-openapi's ByteString does not, so they are removed first.
+fn secret_value(doc: &Document<'_>) -> Result<serde_json::Value, YamlError> {
+    let mut value: serde_json::Value = read(doc.text, doc.line_offset)?;
+    if let Some(data) = value
+        .get_mut("data")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for v in data.values_mut() {
+            if let serde_json::Value::String(s) = v
+                && s.contains(['\n', '\r'])
+            {
+                s.retain(|c| c != '\n' && c != '\r');
+            }
+        }
+    }
+    Ok(value)
 }
 
 /// Where an object's typed decoding reads from.

@@ -297,6 +297,21 @@ mod tests {
         );
     }
 
+    /// The apiserver's base64 (Go's encoding/base64) ignores line breaks; KIC's own corpus
+    /// writes certificates that way.
+    #[test]
+    fn secret_data_may_break_its_base64_across_lines() {
+        let l = load_text(concat!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n",
+            "  a: |\n    aGVsbG8g\n    d29ybGQ=\n  b: aGk=\n",
+        ));
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
+        let secret = l.snapshot.secret("default", "s").expect("the Secret");
+        let data = secret.data.as_ref().expect("data");
+        assert_eq!(data["a"].0, b"hello world");
+        assert_eq!(data["b"].0, b"hi");
+    }
+
     #[test]
     fn malformed_yaml_names_file_and_document() {
         let l =

@@ -279,7 +279,17 @@ impl Incremental {
 
         // Descending by name, as translate orders them.
         let services: Vec<&Arc<Fragment>> = self.services.values().rev().collect();
-        let upstreams: Vec<&Arc<Fragment>> = self.upstreams.values().rev().collect();
+        let mut upstreams: Vec<&Arc<Fragment>> = self.upstreams.values().rev().collect();
+        // translate's stub upstream for a config with no entities.
+        let stub;
+        if certificates.is_empty()
+            && plugins.is_empty()
+            && self.services.is_empty()
+            && upstreams.is_empty()
+        {
+            stub = Fragment::new(serde_json::to_string(&super::stub_upstream())?);
+            upstreams.push(&stub);
+        }
         let plugins: Vec<&Arc<Fragment>> = plugins.into_iter().map(|(_, json)| json).collect();
         let mut text = ConfigText::default();
         // Key order as KongConfig serialises: _format_version, certificates, plugins,

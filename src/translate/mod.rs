@@ -342,7 +342,28 @@ fn sort_plugins(plugins: &mut [crate::kong::config::Plugin]) {
 
 pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     backends::ring_capacity::new_round();
-    translate_scope(snapshot, options, Scope::All)
+    let mut translation = translate_scope(snapshot, options, Scope::All);
+    let config = &mut translation.config;
+    if config.certificates.is_empty()
+        && config.plugins.is_empty()
+        && config.services.is_empty()
+        && config.upstreams.is_empty()
+    {
+        config.upstreams.push(stub_upstream());
+    }
+    translation
+}
+
+/// KIC's stub for a config with no entities (v3.5.13 internal/dataplane/deckgen/generate.go
+/// lines 18-19 and 214-220, on in DB-less mode: kong_client.go line 796): an upstream named
+/// `kong`. An empty config leaves Kong's `/status/ready` failing and its configuration_hash
+/// all zeros (Kong 3.10 kong/db/declarative/import.lua lines 441-443), so a replica holding
+/// it could not be told from one holding nothing.
+pub fn stub_upstream() -> Upstream {
+    Upstream {
+        name: "kong".into(),
+        ..Upstream::default()
+    }
 }
 
 /// Translates the objects of `scope` only; the config is complete and sorted for them.

@@ -1,5 +1,6 @@
 //! `kong/db/schema/entities/routes.lua` and `routes_subschemas.lua` for the
 //! default `traditional_compatible` router flavor of Kong 3.x.
+//! Line references are to Kong 3.10 (master 22246ef28c) unless noted.
 //!
 //! Regex paths: Kong first dry-runs them with PCRE (`ngx.re.find`, field
 //! error) and then compiles the route with atc-router, which uses the Rust
@@ -13,6 +14,7 @@ use crate::schema::{Check, EntityCheck, Field, Record, Then, is_nonempty, quoted
 use crate::typedefs as td;
 use serde_json::{Map, Value, json};
 
+// routes_subschemas.lua:106-109 (protocols mapped to `stream_subschema`)
 const STREAM: &[&str] = &["tcp", "tls", "udp", "tls_passthrough"];
 
 fn strs(v: &Value) -> Vec<&str> {
@@ -29,12 +31,16 @@ fn starts_tilde(s: &str) -> bool {
     s.starts_with("~/")
 }
 
+/// `validate_path_with_regexes`: typedefs.lua:500-530.
 fn validate_router_path(path: &str) -> Result<(), String> {
+    // typedefs.lua:502-506: only the "percent" error of `validate_path`
+    // (typedefs.lua:82-90) counts; "rfc3986" (72-80) is ignored
     match net::validate_path(path) {
         Err(net::PathErr::Percent(m)) => return Err(m),
         Ok(()) | Err(net::PathErr::Rfc3986(_)) => {}
     }
     let Some(re) = path.strip_prefix('~') else {
+        // typedefs.lua:508-516 (message 512)
         let normalized = net::normalize_uri(path);
         if normalized != path {
             return Err(format!(
@@ -43,6 +49,8 @@ fn validate_router_path(path: &str) -> Result<(), String> {
         }
         return Ok(());
     };
+    // typedefs.lua:518-527: Kong dry-runs PCRE (`ngx.re.find`, 522), message
+    // 524-526. Here the Rust regex crate stands in for PCRE (see module doc).
     match regex::Regex::new(re) {
         Ok(_) => Ok(()),
         Err(e) if router_only(&e) => Ok(()),
@@ -54,12 +62,14 @@ fn validate_router_path(path: &str) -> Result<(), String> {
 }
 
 /// PCRE features the Rust regex crate refuses: PCRE accepts the path, the
-/// router expression validation does not.
+/// router expression validation does not (routes.lua:105-108).
 fn router_only(e: &regex::Error) -> bool {
     let s = e.to_string();
     s.contains("look-around") || s.contains("backreferences")
 }
 
+/// The regex crate's last `error:` line. No Kong counterpart: Kong prints
+/// PCRE's text (typedefs.lua:526) or atc-router's full pest error (routes.lua:107).
 fn regex_reason(e: &regex::Error) -> String {
     let s = e.to_string();
     s.lines()
@@ -69,36 +79,48 @@ fn regex_reason(e: &regex::Error) -> String {
         .unwrap_or(s)
 }
 
+/// `typedefs.router_path`: typedefs.lua:596-609.
 fn router_path() -> Field {
     Field::string()
+        // typedefs.lua:598-601
         .check(Check::MatchAny(
             vec![starts_slash, starts_tilde],
             "should start with: / (fixed path) or ~/ (regex path)",
         ))
+        // typedefs.lua:602-606
         .check(Check::MatchNone(vec![(
             |s| s.contains("//"),
             "must not have empty segments",
         )]))
+        // typedefs.lua:607
         .custom(validate_router_path)
 }
 
+/// `typedefs.hosts`: typedefs.lua:575-592.
 fn hosts() -> Field {
     Field::array(
         Field::string()
+            // typedefs.lua:579-584 (`match_all` "^[^*]*%*?[^*]*$", negated)
             .check(Check::MatchNone(vec![(
                 |s| s.matches('*').count() > 1,
                 "invalid wildcard: must have at most one wildcard",
             )]))
+            // typedefs.lua:585-588
             .check(Check::MatchAny(
                 vec![|s| s.starts_with("*."), |s| s.ends_with(".*"), |s| {
                     !s.contains('*')
                 }],
                 "invalid wildcard: must be placed at leftmost or rightmost label",
             ))
+            // typedefs.lua:589, 495-498
             .custom(net::validate_host_with_wildcards),
     )
 }
 
+/// `validate_ip_or_cidr`: typedefs.lua:53-59 (message 58), via
+/// kong/tools/ip.lua:108-110 (`is_valid_ip` or `is_valid_cidr`, 78-95). Kong
+/// takes the prefix only as the exact strings "0".."32" / "0".."128"
+/// (ip.lua:20-29, 32-39); `parse::<u8>` also takes "08" and "+8".
 fn validate_ip_or_cidr(s: &str) -> Result<(), String> {
     let bad = || format!("invalid ip or cidr range: '{s}'");
     let (ip, bits) = match s.split_once('/') {
@@ -115,16 +137,19 @@ fn validate_ip_or_cidr(s: &str) -> Result<(), String> {
     }
 }
 
+/// `typedefs.sources` / `typedefs.destinations`: typedefs.lua:533-546, 550-563.
 fn endpoints() -> Field {
     let mut r = Record::new(vec![
-        ("ip", Field::string().custom(validate_ip_or_cidr)),
-        ("port", td::port()),
+        ("ip", Field::string().custom(validate_ip_or_cidr)), // typedefs.lua:538, 295-299
+        ("port", td::port()),                                // typedefs.lua:539
     ]);
-    r.checks = vec![EntityCheck::AtLeastOneOf(&["ip", "port"])];
+    r.checks = vec![EntityCheck::AtLeastOneOf(&["ip", "port"])]; // typedefs.lua:542, 559
     Field::set(Field::record(r))
 }
 
+/// routes.lua:190-199 (`typedefs.headers`, typedefs.lua:619-629).
 fn headers() -> Field {
+    // routes.lua:191-197 (pattern "^[Hh][Oo][Ss][Tt]$")
     let key = td::header_name().check(Check::MatchNone(vec![(
         |s| s.eq_ignore_ascii_case("host"),
         "cannot contain 'host' header, which must be specified in the 'hosts' attribute",
@@ -132,12 +157,14 @@ fn headers() -> Field {
     Field::map(key, Field::array(Field::string()))
 }
 
+/// The `routes` entity: routes.lua:141-206 (fields 148-203).
 fn base() -> Record {
     let mut r = Record::new(vec![
-        ("id", td::uuid()),
-        ("created_at", td::timestamp()),
-        ("updated_at", td::timestamp()),
-        ("name", td::utf8_name()),
+        ("id", td::uuid()),              // routes.lua:149
+        ("created_at", td::timestamp()), // routes.lua:150
+        ("updated_at", td::timestamp()), // routes.lua:151
+        ("name", td::utf8_name()),       // routes.lua:152
+        // routes.lua:154-166
         (
             "protocols",
             Field::set(td::protocol())
@@ -151,15 +178,18 @@ fn base() -> Record {
                 ]))
                 .default(json!(["http", "https"])),
         ),
+        // routes.lua:187: `typedefs.methods` (typedefs.lua:567-571), elements
+        // `http_method` match "^%u+$" (typedefs.lua:247-251)
         (
             "methods",
             Field::set(Field::string().check(Check::Match(|s| {
                 !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase())
             }))),
         ),
-        ("hosts", hosts()),
-        ("paths", Field::array(router_path())),
-        ("headers", headers()),
+        ("hosts", hosts()),                     // routes.lua:188
+        ("paths", Field::array(router_path())), // routes.lua:189 (typedefs.lua:611-615)
+        ("headers", headers()),                 // routes.lua:190-199
+        // routes.lua:168-172
         (
             "https_redirect_status_code",
             Field::integer()
@@ -173,36 +203,43 @@ fn base() -> Record {
                 .default(json!(426))
                 .required(),
         ),
-        ("regex_priority", Field::integer().default(json!(0))),
+        ("regex_priority", Field::integer().default(json!(0))), // routes.lua:201
+        // routes.lua:173
         (
             "strip_path",
             Field::boolean().required().default(json!(true)),
         ),
+        // routes.lua:202 (the v1 deprecation at 25-34 only logs)
         (
             "path_handling",
             Field::string().default(json!("v0")).one_of(&["v0", "v1"]),
         ),
+        // routes.lua:174
         (
             "preserve_host",
             Field::boolean().required().default(json!(false)),
         ),
+        // routes.lua:175
         (
             "request_buffering",
             Field::boolean().required().default(json!(true)),
         ),
+        // routes.lua:176
         (
             "response_buffering",
             Field::boolean().required().default(json!(true)),
         ),
-        // Kong 3.10 routes.lua:37-41, 183-185: `wildcard_host` elements unless the router
+        // Kong 3.10 routes.lua:37-41, 181-183: `wildcard_host` elements unless the router
         // flavor is `traditional`; this double runs `traditional_compatible`.
         ("snis", Field::set(td::wildcard_host())),
-        ("sources", endpoints()),
-        ("destinations", endpoints()),
-        ("tags", td::tags()),
-        ("service", td::foreign()),
+        ("sources", endpoints()),      // routes.lua:184
+        ("destinations", endpoints()), // routes.lua:185
+        ("tags", td::tags()),          // routes.lua:178
+        ("service", td::foreign()),    // routes.lua:179
     ]);
     r.checks = vec![
+        // routes.lua:17-23. Kong's if_match inherits the protocols field's own
+        // validators (init.lua:737-740), so it also fails on an invalid set.
         EntityCheck::Conditional {
             if_field: "protocols",
             if_match: |v| {
@@ -216,6 +253,8 @@ fn base() -> Record {
                 "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'",
             ),
         },
+        // routes.lua:126-137 (Kong's field_sources are 128-133; gated on
+        // `paths` only here)
         EntityCheck::Custom {
             fields: &["paths"],
             f: router_validation,
@@ -224,7 +263,12 @@ fn base() -> Record {
     r
 }
 
-/// atc-router validation of `~` paths (traditional_compatible flavor).
+/// atc-router validation of `~` paths (traditional_compatible flavor):
+/// `validate_route`, routes.lua:61-124; message routes.lua:107. Kong compiles
+/// "^" .. path with `?<` turned into `?P<` (kong/router/transform.lua:322-331)
+/// inside the whole route expression (transform.lua:334-453), which also holds
+/// `~*` header regexes (431-435) and sources/destinations (169-260); only
+/// regex paths are checked here.
 fn router_validation(v: &Map<String, Value>) -> Result<(), String> {
     for p in strs(v.get("paths").unwrap_or(&Value::Null)) {
         if let Some(re) = p.strip_prefix('~')
@@ -239,6 +283,8 @@ fn router_validation(v: &Map<String, Value>) -> Result<(), String> {
     Ok(())
 }
 
+/// `conditional_at_least_one_of` (init.lua:607-672): `then_err:format(list)`
+/// (666-668, 648-651), list from `quoted_list` (init.lua:185-196).
 fn must_set(v: &Map<String, Value>, names: &[&str], err: &str) -> Result<(), String> {
     if names.iter().any(|n| is_nonempty(v.get(*n))) {
         return Ok(());
@@ -250,6 +296,7 @@ fn protos(v: &Map<String, Value>) -> Vec<&str> {
     strs(v.get("protocols").unwrap_or(&Value::Null))
 }
 
+/// routes_subschemas.lua:12-19 (if 13-15, else 16-18).
 fn http_check(v: &Map<String, Value>) -> Result<(), String> {
     let p = protos(v);
     if p.contains(&"https") {
@@ -269,6 +316,8 @@ fn http_check(v: &Map<String, Value>) -> Result<(), String> {
     }
 }
 
+/// routes_subschemas.lua:57-64. Kong's lists have no "methods"
+/// (then 59, else 62): "must set one of 'hosts', 'headers', 'paths'[, 'snis']".
 fn grpc_check(v: &Map<String, Value>) -> Result<(), String> {
     let p = protos(v);
     if p.contains(&"grpcs") {
@@ -290,6 +339,7 @@ fn grpc_check(v: &Map<String, Value>) -> Result<(), String> {
 
 fn stream_check(v: &Map<String, Value>) -> Result<(), String> {
     let p = protos(v);
+    // routes_subschemas.lua:33-37
     if !p.is_empty() && p.iter().all(|x| ["tcp", "tls", "udp"].contains(x)) {
         return must_set(
             v,
@@ -297,20 +347,28 @@ fn stream_check(v: &Map<String, Value>) -> Result<(), String> {
             "must set one of %s when 'protocols' is 'tcp', 'tls' or 'udp'",
         );
     }
+    // routes_subschemas.lua:38-42
     if !p.is_empty() && p.iter().all(|x| *x == "tls_passthrough") && !is_nonempty(v.get("snis")) {
         return Err("must set snis when 'protocols' is 'tls_passthrough'".into());
     }
     Ok(())
 }
 
+/// `typedefs.no_*` (`eq = null`, typedefs.lua:548, 565, 573, 594, 617, 631)
+/// with the subschema's `err`, reported as is (init.lua:890-891).
 fn null_with(err: &'static str) -> Field {
     Field::any().check(Check::Eq(Value::Null)).err(err)
 }
 
 /// The subschema record for a route, chosen like Kong: the first protocol
-/// that names a subschema. `Err` carries Kong's "unknown type" message.
+/// that names a subschema (`get_subschema`, init.lua:1099-1117;
+/// routes.lua:146). `Err` carries Kong's "unknown type" message
+/// (init.lua:2147-2151, SUBSCHEMA_UNKNOWN at 127).
 pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
     let list: Vec<Value> = match protocols {
+        // missing: the default {"http", "https"} (routes.lua:165). Kong stops
+        // at an explicit null with only `protocols: required field missing`
+        // (init.lua:2141-2144).
         None | Some(Value::Null) => vec![json!("http")],
         Some(Value::Array(a)) => a.clone(),
         Some(Value::String(s)) => vec![json!(s)],
@@ -328,24 +386,33 @@ pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
     };
     let mut r = base();
     let (extra, check): (Vec<(&'static str, Field)>, EntityCheck) = match kind {
+        // routes_subschemas.lua:4-21
         "http" | "https" => (
             vec![
+                // routes_subschemas.lua:8
                 (
                     "sources",
                     null_with("cannot set 'sources' when 'protocols' is 'http' or 'https'"),
                 ),
+                // routes_subschemas.lua:9
                 (
                     "destinations",
                     null_with("cannot set 'destinations' when 'protocols' is 'http' or 'https'"),
                 ),
             ],
+            // routes_subschemas.lua:12-19 (`conditional_at_least_one_of` runs with
+            // invalid fields, init.lua:609; the field errors gate it here)
             EntityCheck::Custom {
                 fields: &["protocols", "methods", "hosts", "headers", "paths", "snis"],
                 f: http_check,
             },
         ),
+        // routes_subschemas.lua:46-66. Kong also sets `methods = no_methods`
+        // ("cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'", 51);
+        // not here.
         "grpc" | "grpcs" => (
             vec![
+                // routes_subschemas.lua:50
                 (
                     "strip_path",
                     Field::boolean()
@@ -354,20 +421,24 @@ pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
                         .check(Check::Ne(json!(true)))
                         .err("cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"),
                 ),
+                // routes_subschemas.lua:52
                 (
                     "sources",
                     null_with("cannot set 'sources' when 'protocols' is 'grpc' or 'grpcs'"),
                 ),
+                // routes_subschemas.lua:53
                 (
                     "destinations",
                     null_with("cannot set 'destinations' when 'protocols' is 'grpc' or 'grpcs'"),
                 ),
             ],
+            // routes_subschemas.lua:57-64
             EntityCheck::Custom {
                 fields: &["protocols", "methods", "hosts", "headers", "paths", "snis"],
                 f: grpc_check,
             },
         ),
+        // routes_subschemas.lua:23-44 (fields 27-30)
         _ if STREAM.contains(&kind) => (
             vec![
                 (
@@ -395,6 +466,7 @@ pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
                     ),
                 ),
             ],
+            // routes_subschemas.lua:33-42
             EntityCheck::Custom {
                 fields: &["protocols", "sources", "destinations", "snis"],
                 f: stream_check,
@@ -416,7 +488,11 @@ pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
 }
 
 /// Kong's on-the-fly migration for `_format_version` < 3.0: paths that look
-/// like regexes get the `~` prefix 3.0 requires.
+/// like regexes get the `~` prefix 3.0 requires. `migrate_path`,
+/// kong/db/migrations/migrate_path_280_300.lua:77-85 (`is_not_regex` 73-75,
+/// same character set). Kong also normalizes plain paths (79), percent-decodes
+/// regex ones (`normalize_regex` 64-70, 83) and prefixes `~` even to a path
+/// that already starts with `~`; none of that is done here.
 pub(crate) fn migrate_legacy_path(p: &str) -> String {
     let plain = p
         .chars()

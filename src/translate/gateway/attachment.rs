@@ -36,6 +36,34 @@ pub fn our_parents<'a>(
     out
 }
 
+/// KIC v3.5.13's route protocols for an HTTPRoute ("secure by default", KIC #7901;
+/// internal/dataplane/translator/subtranslator/httproute.go lines 811-841): for each
+/// parentRef, the Gateway it names (any class; a missing one is skipped) and its listeners
+/// (only the named one with a sectionName): HTTP gives `http`, HTTPS `https`, others nothing.
+/// Sorted; empty (Kong's default, http and https) when no listener matched.
+pub fn listener_protocols(snapshot: &Snapshot, route: &HttpRoute) -> Vec<String> {
+    let route_ns = route.namespace().unwrap_or_default();
+    let mut protocols: Vec<String> = Vec::new();
+    for parent in route.spec.parent_refs.iter().flatten() {
+        let ns = parent.namespace.as_deref().filter(|n| !n.is_empty());
+        let Some(gateway) = snapshot.gateway(ns.unwrap_or(&route_ns), &parent.name) else {
+            continue;
+        };
+        for listener in named_listeners(parent, gateway) {
+            let protocol = match listener.protocol.as_str() {
+                "HTTP" => "http",
+                "HTTPS" => "https",
+                _ => continue,
+            };
+            if !protocols.iter().any(|p| p == protocol) {
+                protocols.push(protocol.to_string());
+            }
+        }
+    }
+    protocols.sort();
+    protocols
+}
+
 /// The listeners of `gateway` that `parent` names (all of them without a sectionName).
 pub fn named_listeners<'a>(
     parent: &HttpRouteParentRefs,

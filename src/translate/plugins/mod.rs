@@ -45,8 +45,9 @@ impl Scope {
     /// go-kong's ID key suffix and KIC's instance-name hash input.
     fn key(&self) -> (String, String) {
         match self {
-            Scope::Service(s) => (format!(":service/{s}"), format!("service-{s}")),
-            Scope::Route(r) => (format!(":route/{r}"), format!("route-{r}")),
+            // KIC v3.5.13 internal/dataplane/kongstate/kongstate.go lines 587-599.
+            Scope::Service(s) => (format!(":service/{s}"), format!("_service-{s}")),
+            Scope::Route(r) => (format!(":route/{r}"), format!("_route-{r}")),
             Scope::Global => (String::new(), String::new()),
         }
     }

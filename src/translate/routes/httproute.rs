@@ -117,7 +117,8 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
         let refs = rules[first].backend_refs.as_deref().unwrap_or_default();
         let service_name = names::httproute_service_name(&namespace, &name, first);
         build_service(ctx, route, obj, &service_name, first, refs);
-        for kong_route in routes_for_group(route, obj, rules, &members, &hosts) {
+        let protocols = attachment::listener_protocols(ctx.snapshot, route);
+        for kong_route in routes_for_group(route, obj, rules, &members, &hosts, &protocols) {
             let mut kong_route = kong_route;
             annotations::apply_to_route(
                 route.metadata.annotations.as_ref(),
@@ -200,6 +201,7 @@ fn routes_for_group(
     rules: &[HttpRouteRules],
     members: &[usize],
     hosts: &[String],
+    protocols: &[String],
 ) -> Vec<Route> {
     let namespace = route.namespace().unwrap_or_default();
     let name = route.name_any();
@@ -233,7 +235,7 @@ fn routes_for_group(
                         name: route_name,
                         path_handling: "v0".into(),
                         preserve_host: true,
-                        protocols: vec!["http".into(), "https".into()],
+                        protocols: protocols.to_vec(),
                         ..Default::default()
                     },
                     rule_names: rule_name.into_iter().collect(),
@@ -260,7 +262,7 @@ fn routes_for_group(
                             name: route_name,
                             path_handling: "v0".into(),
                             preserve_host: true,
-                            protocols: vec!["http".into(), "https".into()],
+                            protocols: protocols.to_vec(),
                             strip_path: Some(false),
                             ..Default::default()
                         },

@@ -336,7 +336,9 @@ fn add_route(
         path_handling: "v0".into(),
         paths,
         preserve_host: true,
-        protocols: vec!["http".into(), "https".into()],
+        // KIC v3.5.13 sets none unless konghq.com/protocols says (subtranslator/ingress.go
+        // lines 83-96, 441): Kong's default, http and https.
+        protocols: Vec::new(),
         regex_priority: Some(0),
         request_buffering: Some(true),
         response_buffering: Some(true),
