@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::kinds::{Kind, ObjectKey};
 use crate::manifests;
 use crate::translate::{self, Options, Severity};
 
@@ -46,6 +47,11 @@ pub enum Command {
         /// Number of Kong replicas to assume (rate limits with policy local count per replica).
         #[arg(long, default_value_t = 1)]
         kong_replicas: usize,
+        /// Translate as if Kong had rejected this object: it is left out with what depends on
+        /// it, as the controller's fallback does after Kong answers 400. `Kind/namespace/name`,
+        /// or `Kind/name` for a cluster-scoped kind; repeatable.
+        #[arg(long = "exclude", value_name = "KIND/[NAMESPACE/]NAME", value_parser = parse_exclusion)]
+        exclude: Vec<ObjectKey>,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -65,6 +71,7 @@ pub fn main() -> ExitCode {
             ingress_class,
             gateway_controller_name,
             kong_replicas,
+            exclude,
         } => run_translate(
             &files,
             output,
@@ -74,7 +81,7 @@ pub fn main() -> ExitCode {
                 controller_name: gateway_controller_name,
                 assume_attached_without_gateways: true,
                 kong_replicas: kong_replicas.max(1),
-                ..Options::default()
+                excluded: exclude.into_iter().collect(),
             },
         ),
         Command::Explain(args) => crate::explain::main(&args),
@@ -83,6 +90,24 @@ pub fn main() -> ExitCode {
             print!("{}", crate::crd::render_yaml());
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// `Kind/namespace/name` (namespaced kinds) or `Kind/name` (cluster-scoped) as an ObjectKey.
+fn parse_exclusion(text: &str) -> Result<ObjectKey, String> {
+    let parts: Vec<&str> = text.split('/').collect();
+    let kind = Kind::by_name(parts[0]).ok_or_else(|| {
+        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("unknown kind {:?}; one of {}", parts[0], kinds.join(", "))
+    })?;
+    let namespaced = kind.info().namespaced;
+    match (namespaced, parts.as_slice()) {
+        (true, [_, ns, name]) if !ns.is_empty() && !name.is_empty() => {
+            Ok(ObjectKey::new(kind, ns, name))
+        }
+        (false, [_, name]) if !name.is_empty() => Ok(ObjectKey::new(kind, "", name)),
+        (true, _) => Err(format!("{kind} is namespaced: {kind}/<namespace>/<name>")),
+        (false, _) => Err(format!("{kind} is cluster-scoped: {kind}/<name>")),
     }
 }
 

@@ -140,3 +140,56 @@ fn examples_produce_a_config_kong_accepts() {
         && p["service"] == "default.echo.80"
         && p["config"]["policy"] == "redis"));
 }
+
+/// `--exclude` leaves an object out as the controller's fallback does after Kong's 400, and
+/// refuses a form that does not fit the kind's scope.
+#[test]
+fn exclude_leaves_an_object_out_and_names_the_form_it_wants() {
+    let (all, _, ok) = translate(&["-f", "examples/", "-o", "json"]);
+    assert!(ok);
+    let ingress = all
+        .services
+        .iter()
+        .flat_map(|s| &s.routes)
+        .find(|r| r.tags.iter().any(|t| t == "k8s-kind:Ingress"))
+        .expect("the examples have an Ingress route");
+    let tag = |p: &str| {
+        ingress
+            .tags
+            .iter()
+            .find_map(|t| t.strip_prefix(p))
+            .expect("KIC's tags")
+            .to_string()
+    };
+    let key = format!("Ingress/{}/{}", tag("k8s-namespace:"), tag("k8s-name:"));
+    let (without, _, ok) = translate(&["-f", "examples/", "-o", "json", "--exclude", &key]);
+    assert!(ok);
+    let names = |c: &KongConfig| -> Vec<String> {
+        c.services
+            .iter()
+            .flat_map(|s| &s.routes)
+            .map(|r| r.name.clone())
+            .collect()
+    };
+    assert!(names(&all).contains(&ingress.name));
+    assert!(!names(&without).contains(&ingress.name), "{key} left out");
+    assert_eq!(names(&without).len(), names(&all).len() - 1);
+    for (bad, want) in [
+        (
+            "Ingress/only-a-name",
+            "Ingress is namespaced: Ingress/<namespace>/<name>",
+        ),
+        (
+            "IngressClass/ns/kong",
+            "IngressClass is cluster-scoped: IngressClass/<name>",
+        ),
+        ("Widget/ns/w", "unknown kind \"Widget\""),
+    ] {
+        let out = kingress(&["translate", "-f", "examples/", "--exclude", bad]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(want),
+            "{bad}: {stderr}"
+        );
+    }
+}
