@@ -19,6 +19,8 @@ use crate::translate::{Context, NamespacedName, PolicyConflict, annotations};
 pub struct Backend<'a> {
     pub service: &'a Service,
     pub port: &'a ServicePort,
+    /// False when the Service lacks the port: the backend gets no targets (KIC).
+    pub port_found: bool,
     /// The route's weight; `None` for Ingress backends, which have none.
     pub weight: Option<u32>,
 }
@@ -237,7 +239,10 @@ fn apply_policy(
 fn build_targets(ctx: &mut Context<'_>, naming: &Naming, backends: &[Backend<'_>]) -> Vec<Target> {
     let endpoints: Vec<Vec<Endpoint>> = backends
         .iter()
-        .map(|b| targets::endpoints(ctx.snapshot, b.service, b.port))
+        .map(|b| match b.port_found {
+            true => targets::endpoints(ctx.snapshot, b.service, b.port),
+            false => Vec::new(),
+        })
         .collect();
     // Without route weights (Ingress) KIC leaves target weights to Kong's default.
     let per_endpoint: Vec<Option<u32>> = if backends.iter().all(|b| b.weight.is_none()) {

@@ -448,6 +448,7 @@ fn build_service(
             None => backends.push(Backend {
                 service,
                 port,
+                port_found: true,
                 weight: Some(weight),
             }),
         }

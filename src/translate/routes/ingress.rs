@@ -7,6 +7,7 @@
 use crate::kinds::Kind;
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::api::networking::v1::{IngressBackend, IngressTLS};
 use kube::ResourceExt;
 
@@ -274,9 +275,28 @@ fn backend(
         &namespace,
         &svc_backend.name,
     )?;
-    let port = match targets::resolve_port(service, &port_ref) {
-        Ok(p) => p,
-        Err(e) => {
+    // KIC v3.5.13 keeps a backend whose Service lacks the numbered port: the Kong service
+    // takes the number and its upstream gets no targets, as findPort's error only empties the
+    // endpoints (translator/translate_upstreams.go lines 152-198): Kong answers 503.
+    let missing_port;
+    let (port, port_found) = match (targets::resolve_port(service, &port_ref), &port_ref) {
+        (Ok(p), _) => (p, true),
+        (Err(e @ targets::PortError::NotFound { .. }), PortRef::Number(n))
+            if (1..=65535).contains(n) =>
+        {
+            ctx.problems.error(
+                obj,
+                Reason::PortNotFound,
+                Some(format!("{field}.service.port")),
+                format!("{e}; its routes stay, without targets: Kong answers 503 (as KIC)"),
+            );
+            missing_port = ServicePort {
+                port: *n,
+                ..ServicePort::default()
+            };
+            (&missing_port, false)
+        }
+        (Err(e), _) => {
             ctx.problems.error(
                 obj,
                 Reason::PortNotFound,
@@ -286,7 +306,7 @@ fn backend(
             return None;
         }
     };
-    if let Err((port_field, msg)) = targets::check_port(service, port) {
+    if let Some(Err((port_field, msg))) = port_found.then(|| targets::check_port(service, port)) {
         ctx.problems.error(
             &upstreams::service_ref(service),
             Reason::InvalidValue,
@@ -304,6 +324,7 @@ fn backend(
     let backends = [Backend {
         service,
         port,
+        port_found,
         weight: None,
     }];
     let (kong_service, upstream) = upstreams::build(ctx, naming, &backends);
