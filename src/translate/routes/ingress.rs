@@ -275,15 +275,15 @@ fn backend(
         &namespace,
         &svc_backend.name,
     )?;
-    // KIC v3.5.13 keeps a backend whose Service lacks the numbered port: the Kong service
-    // takes the number and its upstream gets no targets, as findPort's error only empties the
-    // endpoints (translator/translate_upstreams.go lines 152-198): Kong answers 503.
+    // KIC v3.5.13 keeps a backend whose Service lacks the port (a number it does not have, or
+    // none given while it has several): findPort's error only empties the endpoints
+    // (translator/translate_upstreams.go lines 152-198), and the Kong service keeps the
+    // translator's default port 80 (subtranslator/ingress.go line 79). Checked with the KIC
+    // oracle (tests/kic-oracle/ingress-missing-port). Kong answers 503.
     let missing_port;
-    let (port, port_found) = match (targets::resolve_port(service, &port_ref), &port_ref) {
-        (Ok(p), _) => (p, true),
-        (Err(e @ targets::PortError::NotFound { .. }), PortRef::Number(n))
-            if (1..=65535).contains(n) =>
-        {
+    let (port, port_found) = match targets::resolve_port(service, &port_ref) {
+        Ok(p) => (p, true),
+        Err(e) => {
             ctx.problems.error(
                 obj,
                 Reason::PortNotFound,
@@ -291,19 +291,10 @@ fn backend(
                 format!("{e}; its routes stay, without targets: Kong answers 503 (as KIC)"),
             );
             missing_port = ServicePort {
-                port: *n,
+                port: 80,
                 ..ServicePort::default()
             };
             (&missing_port, false)
-        }
-        (Err(e), _) => {
-            ctx.problems.error(
-                obj,
-                Reason::PortNotFound,
-                Some(format!("{field}.service.port")),
-                e.to_string(),
-            );
-            return None;
         }
     };
     if let Some(Err((port_field, msg))) = port_found.then(|| targets::check_port(service, port)) {
