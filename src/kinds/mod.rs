@@ -341,7 +341,9 @@ kinds! { $
     HttpRoute: crate::api::HttpRoute {
         name: "HTTPRoute",
         group: GATEWAY_GROUP,
-        versions: ["v1"],
+        // v1beta1 is still served (Gateway API v1.6.1) with the same schema; users' manifests
+        // and KIC's examples use it. Watched at v1, read from manifests at either.
+        versions: ["v1", "v1beta1"],
         namespaced: true,
         map: httproutes as Box<crate::api::HttpRoute>, via map,
         labels: None,
@@ -352,7 +354,9 @@ kinds! { $
     Gateway: crate::api::Gateway {
         name: "Gateway",
         group: GATEWAY_GROUP,
-        versions: ["v1"],
+        // v1beta1 is still served (Gateway API v1.6.1) with the same schema; users' manifests
+        // and KIC's examples use it. Watched at v1, read from manifests at either.
+        versions: ["v1", "v1beta1"],
         namespaced: true,
         map: gateways as Box<crate::api::Gateway>, via map,
         labels: None,
@@ -364,7 +368,9 @@ kinds! { $
     GatewayClass: crate::api::GatewayClass {
         name: "GatewayClass",
         group: GATEWAY_GROUP,
-        versions: ["v1"],
+        // v1beta1 is still served (Gateway API v1.6.1) with the same schema; users' manifests
+        // and KIC's examples use it. Watched at v1, read from manifests at either.
+        versions: ["v1", "v1beta1"],
         namespaced: false,
         map: gateway_classes as Box<crate::api::GatewayClass>, via map,
         labels: None,

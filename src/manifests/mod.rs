@@ -312,6 +312,31 @@ mod tests {
         assert_eq!(data["b"].0, b"hi");
     }
 
+    /// Gateway API v1.6.1 still serves v1beta1 for these kinds, with v1's schema.
+    #[test]
+    fn gateway_api_objects_are_read_at_v1beta1_too() {
+        let text = |version: &str| {
+            format!(
+                "apiVersion: gateway.networking.k8s.io/{version}\nkind: GatewayClass\nmetadata: {{name: kong}}\nspec: {{controllerName: example.com/c}}\n---\n\
+                 apiVersion: gateway.networking.k8s.io/{version}\nkind: Gateway\nmetadata: {{name: gw}}\nspec: {{gatewayClassName: kong, listeners: [{{name: http, port: 80, protocol: HTTP}}]}}\n---\n\
+                 apiVersion: gateway.networking.k8s.io/{version}\nkind: HTTPRoute\nmetadata: {{name: r}}\nspec: {{parentRefs: [{{name: gw}}], rules: [{{backendRefs: [{{name: s, port: 80}}]}}]}}\n"
+            )
+        };
+        let v1 = load_text(&text("v1"));
+        let beta = load_text(&text("v1beta1"));
+        assert!(beta.problems.is_empty(), "{:?}", beta.problems);
+        assert_eq!((beta.objects, v1.objects), (3, 3));
+        let routes = |l: &Loaded| -> Vec<serde_json::Value> {
+            let all = l.snapshot.httproutes.values();
+            all.map(|r| serde_json::to_value(r).expect("JSON"))
+                .collect()
+        };
+        assert_eq!(routes(&beta).len(), 1);
+        assert_eq!(routes(&beta), routes(&v1));
+        assert!(beta.snapshot.gateway("default", "gw").is_some());
+        assert!(beta.snapshot.gateway_class("kong").is_some());
+    }
+
     #[test]
     fn malformed_yaml_names_file_and_document() {
         let l =
