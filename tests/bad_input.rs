@@ -186,12 +186,13 @@ fn yaml_that_is_not_an_object_is_reported_per_document() {
 
 #[test]
 fn wrong_api_version_or_kind() {
+    // Gateway API v1.6.1 serves HTTPRoute at v1 and v1beta1 (both read); v1alpha2 no more.
     let o = run(&with_good(
         "apiVersion: extensions/v1beta1
 kind: Ingress
 metadata: {name: old}
 ---
-apiVersion: gateway.networking.k8s.io/v1beta1
+apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: HTTPRoute
 metadata: {name: beta}
 ---
