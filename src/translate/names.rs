@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use crate::kinds::{Kind, ObjectKey};
+use kube::ResourceExt;
+
+use crate::kinds::{Kind, KindSpec, ObjectKey};
 
 /// The root namespace KIC (and Kong's declarative loader) use for entity IDs.
 const KIC_NAMESPACE: Uuid = Uuid::from_u128(0xfd02801f_0957_4a15_a55a_c8d9606f30b5);
@@ -94,6 +96,17 @@ impl ObjectRef {
             name: name.to_string(),
             uid: None,
         }
+    }
+
+    /// `object` as translation names it: its kind, namespace (none for cluster-scoped
+    /// kinds), name and uid.
+    pub fn of<K: KindSpec>(object: &K) -> Self {
+        let meta = object.meta();
+        let namespace = meta
+            .namespace
+            .as_deref()
+            .filter(|_| K::KIND.info().namespaced);
+        ObjectRef::new(K::KIND, namespace, &object.name_any()).with_uid(meta.uid.as_deref())
     }
 
     pub fn with_uid(mut self, uid: Option<&str>) -> Self {

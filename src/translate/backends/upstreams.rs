@@ -27,17 +27,8 @@ pub struct Backend<'a> {
 
 impl Backend<'_> {
     pub fn object(&self) -> ObjectRef {
-        service_ref(self.service)
+        ObjectRef::of(self.service)
     }
-}
-
-pub fn service_ref(service: &Service) -> ObjectRef {
-    ObjectRef::new(
-        Kind::Service,
-        service.metadata.namespace.as_deref(),
-        &service.name_any(),
-    )
-    .with_uid(service.metadata.uid.as_deref())
 }
 
 fn service_key(service: &Service) -> NamespacedName {

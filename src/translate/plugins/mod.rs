@@ -215,12 +215,7 @@ fn from_kong_plugin(ctx: &Context<'_>, p: &KongPlugin) -> Source {
 }
 
 fn from_cluster_plugin(ctx: &Context<'_>, p: &KongClusterPlugin) -> Source {
-    let object = ObjectRef::new(
-        Kind::KongClusterPlugin,
-        None,
-        p.metadata.name.as_deref().unwrap_or_default(),
-    )
-    .with_uid(p.metadata.uid.as_deref());
+    let object = ObjectRef::of(p);
     let config = config::build(
         ctx.snapshot,
         p.config.as_ref(),

@@ -29,7 +29,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
         && ctx.snapshot.gateways.is_empty()
         && ctx.snapshot.gateway_classes.is_empty();
     for route in ctx.httproutes() {
-        let obj = object_ref(route);
+        let obj = ObjectRef::of(route);
         let ns = route.namespace().unwrap_or_default();
         if ctx
             .options
@@ -51,15 +51,6 @@ pub fn translate_all(ctx: &mut Context<'_>) {
         }
         translate(ctx, route, &obj);
     }
-}
-
-fn object_ref(route: &HttpRoute) -> ObjectRef {
-    ObjectRef::new(
-        Kind::HttpRoute,
-        route.metadata.namespace.as_deref(),
-        &route.name_any(),
-    )
-    .with_uid(route.metadata.uid.as_deref())
 }
 
 fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
@@ -419,7 +410,7 @@ fn build_service(
         };
         if let Err((port_field, msg)) = targets::check_port(service, port) {
             ctx.problems.error(
-                &upstreams::service_ref(service),
+                &ObjectRef::of(service),
                 Reason::InvalidValue,
                 Some(port_field),
                 format!("{msg}; left out as a backend of {obj} ({field}.port)"),

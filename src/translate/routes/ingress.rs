@@ -35,15 +35,6 @@ pub fn translate_all(ctx: &mut Context<'_>) {
     }
 }
 
-fn object_ref(ingress: &Ingress) -> ObjectRef {
-    ObjectRef::new(
-        Kind::Ingress,
-        ingress.metadata.namespace.as_deref(),
-        &ingress.name_any(),
-    )
-    .with_uid(ingress.metadata.uid.as_deref())
-}
-
 /// The legacy annotation, else `spec.ingressClassName`, else the default IngressClass.
 fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
     let class = &ctx.options.ingress_class;
@@ -69,7 +60,7 @@ fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
     });
     if !default {
         ctx.problems.warning(
-            &object_ref(ingress),
+            &ObjectRef::of(ingress),
             Reason::Ignored,
             Some("spec.ingressClassName".into()),
             format!("no ingress class set and IngressClass {class} is not marked default; ignored"),
@@ -121,7 +112,7 @@ struct RouteGroup {
 }
 
 fn translate(ctx: &mut Context<'_>, ingress: &Ingress) {
-    let obj = object_ref(ingress);
+    let obj = ObjectRef::of(ingress);
     let namespace = ingress.namespace().unwrap_or_default();
     let ingress_name = ingress.name_any();
     let tags = names::tags(&obj, ingress.metadata.annotations.as_ref());
@@ -299,7 +290,7 @@ fn backend(
     };
     if let Some(Err((port_field, msg))) = port_found.then(|| targets::check_port(service, port)) {
         ctx.problems.error(
-            &upstreams::service_ref(service),
+            &ObjectRef::of(service),
             Reason::InvalidValue,
             Some(port_field),
             format!("{msg}; left out as the backend of {obj} ({field}.service.port)"),
