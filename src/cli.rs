@@ -51,7 +51,7 @@ pub enum Command {
         /// it, as the controller's fallback does after Kong answers 400. `Kind/namespace/name`,
         /// or `Kind/name` for a cluster-scoped kind; repeatable.
         #[arg(long = "exclude", value_name = "KIND/[NAMESPACE/]NAME", value_parser = parse_exclusion)]
-        exclude: Vec<ObjectKey>,
+        exclude: Vec<Exclusion>,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -72,18 +72,31 @@ pub fn main() -> ExitCode {
             gateway_controller_name,
             kong_replicas,
             exclude,
-        } => run_translate(
-            &files,
-            output,
-            strict,
-            Options {
-                ingress_class,
-                controller_name: gateway_controller_name,
-                assume_attached_without_gateways: true,
-                kong_replicas: kong_replicas.max(1),
-                excluded: exclude.into_iter().collect(),
-            },
-        ),
+        } => {
+            let mut excluded = std::collections::BTreeSet::new();
+            for e in exclude {
+                match e {
+                    Exclusion::Read(key) => {
+                        excluded.insert(key);
+                    }
+                    Exclusion::NotRead(text) => eprintln!(
+                        "note: --exclude {text}: kingress does not read this kind yet, so leaving it out changes nothing"
+                    ),
+                }
+            }
+            run_translate(
+                &files,
+                output,
+                strict,
+                Options {
+                    ingress_class,
+                    controller_name: gateway_controller_name,
+                    assume_attached_without_gateways: true,
+                    kong_replicas: kong_replicas.max(1),
+                    excluded,
+                },
+            )
+        }
         Command::Explain(args) => crate::explain::main(&args),
         Command::Run(args) => crate::controller::args::main(args),
         Command::Crds => {
@@ -93,22 +106,46 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// `Kind/namespace/name` (namespaced kinds) or `Kind/name` (cluster-scoped) as an ObjectKey.
-fn parse_exclusion(text: &str) -> Result<ObjectKey, String> {
+/// An object `--exclude` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exclusion {
+    Read(ObjectKey),
+    /// An object of a kind KIC translates and kingress does not read yet (the text given).
+    NotRead(String),
+}
+
+/// `Kind/namespace/name` (namespaced kinds) or `Kind/name` (cluster-scoped).
+fn parse_exclusion(text: &str) -> Result<Exclusion, String> {
     let parts: Vec<&str> = text.split('/').collect();
-    let kind = Kind::by_name(parts[0]).ok_or_else(|| {
-        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-        format!("unknown kind {:?}; one of {}", parts[0], kinds.join(", "))
-    })?;
-    let namespaced = kind.info().namespaced;
-    match (namespaced, parts.as_slice()) {
-        (true, [_, ns, name]) if !ns.is_empty() && !name.is_empty() => {
-            Ok(ObjectKey::new(kind, ns, name))
+    let (kind, namespaced) = match Kind::by_name(parts[0]) {
+        Some(kind) => (Some(kind), kind.info().namespaced),
+        None => match crate::kinds::NOT_READ.iter().find(|(k, _)| *k == parts[0]) {
+            Some(&(_, namespaced)) => (None, namespaced),
+            None => {
+                let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(format!(
+                    "unknown kind {:?}; one of {}",
+                    parts[0],
+                    kinds.join(", ")
+                ));
+            }
+        },
+    };
+    let kind_name = parts[0];
+    let key = match (namespaced, parts.as_slice()) {
+        (true, [_, ns, name]) if !ns.is_empty() && !name.is_empty() => (*ns, *name),
+        (false, [_, name]) if !name.is_empty() => ("", *name),
+        (true, _) => {
+            return Err(format!(
+                "{kind_name} is namespaced: {kind_name}/<namespace>/<name>"
+            ));
         }
-        (false, [_, name]) if !name.is_empty() => Ok(ObjectKey::new(kind, "", name)),
-        (true, _) => Err(format!("{kind} is namespaced: {kind}/<namespace>/<name>")),
-        (false, _) => Err(format!("{kind} is cluster-scoped: {kind}/<name>")),
-    }
+        (false, _) => return Err(format!("{kind_name} is cluster-scoped: {kind_name}/<name>")),
+    };
+    Ok(match kind {
+        Some(kind) => Exclusion::Read(ObjectKey::new(kind, key.0, key.1)),
+        None => Exclusion::NotRead(text.to_string()),
+    })
 }
 
 fn run_translate(files: &[PathBuf], output: Format, strict: bool, options: Options) -> ExitCode {

@@ -184,6 +184,10 @@ fn exclude_leaves_an_object_out_and_names_the_form_it_wants() {
             "IngressClass is cluster-scoped: IngressClass/<name>",
         ),
         ("Widget/ns/w", "unknown kind \"Widget\""),
+        (
+            "KongVault/ns/v",
+            "KongVault is cluster-scoped: KongVault/<name>",
+        ),
     ] {
         let out = kingress(&["translate", "-f", "examples/", "--exclude", bad]);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -192,4 +196,20 @@ fn exclude_leaves_an_object_out_and_names_the_form_it_wants() {
             "{bad}: {stderr}"
         );
     }
+    // A kind KIC reads and kingress does not yet: accepted (KIC's fallback cases name them),
+    // said to change nothing, and the config is the same.
+    let (same, stderr, ok) = translate(&[
+        "-f",
+        "examples/",
+        "-o",
+        "json",
+        "--exclude",
+        "TCPRoute/default/echo",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("--exclude TCPRoute/default/echo: kingress does not read this kind yet"),
+        "{stderr}"
+    );
+    assert_eq!(names(&same), names(&all));
 }

@@ -10,7 +10,7 @@ use kingress::manifests::{self, Loaded};
 use kingress::snapshot::{Kind, Object, Snapshot};
 use kingress::synthetic::{self, Spec};
 use kingress::translate::incremental::{Changes, Incremental};
-use kingress::translate::{self, Options};
+use kingress::translate::{self, ObjectKey, Options};
 
 fn golden_cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
@@ -315,6 +315,65 @@ fn synthetic_cluster_changes_match_full_translation_and_stay_local() {
     let n = check(&mut inc, &snapshot, &options, &changes, "cluster plugin")
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(n, 4, "a KongClusterPlugin retranslates every scope");
+
+    // The fallback: a Service Kong rejected takes the Ingresses that route to it along.
+    let (namespace, ingress, service) = snapshot
+        .ingresses
+        .values()
+        .find_map(|i| {
+            let backend = i.spec.as_ref()?.rules.as_ref()?.first()?.http.as_ref()?;
+            let service = backend
+                .paths
+                .first()?
+                .backend
+                .service
+                .as_ref()?
+                .name
+                .clone();
+            Some((
+                i.metadata.namespace.clone()?,
+                i.metadata.name.clone()?,
+                service,
+            ))
+        })
+        .expect("an Ingress with a Service backend");
+    options.excluded = [ObjectKey::new(Kind::Service, &namespace, &service)].into();
+    let n = check(
+        &mut inc,
+        &snapshot,
+        &options,
+        &Changes::default(),
+        "Service rejected",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 4, "new exclusions retranslate every scope");
+    // Scaling an unrelated Service leaves what is left out as it was: one namespace.
+    let other = (0..spec.services)
+        .find(|&i| Spec::service_name(i) != service)
+        .expect("another Service");
+    let mut changes = Changes::default();
+    for slice in synthetic::endpoint_slices(&spec, other, 3) {
+        let object = Object::EndpointSlice(Box::new(slice));
+        changes.record(object.kind(), object.namespace());
+        snapshot.apply(object);
+    }
+    let n = check(
+        &mut inc,
+        &snapshot,
+        &options,
+        &changes,
+        "other Service scaled",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 1, "what is left out did not change: one namespace");
+    // Removing a dependent changes what is left out: every scope, as an exclusion can reach
+    // across namespaces (a cross-namespace backendRef, a KongClusterPlugin's Secret).
+    snapshot.remove(Kind::Ingress, &namespace, &ingress);
+    let mut changes = Changes::default();
+    changes.record(Kind::Ingress, &namespace);
+    let n = check(&mut inc, &snapshot, &options, &changes, "dependent removed")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 4, "what is left out changed: every scope");
 }
 
 /// An update with no recorded change and the same options retranslates nothing and gives

@@ -18,6 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use kingress::kinds::ObjectKey;
 use kingress::kong::config::{KongConfig, Upstream};
 use kingress::snapshot::{Kind, Object, Snapshot};
 use kingress::translate::{self, Options, Reason, Translation};
@@ -1061,6 +1062,49 @@ proptest! {
                 key.1
             );
         }
+    }
+
+    /// The fallback leaves an object out as if it and what depends on it were not in the
+    /// cluster: the same config as translating the cluster with them deleted, which is what
+    /// KIC's fallback does to its cache (v3.5.13 internal/dataplane/fallback/fallback.go
+    /// lines 31-61).
+    #[test]
+    fn excluding_an_object_is_deleting_it_and_its_dependents(
+        (c, pick) in cluster_strategy().prop_flat_map(|c| {
+            let n = c.ids().len().max(1);
+            (Just(c), 0..n)
+        })
+    ) {
+        let ids = c.ids();
+        prop_assume!(!ids.is_empty());
+        let key = match &ids[pick] {
+            ObjId::Service(n, s) => ObjectKey::new(Kind::Service, ns(*n), svc_name(*s)),
+            ObjId::Slice(n, name) => ObjectKey::new(Kind::EndpointSlice, ns(*n), name),
+            ObjId::Route(n, r) => ObjectKey::new(Kind::HttpRoute, ns(*n), &route_name(*r)),
+            ObjId::Ingress(n, i) => ObjectKey::new(Kind::Ingress, ns(*n), &ingress_name(*i)),
+            ObjId::Policy(n, p) => ObjectKey::new(Kind::KongUpstreamPolicy, ns(*n), policy_name(*p)),
+        };
+        let mut snapshot = Snapshot::new();
+        for o in objects(&c) {
+            snapshot.apply(o);
+        }
+        let rejected: BTreeSet<ObjectKey> = [key].into();
+        let excluding = Options { excluded: rejected.clone(), ..options() };
+        let excluded = translate::translate(&snapshot, &excluding);
+        let left_out = translate::fallback::Excluded::new(&snapshot, &rejected);
+        for k in left_out.keys() {
+            snapshot.remove(k.kind, &k.namespace, &k.name);
+        }
+        let deleted = translate::translate(&snapshot, &options());
+        let (a, b) = (render(&excluded).0, render(&deleted).0);
+        let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+        prop_assert!(
+            a == b,
+            "left out {:?}; excluding gives ...{} where deleting gives ...{}",
+            left_out.keys().collect::<Vec<_>>(),
+            &a[at.saturating_sub(300)..(at + 300).min(a.len())],
+            &b[at.saturating_sub(300)..(at + 300).min(b.len())]
+        );
     }
 }
 

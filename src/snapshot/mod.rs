@@ -257,13 +257,25 @@ impl Snapshot {
         namespace: &'n str,
         service: &str,
     ) -> impl Iterator<Item = &'a Slice> + use<'a, 'n> {
+        self.named_slices_for_service(namespace, service)
+            .map(|(_, slice)| slice)
+    }
+
+    /// The EndpointSlices of a Service with their names, ordered by name.
+    pub fn named_slices_for_service<'a, 'n>(
+        &'a self,
+        namespace: &'n str,
+        service: &str,
+    ) -> impl Iterator<Item = (&'a str, &'a Slice)> + use<'a, 'n> {
         self.slices_by_service
             .get(&(namespace, service) as &dyn KeyRef)
             .into_iter()
             .flatten()
             .filter_map(move |name| {
-                self.endpoint_slices
-                    .get(&(namespace, &**name) as &dyn KeyRef)
+                let slice = self
+                    .endpoint_slices
+                    .get(&(namespace, &**name) as &dyn KeyRef)?;
+                Some((&**name, slice))
             })
     }
 

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use super::backends::ring_capacity;
+use super::fallback::Excluded;
 use super::names::ObjectRef;
 use super::{Facts, Options, Problem, Scope, Translation, translate_scope};
 use crate::kinds::Reach;
@@ -146,6 +147,9 @@ enum PartKey {
 pub struct Incremental {
     /// The options of the last update; None before the first.
     options: Option<Options>,
+    /// What the last update left out: a change to it (an object now depending on a rejected
+    /// one, or no longer) can reach across namespaces, so it retranslates everything.
+    excluded: Excluded,
     parts: BTreeMap<PartKey, Part>,
     /// Every part's Kong services and upstreams by name, kept in step with `parts` so the
     /// config's order costs no sort per update. Names carry their namespace: parts never
@@ -167,8 +171,10 @@ impl Incremental {
         options: &Options,
         changes: &Changes,
     ) -> Result<Output, serde_json::Error> {
+        let excluded = Excluded::new(snapshot, &options.excluded);
         let all = changes.all
             || self.options.as_ref() != Some(options)
+            || excluded != self.excluded
             || (changes.secrets && !snapshot.kong_cluster_plugins.is_empty());
         ring_capacity::new_round();
         let mut retranslated = 0;
@@ -179,11 +185,16 @@ impl Incremental {
             self.services.clear();
             self.upstreams.clear();
             for ns in snapshot.route_namespaces() {
-                let part = Part::new(translate_scope(snapshot, options, Scope::Namespace(ns)))?;
+                let part = Part::new(translate_scope(
+                    snapshot,
+                    options,
+                    &excluded,
+                    Scope::Namespace(ns),
+                ))?;
                 self.set(PartKey::Namespace(ns.to_string()), Some(part));
                 retranslated += 1;
             }
-            let part = Part::new(translate_scope(snapshot, options, Scope::Global))?;
+            let part = Part::new(translate_scope(snapshot, options, &excluded, Scope::Global))?;
             self.set(PartKey::Global, Some(part));
             retranslated += 1;
             self.options = Some(options.clone());
@@ -196,6 +207,7 @@ impl Incremental {
                     Some(Part::new(translate_scope(
                         snapshot,
                         options,
+                        &excluded,
                         Scope::Namespace(ns),
                     ))?)
                 } else {
@@ -204,6 +216,7 @@ impl Incremental {
                 self.set(PartKey::Namespace(ns.clone()), part);
             }
         }
+        self.excluded = excluded;
         let mut output = self.assemble()?;
         output.retranslated = retranslated;
         Ok(output)

@@ -17,6 +17,7 @@
 pub mod annotations;
 pub mod backends;
 pub mod configured;
+pub mod fallback;
 pub mod gateway;
 pub mod incremental;
 pub mod names;
@@ -51,7 +52,8 @@ pub struct Options {
     /// HTTPRoute as attached to one of our Gateways (as KIC's golden tests do).
     pub assume_attached_without_gateways: bool,
     /// Objects to leave out because Kong rejected what they produced (the controller's
-    /// fallback): their routes, backends or policy are translated as if absent.
+    /// fallback): they, and every object that depends on them ([`fallback::Excluded`]),
+    /// are translated as if absent.
     pub excluded: std::collections::BTreeSet<ObjectKey>,
     /// Kong replicas being configured: rate limits with `policy: local` count per replica.
     pub kong_replicas: usize,
@@ -66,12 +68,6 @@ impl Default for Options {
             excluded: Default::default(),
             kong_replicas: 1,
         }
-    }
-}
-
-impl Options {
-    pub fn is_excluded(&self, kind: Kind, namespace: &str, name: &str) -> bool {
-        !self.excluded.is_empty() && self.excluded.contains(&object_key(kind, namespace, name))
     }
 }
 
@@ -178,6 +174,8 @@ pub enum Scope<'s> {
 pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub options: &'a Options,
+    /// `options.excluded` and what depends on it.
+    pub excluded: &'a fallback::Excluded,
     scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
@@ -203,13 +201,8 @@ impl<'a> Context<'a> {
         namespace: &str,
         name: &str,
     ) -> Option<&'a crate::api::Service> {
-        if self.options.is_excluded(Kind::Service, namespace, name) {
-            self.problems.error(
-                obj,
-                Reason::Excluded,
-                Some(field),
-                format!("Service {namespace}/{name} is left out: Kong rejected the configuration built from it"),
-            );
+        if let Some(why) = self.excluded.reason(Kind::Service, namespace, name) {
+            self.problems.error(obj, Reason::Excluded, Some(field), why);
             return None;
         }
         let service = self.snapshot.service(namespace, name);
@@ -342,7 +335,8 @@ fn sort_plugins(plugins: &mut [crate::kong::config::Plugin]) {
 
 pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     backends::ring_capacity::new_round();
-    let mut translation = translate_scope(snapshot, options, Scope::All);
+    let excluded = fallback::Excluded::new(snapshot, &options.excluded);
+    let mut translation = translate_scope(snapshot, options, &excluded, Scope::All);
     let config = &mut translation.config;
     if config.certificates.is_empty()
         && config.plugins.is_empty()
@@ -367,7 +361,12 @@ pub fn stub_upstream() -> Upstream {
 }
 
 /// Translates the objects of `scope` only; the config is complete and sorted for them.
-pub fn translate_scope(snapshot: &Snapshot, options: &Options, scope: Scope<'_>) -> Translation {
+pub fn translate_scope(
+    snapshot: &Snapshot,
+    options: &Options,
+    excluded: &fallback::Excluded,
+    scope: Scope<'_>,
+) -> Translation {
     let mut problems = Problems::default();
     let (services, routes) = match scope {
         Scope::All => (snapshot.services.len(), snapshot.httproutes.len()),
@@ -376,6 +375,7 @@ pub fn translate_scope(snapshot: &Snapshot, options: &Options, scope: Scope<'_>)
     let mut ctx = Context {
         snapshot,
         options,
+        excluded,
         scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,

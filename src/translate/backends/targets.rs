@@ -11,7 +11,9 @@
 use k8s_openapi::api::core::v1::ServicePort;
 
 use crate::api::Service;
+use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
+use crate::translate::fallback::Excluded;
 
 pub const SERVICE_UPSTREAM_ANNOTATION: &str = "ingress.kubernetes.io/service-upstream";
 
@@ -127,7 +129,12 @@ fn format_target(address: &str, port: &str) -> String {
 }
 
 /// The endpoints of `service`'s `port`, sorted by target, serving before draining.
-pub fn endpoints(snapshot: &Snapshot, service: &Service, port: &ServicePort) -> Vec<Endpoint> {
+pub fn endpoints(
+    snapshot: &Snapshot,
+    excluded: &Excluded,
+    service: &Service,
+    port: &ServicePort,
+) -> Vec<Endpoint> {
     let namespace = service.metadata.namespace.as_deref().unwrap_or_default();
     let name = service.metadata.name.as_deref().unwrap_or_default();
     let spec = service.spec.as_ref();
@@ -157,8 +164,8 @@ pub fn endpoints(snapshot: &Snapshot, service: &Service, port: &ServicePort) -> 
     // (target, draining), then sorted by target with one entry per target: a serving copy
     // of a target wins over a draining one.
     let mut found: Vec<(String, bool)> = Vec::new();
-    for slice in snapshot.slices_for_service(namespace, name) {
-        if slice.fqdn {
+    for (slice_name, slice) in snapshot.named_slices_for_service(namespace, name) {
+        if slice.fqdn || excluded.contains(Kind::EndpointSlice, namespace, slice_name) {
             continue;
         }
         let Some(slice_port) = slice.ports.iter().find(|p| {

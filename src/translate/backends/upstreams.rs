@@ -178,8 +178,8 @@ fn apply_policy(
     let backend = &backends[0];
     let namespace = backend.service.namespace().unwrap_or_default();
     if ctx
-        .options
-        .is_excluded(Kind::KongUpstreamPolicy, &namespace, policy_name)
+        .excluded
+        .contains(Kind::KongUpstreamPolicy, &namespace, policy_name)
     {
         return None;
     }
@@ -231,7 +231,7 @@ fn build_targets(ctx: &mut Context<'_>, naming: &Naming, backends: &[Backend<'_>
     let endpoints: Vec<Vec<Endpoint>> = backends
         .iter()
         .map(|b| match b.port_found {
-            true => targets::endpoints(ctx.snapshot, b.service, b.port),
+            true => targets::endpoints(ctx.snapshot, ctx.excluded, b.service, b.port),
             false => Vec::new(),
         })
         .collect();

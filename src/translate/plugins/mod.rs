@@ -100,18 +100,16 @@ pub fn attach(
     };
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         // Left out after Kong rejected it (the controller's fallback), until it changes.
-        if ctx.options.is_excluded(Kind::KongPlugin, namespace, name)
-            || (!ctx
-                .snapshot
-                .kong_plugins
-                .contains_key(&(namespace.to_string(), name.to_string()))
-                && ctx.options.is_excluded(Kind::KongClusterPlugin, "", name))
-        {
+        let excluded = match ctx.snapshot.kong_plugin(namespace, name) {
+            Some(_) => ctx.excluded.reason(Kind::KongPlugin, namespace, name),
+            None => ctx.excluded.reason(Kind::KongClusterPlugin, "", name),
+        };
+        if let Some(why) = excluded {
             ctx.problems.error(
                 owner,
                 Reason::Excluded,
                 Some(format!("metadata.annotations[{ANNOTATION}]")),
-                format!("plugin {name} is left out: Kong rejected the configuration built from it"),
+                format!("plugin {name} is {why}"),
             );
             continue;
         }
@@ -143,7 +141,7 @@ pub fn globals(ctx: &mut Context<'_>) {
             .and_then(|l| l.get(GLOBAL_LABEL))
             .is_some_and(|v| v == "true");
         let name = p.metadata.name.as_deref().unwrap_or_default();
-        if global && !ctx.options.is_excluded(Kind::KongClusterPlugin, "", name) {
+        if global && !ctx.excluded.contains(Kind::KongClusterPlugin, "", name) {
             let source = from_cluster_plugin(ctx, p);
             emit(ctx, source, Scope::Global);
         }

@@ -31,10 +31,8 @@ pub fn translate_all(ctx: &mut Context<'_>) {
     for route in ctx.httproutes() {
         let obj = ObjectRef::of(route);
         let ns = route.namespace().unwrap_or_default();
-        if ctx
-            .options
-            .is_excluded(Kind::HttpRoute, &ns, &route.name_any())
-        {
+        if let Some(why) = ctx.excluded.reason(Kind::HttpRoute, &ns, &route.name_any()) {
+            ctx.problems.error(&obj, Reason::Excluded, None, why);
             continue;
         }
         if !assume && !attachment::attached(ctx.snapshot, route, &ctx.options.controller_name) {

@@ -24,13 +24,15 @@ const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-cl
 
 pub fn translate_all(ctx: &mut Context<'_>) {
     for ingress in ctx.ingresses() {
+        if !is_ours(ctx, ingress) {
+            continue;
+        }
         let ns = ingress.namespace().unwrap_or_default();
-        if is_ours(ctx, ingress)
-            && !ctx
-                .options
-                .is_excluded(Kind::Ingress, &ns, &ingress.name_any())
-        {
-            translate(ctx, ingress);
+        match ctx.excluded.reason(Kind::Ingress, &ns, &ingress.name_any()) {
+            Some(why) => ctx
+                .problems
+                .error(&ObjectRef::of(ingress), Reason::Excluded, None, why),
+            None => translate(ctx, ingress),
         }
     }
 }
