@@ -11,3 +11,39 @@ pub use crate::crd::{KongClusterPlugin, KongPlugin, KongUpstreamPolicy};
 
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 pub const KONG_GROUP: &str = "configuration.konghq.com";
+
+/// ReferenceGrant, read at `v1beta1`: its storage version in Gateway API v1.6.1 (which serves
+/// `v1` too, with the same schema), served by every release since v0.6, and the version KIC
+/// v3.5.13 reads. Only what translation reads is declared.
+#[derive(
+    kube::CustomResource, Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize,
+)]
+#[kube(
+    group = "gateway.networking.k8s.io",
+    version = "v1beta1",
+    kind = "ReferenceGrant",
+    plural = "referencegrants",
+    namespaced,
+    schema = "disabled"
+)]
+pub struct ReferenceGrantSpec {
+    /// The namespaces and kinds trusted to refer to what `to` lists.
+    pub from: Vec<ReferenceGrantFrom>,
+    pub to: Vec<ReferenceGrantTo>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct ReferenceGrantFrom {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct ReferenceGrantTo {
+    pub group: String,
+    pub kind: String,
+    /// Every object of the kind when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}

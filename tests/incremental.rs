@@ -12,15 +12,17 @@ use kingress::synthetic::{self, Spec};
 use kingress::translate::incremental::{Changes, Incremental};
 use kingress::translate::{self, ObjectKey, Options};
 
+/// Our golden cases, KIC's (v3.5.13) and the KIC oracle's.
 fn golden_cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
-        .expect("tests/golden exists")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut dirs: Vec<PathBuf> = ["golden", "kic-golden/v3.5.13", "kic-oracle"]
+        .iter()
+        .flat_map(|d| fs::read_dir(root.join(d)).expect("golden folder exists"))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.join("in.yaml").is_file())
         .collect();
     dirs.sort();
-    assert!(dirs.len() > 10, "golden cases found: {}", dirs.len());
+    assert!(dirs.len() > 50, "golden cases found: {}", dirs.len());
     dirs
 }
 

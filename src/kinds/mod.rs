@@ -36,7 +36,6 @@ pub const NOT_READ: &[(&str, bool)] = &[
     ("TCPRoute", true),
     ("UDPRoute", true),
     ("GRPCRoute", true),
-    ("ReferenceGrant", true),
     ("BackendTLSPolicy", true),
     ("KongConsumer", true),
     ("KongConsumerGroup", true),
@@ -398,6 +397,19 @@ kinds! { $
         map: gateway_classes as Box<crate::api::GatewayClass>, via map,
         labels: None,
         fields: None,
+        reach: Everything,
+        status: false,
+    },
+    ReferenceGrant: crate::api::ReferenceGrant {
+        name: "ReferenceGrant",
+        group: GATEWAY_GROUP,
+        // Watched at v1beta1 (see the type); v1 manifests are read too.
+        versions: ["v1beta1", "v1"],
+        namespaced: true,
+        map: reference_grants as Box<crate::api::ReferenceGrant>, via map,
+        labels: None,
+        fields: None,
+        // A grant lets routes of other namespaces reach its own.
         reach: Everything,
         status: false,
     },

@@ -25,6 +25,7 @@ fn minimal_body(kind: Kind) -> &'static str {
             "spec: {gatewayClassName: kong, listeners: [{name: http, port: 80, protocol: HTTP}]}"
         }
         Kind::GatewayClass => "spec: {controllerName: konghq.com/kic-gateway-controller}",
+        Kind::ReferenceGrant => "spec: {from: [], to: []}",
         Kind::KongUpstreamPolicy => "spec: {}",
         Kind::KongPlugin => "plugin: cors",
         Kind::KongClusterPlugin => "plugin: cors",

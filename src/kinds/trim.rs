@@ -98,7 +98,8 @@ trim_meta_only!(
     Secret,
     IngressClass,
     Gateway,
-    GatewayClass
+    GatewayClass,
+    ReferenceGrant
 );
 
 impl Trim for Service {

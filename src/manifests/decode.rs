@@ -35,7 +35,6 @@ pub(super) const IRRELEVANT_KINDS: &[&str] = &[
     "PodDisruptionBudget",
     "NetworkPolicy",
     "CustomResourceDefinition",
-    "ReferenceGrant",
     "PersistentVolumeClaim",
 ];
 

@@ -113,6 +113,7 @@ pub struct Snapshot {
     pub httproutes: BTreeMap<Key, Box<HttpRoute>>,
     pub gateways: BTreeMap<Key, Box<Gateway>>,
     pub gateway_classes: BTreeMap<Key, Box<GatewayClass>>,
+    pub reference_grants: BTreeMap<Key, Box<ReferenceGrant>>,
     pub upstream_policies: BTreeMap<Key, Box<KongUpstreamPolicy>>,
     pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
     pub kong_cluster_plugins: BTreeMap<Key, Box<KongClusterPlugin>>,
@@ -317,6 +318,14 @@ impl Snapshot {
         namespace: Option<&'s str>,
     ) -> impl Iterator<Item = &'s KongPlugin> + 's {
         in_namespace(&self.kong_plugins, namespace)
+    }
+
+    /// ReferenceGrants in `namespace`, ordered by name.
+    pub fn reference_grants_in<'s>(
+        &'s self,
+        namespace: &'s str,
+    ) -> impl Iterator<Item = &'s ReferenceGrant> + 's {
+        in_namespace(&self.reference_grants, Some(namespace))
     }
 
     /// Namespaces holding objects whose status kingress writes (Ingresses, HTTPRoutes,

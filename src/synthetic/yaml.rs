@@ -36,6 +36,7 @@ pub fn write_yaml(spec: &Spec, objects: &[Object], w: &mut impl Write) -> io::Re
             Object::HttpRoute(x) => document(w, x)?,
             Object::Gateway(x) => document(w, x)?,
             Object::GatewayClass(x) => document(w, x)?,
+            Object::ReferenceGrant(x) => document(w, x)?,
             Object::KongUpstreamPolicy(x) => document(w, x)?,
             Object::KongPlugin(x) => document(w, x)?,
             Object::KongClusterPlugin(x) => document(w, x)?,

@@ -76,6 +76,9 @@ struct Part {
     problems: Vec<Problem>,
     upstream_policies: BTreeMap<String, ObjectRef>,
     facts: Facts,
+    /// Other namespaces its HTTPRoutes send to (backendRefs with a namespace, permitted by a
+    /// ReferenceGrant or not): a change there retranslates this part too.
+    foreign: BTreeSet<String>,
 }
 
 /// `(name, JSON fragment)` of each entity.
@@ -118,7 +121,26 @@ impl Part {
             problems: t.problems,
             upstream_policies: t.upstream_policies,
             facts: t.facts,
+            foreign: BTreeSet::new(),
         })
+    }
+
+    /// The part of namespace `ns`, with the namespaces its HTTPRoutes reach.
+    fn of_namespace(
+        t: Translation,
+        snapshot: &Snapshot,
+        ns: &str,
+    ) -> Result<Part, serde_json::Error> {
+        let mut part = Part::new(t)?;
+        part.foreign = snapshot
+            .httproutes_in(Some(ns))
+            .flat_map(|r| r.spec.rules.iter().flatten())
+            .flat_map(|rule| rule.backend_refs.iter().flatten())
+            .filter_map(|r| r.namespace.as_deref())
+            .filter(|other| *other != ns)
+            .map(str::to_string)
+            .collect();
+        Ok(part)
     }
 }
 
@@ -185,12 +207,8 @@ impl Incremental {
             self.services.clear();
             self.upstreams.clear();
             for ns in snapshot.route_namespaces() {
-                let part = Part::new(translate_scope(
-                    snapshot,
-                    options,
-                    &excluded,
-                    Scope::Namespace(ns),
-                ))?;
+                let t = translate_scope(snapshot, options, &excluded, Scope::Namespace(ns));
+                let part = Part::of_namespace(t, snapshot, ns)?;
                 self.set(PartKey::Namespace(ns.to_string()), Some(part));
                 retranslated += 1;
             }
@@ -199,17 +217,22 @@ impl Incremental {
             retranslated += 1;
             self.options = Some(options.clone());
         } else {
-            for ns in &changes.namespaces {
+            // The changed namespaces, and those whose HTTPRoutes send to one of them.
+            let mut namespaces = changes.namespaces.clone();
+            for (key, part) in &self.parts {
+                if let PartKey::Namespace(ns) = key
+                    && part.foreign.iter().any(|f| changes.namespaces.contains(f))
+                {
+                    namespaces.insert(ns.clone());
+                }
+            }
+            for ns in &namespaces {
                 let has_routes = snapshot.ingresses_in(Some(ns)).next().is_some()
                     || snapshot.httproutes_in(Some(ns)).next().is_some();
                 let part = if has_routes {
                     retranslated += 1;
-                    Some(Part::new(translate_scope(
-                        snapshot,
-                        options,
-                        &excluded,
-                        Scope::Namespace(ns),
-                    ))?)
+                    let t = translate_scope(snapshot, options, &excluded, Scope::Namespace(ns));
+                    Some(Part::of_namespace(t, snapshot, ns)?)
                 } else {
                     None
                 };

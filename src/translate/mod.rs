@@ -155,12 +155,14 @@ impl Translation {
 
 /// The objects one translation covers.
 ///
-/// A namespace is the unit of incremental translation: an Ingress or HTTPRoute only reaches
+/// A namespace is the unit of incremental translation: an Ingress or HTTPRoute reaches
 /// Services, EndpointSlices, KongUpstreamPolicies, KongPlugins and Secrets of its own
-/// namespace, and every Kong entity it produces is named after that namespace. What crosses
-/// namespaces (IngressClasses, Gateways, GatewayClasses, KongClusterPlugins, Secrets that
+/// namespace (and an HTTPRoute the Services of others that a ReferenceGrant opens to it), and
+/// every Kong entity it produces is named after that namespace. What crosses namespaces
+/// (IngressClasses, Gateways, GatewayClasses, ReferenceGrants, KongClusterPlugins, Secrets that
 /// KongClusterPlugins read) is handled by [`incremental::Changes`], which retranslates
-/// everything when one of those changes.
+/// everything when one of those changes; a namespace whose HTTPRoutes send to another is
+/// retranslated with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope<'s> {
     All,

@@ -3,3 +3,4 @@
 //! reports it; both read the same rules.
 
 pub mod attachment;
+pub mod grants;

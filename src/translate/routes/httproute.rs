@@ -19,7 +19,7 @@ use crate::api::HttpRoute;
 use crate::kong::config::Route;
 use crate::translate::backends::targets::{self, PortRef};
 use crate::translate::backends::upstreams::{self, Backend, Naming};
-use crate::translate::gateway::attachment;
+use crate::translate::gateway::{attachment, grants};
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
 use crate::translate::{Context, annotations, plugins};
@@ -376,23 +376,35 @@ fn build_service(
             );
             continue;
         }
-        let ref_ns = r.namespace.clone().unwrap_or_else(|| namespace.clone());
-        if ref_ns != namespace {
+        let ref_ns = r.namespace.as_deref().unwrap_or(&namespace);
+        // KIC's order: the kind, then the Service, then the grant (v3.5.13
+        // internal/controllers/gateway/httproute_controller.go lines 613-673).
+        let Some(service) = ctx.backend_service(obj, format!("{field}.name"), ref_ns, &r.name)
+        else {
+            continue;
+        };
+        let from = grants::From {
+            kind: "HTTPRoute",
+            namespace: &namespace,
+        };
+        let to = grants::To {
+            group: "",
+            kind: "Service",
+            namespace: ref_ns,
+            name: &r.name,
+        };
+        if !grants::permitted(ctx.snapshot, from, to) {
             ctx.problems.error(
                 obj,
                 Reason::InvalidBackend,
                 Some(format!("{field}.namespace")),
                 format!(
-                    "cross-namespace backend {ref_ns}/{} needs a ReferenceGrant, which kingress does not support yet",
+                    "Service {ref_ns}/{} is in another namespace and no ReferenceGrant in {ref_ns} lets HTTPRoutes of {namespace} refer to it; backend left out",
                     r.name
                 ),
             );
             continue;
         }
-        let Some(service) = ctx.backend_service(obj, format!("{field}.name"), &namespace, &r.name)
-        else {
-            continue;
-        };
         let port_ref = r.port.map_or(PortRef::Implicit, PortRef::Number);
         let port = match targets::resolve_port(service, &port_ref) {
             Ok(p) => p,
