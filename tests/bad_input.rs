@@ -402,6 +402,11 @@ kind: HTTPRoute
 metadata: {name: nothing}
 spec:
   rules: [{backendRefs: [{name: ghost, port: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: good, namespace: elsewhere}
+spec: {ports: [{port: 80}]}
 ",
     ));
     let field = |k: usize| format!("spec.rules[0].backendRefs[{k}]");
@@ -414,7 +419,10 @@ spec:
         &format!("{}.port", field(2)),
         "Service has no port 81; it has [80(http)]",
     ]);
-    o.expect(&[&format!("{}.namespace", field(3)), "needs a ReferenceGrant"]);
+    o.expect(&[
+        &format!("{}.namespace", field(3)),
+        "no ReferenceGrant in elsewhere lets HTTPRoutes of default refer to it",
+    ]);
     o.expect(&[&format!("{}.kind", field(4)), "only core Services"]);
     // The resolvable backend keeps the route working.
     assert_eq!(o.upstream_targets("httproute.default.partly.0").len(), 2);
