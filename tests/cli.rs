@@ -81,7 +81,7 @@ fn errors_go_to_stderr_and_exit_code_follows_the_rules() {
     let broken = dir.join("broken.yaml");
     std::fs::write(
         &broken,
-        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  ingressClassName: kong\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: ghost, port: {number: 80}}}}]}}]\n",
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  ingressClassName: kong\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {resource: {apiGroup: example.com, kind: Bucket, name: b}}}]}}]\n",
     )
     .expect("write");
     let b = broken.to_str().expect("utf-8 path");
@@ -89,7 +89,7 @@ fn errors_go_to_stderr_and_exit_code_follows_the_rules() {
     let (_, stderr, ok) = translate(&["-f", b]);
     assert!(!ok);
     assert!(
-        stderr.contains("Ingress default/i: spec.rules[0].http.paths[0].backend.service.name: Service default/ghost not found"),
+        stderr.contains("Ingress default/i: spec.rules[0].http.paths[0].backend.resource: resource backends are not supported"),
         "{stderr}"
     );
     // Something valid remains: success unless --strict.

@@ -587,3 +587,108 @@ async fn a_ring_kong_cannot_build_shows_in_status_and_an_event() {
     })
     .await;
 }
+
+/// An HTTPRoute's backendRef to a Service of another namespace: left out (ResolvedRefs False,
+/// RefNotPermitted) until a ReferenceGrant there permits it, back out when the grant goes; its
+/// rule's header filter reaches Kong as KIC's request-transformer throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_grant_opens_a_cross_namespace_backend_and_its_removal_closes_it() {
+    let cp = controlplane::shared();
+    let other = cp.namespace("grant-db").await;
+    let watched = other.clone();
+    let env = support::run::start_with("grant", |options| {
+        let mut scope = options.scope.clone();
+        scope.namespaces.push(watched);
+        ControllerOptions {
+            scope,
+            status: StatusOptions {
+                debounce: Duration::from_millis(20),
+                ..StatusOptions::default()
+            },
+            ..options
+        }
+    })
+    .await;
+    let route = format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: shop}}\nspec:\n  parentRefs: [{{name: kong}}]\n  rules:\n  - filters:\n    - type: RequestHeaderModifier\n      requestHeaderModifier: {{set: [{{name: X-Env, value: test}}]}}\n    backendRefs:\n    - {{name: web, port: 80}}\n    - {{name: db, namespace: {other}, port: 80}}\n"
+    );
+    env.apply(&format!(
+        "{}---\n{}---\n{}---\n{route}",
+        gateway(&env.ns),
+        service("web", None),
+        slice("web", 1)
+    ))
+    .await;
+    let db_slice = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: db-1\n  labels: {kubernetes.io/service-name: db}\naddressType: IPv4\nports: [{name: http, port: 1027, protocol: TCP}]\nendpoints:\n- addresses: [10.9.0.1]\n  conditions: {ready: true}\n";
+    support::apply::apply_yaml(
+        &env.client,
+        Some(&other),
+        &format!("{}---\n{db_slice}", service("db", None)),
+    )
+    .await;
+    let upstream = format!("httproute.{}.shop.0", env.ns);
+    let route_name = format!("httproute.{}.shop.0.0", env.ns);
+    let targets = |c: &kong_admin_double::ValidConfig| -> Vec<String> {
+        let mut t: Vec<String> = c
+            .targets_of(&upstream)
+            .iter()
+            .filter_map(|t| t["target"].as_str().map(str::to_string))
+            .collect();
+        t.sort();
+        t
+    };
+    let config = env
+        .wait("only web's endpoint is a target", |c| {
+            targets(c) == ["10.1.0.1:1027"]
+        })
+        .await;
+    let route_id = config.route(&route_name).expect("the route")["id"].clone();
+    let transformer = config
+        .plugins()
+        .iter()
+        .find(|p| p["name"] == "request-transformer" && p["route"]["id"] == route_id)
+        .expect("the filter's request-transformer on the route");
+    assert_eq!(
+        transformer["config"]["replace"]["headers"],
+        json!(["X-Env:test"])
+    );
+    assert_eq!(
+        transformer["config"]["add"]["headers"],
+        json!(["X-Env:test"])
+    );
+    eventually("ResolvedRefs=False/RefNotPermitted", async || {
+        let parents = env.parents("shop").await;
+        match parent_for(&parents, "kong") {
+            Some(p) if is(p, "ResolvedRefs", "False", "RefNotPermitted") => Ok(()),
+            _ => Err(format!("{parents:?}")),
+        }
+    })
+    .await;
+
+    let grant = format!(
+        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {{name: shop-to-db}}\nspec:\n  from: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: {}}}]\n  to: [{{group: \"\", kind: Service, name: db}}]\n",
+        env.ns
+    );
+    support::apply::apply_yaml(&env.client, Some(&other), &grant).await;
+    env.wait("the grant lets db's endpoint in", |c| {
+        targets(c) == ["10.1.0.1:1027", "10.9.0.1:1027"]
+    })
+    .await;
+    eventually("ResolvedRefs=True", async || {
+        let parents = env.parents("shop").await;
+        match parent_for(&parents, "kong") {
+            Some(p) if is(p, "ResolvedRefs", "True", "ResolvedRefs") => Ok(()),
+            _ => Err(format!("{parents:?}")),
+        }
+    })
+    .await;
+
+    Api::<kingress::api::ReferenceGrant>::namespaced(env.client.clone(), &other)
+        .delete("shop-to-db", &Default::default())
+        .await
+        .expect("delete the grant");
+    env.wait("without the grant db is left out again", |c| {
+        targets(c) == ["10.1.0.1:1027"]
+    })
+    .await;
+}

@@ -239,6 +239,54 @@ pub(crate) fn validate_host_with_wildcards(host: &str) -> Result<(), String> {
     validate_host_with_optional_port(&host.replace('*', "abc"))
 }
 
+/// What luasocket 3.0-rc1 `url.parse` (kong-latest.rockspec:17; src/url.lua
+/// 126-175) finds: whether `host` and `scheme` are set. Lua patterns on
+/// bytes, `%w` being ASCII alphanumerics.
+fn socket_url_host_and_scheme(url: &str) -> (bool, bool) {
+    let b = url.as_bytes();
+    // url.lua:135-138: the fragment, from the first '#'
+    let b = &b[..b.iter().position(|&c| c == b'#').unwrap_or(b.len())];
+    // url.lua:140-141: "^([%w][%w%+%-%.]*)%:"
+    let run = b
+        .iter()
+        .skip(1)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+        .count();
+    let scheme = b.first().is_some_and(u8::is_ascii_alphanumeric) && b.get(1 + run) == Some(&b':');
+    let rest = if scheme { &b[run + 2..] } else { b };
+    // url.lua:143-146: "^//([^/]*)"; without an authority there is no host (160)
+    let Some(after) = rest.strip_prefix(b"//") else {
+        return (false, scheme);
+    };
+    let authority = &after[..after.iter().position(|&c| c == b'/').unwrap_or(after.len())];
+    // url.lua:161-162: userinfo up to the first '@'
+    let authority = match authority.iter().position(|&c| c == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    // url.lua:163-164: ":([^:%]]*)$", the port after the last ':' unless a
+    // ']' follows it
+    let authority = match authority.iter().rposition(|&c| c == b':') {
+        Some(colon) if !authority[colon..].contains(&b']') => &authority[..colon],
+        _ => authority,
+    };
+    // url.lua:165-168: a host whenever something is left
+    (!authority.is_empty(), scheme)
+}
+
+/// `validate_url`: kong/db/schema/typedefs.lua:205-221. `url.parse` only
+/// fails on an empty string (url.lua:131), which `len_min` refuses first.
+pub(crate) fn validate_url(url: &str) -> Result<(), String> {
+    let (host, scheme) = socket_url_host_and_scheme(url);
+    if !host {
+        return Err("missing host in url".into()); // typedefs.lua:212-214
+    }
+    if !scheme {
+        return Err("missing scheme in url".into()); // typedefs.lua:216-218
+    }
+    Ok(())
+}
+
 /// `^[a-zA-Z0-9-_]+$` of kong/tools/http.lua:286.
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'

@@ -97,6 +97,20 @@ pub(crate) fn path() -> Field {
         .custom(path_custom)
 }
 
+/// `typedefs.http_method`: `match = "^%u+$"` (Lua's `%u` is A-Z):
+/// kong/db/schema/typedefs.lua:247-251.
+pub(crate) fn http_method() -> Field {
+    Field::string().check(Check::Match(|s| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase())
+    }))
+}
+
+/// `typedefs.url`: a URL that luasocket's `url.parse` finds a host and a
+/// scheme in. kong/db/schema/typedefs.lua:205-221 (validate_url), 331-335.
+pub(crate) fn url() -> Field {
+    Field::string().custom(net::validate_url)
+}
+
 /// `typedefs.header_name`: kong/db/schema/typedefs.lua:345-349
 /// (`tools_http.validate_header_name`, kong/tools/http.lua:281-292).
 pub(crate) fn header_name() -> Field {
@@ -113,7 +127,15 @@ pub(crate) fn protocol() -> Field {
     Field::string().one_of(PROTOCOLS)
 }
 
-/// `typedefs.protocols_http`, which the two supported plugins use:
+/// `typedefs.protocols` (request-transformer's): every protocol, defaulting
+/// to the http ones. kong/db/schema/typedefs.lua:466-480.
+pub(crate) fn protocols() -> Field {
+    Field::set(protocol())
+        .required()
+        .default(Value::from(HTTP_PROTOCOLS.to_vec()))
+}
+
+/// `typedefs.protocols_http`, which most supported plugins use:
 /// kong/db/schema/typedefs.lua:482-488.
 pub(crate) fn protocols_http() -> Field {
     Field::set(Field::string().one_of(HTTP_PROTOCOLS))

@@ -46,6 +46,19 @@ async fn root_and_status_look_like_dbless_kong() {
     assert_eq!(root["edition"], "community");
     assert_eq!(root["configuration"]["database"], "off");
     assert!(root["plugins"]["available_on_server"]["rate-limiting"].is_object());
+    // PRIORITY in each kong/plugins/<name>/handler.lua
+    for (plugin, priority) in [
+        ("rate-limiting", 910),
+        ("request-transformer", 801),
+        ("response-transformer", 800),
+        ("redirect", 779),
+        ("request-termination", 2),
+    ] {
+        assert_eq!(
+            root["plugins"]["available_on_server"][plugin]["priority"], priority,
+            "{plugin}"
+        );
+    }
     assert!(root["node_id"].is_string() && root["hostname"].is_string());
     let status = get(&d, "/status").await;
     assert_eq!(status["configuration_hash"], EMPTY_HASH);

@@ -284,12 +284,17 @@ fn is_enabled(enabled: &bool) -> bool {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plugin {
-    #[serde(default)]
+    /// Left out when empty, as KIC v3.5.13 leaves it (a KongPlugin without `config`, a header
+    /// modifier without lists); Kong fills its defaults either way.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub config: serde_json::Map<String, serde_json::Value>,
     /// Written only when false, as KIC v3.5.13 writes it (kongstate/plugin.go lines 334-336);
     /// Kong's default is true.
     #[serde(default = "enabled_default", skip_serializing_if = "is_enabled")]
     pub enabled: bool,
+    /// Empty for the plugins KIC writes without one (those of HTTPRoute filters, nested in
+    /// their route: v3.5.13 subtranslator/httproute.go lines 1076-1080); Kong derives it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_name: Option<String>,

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use super::backends::ring_capacity;
 use super::fallback::Excluded;
 use super::names::ObjectRef;
+use super::plugins;
 use super::{Facts, Options, Problem, Scope, Translation, translate_scope};
 use crate::kinds::Reach;
 use crate::kong::config::{Certificate, FORMAT_VERSION};
@@ -125,18 +126,34 @@ impl Part {
         })
     }
 
-    /// The part of namespace `ns`, with the namespaces its HTTPRoutes reach.
+    /// The part of namespace `ns`, with the other namespaces it reaches: those of its
+    /// HTTPRoutes' backendRefs and of `<namespace>:<name>` plugins on its Ingresses, HTTPRoutes
+    /// and Services.
     fn of_namespace(
         t: Translation,
         snapshot: &Snapshot,
         ns: &str,
     ) -> Result<Part, serde_json::Error> {
         let mut part = Part::new(t)?;
-        part.foreign = snapshot
+        let backends = snapshot
             .httproutes_in(Some(ns))
             .flat_map(|r| r.spec.rules.iter().flatten())
             .flat_map(|rule| rule.backend_refs.iter().flatten())
-            .filter_map(|r| r.namespace.as_deref())
+            .filter_map(|r| r.namespace.as_deref());
+        let annotations = snapshot
+            .ingresses_in(Some(ns))
+            .map(|i| &i.metadata)
+            .chain(snapshot.httproutes_in(Some(ns)).map(|r| &r.metadata))
+            .chain(snapshot.services_in(Some(ns)).map(|s| &s.metadata))
+            .filter_map(|m| m.annotations.as_ref()?.get(plugins::ANNOTATION));
+        let plugin_namespaces = annotations.flat_map(|list| {
+            plugins::entries(list).filter_map(|e| match e {
+                plugins::Entry::Remote(other, _) => Some(other),
+                plugins::Entry::Local(_) => None,
+            })
+        });
+        part.foreign = backends
+            .chain(plugin_namespaces)
             .filter(|other| *other != ns)
             .map(str::to_string)
             .collect();

@@ -195,16 +195,20 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// The Service a backend names, or None after reporting why: left out (Kong rejected
-    /// what it produced) or missing. `field` is the path of the backend's name.
+    /// what it produced) or missing. `field` is the path of the backend's name; `then` says
+    /// what becomes of the backend (e.g. "backend left out").
     pub fn backend_service(
         &mut self,
         obj: &names::ObjectRef,
         field: String,
         namespace: &str,
         name: &str,
+        then: &str,
     ) -> Option<&'a crate::api::Service> {
         if let Some(why) = self.excluded.reason(Kind::Service, namespace, name) {
-            self.problems.error(obj, Reason::Excluded, Some(field), why);
+            let message = format!("Service {namespace}/{name} is {why}; {then}");
+            self.problems
+                .error(obj, Reason::Excluded, Some(field), message);
             return None;
         }
         let service = self.snapshot.service(namespace, name);
@@ -213,7 +217,7 @@ impl<'a> Context<'a> {
                 obj,
                 Reason::ServiceNotFound,
                 Some(field),
-                format!("Service {namespace}/{name} not found"),
+                format!("Service {namespace}/{name} not found; {then}"),
             );
         }
         service

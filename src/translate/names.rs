@@ -262,6 +262,21 @@ pub fn header_name_error(name: &str) -> Option<String> {
     None
 }
 
+/// KIC's placeholder tags for a Kong service whose Kubernetes Service does not exist (v3.5.13
+/// internal/dataplane/translator/ingressrules.go lines 334-345).
+pub fn unknown_service_tags() -> Vec<String> {
+    [
+        "k8s-name:UNKNOWN",
+        "k8s-namespace:UNKNOWN",
+        "k8s-kind:Service",
+        "k8s-uid:00000000-0000-0000-0000-000000000000",
+        "k8s-group:core",
+        "k8s-version:v1",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,8 @@ pub enum Reason {
     PolicyConflict,
     InvalidAnnotation,
     UnsupportedMatch,
+    /// An HTTPRoute filter KIC (and so kingress) cannot translate.
+    UnsupportedFilter,
     InvalidBackend,
     SecretNotFound,
     InvalidPolicy,
@@ -35,6 +37,8 @@ pub enum Reason {
     RingCapacity,
     Excluded,
     PluginNotFound,
+    /// A `<namespace>:<name>` plugin no ReferenceGrant opens.
+    PluginNotPermitted,
     InvalidPlugin,
     RateLimitPerReplica,
     Ignored,
@@ -51,6 +55,7 @@ impl Reason {
             Reason::PolicyConflict => "PolicyConflict",
             Reason::InvalidAnnotation => "InvalidAnnotation",
             Reason::UnsupportedMatch => "UnsupportedMatch",
+            Reason::UnsupportedFilter => "UnsupportedFilter",
             Reason::InvalidBackend => "InvalidBackend",
             Reason::SecretNotFound => "SecretNotFound",
             Reason::InvalidPolicy => "InvalidPolicy",
@@ -59,6 +64,7 @@ impl Reason {
             Reason::RingCapacity => "RingCapacity",
             Reason::Excluded => "Excluded",
             Reason::PluginNotFound => "PluginNotFound",
+            Reason::PluginNotPermitted => "PluginNotPermitted",
             Reason::InvalidPlugin => "InvalidPlugin",
             Reason::RateLimitPerReplica => "RateLimitPerReplica",
             Reason::Ignored => "Ignored",

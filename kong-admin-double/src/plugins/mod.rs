@@ -2,8 +2,12 @@
 //! double implements. Any other plugin is rejected: bundled ones with a
 //! message naming the double, unknown ones with Kong's own message.
 
+mod luajit;
 mod rate_limiting;
+mod redirect;
 mod request_termination;
+mod request_transformer;
+mod response_transformer;
 
 use crate::schema::{Field, Record};
 use crate::typedefs as td;
@@ -12,7 +16,13 @@ use serde_json::json;
 /// Plugins whose schemas the double enforces (what `GET /` reports).
 // Double-specific subset: Kong 3.10 loads every bundled plugin by default
 // (kong/templates/kong_defaults.lua:15 `plugins = bundled`).
-pub const SUPPORTED_PLUGINS: &[&str] = &["rate-limiting", "request-termination"];
+pub const SUPPORTED_PLUGINS: &[&str] = &[
+    "rate-limiting",
+    "redirect",
+    "request-termination",
+    "request-transformer",
+    "response-transformer",
+];
 
 /// Plugins bundled with Kong Gateway 3.10 OSS.
 // Kong 3.10 kong/constants.lua:1-47 (same 44 names, sorted here).
@@ -94,6 +104,25 @@ pub(crate) fn record_for(name: &str) -> Option<Record> {
         "request-termination" => (
             request_termination::config(),
             // Kong 3.10 kong/plugins/request-termination/schema.lua:12
+            td::protocols_http(),
+            Vec::new(),
+        ),
+        "request-transformer" => (
+            request_transformer::config(),
+            // Kong 3.10 kong/plugins/request-transformer/schema.lua:127
+            // (typedefs.protocols: every protocol is accepted)
+            td::protocols(),
+            Vec::new(),
+        ),
+        "response-transformer" => (
+            response_transformer::config(),
+            // Kong 3.10 kong/plugins/response-transformer/schema.lua:85
+            td::protocols_http(),
+            Vec::new(),
+        ),
+        "redirect" => (
+            redirect::config(),
+            // Kong 3.10 kong/plugins/redirect/schema.lua:7
             td::protocols_http(),
             Vec::new(),
         ),

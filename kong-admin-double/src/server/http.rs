@@ -63,13 +63,20 @@ fn root(state: &State) -> Value {
     let available: Map<String, Value> = SUPPORTED_PLUGINS
         .iter()
         .map(|p| {
-            // PRIORITY: kong/plugins/rate-limiting/handler.lua:57,
-            // kong/plugins/request-termination/handler.lua:17
-            let priority = if *p == "rate-limiting" { 910 } else { 2 };
+            // PRIORITY: kong/plugins/<name>/handler.lua
+            let priority = match *p {
+                "rate-limiting" => 910,        // rate-limiting/handler.lua:57
+                "request-transformer" => 801,  // request-transformer/handler.lua:7
+                "response-transformer" => 800, // response-transformer/handler.lua:16
+                "redirect" => 779,             // redirect/handler.lua:9
+                _ => 2,                        // request-termination/handler.lua:17
+            };
             (
                 (*p).to_string(),
                 // VERSION = kong_meta.version (rate-limiting/handler.lua:56,
-                // request-termination/handler.lua:18)
+                // request-termination/handler.lua:18, request-transformer/
+                // handler.lua:6, response-transformer/handler.lua:17,
+                // redirect/handler.lua:10)
                 json!({"version": "3.10.0", "priority": priority}),
             )
         })

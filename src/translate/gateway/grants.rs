@@ -1,19 +1,21 @@
 //! ReferenceGrant: whether an object may refer to one in another namespace.
 //!
-//! A reference from `from_kind` objects of namespace `from` to a `to_group`/`to_kind` object
-//! named `name` in namespace `to` is allowed when the namespaces are the same, or when a
-//! ReferenceGrant in `to` lists exactly that group, kind and namespace in `spec.from` and the
-//! group and kind (and the name, when it gives one) in `spec.to`. KIC v3.5.13 checks it so:
+//! A reference from objects of a group and kind in one namespace to an object of another
+//! namespace is granted when a ReferenceGrant in the target's namespace lists exactly that
+//! group, kind and namespace in `spec.from` and the target's group and kind (and its name,
+//! when it gives one) in `spec.to`. Whether a reference within one namespace needs a grant is
+//! the caller's rule (a backendRef does not; a `konghq.com/plugins` entry naming a namespace
+//! does, even its own). KIC v3.5.13 checks it so:
 //! `internal/gatewayapi/references.go` lines 48-132, 141-188 and 193-246 (translation; a `from` entry
 //! must equal the referrer's group, kind and namespace) and
 //! `internal/controllers/gateway/route_utils.go` lines 701-725 (status).
 
-use crate::api::GATEWAY_GROUP;
 use crate::snapshot::Snapshot;
 
-/// The referrer: a Gateway API kind in one namespace.
+/// The referrer: objects of a group (empty for the core group) and kind in one namespace.
 #[derive(Clone, Copy, Debug)]
 pub struct From<'a> {
+    pub group: &'a str,
     pub kind: &'a str,
     pub namespace: &'a str,
 }
@@ -27,18 +29,18 @@ pub struct To<'a> {
     pub name: &'a str,
 }
 
-pub fn permitted(snapshot: &Snapshot, from: From<'_>, to: To<'_>) -> bool {
-    if from.namespace == to.namespace {
-        return true;
-    }
+pub fn granted(snapshot: &Snapshot, from: From<'_>, to: To<'_>) -> bool {
     snapshot.reference_grants_in(to.namespace).any(|grant| {
-        grant.spec.from.iter().any(|f| {
-            f.group == GATEWAY_GROUP && f.kind == from.kind && f.namespace == from.namespace
-        }) && grant.spec.to.iter().any(|t| {
-            t.group == to.group
-                && t.kind == to.kind
-                && t.name.as_deref().is_none_or(|n| n == to.name)
-        })
+        grant
+            .spec
+            .from
+            .iter()
+            .any(|f| f.group == from.group && f.kind == from.kind && f.namespace == from.namespace)
+            && grant.spec.to.iter().any(|t| {
+                t.group == to.group
+                    && t.kind == to.kind
+                    && t.name.as_deref().is_none_or(|n| n == to.name)
+            })
     })
 }
 
@@ -57,6 +59,7 @@ mod tests {
     }
 
     const ROUTE: From<'static> = From {
+        group: "gateway.networking.k8s.io",
         kind: "HTTPRoute",
         namespace: "apps",
     };
@@ -71,9 +74,9 @@ mod tests {
     }
 
     #[test]
-    fn the_same_namespace_needs_no_grant() {
-        assert!(permitted(&Snapshot::new(), ROUTE, service("apps", "web")));
-        assert!(!permitted(&Snapshot::new(), ROUTE, service("db", "web")));
+    fn nothing_is_granted_without_a_grant() {
+        assert!(!granted(&Snapshot::new(), ROUTE, service("apps", "web")));
+        assert!(!granted(&Snapshot::new(), ROUTE, service("db", "web")));
     }
 
     #[test]
@@ -104,17 +107,17 @@ spec:
   to: [{group: "", kind: Service}]
 "#,
         );
-        assert!(permitted(&s, ROUTE, service("db", "postgres")));
-        assert!(permitted(&s, ROUTE, service("cache", "redis")));
-        assert!(!permitted(&s, ROUTE, service("cache", "memcached")), "name");
+        assert!(granted(&s, ROUTE, service("db", "postgres")));
+        assert!(granted(&s, ROUTE, service("cache", "redis")));
+        assert!(!granted(&s, ROUTE, service("cache", "memcached")), "name");
         // A grant lives in the namespace it opens, not the referrer's.
-        assert!(!permitted(&s, ROUTE, service("web", "ui")));
+        assert!(!granted(&s, ROUTE, service("web", "ui")));
         let other_kind = From {
             kind: "TLSRoute",
             ..ROUTE
         };
         assert!(
-            !permitted(&s, other_kind, service("db", "postgres")),
+            !granted(&s, other_kind, service("db", "postgres")),
             "from kind"
         );
         let other_ns = From {
@@ -122,7 +125,7 @@ spec:
             ..ROUTE
         };
         assert!(
-            !permitted(&s, other_ns, service("db", "postgres")),
+            !granted(&s, other_ns, service("db", "postgres")),
             "from namespace"
         );
         let import = To {
@@ -130,6 +133,6 @@ spec:
             kind: "ServiceImport",
             ..service("db", "postgres")
         };
-        assert!(!permitted(&s, ROUTE, import), "to kind");
+        assert!(!granted(&s, ROUTE, import), "to kind");
     }
 }

@@ -98,7 +98,25 @@ pub fn attach(
     let Some(list) = annotations.and_then(|a| a.get(ANNOTATION)) else {
         return;
     };
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for entry in entries(list) {
+        let (namespace, name) = match entry {
+            Entry::Local(name) => (namespace, name),
+            Entry::Remote(ns, name) => {
+                if !remote_granted(ctx, owner, ns, name) {
+                    ctx.problems.error(
+                        owner,
+                        Reason::PluginNotPermitted,
+                        Some(format!("metadata.annotations[{ANNOTATION}]")),
+                        format!(
+                            "{ns}:{name}: no ReferenceGrant in {ns} lets {} objects of namespace {} use KongPlugin {name}; the plugin is not applied",
+                            owner.kind, owner.namespace.as_deref().unwrap_or_default()
+                        ),
+                    );
+                    continue;
+                }
+                (ns, name)
+            }
+        };
         // Left out after Kong rejected it (the controller's fallback), until it changes.
         let excluded = match ctx.snapshot.kong_plugin(namespace, name) {
             Some(_) => ctx.excluded.reason(Kind::KongPlugin, namespace, name),
@@ -128,6 +146,50 @@ pub fn attach(
         };
         emit(ctx, source, scope.clone());
     }
+}
+
+/// One entry of `konghq.com/plugins`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry<'a> {
+    /// A plugin of the object's own namespace (or a KongClusterPlugin).
+    Local(&'a str),
+    /// `<namespace>:<name>`: a KongPlugin of that namespace, which a ReferenceGrant there must
+    /// open to the object's kind and namespace, its own namespace included.
+    Remote(&'a str, &'a str),
+}
+
+/// The entries of a `konghq.com/plugins` value, as kubernetes-configuration v1.5.2 parses them
+/// (`pkg/metadata/plugins.go` lines 41-71): comma-separated, trimmed, empty ones and those
+/// with a colon first or last skipped.
+pub fn entries(list: &str) -> impl Iterator<Item = Entry<'_>> {
+    list.split(',').filter_map(|raw| {
+        if raw.trim().is_empty() {
+            return None;
+        }
+        match raw.find(':') {
+            Some(i) if i == 0 || i == raw.len() - 1 => None,
+            Some(i) => Some(Entry::Remote(raw[..i].trim(), raw[i + 1..].trim())),
+            None => Some(Entry::Local(raw.trim())),
+        }
+    })
+}
+
+/// Whether a grant in `namespace` lets `owner`'s kind and namespace use KongPlugin `name`
+/// (KIC v3.5.13 internal/dataplane/kongstate/kongstate.go lines 878-960: the check applies to
+/// any `<namespace>:` entry, the owner's own namespace included).
+fn remote_granted(ctx: &Context<'_>, owner: &ObjectRef, namespace: &str, name: &str) -> bool {
+    let from = crate::translate::gateway::grants::From {
+        group: owner.kind.info().group,
+        kind: owner.kind.as_str(),
+        namespace: owner.namespace.as_deref().unwrap_or_default(),
+    };
+    let to = crate::translate::gateway::grants::To {
+        group: crate::api::KONG_GROUP,
+        kind: "KongPlugin",
+        namespace,
+        name,
+    };
+    crate::translate::gateway::grants::granted(ctx.snapshot, from, to)
 }
 
 /// KongClusterPlugins labelled `global: "true"`.
@@ -386,6 +448,25 @@ fn rate_limits_per_replica(
                 "{replicas} Kong replicas each count separately with policy local: {}; use policy: redis with redis.host and redis.port (one shared counter), or annotate {REPLICA_AWARE_ANNOTATION}: \"true\" to divide the limits by the replica count",
                 ceilings.join(", ")
             ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_parse_as_kubernetes_configuration_does() {
+        let got: Vec<Entry<'_>> = entries(" a, shared : b ,,:c,d:, e:f:g ").collect();
+        assert_eq!(
+            got,
+            [
+                Entry::Local("a"),
+                Entry::Remote("shared", "b"),
+                // A colon first or last: skipped.
+                Entry::Remote("e", "f:g"),
+            ]
         );
     }
 }

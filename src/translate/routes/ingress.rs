@@ -262,12 +262,33 @@ fn backend(
     if ctx.has_service(&service_name) {
         return Some((service_name, port_label));
     }
-    let service = ctx.backend_service(
+    let naming = Naming {
+        service_name: service_name.clone(),
+        upstream_name: names::upstream_name(&namespace, &svc_backend.name, &port_label),
+        owner_tags: vec![],
+        owner: obj.clone(),
+    };
+    let Some(service) = ctx.backend_service(
         obj,
         format!("{field}.service.name"),
         &namespace,
         &svc_backend.name,
-    )?;
+        "its routes stay, without targets: Kong answers 503 (as KIC)",
+    ) else {
+        // KIC v3.5.13 keeps the routes of a backend whose Service does not exist: a Kong
+        // service of port 80 named after the backend's port, with its placeholder tags and no
+        // targets (translator/ingressrules.go lines 306-345; tests/kic-oracle/
+        // ingress-missing-service).
+        let (mut kong_service, mut upstream) = upstreams::build(ctx, naming, &[]);
+        kong_service.port = 80;
+        kong_service.tags = names::unknown_service_tags();
+        upstream.tags = names::unknown_service_tags();
+        if rule_backend {
+            kong_service.path = Some("/".into());
+        }
+        ctx.add_service(kong_service, upstream);
+        return Some((service_name, port_label));
+    };
     // KIC v3.5.13 keeps a backend whose Service lacks the port (a number it does not have, or
     // none given while it has several): findPort's error only empties the endpoints
     // (translator/translate_upstreams.go lines 152-198), and the Kong service keeps the
@@ -299,12 +320,6 @@ fn backend(
         );
         return None;
     }
-    let naming = Naming {
-        service_name: service_name.clone(),
-        upstream_name: names::upstream_name(&namespace, &svc_backend.name, &port_label),
-        owner_tags: vec![],
-        owner: obj.clone(),
-    };
     let backends = [Backend {
         service,
         port,

@@ -6,21 +6,20 @@
 //! with their paths in order. Protocols are always `[http, https]` (KIC's traditional
 //! router), hosts are `spec.hostnames`.
 
+mod filters;
+mod routes;
+
 use crate::kinds::Kind;
 use std::collections::BTreeMap;
 
-use gateway_api::apis::standard::httproutes::{
-    HttpRouteRules, HttpRouteRulesBackendRefs, HttpRouteRulesMatches,
-    HttpRouteRulesMatchesHeadersType, HttpRouteRulesMatchesPath, HttpRouteRulesMatchesPathType,
-};
+use gateway_api::apis::standard::httproutes::{HttpRouteRules, HttpRouteRulesBackendRefs};
 use kube::ResourceExt;
 
 use crate::api::HttpRoute;
-use crate::kong::config::Route;
 use crate::translate::backends::targets::{self, PortRef};
 use crate::translate::backends::upstreams::{self, Backend, Naming};
 use crate::translate::gateway::{attachment, grants};
-use crate::translate::names::{self, Entity, ObjectRef};
+use crate::translate::names::{self, ObjectRef};
 use crate::translate::problems::Reason;
 use crate::translate::{Context, annotations, plugins};
 
@@ -76,15 +75,6 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
     // Rules with the same backendRefs (in any order) share the service of the first.
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
-        if let Some(reason) = unsupported_filter(rule) {
-            ctx.problems.error(
-                obj,
-                Reason::UnsupportedMatch,
-                Some(format!("spec.rules[{i}].filters")),
-                format!("{reason}; rule {i} left out"),
-            );
-            continue;
-        }
         // Without the header the match would take more traffic than asked.
         if let Some((field, msg)) = invalid_header_name(rule, i) {
             ctx.problems.error(
@@ -95,37 +85,108 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
             );
             continue;
         }
+        warn_ignored_filters(ctx, obj, rule, i);
         let key = backends_key(rule.backend_refs.as_deref().unwrap_or_default());
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, members)) => members.push(i),
             None => groups.push((key, vec![i])),
         }
     }
+    let protocols = attachment::listener_protocols(ctx.snapshot, route);
+    let owner = routes::Owner {
+        namespace: &namespace,
+        name: &name,
+        obj,
+        annotations: route.metadata.annotations.as_ref(),
+        hosts: &hosts,
+        protocols: &protocols,
+    };
     for (_, members) in groups {
-        let first = members[0];
+        let service_name = names::httproute_service_name(&namespace, &name, members[0]);
+        // A filter KIC cannot translate leaves out the whole Kong service, the rules that
+        // share its backendRefs included (HR 91-102).
+        let refused: Vec<(usize, String, String)> = members
+            .iter()
+            .filter_map(|&i| {
+                let filters = rules[i].filters.as_deref().unwrap_or_default();
+                filters::unsupported(filters, i).map(|(f, m)| (i, f, m))
+            })
+            .collect();
+        if !refused.is_empty() {
+            let listing: Vec<String> = members.iter().map(|i| i.to_string()).collect();
+            for (_, field, msg) in refused {
+                ctx.problems.error(
+                    obj,
+                    Reason::UnsupportedFilter,
+                    Some(field),
+                    format!(
+                        "{msg}; Kong service {service_name} left out with its rules [{}], as KIC does",
+                        listing.join(", ")
+                    ),
+                );
+            }
+            continue;
+        }
+        // KIC takes the backends of the first rule in its order (the set is the same).
+        let first = routes::kic_order(&members)[0];
         let refs = rules[first].backend_refs.as_deref().unwrap_or_default();
-        let service_name = names::httproute_service_name(&namespace, &name, first);
         build_service(ctx, route, obj, &service_name, first, refs);
-        let protocols = attachment::listener_protocols(ctx.snapshot, route);
-        for kong_route in routes_for_group(route, obj, rules, &members, &hosts, &protocols) {
-            let mut kong_route = kong_route;
+        for kong_route in routes::routes_for_group(&owner, rules, &members) {
+            let mut r = kong_route.route;
             annotations::apply_to_route(
                 route.metadata.annotations.as_ref(),
                 obj,
                 ctx.problems,
-                &mut kong_route,
+                &mut r,
             );
-            let scope = plugins::Scope::Route(kong_route.name.clone());
+            let scope = plugins::Scope::Route(r.name.clone());
+            // ExtensionRef filters name KongPlugins as `konghq.com/plugins` does (HR 1147-1162).
+            let with_refs = extension_annotations(route, &kong_route.extension_refs);
             if let Some(service) = ctx.service_mut(&service_name) {
-                service.routes.push(kong_route);
-                plugins::attach(
-                    ctx,
-                    obj,
-                    &namespace,
-                    route.metadata.annotations.as_ref(),
-                    scope,
-                );
+                service.routes.push(r);
+                let annotations = with_refs.as_ref().or(route.metadata.annotations.as_ref());
+                plugins::attach(ctx, obj, &namespace, annotations, scope);
             }
+        }
+    }
+}
+
+/// The HTTPRoute's annotations with `refs` added to its `konghq.com/plugins`, or None when
+/// there are none to add.
+fn extension_annotations(route: &HttpRoute, refs: &[String]) -> Option<BTreeMap<String, String>> {
+    if refs.is_empty() {
+        return None;
+    }
+    let mut annotations = route.metadata.annotations.clone().unwrap_or_default();
+    let joined = refs.join(",");
+    annotations
+        .entry(plugins::ANNOTATION.to_string())
+        .and_modify(|v| *v = format!("{v},{joined}"))
+        .or_insert(joined);
+    Some(annotations)
+}
+
+/// Warns about filters that KIC, and so kingress, does not apply: those of a rule without
+/// matches (HR 710-728) and those on backendRefs (HR 164-178).
+fn warn_ignored_filters(ctx: &mut Context<'_>, obj: &ObjectRef, rule: &HttpRouteRules, i: usize) {
+    if matches!(rule.matches.as_deref(), Some([]))
+        && rule.filters.as_ref().is_some_and(|f| !f.is_empty())
+    {
+        ctx.problems.warning(
+            obj,
+            Reason::Ignored,
+            Some(format!("spec.rules[{i}].filters")),
+            "the rule has no matches: its route matches hostnames only and its filters are not applied (as in KIC)".into(),
+        );
+    }
+    for (k, r) in rule.backend_refs.iter().flatten().enumerate() {
+        if r.filters.as_ref().is_some_and(|f| !f.is_empty()) {
+            ctx.problems.warning(
+                obj,
+                Reason::Ignored,
+                Some(format!("spec.rules[{i}].backendRefs[{k}].filters")),
+                "filters on a backendRef are not applied (KIC does not apply them either)".into(),
+            );
         }
     }
 }
@@ -174,178 +235,15 @@ fn invalid_header_name(rule: &HttpRouteRules, i: usize) -> Option<(String, Strin
 /// Order-independent identity of a rule's backendRefs: rules with equal keys share one
 /// Kong service.
 pub fn backends_key(refs: &[HttpRouteRulesBackendRefs]) -> String {
-    let mut items: Vec<String> = refs
-        .iter()
-        .map(|r| serde_json::to_string(r).unwrap_or_default())
-        .collect();
-    items.sort();
-    items.join(";")
+    routes::sorted_json(refs)
 }
 
-/// One Kong route per distinct (method, headers) among the group's matches, named after
-/// the first rule and match that produced it; paths accumulate in order (KIC).
-fn routes_for_group(
-    route: &HttpRoute,
-    obj: &ObjectRef,
-    rules: &[HttpRouteRules],
-    members: &[usize],
-    hosts: &[String],
-    protocols: &[String],
-) -> Vec<Route> {
-    let namespace = route.namespace().unwrap_or_default();
-    let name = route.name_any();
-    struct Group {
-        key: String,
-        route: Route,
-        rule_names: Vec<String>,
-    }
-    let mut groups: Vec<Group> = Vec::new();
-    for &i in members {
-        let rule = &rules[i];
-        let rule_name = rule.name.clone().filter(|n| !n.trim().is_empty());
-        let matches: Vec<HttpRouteRulesMatches> = match rule.matches.as_deref() {
-            // The CRD defaults absent matches to one PathPrefix `/` match.
-            None => vec![HttpRouteRulesMatches {
-                path: Some(HttpRouteRulesMatchesPath {
-                    r#type: Some(HttpRouteRulesMatchesPathType::PathPrefix),
-                    value: Some("/".into()),
-                }),
-                ..Default::default()
-            }],
-            Some([]) => {
-                // KIC's catch-all route for an explicitly empty match list.
-                let route_name = names::httproute_route_name(&namespace, &name, i, 0);
-                groups.push(Group {
-                    key: format!("empty:{i}"),
-                    route: Route {
-                        hosts: hosts.to_vec(),
-                        https_redirect_status_code: 426,
-                        id: names::entity_id(Entity::Route, &route_name),
-                        name: route_name,
-                        path_handling: "v0".into(),
-                        preserve_host: true,
-                        protocols: protocols.to_vec(),
-                        ..Default::default()
-                    },
-                    rule_names: rule_name.into_iter().collect(),
-                });
-                continue;
-            }
-            Some(m) => m.to_vec(),
-        };
-        for (j, m) in matches.iter().enumerate() {
-            let headers = match_headers(m);
-            let method = m.method.as_ref().map(enum_str).unwrap_or_default();
-            let key = format!("{method}|{headers:?}");
-            let group = match groups.iter_mut().position(|g| g.key == key) {
-                Some(pos) => &mut groups[pos],
-                None => {
-                    let route_name = names::httproute_route_name(&namespace, &name, i, j);
-                    groups.push(Group {
-                        key,
-                        route: Route {
-                            headers,
-                            hosts: hosts.to_vec(),
-                            https_redirect_status_code: 426,
-                            id: names::entity_id(Entity::Route, &route_name),
-                            name: route_name,
-                            path_handling: "v0".into(),
-                            preserve_host: true,
-                            protocols: protocols.to_vec(),
-                            strip_path: Some(false),
-                            ..Default::default()
-                        },
-                        rule_names: Vec::new(),
-                    });
-                    groups.last_mut().expect("just pushed")
-                }
-            };
-            for p in match_paths(m) {
-                if !group.route.paths.contains(&p) {
-                    group.route.paths.push(p);
-                }
-            }
-            if !method.is_empty() && !group.route.methods.contains(&method) {
-                group.route.methods.push(method);
-            }
-            if let Some(n) = &rule_name
-                && !group.rule_names.contains(n)
-            {
-                group.rule_names.push(n.clone());
-            }
-        }
-    }
-    let annotations = route.metadata.annotations.as_ref();
-    groups
-        .into_iter()
-        .map(|g| {
-            let extra: Vec<String> = g
-                .rule_names
-                .iter()
-                .map(|n| format!("k8s-named-route-rule:{n}"))
-                .collect();
-            let mut kong_route = g.route;
-            kong_route.tags = names::tags_with(obj, &extra, annotations);
-            kong_route
-        })
-        .collect()
-}
 /// The wire name of a Gateway API enum value (e.g. `GET`, `RequestRedirect`).
-fn enum_str<T: serde::Serialize>(value: &T) -> String {
+pub(super) fn enum_str<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-/// KIC: Exact `v` → `~v$`; PathPrefix `v` → `~v$` then `v/` (`v` if it ends in `/`);
-/// RegularExpression `v` → `~v`; no path → none.
-pub fn match_paths(m: &HttpRouteRulesMatches) -> Vec<String> {
-    let Some(path) = &m.path else {
-        return vec![];
-    };
-    let value = path.value.clone().unwrap_or_else(|| "/".into());
-    match path
-        .r#type
-        .clone()
-        .unwrap_or(HttpRouteRulesMatchesPathType::PathPrefix)
-    {
-        HttpRouteRulesMatchesPathType::Exact => vec![format!("~{value}$")],
-        HttpRouteRulesMatchesPathType::RegularExpression => vec![format!("~{value}")],
-        HttpRouteRulesMatchesPathType::PathPrefix => {
-            let plain = if value.ends_with('/') {
-                value.clone()
-            } else {
-                format!("{value}/")
-            };
-            vec![format!("~{value}$"), plain]
-        }
-    }
-}
-
-/// Exact → `{name: [value]}`, RegularExpression → `{name: ["~*value"]}`; the first match
-/// of a header name wins (Gateway API forbids repeats).
-fn match_headers(m: &HttpRouteRulesMatches) -> BTreeMap<String, Vec<String>> {
-    let mut headers = BTreeMap::new();
-    for h in m.headers.iter().flatten() {
-        let value = match h.r#type {
-            Some(HttpRouteRulesMatchesHeadersType::RegularExpression) => format!("~*{}", h.value),
-            _ => h.value.clone(),
-        };
-        headers.entry(h.name.clone()).or_insert_with(|| vec![value]);
-    }
-    headers
-}
-
-/// Filters kingress cannot express yet; ignoring them would change what the rule does.
-fn unsupported_filter(rule: &HttpRouteRules) -> Option<String> {
-    let filters = rule.filters.as_deref().unwrap_or_default();
-    filters.first().map(|f| {
-        format!(
-            "filter {} is not supported by kingress yet",
-            enum_str(&f.r#type)
-        )
-    })
 }
 
 /// Builds the Kong service for a rule group's backendRefs. Backends that do not resolve
@@ -379,11 +277,17 @@ fn build_service(
         let ref_ns = r.namespace.as_deref().unwrap_or(&namespace);
         // KIC's order: the kind, then the Service, then the grant (v3.5.13
         // internal/controllers/gateway/httproute_controller.go lines 613-673).
-        let Some(service) = ctx.backend_service(obj, format!("{field}.name"), ref_ns, &r.name)
-        else {
+        let Some(service) = ctx.backend_service(
+            obj,
+            format!("{field}.name"),
+            ref_ns,
+            &r.name,
+            "backend left out",
+        ) else {
             continue;
         };
         let from = grants::From {
+            group: crate::api::GATEWAY_GROUP,
             kind: "HTTPRoute",
             namespace: &namespace,
         };
@@ -393,7 +297,7 @@ fn build_service(
             namespace: ref_ns,
             name: &r.name,
         };
-        if !grants::permitted(ctx.snapshot, from, to) {
+        if ref_ns != namespace && !grants::granted(ctx.snapshot, from, to) {
             ctx.problems.error(
                 obj,
                 Reason::InvalidBackend,
@@ -463,7 +367,7 @@ fn build_service(
     let (mut service, mut upstream) = upstreams::build(ctx, naming, &backends);
     if backends.is_empty() {
         service.port = 80;
-        service.tags = UNKNOWN_SERVICE_TAGS.iter().map(|t| t.to_string()).collect();
+        service.tags = names::unknown_service_tags();
         upstream.tags = service.tags.clone();
         service
             .plugins
@@ -478,13 +382,3 @@ const MAX_WEIGHT: u32 = 1_000_000;
 fn valid_weight(weight: i32) -> Option<u32> {
     u32::try_from(weight).ok().filter(|w| *w <= MAX_WEIGHT)
 }
-
-/// KIC's placeholder tags for a service with no resolvable Kubernetes Service.
-const UNKNOWN_SERVICE_TAGS: &[&str] = &[
-    "k8s-name:UNKNOWN",
-    "k8s-namespace:UNKNOWN",
-    "k8s-kind:Service",
-    "k8s-uid:00000000-0000-0000-0000-000000000000",
-    "k8s-group:core",
-    "k8s-version:v1",
-];
