@@ -692,3 +692,77 @@ async fn a_reference_grant_opens_a_cross_namespace_backend_and_its_removal_close
     })
     .await;
 }
+
+/// A GatewayClass of ours is Accepted; its Gateway is Accepted and Programmed with the publish
+/// Service's address, an HTTP listener counts the HTTPRoute attached to it, and a TCP listener
+/// (no L4 routes yet) is not accepted. observedGeneration follows an edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_class_and_gateway_status_with_listeners_and_addresses() {
+    let env = start("gateway-status", |ns| StatusOptions {
+        publish_service: Some((ns.to_string(), "kong-proxy".into())),
+        ..StatusOptions::default()
+    })
+    .await;
+    let stored = env
+        .apply("apiVersion: v1\nkind: Service\nmetadata: {name: kong-proxy}\nspec:\n  ports: [{name: proxy, port: 80}]\n")
+        .await;
+    let cluster_ip = stored[0].data["spec"]["clusterIP"]
+        .as_str()
+        .expect("the apiserver allocates a ClusterIP")
+        .to_string();
+    let class = controlplane::shared().unique_name("kong-class");
+    let gateway = |tcp_port: u16| {
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: kong}}\nspec:\n  gatewayClassName: {class}\n  listeners:\n  - {{name: http, port: 80, protocol: HTTP}}\n  - {{name: tcp, port: {tcp_port}, protocol: TCP}}\n"
+        )
+    };
+    env.apply(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {DEFAULT_CONTROLLER_NAME}}}\n---\n{}---\n{}---\n{}---\n{}",
+        gateway(9000),
+        service("web", None),
+        slice("web", 1),
+        httproute("web", &["web"])
+    ))
+    .await;
+    let classes: Api<kingress::api::GatewayClass> = Api::all(env.client.clone());
+    eventually("the GatewayClass is Accepted", async || {
+        let c = classes.get(&class).await.map_err(|e| e.to_string())?;
+        let conditions =
+            serde_json::to_value(c.status.and_then(|s| s.conditions)).unwrap_or_default();
+        match conditions.as_array().and_then(|a| a.first()) {
+            Some(a) if is(&json!({"conditions": [a]}), "Accepted", "True", "Accepted") => Ok(()),
+            _ => Err(conditions.to_string()),
+        }
+    })
+    .await;
+    let gateways: Api<kingress::api::Gateway> = Api::namespaced(env.client.clone(), &env.ns);
+    let status = |generation: i64| {
+        let gateways = gateways.clone();
+        let cluster_ip = cluster_ip.clone();
+        async move {
+            let g = gateways.get("kong").await.map_err(|e| e.to_string())?;
+            let s = serde_json::to_value(g.status).unwrap_or_default();
+            let listener = |name: &str| {
+                s["listeners"]
+                    .as_array()
+                    .and_then(|l| l.iter().find(|l| l["name"] == name))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let (http, tcp) = (listener("http"), listener("tcp"));
+            let ok = is(&s, "Accepted", "True", "Accepted")
+                && is(&s, "Programmed", "True", "Programmed")
+                && s["conditions"][0]["observedGeneration"] == generation
+                && s["addresses"] == json!([{"type": "IPAddress", "value": cluster_ip}])
+                && http["attachedRoutes"] == 1
+                && is(&http, "Programmed", "True", "Programmed")
+                && is(&tcp, "Accepted", "False", "UnsupportedProtocol")
+                && tcp["attachedRoutes"] == 0;
+            if ok { Ok(()) } else { Err(s.to_string()) }
+        }
+    };
+    eventually("the Gateway's status", async || status(1).await).await;
+    // An edit bumps the generation; the conditions follow it.
+    env.apply(&gateway(9001)).await;
+    eventually("observedGeneration 2", async || status(2).await).await;
+}

@@ -75,6 +75,23 @@ impl Pass2 {
             let mut fpath = path.to_vec();
             fpath.push(Key::from(*fk));
             let value = obj.get(*fk).filter(|v| !v.is_null());
+            // A plugin schema's `consumer = typedefs.no_consumer` (`eq = null`,
+            // typedefs.lua:400-405) is loaded before foreign keys are rewritten
+            // (dc.lua:1015, 1028-1030), so it holds in the full pass too: the
+            // first pass's error stays, and a consumer's nested plugin, whose
+            // `consumer` is populated (dc.lua:766-768), fails it (init.lua:890-892).
+            if def.name == "plugins"
+                && *fk == "consumer"
+                && obj
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(crate::plugins::no_consumer)
+            {
+                if value.is_none() && parent.is_some_and(|(_, k)| k == *fk) {
+                    self.replace.push((fpath, Node::msg(NULL_ERR)));
+                }
+                continue;
+            }
             match (parent, value) {
                 (Some(_), Some(v)) => {
                     // first pass: `value must be null` (dc.lua:172); full

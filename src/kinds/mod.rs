@@ -385,7 +385,7 @@ kinds! { $
         fields: None,
         // HTTPRoutes in any namespace attach to it.
         reach: Everything,
-        status: false,
+        status: true,
     },
     GatewayClass: crate::api::GatewayClass {
         name: "GatewayClass",
@@ -398,7 +398,7 @@ kinds! { $
         labels: None,
         fields: None,
         reach: Everything,
-        status: false,
+        status: true,
     },
     ReferenceGrant: crate::api::ReferenceGrant {
         name: "ReferenceGrant",

@@ -320,6 +320,14 @@ impl Snapshot {
         in_namespace(&self.kong_plugins, namespace)
     }
 
+    /// Gateways in `namespace` (all if None), ordered by namespace and name.
+    pub fn gateways_in<'s>(
+        &'s self,
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = &'s Gateway> + 's {
+        in_namespace(&self.gateways, namespace)
+    }
+
     /// ReferenceGrants in `namespace`, ordered by name.
     pub fn reference_grants_in<'s>(
         &'s self,
@@ -329,13 +337,14 @@ impl Snapshot {
     }
 
     /// Namespaces holding objects whose status kingress writes (Ingresses, HTTPRoutes,
-    /// KongUpstreamPolicies, KongPlugins).
+    /// KongUpstreamPolicies, KongPlugins, Gateways).
     pub fn status_namespaces(&self) -> Vec<String> {
         let mut out = self.route_namespaces();
         out.extend(namespaces(
             self.upstream_policies
                 .keys()
-                .chain(self.kong_plugins.keys()),
+                .chain(self.kong_plugins.keys())
+                .chain(self.gateways.keys()),
         ));
         out.into_iter().map(str::to_string).collect()
     }

@@ -2,6 +2,8 @@
 //! double implements. Any other plugin is rejected: bundled ones with a
 //! message naming the double, unknown ones with Kong's own message.
 
+mod correlation_id;
+mod key_auth;
 mod luajit;
 mod rate_limiting;
 mod redirect;
@@ -17,6 +19,8 @@ use serde_json::json;
 // Double-specific subset: Kong 3.10 loads every bundled plugin by default
 // (kong/templates/kong_defaults.lua:15 `plugins = bundled`).
 pub const SUPPORTED_PLUGINS: &[&str] = &[
+    "correlation-id",
+    "key-auth",
     "rate-limiting",
     "redirect",
     "request-termination",
@@ -74,6 +78,13 @@ pub(crate) const BUNDLED_PLUGINS: &[&str] = &[
     "zipkin",
 ];
 
+/// Plugins whose schema sets `consumer = typedefs.no_consumer`: of the
+/// modelled ones, key-auth only (Kong 3.10 kong/plugins/key-auth/schema.lua:7).
+/// `fullschema.rs` keeps its `eq = null` in Kong's second pass.
+pub(crate) fn no_consumer(name: &str) -> bool {
+    name == "key-auth"
+}
+
 /// Message for a plugin name the double cannot validate.
 pub(crate) fn unsupported(name: &str) -> String {
     if BUNDLED_PLUGINS.contains(&name) {
@@ -126,6 +137,18 @@ pub(crate) fn record_for(name: &str) -> Option<Record> {
             td::protocols_http(),
             Vec::new(),
         ),
+        "key-auth" => (
+            key_auth::config(),
+            // Kong 3.10 kong/plugins/key-auth/schema.lua:8
+            td::protocols_http(),
+            Vec::new(),
+        ),
+        "correlation-id" => (
+            correlation_id::config(),
+            // Kong 3.10 kong/plugins/correlation-id/schema.lua:7
+            td::protocols_http(),
+            Vec::new(),
+        ),
         _ => return None,
     };
     // Kong 3.10 kong/db/schema/entities/plugins.lua:16-29 (fields, in order).
@@ -146,6 +169,10 @@ pub(crate) fn record_for(name: &str) -> Option<Record> {
         ("enabled", Field::boolean().required().default(json!(true))), // plugins.lua:27
         ("tags", td::tags()),     // plugins.lua:28
     ]);
+    if no_consumer(name) {
+        // the subschema's `consumer` replaces the entity's (init.lua:1120-1131)
+        r = r.with_field("consumer", key_auth::consumer());
+    }
     r.checks = checks;
     Some(r)
 }

@@ -65,6 +65,8 @@ fn root(state: &State) -> Value {
         .map(|p| {
             // PRIORITY: kong/plugins/<name>/handler.lua
             let priority = match *p {
+                "correlation-id" => 100001,    // correlation-id/handler.lua:45
+                "key-auth" => 1250,            // key-auth/handler.lua:22
                 "rate-limiting" => 910,        // rate-limiting/handler.lua:57
                 "request-transformer" => 801,  // request-transformer/handler.lua:7
                 "response-transformer" => 800, // response-transformer/handler.lua:16
@@ -76,7 +78,8 @@ fn root(state: &State) -> Value {
                 // VERSION = kong_meta.version (rate-limiting/handler.lua:56,
                 // request-termination/handler.lua:18, request-transformer/
                 // handler.lua:6, response-transformer/handler.lua:17,
-                // redirect/handler.lua:10)
+                // redirect/handler.lua:10, key-auth/handler.lua:21,
+                // correlation-id/handler.lua:46)
                 json!({"version": "3.10.0", "priority": priority}),
             )
         })

@@ -10,6 +10,7 @@
 //! stops the controller.
 
 mod conditions;
+pub mod gateway;
 pub mod ingress;
 pub mod plugin;
 pub mod policy;
@@ -97,7 +98,7 @@ impl StatusWrite {
 pub enum PlanScope<'s> {
     /// The namespaced objects of one namespace.
     Namespace(&'s str),
-    /// KongClusterPlugins.
+    /// Cluster-scoped objects: KongClusterPlugins, GatewayClasses.
     Cluster,
 }
 
@@ -123,6 +124,7 @@ pub fn plan_in(
     writes.extend(route::plan(snapshot, inputs, scope));
     writes.extend(ingress::plan(snapshot, inputs, scope));
     writes.extend(plugin::plan(snapshot, inputs, scope));
+    writes.extend(gateway::plan(snapshot, inputs, scope));
     writes
 }
 

@@ -1,0 +1,311 @@
+use std::path::Path;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::*;
+use crate::controller::sync::SyncState;
+use crate::manifests::{Loaded, load_str};
+use crate::translate::{DEFAULT_CONTROLLER_NAME, Facts};
+
+const CERT: &str =
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=";
+const KEY: &str =
+    "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUUKLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQo=";
+
+fn snapshot(extra: &str) -> Snapshot {
+    let yaml = format!(
+        r#"apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: kong}}
+spec: {{controllerName: {DEFAULT_CONTROLLER_NAME}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: theirs}}
+spec: {{controllerName: example.com/other}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: good-cert, namespace: infra}}
+type: kubernetes.io/tls
+data: {{tls.crt: {CERT}, tls.key: {KEY}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: not-pem, namespace: infra}}
+type: kubernetes.io/tls
+data: {{tls.crt: bm90IGEgY2VydA==, tls.key: bm90IGEga2V5}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: edge, namespace: infra, generation: 3}}
+spec:
+  gatewayClassName: kong
+  listeners:
+  - {{name: http, port: 80, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}
+  - {{name: web, port: 80, protocol: HTTP, hostname: web.example.com}}
+  - {{name: web-again, port: 80, protocol: HTTP, hostname: web.example.com}}
+  - {{name: tcp, port: 9000, protocol: TCP}}
+  - {{name: https, port: 443, protocol: HTTPS, tls: {{certificateRefs: [{{name: good-cert}}]}}}}
+  - {{name: https-missing, port: 8443, protocol: HTTPS, tls: {{certificateRefs: [{{name: gone}}]}}}}
+  - {{name: https-bad, port: 8444, protocol: HTTPS, tls: {{certificateRefs: [{{name: not-pem}}]}}}}
+  - {{name: https-foreign, port: 8445, protocol: HTTPS, tls: {{certificateRefs: [{{name: c, namespace: apps}}]}}}}
+  - {{name: grpc-only, port: 8080, protocol: HTTP, allowedRoutes: {{kinds: [{{kind: GRPCRoute}}]}}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: other, namespace: infra}}
+spec:
+  gatewayClassName: theirs
+  listeners: [{{name: http, port: 80, protocol: HTTP}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: any-listener, namespace: apps}}
+spec:
+  parentRefs: [{{name: edge, namespace: infra}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: section, namespace: infra}}
+spec:
+  parentRefs: [{{name: edge, sectionName: web}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: wrong-port, namespace: infra}}
+spec:
+  parentRefs: [{{name: edge, sectionName: http, port: 8080}}]
+{extra}"#
+    );
+    let mut loaded = Loaded::default();
+    load_str(&yaml, Path::new("gateways.yaml"), &mut loaded);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    loaded.snapshot
+}
+
+fn time() -> Time {
+    Time("2026-01-01T00:00:00Z".parse().expect("time"))
+}
+
+fn writes(snapshot: &Snapshot, programmed: bool, addresses: &[Value]) -> Vec<StatusWrite> {
+    let state = SyncState::default();
+    let facts = Facts::default();
+    let now = time();
+    let inputs = Inputs {
+        state: &state,
+        programmed: programmed.then_some(&facts),
+        controller_name: DEFAULT_CONTROLLER_NAME,
+        addresses,
+        now: &now,
+    };
+    let mut out = plan(snapshot, &inputs, PlanScope::Cluster);
+    out.extend(plan(snapshot, &inputs, PlanScope::Namespace("infra")));
+    out
+}
+
+/// (type, status, reason) of each condition.
+fn conds(v: &Value) -> Vec<(String, String, String)> {
+    v.as_array()
+        .expect("conditions")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+            (s("type"), s("status"), s("reason"))
+        })
+        .collect()
+}
+
+fn listener<'a>(status: &'a Value, name: &str) -> &'a Value {
+    status["listeners"]
+        .as_array()
+        .expect("listeners")
+        .iter()
+        .find(|l| l["name"] == name)
+        .unwrap_or_else(|| panic!("listener {name}"))
+}
+
+fn c(t: &str, s: &str, r: &str) -> (String, String, String) {
+    (t.into(), s.into(), r.into())
+}
+
+#[test]
+fn our_class_is_accepted_and_theirs_untouched() {
+    let w = writes(&snapshot(""), true, &[]);
+    let classes: Vec<&StatusWrite> = w.iter().filter(|w| w.kind == Kind::GatewayClass).collect();
+    assert_eq!(classes.len(), 1);
+    assert_eq!(classes[0].name, "kong");
+    assert_eq!(
+        conds(&classes[0].status["conditions"]),
+        [c("Accepted", "True", "Accepted")]
+    );
+    let gateways: Vec<&str> = w
+        .iter()
+        .filter(|w| w.kind == Kind::Gateway)
+        .map(|w| w.name.as_str())
+        .collect();
+    assert_eq!(gateways, ["edge"], "the other class's Gateway is not ours");
+}
+
+#[test]
+fn gateway_conditions_and_addresses() {
+    let lb = [
+        json!({"ip": "203.0.113.7"}),
+        json!({"hostname": "lb.example.com"}),
+    ];
+    let w = writes(&snapshot(""), false, &lb);
+    let gw = &w
+        .iter()
+        .find(|w| w.kind == Kind::Gateway)
+        .expect("edge")
+        .status;
+    assert_eq!(
+        conds(&gw["conditions"]),
+        [
+            c("Accepted", "True", "Accepted"),
+            c("Programmed", "False", "Pending")
+        ]
+    );
+    assert_eq!(gw["conditions"][0]["observedGeneration"], 3);
+    assert_eq!(
+        gw["addresses"],
+        json!([{"type": "IPAddress", "value": "203.0.113.7"}, {"type": "Hostname", "value": "lb.example.com"}])
+    );
+    let w = writes(&snapshot(""), true, &[]);
+    let gw = &w
+        .iter()
+        .find(|w| w.kind == Kind::Gateway)
+        .expect("edge")
+        .status;
+    assert_eq!(
+        conds(&gw["conditions"])[1],
+        c("Programmed", "True", "Programmed")
+    );
+    assert_eq!(gw["addresses"], Value::Null, "no load balancer: cleared");
+}
+
+#[test]
+fn listener_conditions_kinds_and_attached_routes() {
+    let w = writes(&snapshot(""), true, &[]);
+    let gw = &w
+        .iter()
+        .find(|w| w.kind == Kind::Gateway)
+        .expect("edge")
+        .status;
+    let healthy = [
+        c("Accepted", "True", "Accepted"),
+        c("Conflicted", "False", "NoConflicts"),
+        c("Programmed", "True", "Programmed"),
+        c("ResolvedRefs", "True", "ResolvedRefs"),
+    ];
+    // `any-listener` (from apps: only `http` admits it) and `section`; not `wrong-port`.
+    let http = listener(gw, "http");
+    assert_eq!(conds(&http["conditions"]), healthy);
+    assert_eq!(http["attachedRoutes"], 1);
+    assert_eq!(
+        http["supportedKinds"],
+        json!([{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}])
+    );
+    // Same port and hostname: both conflicted, and not programmed.
+    for name in ["web", "web-again"] {
+        let l = listener(gw, name);
+        assert_eq!(
+            conds(&l["conditions"])[1],
+            c("Conflicted", "True", "HostnameConflict")
+        );
+        assert_eq!(
+            conds(&l["conditions"])[2],
+            c("Programmed", "False", "Invalid")
+        );
+    }
+    assert_eq!(listener(gw, "web")["attachedRoutes"], 1, "section web");
+    let tcp = listener(gw, "tcp");
+    assert_eq!(
+        conds(&tcp["conditions"])[0],
+        c("Accepted", "False", "UnsupportedProtocol")
+    );
+    assert_eq!(tcp["supportedKinds"], json!([]));
+    assert_eq!(tcp["attachedRoutes"], 0);
+    // A certificate that resolves: listener certificates are not configured in Kong yet.
+    let https = listener(gw, "https");
+    assert_eq!(
+        conds(&https["conditions"])[2],
+        c("Programmed", "False", "Pending")
+    );
+    assert_eq!(
+        conds(&https["conditions"])[3],
+        c("ResolvedRefs", "True", "ResolvedRefs")
+    );
+    for (name, reason) in [
+        ("https-missing", "InvalidCertificateRef"),
+        ("https-bad", "InvalidCertificateRef"),
+        ("https-foreign", "RefNotPermitted"),
+    ] {
+        let l = listener(gw, name);
+        assert_eq!(
+            conds(&l["conditions"])[3],
+            c("ResolvedRefs", "False", reason),
+            "{name}"
+        );
+        assert_eq!(
+            conds(&l["conditions"])[2],
+            c("Programmed", "False", "Invalid"),
+            "{name}"
+        );
+    }
+    let grpc = listener(gw, "grpc-only");
+    assert_eq!(
+        conds(&grpc["conditions"])[3],
+        c("ResolvedRefs", "False", "InvalidRouteKinds")
+    );
+    assert_eq!(grpc["supportedKinds"], json!([]));
+}
+
+#[test]
+fn a_grant_lets_a_listener_use_a_secret_of_another_namespace() {
+    let grant = format!(
+        "---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {{name: certs, namespace: apps}}\nspec:\n  from: [{{group: gateway.networking.k8s.io, kind: Gateway, namespace: infra}}]\n  to: [{{group: \"\", kind: Secret}}]\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: c, namespace: apps}}\ntype: kubernetes.io/tls\ndata: {{tls.crt: {CERT}, tls.key: {KEY}}}\n"
+    );
+    let w = writes(&snapshot(&grant), true, &[]);
+    let gw = &w
+        .iter()
+        .find(|w| w.kind == Kind::Gateway)
+        .expect("edge")
+        .status;
+    let l = listener(gw, "https-foreign");
+    assert_eq!(
+        conds(&l["conditions"])[3],
+        c("ResolvedRefs", "True", "ResolvedRefs")
+    );
+}
+
+#[test]
+fn a_settled_status_is_not_written_again() {
+    let mut s = snapshot("");
+    for w in writes(&s, true, &[]) {
+        match w.kind {
+            Kind::Gateway => {
+                let gw = s
+                    .gateways
+                    .values_mut()
+                    .find(|g| g.metadata.name.as_deref() == Some(w.name.as_str()))
+                    .expect("gateway");
+                let mut status = w.status.clone();
+                status
+                    .as_object_mut()
+                    .expect("object")
+                    .retain(|_, v| !v.is_null());
+                gw.status = Some(serde_json::from_value(status).expect("status"));
+            }
+            _ => {
+                let gc = s
+                    .gateway_classes
+                    .values_mut()
+                    .find(|g| g.metadata.name.as_deref() == Some(w.name.as_str()))
+                    .expect("class");
+                gc.status = Some(serde_json::from_value(w.status.clone()).expect("status"));
+            }
+        }
+    }
+    assert_eq!(writes(&s, true, &[]), Vec::new());
+}
