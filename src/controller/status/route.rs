@@ -91,7 +91,7 @@ fn parents(
             .map_or(&[], |p| p.conditions.as_slice());
         let accepted = accepted(route, parent, gateway, &problems);
         let resolved = resolved_refs(&problems);
-        let programmed = programmed(route, accepted.status, inputs, existing);
+        let programmed = programmed(route, accepted.status, inputs, &problems, existing);
         out.push(HttpRouteStatusParents {
             conditions: conditions::build(
                 vec![accepted, resolved, programmed],
@@ -206,6 +206,7 @@ fn programmed(
     route: &HttpRoute,
     accepted: bool,
     inputs: &Inputs<'_>,
+    problems: &[&Problem],
     existing: &[Condition],
 ) -> Wanted {
     let key = object_key(
@@ -226,6 +227,16 @@ fn programmed(
                 e.reason
             ),
         );
+    }
+    // What translation could not put in Kong: a filter it cannot translate (its rules' Kong
+    // service is left out), or the route left out for an object it depends on. KIC's reason
+    // (v3.5.13 internal/controllers/gateway/route_utils.go line 34).
+    if let Some(p) = problems.iter().find(|p| {
+        p.severity == Severity::Error
+            && (p.reason == Reason::UnsupportedFilter
+                || (p.reason == Reason::Excluded && p.field.is_none()))
+    }) {
+        return Wanted::new(PROGRAMMED, false, "TranslationError", describe(p));
     }
     let pending = Wanted::new(
         PROGRAMMED,
@@ -291,5 +302,44 @@ mod tests {
         // Not about a backendRef: refs resolve.
         let p = problem(Reason::UnsupportedMatch, "spec.rules[0].filters");
         assert!(resolved_refs(&[&p]).status);
+    }
+
+    #[test]
+    fn untranslatable_filters_and_left_out_routes_are_not_programmed() {
+        use crate::controller::sync::SyncState;
+        use crate::translate::Facts;
+        let route: HttpRoute = serde_json::from_value(serde_json::json!({
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "web", "namespace": "ns"},
+            "spec": {}
+        }))
+        .expect("route");
+        let state = SyncState::default();
+        let mut facts = Facts::default();
+        facts
+            .configured
+            .insert(object_key(Kind::HttpRoute, "ns", "web"));
+        let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-01-01T00:00:00Z".parse().expect("time"),
+        );
+        let inputs = Inputs {
+            state: &state,
+            programmed: Some(&facts),
+            controller_name: "c",
+            addresses: &[],
+            now: &now,
+        };
+        assert!(programmed(&route, true, &inputs, &[], &[]).status);
+        let filter = problem(Reason::UnsupportedFilter, "spec.rules[0].filters[0].type");
+        let w = programmed(&route, true, &inputs, &[&filter], &[]);
+        assert_eq!((w.status, w.reason.as_str()), (false, "TranslationError"));
+        let mut left_out = problem(Reason::Excluded, "");
+        left_out.field = None;
+        let w = programmed(&route, true, &inputs, &[&left_out], &[]);
+        assert_eq!((w.status, w.reason.as_str()), (false, "TranslationError"));
+        // A backend left out is a ResolvedRefs matter; the route is still programmed.
+        let backend = problem(Reason::Excluded, "spec.rules[0].backendRefs[0].name");
+        assert!(programmed(&route, true, &inputs, &[&backend], &[]).status);
     }
 }
