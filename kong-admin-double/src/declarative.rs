@@ -61,6 +61,7 @@ fn set_at(errs: &mut Node, path: &[Key], node: Node) {
 fn record_for(def: &Def, obj: &Map<String, Value>) -> Result<Record, (&'static str, Node)> {
     let mut r = match def.name {
         "certificates" => entities::certificates::record(),
+        "ca_certificates" => entities::ca_certificates::record(),
         "snis" => entities::snis::record(),
         "consumers" => entities::consumers::record(),
         "services" => entities::services::record(),
@@ -350,6 +351,15 @@ fn assign_ids(ctx: &mut Ctx) {
     }
 }
 
+/// `unique = true` fields that are not unique endpoint keys, which only
+/// flatten's final pass checks (declarative_config.lua:928-943): `custom_id`
+/// (consumers.lua:26) and `cert_digest` (ca_certificates.lua:21). `username`
+/// (consumers.lua:18) and the other endpoint keys collide earlier (414-424).
+const UNIQUE_FIELDS: &[(&str, &str)] = &[
+    ("consumers", "custom_id"),
+    ("ca_certificates", "cert_digest"),
+];
+
 /// `uniqueness_error_msg`: declarative_config.lua:360-363.
 fn uniqueness_msg(entity: &str, key: &str, value: &str) -> String {
     format!("uniqueness violation: '{entity}' entity with {key} set to '{value}' already declared")
@@ -472,26 +482,43 @@ fn check_references(ctx: &mut Ctx) -> Refs {
             }
         }
     }
+    // flatten returns validate_references' errors first, without reaching
+    // its final pass (declarative_config.lua:890-893)
+    if !ctx.errs.is_empty() {
+        return refs;
+    }
     // unique fields besides endpoint keys (flatten's final pass,
-    // declarative_config.lua:928-943; consumers.custom_id is the only one
-    // among the modelled entities). Kong keys the error by the endpoint key
-    // or id (936-938) but rebuilds errs[entity] for each hit (935,
-    // `errors[entity]` is nil), so it keeps only the last one.
-    let mut seen = HashMap::new();
+    // declarative_config.lua:928-943), compared by value (get_unique_key,
+    // 839-848: ws-prefixed or not, equal values collide either way). Kong
+    // keys the error by the endpoint key or id (936-938) but rebuilds
+    // errs[entity] for each hit (935, `errors[entity]` is nil: `errors` is
+    // the Errors object, line 31), so only the entity's last hit is kept.
+    let mut seen: HashMap<(&str, &str, String), usize> = HashMap::new();
+    let mut last: Vec<(&'static str, String, String)> = Vec::new();
     for idx in 0..ctx.items.len() {
         let it = &ctx.items[idx];
-        if it.def.name != "consumers" {
-            continue;
-        }
-        if let Some(cid) = it.data.get("custom_id").and_then(Value::as_str)
-            && seen.insert(cid.to_string(), idx).is_some()
+        let name = it.def.name;
+        for field in UNIQUE_FIELDS
+            .iter()
+            .filter(|(e, _)| *e == name)
+            .map(|(_, f)| *f)
         {
-            let msg = uniqueness_msg("consumers", "custom_id", cid);
-            let key = at_key(it);
-            ctx.errs
-                .child(Key::from("consumers"))
-                .set(Key::Str(key), Node::Msg(msg));
+            // `flat_value and flat_value ~= null` (930): strings only here,
+            // both fields being `type = "string"`
+            let Some(v) = it.data.get(field).and_then(Value::as_str) else {
+                continue;
+            };
+            if seen.insert((name, field, v.to_string()), idx).is_some() {
+                let msg = uniqueness_msg(name, field, v);
+                last.retain(|(e, _, _)| *e != name);
+                last.push((name, at_key(it), msg));
+            }
         }
+    }
+    for (name, key, msg) in last {
+        ctx.errs
+            .child(Key::from(name))
+            .set(Key::Str(key), Node::Msg(msg));
     }
     refs
 }

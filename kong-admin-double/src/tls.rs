@@ -77,14 +77,19 @@ fn rsa_public(der: &[u8]) -> Option<PublicKey> {
 /// CERTIFICATE / X509 CERTIFICATE), then a DER retry the double does not
 /// model; errors are `format_error("x509.new")` (init.lua:116), whose OpenSSL
 /// text the double replaces with its own words after the same prefix.
-pub(crate) fn parse_certificate(text: &str) -> Result<CertKey, String> {
+fn load_certificate(text: &str) -> Result<CertificateInner<Raw>, String> {
     let blocks = pem::blocks(text);
     let block = pem::first(&blocks, &["CERTIFICATE", "X509 CERTIFICATE"])
         .map_err(|e| format!("x509.new: {e}"))?;
     let der = block.der.as_ref().map_err(|e| format!("x509.new: {e}"))?;
-    let cert = CertificateInner::<Raw>::from_der(der)
+    CertificateInner::<Raw>::from_der(der)
         // own words; OpenSSL would report an ASN1 routines reason here
-        .map_err(|e| format!("x509.new: asn1 parse error: {e}"))?;
+        .map_err(|e| format!("x509.new: asn1 parse error: {e}"))
+}
+
+/// `x509.new(cert)` (see [`load_certificate`]) and the certificate's public key.
+pub(crate) fn parse_certificate(text: &str) -> Result<CertKey, String> {
+    let cert = load_certificate(text)?;
     let spki = cert.tbs_certificate().subject_public_key_info();
     let algorithm = spki.algorithm.oid;
     let bits = spki.subject_public_key.as_bytes();
@@ -107,6 +112,69 @@ pub(crate) fn parse_certificate(text: &str) -> Result<CertKey, String> {
         _ => None,
     };
     Ok(CertKey { algorithm, key })
+}
+
+/// What the `ca_certificates` entity check reads of `x509.new(cert)`
+/// (Kong 3.10 kong/db/schema/entities/ca_certificates.lua:49-61).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CaView {
+    /// `cert:get_not_after()`, Unix seconds: lua-resty-openssl 1.5.1
+    /// x509/init.lua:542-551 converts `X509_get0_notAfter` with
+    /// lib/resty/openssl/asn1.lua:26-87 (UTCTime years < 50 are 20xx, else 19xx; x509-cert
+    /// reads both Time forms the same way).
+    pub not_after: u64,
+    /// `cert:get_basic_constraints("CA")`, see [`basic_constraints_ca`].
+    pub ca: bool,
+}
+
+// id-ce-basicConstraints (RFC 5280 4.2.1.9); OpenSSL's NID_basic_constraints
+const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+
+/// lua-resty-openssl 1.5.1 x509/init.lua:780-812 (`get_basic_constraints`):
+/// `X509_get_ext_d2i(NID_basic_constraints)`; no such extension (crit -1,
+/// 786-787) returns nil; two of them (-2, 788-790) or one OpenSSL cannot
+/// decode (791-792) return nil and an error; otherwise `ctx.ca == 0xFF`
+/// (797). Kong only tests the first return for truth
+/// (ca_certificates.lua:58), so every one of those cases is "not a CA".
+/// OpenSSL's d2i keeps a BOOLEAN's content octet as is, so a BER TRUE other
+/// than 0xFF is not a CA either; the `der` crate refuses such a BOOLEAN,
+/// which lands on the same answer. Where `der` is stricter than OpenSSL
+/// (BER lengths, an explicit DEFAULT FALSE, bytes after the SEQUENCE inside
+/// the OCTET STRING, which OpenSSL's X509V3_EXT_d2i may not look at; OpenSSL
+/// source not checked) the double says "not a CA" where Kong may say CA:
+/// stricter, never looser.
+fn basic_constraints_ca(value: &[u8]) -> bool {
+    use x509_cert::der::asn1::IntRef;
+    use x509_cert::der::{Reader, SliceReader};
+    let Ok(mut r) = SliceReader::new(value) else {
+        return false;
+    };
+    // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
+    //   pathLenConstraint INTEGER (0..MAX) OPTIONAL } (RFC 5280 4.2.1.9);
+    // OpenSSL's BASIC_CONSTRAINTS keeps any INTEGER as pathlen (v3_bcons.c)
+    let ca = r.sequence(|s| {
+        let ca = s.decode::<Option<bool>>()?.unwrap_or(false);
+        s.decode::<Option<IntRef<'_>>>()?;
+        Ok::<bool, x509_cert::der::Error>(ca)
+    });
+    matches!(ca, Ok(true)) && r.is_finished()
+}
+
+/// `x509.new(cert)` read as the `ca_certificates` entity check reads it.
+pub(crate) fn ca_view(text: &str) -> Result<CaView, String> {
+    let cert = load_certificate(text)?;
+    let tbs = cert.tbs_certificate();
+    let not_after = tbs.validity().not_after.to_unix_duration().as_secs();
+    let mut found = tbs
+        .extensions()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.extn_id == BASIC_CONSTRAINTS);
+    let ca = match (found.next(), found.next()) {
+        (Some(one), None) => basic_constraints_ca(one.extn_value.as_bytes()),
+        _ => false,
+    };
+    Ok(CaView { not_after, ca })
 }
 
 /// Why `pkey.new(key)` would fail, or why the double will not judge it.
@@ -267,6 +335,7 @@ pub(crate) fn matches(cert: &CertKey, key: &PublicKey) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     const RSA_CRT: &str = include_str!("../tests/fixtures/tls/rsa.crt");
     const RSA_KEY: &str = include_str!("../tests/fixtures/tls/rsa.key");
@@ -301,6 +370,64 @@ mod tests {
             err.message()
                 .ends_with("is not supported by the Kong admin API test double")
         );
+    }
+
+    #[test]
+    fn basic_constraints_as_openssl_reads_them() {
+        // SEQUENCE {} : cA DEFAULT FALSE
+        assert!(!basic_constraints_ca(&[0x30, 0x00]));
+        assert!(basic_constraints_ca(&[0x30, 0x03, 0x01, 0x01, 0xff]));
+        // pathlen 0, 256 (beyond x509-cert's u8), -1: any INTEGER
+        assert!(basic_constraints_ca(&[0x30, 0x06, 1, 1, 0xff, 2, 1, 0]));
+        assert!(basic_constraints_ca(&[0x30, 0x07, 1, 1, 0xff, 2, 2, 1, 0]));
+        assert!(basic_constraints_ca(&[0x30, 0x06, 1, 1, 0xff, 2, 1, 0xff]));
+        // BER TRUE: OpenSSL keeps 0x01, which is not 0xFF (x509/init.lua:797)
+        assert!(!basic_constraints_ca(&[0x30, 0x03, 0x01, 0x01, 0x01]));
+        // an explicit FALSE, trailing bytes, not a SEQUENCE, empty
+        assert!(!basic_constraints_ca(&[0x30, 0x03, 0x01, 0x01, 0x00]));
+        assert!(!basic_constraints_ca(&[0x30, 0x03, 0x01, 0x01, 0xff, 0x00]));
+        assert!(!basic_constraints_ca(&[0x30, 0x04, 0x01, 0x01, 0xff, 0x00]));
+        assert!(!basic_constraints_ca(&[0x01, 0x01, 0xff]));
+        assert!(!basic_constraints_ca(&[]));
+    }
+
+    #[test]
+    fn ca_views_of_the_fixtures() {
+        let ca = ca_view(include_str!("../tests/fixtures/ca/ca.crt")).unwrap();
+        assert!(ca.ca);
+        let expired = ca_view(include_str!("../tests/fixtures/ca/expired-ca.crt")).unwrap();
+        // notAfter=Jan  1 00:00:00 2001 GMT
+        assert_eq!(
+            expired,
+            CaView {
+                not_after: 978_307_200,
+                ca: true
+            }
+        );
+        assert!(
+            !ca_view(include_str!("../tests/fixtures/ca/leaf.crt"))
+                .unwrap()
+                .ca
+        );
+        let v1 = ca_view(include_str!(
+            "../tests/fixtures/ca/no-basic-constraints.crt"
+        ))
+        .unwrap();
+        assert!(!v1.ca);
+        // the CA fixture with its `cA TRUE` octet re-encoded as BER 0x01
+        let der = der_of(include_str!("../tests/fixtures/ca/ca.crt"));
+        let bc = [0x06, 0x03, 0x55, 0x1d, 0x13]; // OID 2.5.29.19
+        let at = der.windows(5).position(|w| w == bc).unwrap();
+        let mut ber = der.clone();
+        // the extension's value (not its `critical` flag): SEQUENCE { TRUE }
+        let seq = [0x30, 0x03, 0x01, 0x01, 0xff];
+        let t = ber[at..].windows(5).position(|w| w == seq).unwrap();
+        ber[at + t + 4] = 0x01;
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            base64::engine::general_purpose::STANDARD.encode(&ber)
+        );
+        assert!(!ca_view(&pem).unwrap().ca);
     }
 
     #[test]

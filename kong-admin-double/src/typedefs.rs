@@ -164,10 +164,15 @@ fn no_reference(s: &str) -> Result<(), String> {
 /// kong/db/schema/typedefs.lua:224-231 (`validate_certificate`):
 /// "invalid certificate: " .. x509.new's error.
 fn validate_certificate(s: &str) -> Result<(), String> {
-    no_reference(s)?;
     tls::parse_certificate(s)
         .map(|_| ())
         .map_err(|e| format!("invalid certificate: {e}"))
+}
+
+/// `validate_certificate` of a field marked `referenceable`.
+fn validate_referenceable_certificate(s: &str) -> Result<(), String> {
+    no_reference(s)?;
+    validate_certificate(s)
 }
 
 /// kong/db/schema/typedefs.lua:234-241 (`validate_key`): "invalid key: " ..
@@ -180,10 +185,18 @@ fn validate_key(s: &str) -> Result<(), String> {
 }
 
 /// `typedefs.certificate`: a PEM certificate `x509.new` loads.
-/// kong/db/schema/typedefs.lua:435-439 (the typedef itself is not
-/// referenceable; certificates.lua:19,21 add it).
+/// kong/db/schema/typedefs.lua:435-439. The typedef is not referenceable,
+/// so a `{vault://…}` string is validated as a certificate (and fails):
+/// ca_certificates.lua:20 uses it so.
 pub(crate) fn certificate() -> Field {
     Field::string().custom(validate_certificate)
+}
+
+/// `typedefs.certificate { referenceable = true }`: certificates.lua:19, 21.
+/// Kong skips validating a reference there (init.lua:995-997); the double
+/// refuses it (`no_reference`).
+pub(crate) fn referenceable_certificate() -> Field {
+    Field::string().custom(validate_referenceable_certificate)
 }
 
 /// `typedefs.key`: a PEM private key `pkey.new` loads.

@@ -335,10 +335,10 @@ fn duplicate_plugins_on_one_entity_collide() {
 
 #[test]
 fn unsupported_entities_are_refused() {
-    let e = fields(dc(json!({"ca_certificates": []})));
+    let e = fields(dc(json!({"vaults": []})));
     assert_eq!(
-        e["ca_certificates"],
-        "'ca_certificates' entities are not supported by the Kong admin API test double"
+        e["vaults"],
+        "'vaults' entities are not supported by the Kong admin API test double"
     );
 }
 
@@ -477,5 +477,23 @@ fn an_empty_string_does_not_satisfy_at_least_one_of() {
         e["consumers"][0]["@entity"],
         json!(["at least one of these fields must be non-empty: 'custom_id', 'username'"]),
         "{e}"
+    );
+}
+
+/// Kong 3.10 declarative_config.lua:928-943: `unique` fields that are not
+/// endpoint keys collide in flatten's last pass, keyed by the endpoint key
+/// (936-937); `errs[entity]` is rebuilt for each hit (935), so only the last
+/// one is reported.
+#[test]
+fn duplicate_custom_ids_report_only_the_last() {
+    let e = fields(dc(json!({"consumers": [
+        {"username": "a", "custom_id": "x"},
+        {"username": "b", "custom_id": "x"},
+        {"username": "c", "custom_id": "x"},
+        {"username": "d", "custom_id": "y"},
+    ]})));
+    assert_eq!(
+        e,
+        json!({"consumers": {"c": "uniqueness violation: 'consumers' entity with custom_id set to 'x' already declared"}})
     );
 }

@@ -45,7 +45,6 @@ pub const NOT_READ: &[(&str, bool)] = &[
     ("KongCustomEntity", true),
     ("KongIngress", true),
     ("IngressClassParameters", true),
-    ("ConfigMap", true),
     ("KongVault", false),
 ];
 
@@ -445,6 +444,18 @@ kinds! { $
         fields: None,
         reach: Everything,
         status: true,
+    },
+    ConfigMap: crate::api::ConfigMap {
+        name: "ConfigMap",
+        group: "",
+        versions: ["v1"],
+        namespaced: true,
+        map: config_maps as Box<crate::api::ConfigMap>, via map,
+        // Only CA certificates (KIC's label); no other ConfigMap is read.
+        labels: Some("konghq.com/ca-cert=true"),
+        fields: None,
+        reach: Namespace,
+        status: false,
     },
     Secret: crate::api::Secret {
         name: "Secret",

@@ -95,7 +95,6 @@ trim_meta_only!(
     HttpRoute,
     KongUpstreamPolicy,
     KongPlugin,
-    Secret,
     IngressClass,
     Gateway,
     GatewayClass,
@@ -111,6 +110,20 @@ impl Trim for Service {
 impl Trim for EndpointSlice {
     fn trim(&mut self) {
         trim_slice(self);
+    }
+}
+
+/// Secrets and ConfigMaps keep their labels: `konghq.com/ca-cert` makes one a CA certificate.
+impl Trim for Secret {
+    fn trim(&mut self) {
+        trim_meta(&mut self.metadata, true);
+    }
+}
+
+impl Trim for ConfigMap {
+    fn trim(&mut self) {
+        trim_meta(&mut self.metadata, true);
+        self.binary_data = None;
     }
 }
 

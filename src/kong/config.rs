@@ -15,6 +15,8 @@ pub struct KongConfig {
     #[serde(rename = "_format_version")]
     pub format_version: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_certificates: Vec<CaCertificate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<Certificate>,
     /// Global plugins (not scoped to a service or route).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -64,6 +66,8 @@ impl KongConfig {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Service {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_certificates: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_timeout: Option<i64>,
     pub host: String,
@@ -83,6 +87,10 @@ pub struct Service {
     pub routes: Vec<Route>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_verify: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_verify_depth: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_timeout: Option<i64>,
 }
@@ -307,6 +315,15 @@ pub struct Plugin {
     /// Service the plugin applies to, by name (top-level plugins only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// A CA certificate Kong services verify their upstreams with (`ca_certificates` by ID).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaCertificate {
+    pub cert: String,
+    pub id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
 }

@@ -14,12 +14,11 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use super::backends::ring_capacity;
-use super::fallback::Excluded;
 use super::names::ObjectRef;
 use super::plugins;
-use super::{Facts, Options, Problem, Scope, Translation, translate_scope};
+use super::{Derived, Facts, Options, Problem, Scope, Translation, translate_scope};
 use crate::kinds::Reach;
-use crate::kong::config::{Certificate, FORMAT_VERSION};
+use crate::kong::config::{CaCertificate, Certificate, FORMAT_VERSION};
 use crate::kong::config_text::{ConfigText, Fragment};
 use crate::snapshot::{Kind, Snapshot};
 
@@ -71,6 +70,7 @@ struct Part {
     /// `(name, JSON)`, descending by name as the config lists them.
     services: Vec<(String, Arc<Fragment>)>,
     upstreams: Vec<(String, Arc<Fragment>)>,
+    ca_certificates: Vec<CaCertificate>,
     certificates: Vec<Certificate>,
     /// Top-level plugins: (name, service, route, id) as the config sorts them, and JSON.
     plugins: Vec<(PluginKey, Arc<Fragment>)>,
@@ -117,6 +117,7 @@ impl Part {
         Ok(Part {
             services: fragments(&config.services, |s| &s.name)?,
             upstreams: fragments(&config.upstreams, |u| &u.name)?,
+            ca_certificates: config.ca_certificates,
             certificates: config.certificates,
             plugins,
             problems: t.problems,
@@ -188,7 +189,10 @@ pub struct Incremental {
     options: Option<Options>,
     /// What the last update left out: a change to it (an object now depending on a rejected
     /// one, or no longer) can reach across namespaces, so it retranslates everything.
-    excluded: Excluded,
+    /// What the last update derived from the whole snapshot: a change in what is left out
+    /// can reach across namespaces, so it retranslates everything; a change in the CA
+    /// certificates retranslates the global scope, which lists them.
+    derived: Derived,
     parts: BTreeMap<PartKey, Part>,
     /// Every part's Kong services and upstreams by name, kept in step with `parts` so the
     /// config's order costs no sort per update. Names carry their namespace: parts never
@@ -210,10 +214,10 @@ impl Incremental {
         options: &Options,
         changes: &Changes,
     ) -> Result<Output, serde_json::Error> {
-        let excluded = Excluded::new(snapshot, &options.excluded);
+        let derived = Derived::new(snapshot, options);
         let all = changes.all
             || self.options.as_ref() != Some(options)
-            || excluded != self.excluded
+            || derived.excluded != self.derived.excluded
             || (changes.secrets && !snapshot.kong_cluster_plugins.is_empty());
         ring_capacity::new_round();
         let mut retranslated = 0;
@@ -224,12 +228,12 @@ impl Incremental {
             self.services.clear();
             self.upstreams.clear();
             for ns in snapshot.route_namespaces() {
-                let t = translate_scope(snapshot, options, &excluded, Scope::Namespace(ns));
+                let t = translate_scope(snapshot, options, &derived, Scope::Namespace(ns));
                 let part = Part::of_namespace(t, snapshot, ns)?;
                 self.set(PartKey::Namespace(ns.to_string()), Some(part));
                 retranslated += 1;
             }
-            let part = Part::new(translate_scope(snapshot, options, &excluded, Scope::Global))?;
+            let part = Part::new(translate_scope(snapshot, options, &derived, Scope::Global))?;
             self.set(PartKey::Global, Some(part));
             retranslated += 1;
             self.options = Some(options.clone());
@@ -248,15 +252,20 @@ impl Incremental {
                     || snapshot.httproutes_in(Some(ns)).next().is_some();
                 let part = if has_routes {
                     retranslated += 1;
-                    let t = translate_scope(snapshot, options, &excluded, Scope::Namespace(ns));
+                    let t = translate_scope(snapshot, options, &derived, Scope::Namespace(ns));
                     Some(Part::of_namespace(t, snapshot, ns)?)
                 } else {
                     None
                 };
                 self.set(PartKey::Namespace(ns.clone()), part);
             }
+            if derived.ca_certificates != self.derived.ca_certificates {
+                let part = Part::new(translate_scope(snapshot, options, &derived, Scope::Global))?;
+                self.set(PartKey::Global, Some(part));
+                retranslated += 1;
+            }
         }
-        self.excluded = excluded;
+        self.derived = derived;
         let mut output = self.assemble()?;
         output.retranslated = retranslated;
         Ok(output)
@@ -288,6 +297,7 @@ impl Incremental {
         let parts: Vec<&Part> = self.parts.values().collect();
 
         let mut certificates = BTreeMap::new();
+        let mut ca_certificates: Vec<&CaCertificate> = Vec::new();
         let mut plugins: Vec<&(PluginKey, Arc<Fragment>)> = Vec::new();
         let mut plugin_ids = HashSet::new();
         let mut problems = Vec::new();
@@ -297,6 +307,7 @@ impl Incremental {
             for cert in &part.certificates {
                 super::add_certificate(&mut certificates, cert.clone());
             }
+            ca_certificates.extend(&part.ca_certificates);
             for plugin in &part.plugins {
                 if plugin_ids.insert(plugin.0.3.as_str()) {
                     plugins.push(plugin);
@@ -321,6 +332,7 @@ impl Incremental {
                 .extend(part.facts.policy_conflicts.iter().cloned());
         }
         let certificates = super::sorted_certificates(certificates);
+        ca_certificates.sort_by(|a, b| b.cert.cmp(&a.cert));
         // Descending, as translate sorts them (stable: the first of equal keys stays first).
         plugins.sort_by(|a, b| b.0.cmp(&a.0));
         problems.sort();
@@ -336,6 +348,7 @@ impl Incremental {
         // translate's stub upstream for a config with no entities.
         let stub;
         if certificates.is_empty()
+            && ca_certificates.is_empty()
             && plugins.is_empty()
             && self.services.is_empty()
             && upstreams.is_empty()
@@ -345,13 +358,19 @@ impl Incremental {
         }
         let plugins: Vec<&Arc<Fragment>> = plugins.into_iter().map(|(_, json)| json).collect();
         let mut text = ConfigText::default();
-        // Key order as KongConfig serialises: _format_version, certificates, plugins,
+        // Key order as KongConfig serialises: _format_version, ca_certificates, certificates, plugins,
         // services, upstreams; empty lists left out. The glue is written escaped, as
         // ConfigText keeps its pieces.
         text.push_owned(format!(
             "{{\"_format_version\":{}",
             serde_json::to_string(FORMAT_VERSION)?
         ));
+        if !ca_certificates.is_empty() {
+            text.push_owned(format!(
+                ",\"ca_certificates\":{}",
+                serde_json::to_string(&ca_certificates)?
+            ));
+        }
         if !certificates.is_empty() {
             text.push_owned(format!(
                 ",\"certificates\":{}",

@@ -178,6 +178,8 @@ pub struct Context<'a> {
     pub options: &'a Options,
     /// `options.excluded` and what depends on it.
     pub excluded: &'a fallback::Excluded,
+    /// The CA certificates of the whole cluster (services reference them by object).
+    pub ca_certificates: &'a backends::ca_certificates::CaCertificates,
     scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
@@ -341,10 +343,11 @@ fn sort_plugins(plugins: &mut [crate::kong::config::Plugin]) {
 
 pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     backends::ring_capacity::new_round();
-    let excluded = fallback::Excluded::new(snapshot, &options.excluded);
-    let mut translation = translate_scope(snapshot, options, &excluded, Scope::All);
+    let derived = Derived::new(snapshot, options);
+    let mut translation = translate_scope(snapshot, options, &derived, Scope::All);
     let config = &mut translation.config;
     if config.certificates.is_empty()
+        && config.ca_certificates.is_empty()
         && config.plugins.is_empty()
         && config.services.is_empty()
         && config.upstreams.is_empty()
@@ -352,6 +355,23 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
         config.upstreams.push(stub_upstream());
     }
     translation
+}
+
+/// What every scope of a translation reads from the whole snapshot, computed once.
+#[derive(Debug, Default, PartialEq)]
+pub struct Derived {
+    pub excluded: fallback::Excluded,
+    pub ca_certificates: backends::ca_certificates::CaCertificates,
+}
+
+impl Derived {
+    pub fn new(snapshot: &Snapshot, options: &Options) -> Self {
+        let excluded = fallback::Excluded::new(snapshot, &options.excluded);
+        Derived {
+            ca_certificates: backends::ca_certificates::CaCertificates::new(snapshot, &excluded),
+            excluded,
+        }
+    }
 }
 
 /// KIC's stub for a config with no entities (v3.5.13 internal/dataplane/deckgen/generate.go
@@ -370,7 +390,7 @@ pub fn stub_upstream() -> Upstream {
 pub fn translate_scope(
     snapshot: &Snapshot,
     options: &Options,
-    excluded: &fallback::Excluded,
+    derived: &Derived,
     scope: Scope<'_>,
 ) -> Translation {
     let mut problems = Problems::default();
@@ -381,7 +401,8 @@ pub fn translate_scope(
     let mut ctx = Context {
         snapshot,
         options,
-        excluded,
+        excluded: &derived.excluded,
+        ca_certificates: &derived.ca_certificates,
         scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,
@@ -400,6 +421,14 @@ pub fn translate_scope(
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);
     }
+    // Every labelled CA certificate, used or not (KIC: translator.go line 285).
+    let ca_certificates = match scope {
+        Scope::All | Scope::Global => {
+            derived.ca_certificates.report(ctx.problems);
+            derived.ca_certificates.entities()
+        }
+        Scope::Namespace(_) => Vec::new(),
+    };
 
     let mut config = KongConfig::new();
     let mut services = std::mem::take(&mut ctx.services);
@@ -422,6 +451,7 @@ pub fn translate_scope(
     upstreams.reverse();
     config.upstreams = upstreams;
     config.certificates = sorted_certificates(std::mem::take(&mut ctx.certificates));
+    config.ca_certificates = ca_certificates;
     config.plugins = std::mem::take(&mut ctx.plugins);
     sort_plugins(&mut config.plugins);
     let upstream_policies = std::mem::take(&mut ctx.upstream_policies);

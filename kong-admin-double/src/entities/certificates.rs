@@ -67,9 +67,9 @@ pub(crate) fn record() -> Record {
         ("id", td::uuid()),
         ("created_at", td::timestamp()),
         ("updated_at", td::timestamp()),
-        ("cert", td::certificate().required()),
+        ("cert", td::referenceable_certificate().required()),
         ("key", td::key().required()),
-        ("cert_alt", td::certificate()),
+        ("cert_alt", td::referenceable_certificate()),
         ("key_alt", td::key()),
         ("tags", td::tags()),
     ]);

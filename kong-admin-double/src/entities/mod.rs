@@ -2,6 +2,7 @@
 //! declarative loader uses (endpoint keys, cache keys, foreign keys).
 //! Line references are to Kong 3.10 (master 22246ef28c).
 
+pub(crate) mod ca_certificates;
 pub(crate) mod certificates;
 pub(crate) mod consumers;
 pub(crate) mod routes;
@@ -111,11 +112,24 @@ pub(crate) const DEFS: &[Def] = &[
         ],
         children: &[],
     },
+    // ca_certificates.lua: no endpoint_key or cache_key (ids are random,
+    // declarative_config.lua:628-683), no foreign key, and none points at it:
+    // services' `ca_certificates` is an array of uuids (services.lua:47), not
+    // a `foreign` field, so it is neither nested nor checked as a reference
+    // (declarative_config.lua:195-225, 438-452). constants.lua:148 puts it
+    // after plugins.
+    Def {
+        name: "ca_certificates",
+        unique_key: None,
+        cache_key: &[],
+        fks: &[],
+        children: &[],
+    },
 ];
 
 /// Entity types Kong 3.10 OSS accepts in a declarative config but the
-/// double does not validate (CA certificates' CA checks, vault and
-/// credential schemas), so it refuses them rather than accept blindly.
+/// double does not validate (vault, key and credential schemas...), so it
+/// refuses them rather than accept blindly.
 /// Kong's top-level keys are `constants.CORE_ENTITIES` minus `tags`
 /// (kong/constants.lua:137-155, declarative_config.lua:980-991) plus the
 /// `daos.lua` entities of every enabled plugin (declarative_config.lua:993-1003).
@@ -123,9 +137,6 @@ pub(crate) const DEFS: &[Def] = &[
 /// bundled plugins' acme_storage, ratelimiting_metrics, sessions,
 /// session_metadatas.
 pub(crate) const UNSUPPORTED: &[&str] = &[
-    // not modelled: Kong also requires a CA (basicConstraints) certificate
-    // and checks `cert_digest` uniqueness
-    "ca_certificates",
     // constants.lua:138-154
     "vaults",
     "keys",

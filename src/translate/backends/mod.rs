@@ -1,9 +1,12 @@
 //! What a route sends traffic to: a Kubernetes Service's Kong service settings, upstream and
 //! targets (ready endpoints, exact per-endpoint weights), the KongUpstreamPolicy applied to
-//! the upstream, and whether Kong can build its consistent-hashing ring.
+//! the upstream, whether Kong can build its consistent-hashing ring, and upstream TLS (the
+//! CA certificates services verify their upstreams with).
 
+pub mod ca_certificates;
 pub mod ring_capacity;
 pub mod targets;
 pub mod upstream_policy;
+pub mod upstream_tls;
 pub mod upstreams;
 pub mod weights;

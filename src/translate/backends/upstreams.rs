@@ -88,6 +88,14 @@ pub fn build(
             &mut service,
             &mut upstream,
         );
+        super::upstream_tls::apply(
+            b.service.metadata.annotations.as_ref(),
+            b.service.metadata.namespace.as_deref().unwrap_or_default(),
+            object,
+            ctx.ca_certificates,
+            ctx.problems,
+            &mut service,
+        );
     }
     let policy = apply_policy(ctx, &naming, backends, &mut upstream);
     upstream.targets = build_targets(ctx, &naming, backends);
