@@ -1,5 +1,6 @@
 //! The Kubernetes kinds kingress reads, in one place so each kind's version is pinned once.
 
+pub use gateway_api::apis::standard::backendtlspolicies::BackendTlsPolicy;
 pub use gateway_api::apis::standard::gatewayclasses::GatewayClass;
 pub use gateway_api::apis::standard::gateways::Gateway;
 pub use gateway_api::apis::standard::httproutes::HttpRoute;

@@ -766,3 +766,88 @@ async fn gateway_class_and_gateway_status_with_listeners_and_addresses() {
     env.apply(&gateway(9001)).await;
     eventually("observedGeneration 2", async || status(2).await).await;
 }
+
+/// A BackendTLSPolicy on the Service an attached HTTPRoute sends to: the Kong service speaks
+/// verified https with the labelled CA ConfigMap's certificate, and the policy's ancestor (the
+/// Gateway) says Accepted; a second policy on the Service makes both Conflicted and neither
+/// applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_tls_policy_is_applied_and_reported_on_its_gateway() {
+    let env = start("backend-tls", |_| StatusOptions::default()).await;
+    let ca = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ca\n  labels: {konghq.com/ca-cert: \"true\"}\ndata:\n  id: 11111111-1111-4111-8111-111111111111\n  cert: |\n    -----BEGIN CERTIFICATE-----\n    MIIBjjCCATOgAwIBAgIUVU2jrZx4A8vxlZN6WKhciGNxzP0wCgYIKoZIzj0EAwIw\n    EzERMA8GA1UEAwwIY2ExLXJvb3QwIBcNMjYxMjA2MTA0OTMwWhgPMjEyNjExMTIx\n    MDQ5MzBaMBMxETAPBgNVBAMMCGNhMS1yb290MFkwEwYHKoZIzj0CAQYIKoZIzj0D\n    AQcDQgAE4yH2JC5DuFlhS83yDp7zhCZSrG12t2nMoeh27lGUKKpmIl+AUowDK2Lv\n    Ynyd8mXxZmeK34bmeSbYcPedUq9Ao6NjMGEwHQYDVR0OBBYEFPwLLDfw4S9D7Hgq\n    tVITCmBVW7KtMB8GA1UdIwQYMBaAFPwLLDfw4S9D7HgqtVITCmBVW7KtMA8GA1Ud\n    EwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEGMAoGCCqGSM49BAMCA0kAMEYCIQCp\n    t/itkuGHP4p60+MsldZsChZlAB+XCe5Nh5rWyAxQ4wIhAI9NRhL/G8A+2bY/+3Jc\n    so0mBtu9UnHJTmcfN9v+mkpZ\n    -----END CERTIFICATE-----\n";
+    let policy = |name: &str| {
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {{name: {name}}}\nspec:\n  targetRefs: [{{group: \"\", kind: Service, name: web}}]\n  validation:\n    hostname: web.internal\n    caCertificateRefs: [{{group: \"\", kind: ConfigMap, name: ca}}]\n"
+        )
+    };
+    env.apply(&format!(
+        "{}---\n{}---\n{}---\n{}---\n{ca}---\n{}",
+        gateway(&env.ns),
+        service("web", None),
+        slice("web", 1),
+        httproute("web", &["web"]),
+        policy("web-tls")
+    ))
+    .await;
+    let kong_service = format!("httproute.{}.web.0", env.ns);
+    let config = env
+        .wait("the Kong service verifies TLS with the CA", |c| {
+            c.service(&kong_service).is_some_and(|s| {
+                s["protocol"] == "https"
+                    && s["tls_verify"] == true
+                    && s["ca_certificates"] == json!(["11111111-1111-4111-8111-111111111111"])
+            })
+        })
+        .await;
+    assert_eq!(
+        config.upstream(&kong_service).expect("upstream")["host_header"],
+        "web.internal"
+    );
+    assert_eq!(config.entities("ca_certificates").len(), 1);
+    let policies: Api<kingress::api::BackendTlsPolicy> =
+        Api::namespaced(env.client.clone(), &env.ns);
+    let ancestor = |name: &'static str, reason: &'static str| {
+        let policies = policies.clone();
+        async move {
+            let p = policies.get(name).await.map_err(|e| e.to_string())?;
+            let s = serde_json::to_value(p.status).unwrap_or_default();
+            let ours = s["ancestors"]
+                .as_array()
+                .and_then(|a| {
+                    a.iter()
+                        .find(|a| a["controllerName"] == DEFAULT_CONTROLLER_NAME)
+                        .cloned()
+                })
+                .unwrap_or_default();
+            let ok = ours["ancestorRef"]["name"] == "kong"
+                && is(
+                    &ours,
+                    "Accepted",
+                    if reason == "Accepted" {
+                        "True"
+                    } else {
+                        "False"
+                    },
+                    reason,
+                );
+            if ok { Ok(()) } else { Err(s.to_string()) }
+        }
+    };
+    eventually("the policy is Accepted on Gateway kong", async || {
+        ancestor("web-tls", "Accepted").await
+    })
+    .await;
+
+    env.apply(&policy("web-tls-2")).await;
+    env.wait("two policies: neither applies", |c| {
+        c.service(&kong_service).is_some_and(|s| {
+            s["protocol"] == "http" && s.get("tls_verify").is_none_or(|v| v.is_null())
+        })
+    })
+    .await;
+    eventually("both are Conflicted", async || {
+        ancestor("web-tls", "Conflicted").await?;
+        ancestor("web-tls-2", "Conflicted").await
+    })
+    .await;
+}

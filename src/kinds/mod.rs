@@ -36,7 +36,6 @@ pub const NOT_READ: &[(&str, bool)] = &[
     ("TCPRoute", true),
     ("UDPRoute", true),
     ("GRPCRoute", true),
-    ("BackendTLSPolicy", true),
     ("KongConsumer", true),
     ("KongConsumerGroup", true),
     ("UDPIngress", true),
@@ -411,6 +410,21 @@ kinds! { $
         // A grant lets routes of other namespaces reach its own.
         reach: Everything,
         status: false,
+    },
+    BackendTlsPolicy: crate::api::BackendTlsPolicy {
+        name: "BackendTLSPolicy",
+        group: GATEWAY_GROUP,
+        // Standard at v1 in Gateway API v1.6.1 (v1alpha3, which KIC v3.5.13 reads behind its
+        // GatewayAlpha gate, is served by the experimental channel with the same schema).
+        versions: ["v1", "v1alpha3"],
+        namespaced: true,
+        map: backend_tls_policies as Box<crate::api::BackendTlsPolicy>, via map,
+        labels: None,
+        fields: None,
+        // It applies to Services of its namespace; routes elsewhere sending to them are
+        // retranslated with it (the incremental translator's foreign namespaces).
+        reach: Namespace,
+        status: true,
     },
     KongUpstreamPolicy: crate::api::KongUpstreamPolicy {
         name: "KongUpstreamPolicy",

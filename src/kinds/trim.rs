@@ -98,7 +98,8 @@ trim_meta_only!(
     IngressClass,
     Gateway,
     GatewayClass,
-    ReferenceGrant
+    ReferenceGrant,
+    BackendTlsPolicy
 );
 
 impl Trim for Service {

@@ -114,6 +114,7 @@ pub struct Snapshot {
     pub gateways: BTreeMap<Key, Box<Gateway>>,
     pub gateway_classes: BTreeMap<Key, Box<GatewayClass>>,
     pub reference_grants: BTreeMap<Key, Box<ReferenceGrant>>,
+    pub backend_tls_policies: BTreeMap<Key, Box<BackendTlsPolicy>>,
     pub upstream_policies: BTreeMap<Key, Box<KongUpstreamPolicy>>,
     pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
     pub kong_cluster_plugins: BTreeMap<Key, Box<KongClusterPlugin>>,
@@ -338,14 +339,15 @@ impl Snapshot {
     }
 
     /// Namespaces holding objects whose status kingress writes (Ingresses, HTTPRoutes,
-    /// KongUpstreamPolicies, KongPlugins, Gateways).
+    /// KongUpstreamPolicies, KongPlugins, Gateways, BackendTLSPolicies).
     pub fn status_namespaces(&self) -> Vec<String> {
         let mut out = self.route_namespaces();
         out.extend(namespaces(
             self.upstream_policies
                 .keys()
                 .chain(self.kong_plugins.keys())
-                .chain(self.gateways.keys()),
+                .chain(self.gateways.keys())
+                .chain(self.backend_tls_policies.keys()),
         ));
         out.into_iter().map(str::to_string).collect()
     }
@@ -365,6 +367,18 @@ impl Snapshot {
 
     pub fn secret(&self, namespace: &str, name: &str) -> Option<&Secret> {
         get(&self.secrets, namespace, name)
+    }
+
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
+        get(&self.config_maps, namespace, name)
+    }
+
+    /// BackendTLSPolicies in `namespace`, ordered by name.
+    pub fn backend_tls_policies_in<'s>(
+        &'s self,
+        namespace: &'s str,
+    ) -> impl Iterator<Item = &'s BackendTlsPolicy> + 's {
+        in_namespace(&self.backend_tls_policies, Some(namespace))
     }
 
     pub fn kong_plugin(&self, namespace: &str, name: &str) -> Option<&KongPlugin> {

@@ -240,6 +240,16 @@ impl Incremental {
         } else {
             // The changed namespaces, and those whose HTTPRoutes send to one of them.
             let mut namespaces = changes.namespaces.clone();
+            // Whether a BackendTLSPolicy applies depends on the HTTPRoutes of any namespace
+            // (its ancestors): a change anywhere retranslates the namespaces that have one.
+            if !namespaces.is_empty() {
+                namespaces.extend(
+                    snapshot
+                        .backend_tls_policies
+                        .keys()
+                        .map(|k| k.0.to_string()),
+                );
+            }
             for (key, part) in &self.parts {
                 if let PartKey::Namespace(ns) = key
                     && part.foreign.iter().any(|f| changes.namespaces.contains(f))

@@ -9,6 +9,7 @@
 //! no writes. A failed write is logged and retried on the next round (with backoff); it never
 //! stops the controller.
 
+pub mod backend_tls;
 mod conditions;
 pub mod gateway;
 pub mod ingress;
@@ -125,6 +126,7 @@ pub fn plan_in(
     writes.extend(ingress::plan(snapshot, inputs, scope));
     writes.extend(plugin::plan(snapshot, inputs, scope));
     writes.extend(gateway::plan(snapshot, inputs, scope));
+    writes.extend(backend_tls::plan(snapshot, inputs, scope));
     writes
 }
 

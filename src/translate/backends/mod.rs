@@ -3,6 +3,7 @@
 //! the upstream, whether Kong can build its consistent-hashing ring, and upstream TLS (the
 //! CA certificates services verify their upstreams with).
 
+pub mod backend_tls_policy;
 pub mod ca_certificates;
 pub mod ring_capacity;
 pub mod targets;

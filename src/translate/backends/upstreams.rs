@@ -81,15 +81,22 @@ pub fn build(
         ..Default::default()
     };
     for (b, object) in backends.iter().zip(&objects) {
+        // The Service's annotations, with those its BackendTLSPolicy sets (as KIC reads them).
+        let effective = super::backend_tls_policy::annotations(
+            ctx.snapshot,
+            ctx.options,
+            ctx.problems,
+            b.service,
+        );
         annotations::apply_to_service(
-            b.service.metadata.annotations.as_ref(),
+            effective.as_deref(),
             object,
             ctx.problems,
             &mut service,
             &mut upstream,
         );
         super::upstream_tls::apply(
-            b.service.metadata.annotations.as_ref(),
+            effective.as_deref(),
             b.service.metadata.namespace.as_deref().unwrap_or_default(),
             object,
             ctx.ca_certificates,
