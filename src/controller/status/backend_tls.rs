@@ -67,7 +67,18 @@ fn write_for(
         .cloned()
         .collect();
     let accepted = match backend_tls_policy::verdict(snapshot, policy) {
-        Ok(()) => Wanted::new("Accepted", true, "Accepted", ""),
+        // Kong 3.10 kong/runloop/balancer/init.lua lines 441-444: with preserve_host the
+        // upstream Host, and so the SNI (kong/templates/nginx_kong.lua line 210,
+        // `proxy_ssl_name $upstream_host`), is the client's.
+        Ok(()) => Wanted::new(
+            "Accepted",
+            true,
+            "Accepted",
+            format!(
+                "validation.hostname {} is the Kong upstream's host_header: Kong sends it as Host and SNI and verifies the backend's certificate against it, except on routes with preserve_host (every HTTPRoute route), which send the client's Host",
+                policy.spec.validation.hostname
+            ),
+        ),
         Err((reason, message)) => Wanted::new("Accepted", false, reason, message),
     };
     let room = MAX_ANCESTORS - wanted.len();

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use kube::ResourceExt;
 
+use super::ca_certificates::CaCertificates;
 use crate::api::{BackendTlsPolicy, Service};
 use crate::snapshot::Snapshot;
 use crate::translate::Options;
@@ -166,6 +167,7 @@ fn has_ancestor(snapshot: &Snapshot, options: &Options, ns: &str, name: &str) ->
 pub fn annotations<'s>(
     snapshot: &Snapshot,
     options: &Options,
+    cas: &CaCertificates,
     problems: &mut Problems,
     service: &'s Service,
 ) -> Option<Cow<'s, BTreeMap<String, String>>> {
@@ -211,6 +213,28 @@ pub fn annotations<'s>(
             ),
         );
         return own.map(Cow::Borrowed);
+    }
+    // A CA reference Kong gets no certificate for is reported on the policy (the service
+    // verifies without it).
+    let refs = policy.spec.validation.ca_certificate_refs.iter().flatten();
+    for (k, r) in refs.enumerate() {
+        let why = match cas.of(&r.kind, &ns, &r.name) {
+            Some(Ok(_)) => continue,
+            Some(Err(why)) => why.clone(),
+            None => format!(
+                "not found with the label {}: \"true\"",
+                super::ca_certificates::LABEL
+            ),
+        };
+        problems.error(
+            &ObjectRef::of(*policy),
+            Reason::InvalidPolicy,
+            Some(format!("spec.validation.caCertificateRefs[{k}]")),
+            format!(
+                "{} {ns}/{}: {why}; Kong verifies Service {ns}/{name} without it",
+                r.kind, r.name
+            ),
+        );
     }
     let mut merged = own.cloned().unwrap_or_default();
     let mut set = |key: &str, value: String| {

@@ -85,6 +85,7 @@ pub fn build(
         let effective = super::backend_tls_policy::annotations(
             ctx.snapshot,
             ctx.options,
+            ctx.ca_certificates,
             ctx.problems,
             b.service,
         );
