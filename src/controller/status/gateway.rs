@@ -31,7 +31,7 @@ use super::{Inputs, PlanScope, StatusWrite};
 use crate::api::{GATEWAY_GROUP, Gateway, GatewayClass};
 use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
-use crate::translate::gateway::{attachment, grants};
+use crate::translate::gateway::{attachment, grants, hostnames};
 
 const ACCEPTED: &str = "Accepted";
 const PROGRAMMED: &str = "Programmed";
@@ -420,6 +420,10 @@ fn attached_routes(
                             .into_iter()
                             .any(|l| l.name == listener.name)
                         && attachment::listener_admits(listener, &gw_ns, &route_ns)
+                        && hostnames::listener_matches(
+                            listener,
+                            route.spec.hostnames.as_deref().unwrap_or_default(),
+                        )
                 })
         })
         .count();

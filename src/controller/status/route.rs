@@ -16,7 +16,7 @@ use super::{Inputs, PlanScope, StatusWrite};
 use crate::api::{Gateway, HttpRoute};
 use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
-use crate::translate::gateway::attachment;
+use crate::translate::gateway::{attachment, hostnames};
 use crate::translate::{Problem, Reason, Severity, object_key};
 
 /// Gateway API's limit on `status.parents`.
@@ -156,6 +156,19 @@ fn accepted(
             false,
             "NotAllowedByListeners",
             format!("no listener of {gw} allows routes from namespace {route_ns}"),
+        );
+    }
+    let hostnames = route.spec.hostnames.as_deref().unwrap_or_default();
+    let matching = listeners.iter().any(|l| {
+        attachment::listener_admits(l, &gw_ns, &route_ns)
+            && hostnames::listener_matches(l, hostnames)
+    });
+    if !matching {
+        return Wanted::new(
+            ACCEPTED,
+            false,
+            "NoMatchingListenerHostname",
+            format!("no listener of {gw} that takes the route has a hostname matching the route's"),
         );
     }
     // Query-parameter matches leave the whole route out of Kong.
@@ -341,5 +354,35 @@ mod tests {
         // A backend left out is a ResolvedRefs matter; the route is still programmed.
         let backend = problem(Reason::Excluded, "spec.rules[0].backendRefs[0].name");
         assert!(programmed(&route, true, &inputs, &[&backend], &[]).status);
+    }
+
+    #[test]
+    fn a_route_whose_hostnames_match_no_listener_is_not_accepted() {
+        let gateway: Gateway = serde_json::from_value(serde_json::json!({
+            "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+            "metadata": {"name": "kong", "namespace": "ns"},
+            "spec": {"gatewayClassName": "kong", "listeners": [
+                {"name": "only", "port": 80, "protocol": "HTTP", "hostname": "only.example.com"}]}
+        }))
+        .expect("gateway");
+        let route = |hostnames: serde_json::Value| -> HttpRoute {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                "metadata": {"name": "web", "namespace": "ns"},
+                "spec": {"parentRefs": [{"name": "kong"}], "hostnames": hostnames}
+            }))
+            .expect("route")
+        };
+        let parent = |r: &HttpRoute| r.spec.parent_refs.as_ref().expect("parents")[0].clone();
+        let other = route(serde_json::json!(["x.other.com"]));
+        let w = accepted(&other, &parent(&other), &gateway, &[]);
+        assert_eq!(
+            (w.status, w.reason.as_str()),
+            (false, "NoMatchingListenerHostname")
+        );
+        let wildcard = route(serde_json::json!(["*.example.com"]));
+        assert!(accepted(&wildcard, &parent(&wildcard), &gateway, &[]).status);
+        let none = route(serde_json::json!([]));
+        assert!(accepted(&none, &parent(&none), &gateway, &[]).status);
     }
 }

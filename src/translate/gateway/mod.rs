@@ -4,3 +4,4 @@
 
 pub mod attachment;
 pub mod grants;
+pub mod hostnames;

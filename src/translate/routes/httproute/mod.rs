@@ -18,7 +18,7 @@ use kube::ResourceExt;
 use crate::api::HttpRoute;
 use crate::translate::backends::targets::{self, PortRef};
 use crate::translate::backends::upstreams::{self, Backend, Naming};
-use crate::translate::gateway::{attachment, grants};
+use crate::translate::gateway::{attachment, grants, hostnames};
 use crate::translate::names::{self, ObjectRef};
 use crate::translate::problems::Reason;
 use crate::translate::{Context, annotations, plugins};
@@ -46,11 +46,13 @@ pub fn translate_all(ctx: &mut Context<'_>) {
             );
             continue;
         }
-        translate(ctx, route, &obj);
+        translate(ctx, route, &obj, !assume);
     }
 }
 
-fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
+/// `narrow`: the route's hostnames are narrowed by its Gateways' listeners (not when it is
+/// assumed attached, offline without Gateways).
+fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: bool) {
     let rules = route.spec.rules.as_deref().unwrap_or_default();
     // Query-parameter matches need Kong's expressions router; translating the rest of the
     // match would route more traffic than asked, so the whole HTTPRoute is left out (KIC).
@@ -71,6 +73,26 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef) {
     let name = route.name_any();
     let Some(hosts) = valid_hostnames(ctx, route, obj) else {
         return;
+    };
+    let hosts = match narrow {
+        false => hosts,
+        true => match hostnames::effective_hostnames(
+            ctx.snapshot,
+            route,
+            &hosts,
+            &ctx.options.controller_name,
+        ) {
+            Some(h) => h,
+            None => {
+                ctx.problems.error(
+                    obj,
+                    Reason::NotAttached,
+                    Some("spec.hostnames".into()),
+                    "no hostname matches a hostname of the listeners the route attaches to (NoMatchingListenerHostname); HTTPRoute left out".into(),
+                );
+                return;
+            }
+        },
     };
     // Rules with the same backendRefs (in any order) share the service of the first.
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
