@@ -155,7 +155,9 @@ fn accepted(
             ACCEPTED,
             false,
             "NotAllowedByListeners",
-            format!("no listener of {gw} allows routes from namespace {route_ns}"),
+            format!(
+                "no listener of {gw} takes HTTPRoutes from namespace {route_ns} (an HTTP or HTTPS listener whose allowedRoutes admit them)"
+            ),
         );
     }
     let hostnames = route.spec.hostnames.as_deref().unwrap_or_default();

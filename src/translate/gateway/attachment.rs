@@ -76,9 +76,31 @@ pub fn named_listeners<'a>(
         .collect()
 }
 
-/// Whether `listener` of a Gateway in `gateway_ns` takes routes from `route_ns`.
-/// A namespace Selector needs Namespace labels, which kingress does not read: admitted.
+/// Whether `listener` of a Gateway in `gateway_ns` takes HTTPRoutes from `route_ns`, as KIC
+/// v3.5.13 decides (internal/controllers/gateway/route_utils.go lines 379-390 and 431-494):
+/// an HTTP or HTTPS listener (TLS mode Terminate), whose `allowedRoutes.kinds`, when given,
+/// name HTTPRoute, and whose `allowedRoutes.namespaces` admit the namespace. A namespace
+/// Selector needs Namespace labels, which kingress does not read yet (#23): admitted.
 pub fn listener_admits(listener: &GatewayListeners, gateway_ns: &str, route_ns: &str) -> bool {
+    let http = matches!(listener.protocol.as_str(), "HTTP" | "HTTPS");
+    let terminate = listener
+        .tls
+        .as_ref()
+        .and_then(|t| t.mode.as_ref())
+        .is_none_or(|m| format!("{m:?}") == "Terminate");
+    let kinds = listener
+        .allowed_routes
+        .as_ref()
+        .and_then(|a| a.kinds.as_deref())
+        .unwrap_or_default();
+    // The CRD defaults a kind's group to gateway.networking.k8s.io.
+    let kind_ok = kinds.is_empty()
+        || kinds.iter().any(|k| {
+            k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP && k.kind == "HTTPRoute"
+        });
+    if !(http && terminate && kind_ok) {
+        return false;
+    }
     let from = listener
         .allowed_routes
         .as_ref()

@@ -40,7 +40,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
                 Reason::NotAttached,
                 Some("spec.parentRefs".into()),
                 format!(
-                    "not attached to any Gateway whose GatewayClass has controllerName {}; ignored",
+                    "not attached: no listener of a Gateway whose GatewayClass has controllerName {} takes it (by section name, an HTTP or HTTPS protocol, allowedRoutes kinds and namespaces); ignored",
                     ctx.options.controller_name
                 ),
             );
