@@ -575,6 +575,7 @@ fn watch_namespaces_render_roles_per_namespace() {
     assert_eq!(
         resources,
         [
+            "namespaces",
             "ingressclasses",
             "gatewayclasses",
             "gatewayclasses/status",
@@ -780,7 +781,10 @@ const NAMESPACED: &[&str] = &[
     "gateway.networking.k8s.io/gateways",
     "configuration.konghq.com/kongupstreampolicies",
     "configuration.konghq.com/kongplugins",
+    "gateway.networking.k8s.io/referencegrants",
+    "gateway.networking.k8s.io/backendtlspolicies",
     "/secrets",
+    "/configmaps",
 ];
 const CLUSTER_SCOPED: &[&str] = &[
     "networking.k8s.io/ingressclasses",
@@ -792,6 +796,7 @@ const STATUS: &[&str] = &[
     "networking.k8s.io/ingresses/status",
     "gateway.networking.k8s.io/httproutes/status",
     "gateway.networking.k8s.io/gateways/status",
+    "gateway.networking.k8s.io/backendtlspolicies/status",
     "configuration.konghq.com/kongupstreampolicies/status",
     "configuration.konghq.com/kongplugins/status",
 ];
@@ -830,7 +835,8 @@ async fn rbac_is_least_privilege_cluster_wide() {
             reads.push((verb, *resource, "", None));
             reads.push((verb, *resource, other.as_str(), None));
         }
-        if *resource != "/secrets" {
+        // Secrets and ConfigMaps: list and watch only (their watches are enough).
+        if !matches!(*resource, "/secrets" | "/configmaps") {
             reads.push(("get", *resource, other.as_str(), Some("x")));
         }
     }
@@ -838,6 +844,10 @@ async fn rbac_is_least_privilege_cluster_wide() {
         for verb in ["get", "list", "watch"] {
             reads.push((verb, *resource, "", None));
         }
+    }
+    // Namespaces: their labels, for allowedRoutes selectors.
+    for verb in ["list", "watch"] {
+        reads.push((verb, "/namespaces", "", None));
     }
     access.check(true, &reads).await;
 
@@ -894,7 +904,7 @@ async fn rbac_is_least_privilege_cluster_wide() {
         ("update", LEASES, other.as_str(), Some(ELECTION_ID)),
         ("list", "/pods", "", None),
         ("get", "/configmaps", other.as_str(), Some("x")),
-        ("list", "/namespaces", "", None),
+        ("get", "/namespaces", "", Some("x")),
         ("list", "/nodes", "", None),
         ("create", "/serviceaccounts/token", ns.as_str(), Some(&sa)),
         (

@@ -76,6 +76,7 @@ async fn create_object(client: &Client, o: Object) -> Result<(), String> {
         Object::KongClusterPlugin(x) => create(cluster_api(client), *x).await,
         Object::Secret(x) => create(ns_api(client, &*x), *x).await,
         Object::ConfigMap(x) => create(ns_api(client, &*x), *x).await,
+        Object::Namespace(x) => create(cluster_api(client), *x).await,
         Object::BackendTlsPolicy(x) => create(ns_api(client, &*x), *x).await,
     }
 }

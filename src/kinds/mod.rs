@@ -358,6 +358,18 @@ kinds! { $
         reach: Everything,
         status: false,
     },
+    Namespace: crate::api::Namespace {
+        name: "Namespace",
+        group: "",
+        versions: ["v1"],
+        namespaced: false,
+        map: namespaces as Box<crate::api::Namespace>, via map,
+        labels: None,
+        fields: None,
+        // Its labels decide which Gateway listeners (allowedRoutes Selector) take its routes.
+        reach: Everything,
+        status: false,
+    },
     HttpRoute: crate::api::HttpRoute {
         name: "HTTPRoute",
         group: GATEWAY_GROUP,

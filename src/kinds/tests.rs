@@ -31,6 +31,7 @@ fn minimal_body(kind: Kind) -> &'static str {
         Kind::KongClusterPlugin => "plugin: cors",
         Kind::Secret => "type: Opaque",
         Kind::ConfigMap => "data: {}",
+        Kind::Namespace => "spec: {}",
         Kind::BackendTlsPolicy => {
             "spec: {targetRefs: [{group: \"\", kind: Service, name: s}], validation: {hostname: s.example.com}}"
         }

@@ -121,6 +121,16 @@ impl Trim for Secret {
     }
 }
 
+/// A Namespace is its name and labels (allowedRoutes selectors read them).
+impl Trim for Namespace {
+    fn trim(&mut self) {
+        trim_meta(&mut self.metadata, true);
+        self.metadata.annotations = None;
+        self.spec = None;
+        self.status = None;
+    }
+}
+
 impl Trim for ConfigMap {
     fn trim(&mut self) {
         trim_meta(&mut self.metadata, true);

@@ -24,7 +24,6 @@ pub(super) const IRRELEVANT_KINDS: &[&str] = &[
     "Pod",
     "Job",
     "CronJob",
-    "Namespace",
     "ServiceAccount",
     "Role",
     "RoleBinding",

@@ -273,7 +273,7 @@ mod tests {
         let l = load_text(concat!(
             "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {a: [1, {b: 2}]}\n---\n",
             "apiVersion: v2\nkind: Service\nmetadata: {name: s}\nspec: {}\n---\n",
-            "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\nspec: {finalizers: [x]}\n---\n",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: n}\nsecrets: [{name: x}]\n---\n",
             "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: i}}\n---\n",
             "apiVersion: v1\nkind: Service\nmetadata: {name: ok}\n",
         ));

@@ -110,6 +110,7 @@ pub struct Snapshot {
     pub ingresses: BTreeMap<Key, Box<Ingress>>,
     /// Cluster-scoped kinds are keyed with an empty namespace.
     pub ingress_classes: BTreeMap<Key, Box<IngressClass>>,
+    pub namespaces: BTreeMap<Key, Box<Namespace>>,
     pub httproutes: BTreeMap<Key, Box<HttpRoute>>,
     pub gateways: BTreeMap<Key, Box<Gateway>>,
     pub gateway_classes: BTreeMap<Key, Box<GatewayClass>>,
@@ -391,6 +392,10 @@ impl Snapshot {
 
     pub fn ingress_class(&self, name: &str) -> Option<&IngressClass> {
         get(&self.ingress_classes, "", name)
+    }
+
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        get(&self.namespaces, "", name)
     }
 
     pub fn gateway_class(&self, name: &str) -> Option<&GatewayClass> {

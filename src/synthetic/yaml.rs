@@ -42,6 +42,7 @@ pub fn write_yaml(spec: &Spec, objects: &[Object], w: &mut impl Write) -> io::Re
             Object::KongClusterPlugin(x) => document(w, x)?,
             Object::Secret(x) => document(w, x)?,
             Object::ConfigMap(x) => document(w, x)?,
+            Object::Namespace(x) => document(w, x)?,
             Object::BackendTlsPolicy(x) => document(w, x)?,
         }
     }

@@ -419,7 +419,7 @@ fn attached_routes(
                         && attachment::named_listeners(parent, g)
                             .into_iter()
                             .any(|l| l.name == listener.name)
-                        && attachment::listener_admits(listener, &gw_ns, &route_ns)
+                        && attachment::listener_admits(snapshot, listener, &gw_ns, &route_ns)
                         && hostnames::listener_matches(
                             listener,
                             route.spec.hostnames.as_deref().unwrap_or_default(),

@@ -89,7 +89,7 @@ fn parents(
             .iter()
             .find(|p| p.controller_name == inputs.controller_name && p.parent_ref == parent_ref)
             .map_or(&[], |p| p.conditions.as_slice());
-        let accepted = accepted(route, parent, gateway, &problems);
+        let accepted = accepted(snapshot, route, parent, gateway, &problems);
         let resolved = resolved_refs(&problems);
         let programmed = programmed(route, accepted.status, inputs, &problems, existing);
         out.push(HttpRouteStatusParents {
@@ -131,6 +131,7 @@ fn describe(p: &Problem) -> String {
 /// As the translator decides attachment, per parent: a listener with the parent's section
 /// name (any when unset) whose `allowedRoutes.namespaces` admits the route's namespace.
 fn accepted(
+    snapshot: &Snapshot,
     route: &HttpRoute,
     parent: &HttpRouteParentRefs,
     gateway: &Gateway,
@@ -149,7 +150,7 @@ fn accepted(
     }
     let admitted = listeners
         .iter()
-        .any(|l| attachment::listener_admits(l, &gw_ns, &route_ns));
+        .any(|l| attachment::listener_admits(snapshot, l, &gw_ns, &route_ns));
     if !admitted {
         return Wanted::new(
             ACCEPTED,
@@ -162,7 +163,7 @@ fn accepted(
     }
     let hostnames = route.spec.hostnames.as_deref().unwrap_or_default();
     let matching = listeners.iter().any(|l| {
-        attachment::listener_admits(l, &gw_ns, &route_ns)
+        attachment::listener_admits(snapshot, l, &gw_ns, &route_ns)
             && hostnames::listener_matches(l, hostnames)
     });
     if !matching {
@@ -377,14 +378,23 @@ mod tests {
         };
         let parent = |r: &HttpRoute| r.spec.parent_refs.as_ref().expect("parents")[0].clone();
         let other = route(serde_json::json!(["x.other.com"]));
-        let w = accepted(&other, &parent(&other), &gateway, &[]);
+        let w = accepted(&Snapshot::new(), &other, &parent(&other), &gateway, &[]);
         assert_eq!(
             (w.status, w.reason.as_str()),
             (false, "NoMatchingListenerHostname")
         );
         let wildcard = route(serde_json::json!(["*.example.com"]));
-        assert!(accepted(&wildcard, &parent(&wildcard), &gateway, &[]).status);
+        assert!(
+            accepted(
+                &Snapshot::new(),
+                &wildcard,
+                &parent(&wildcard),
+                &gateway,
+                &[]
+            )
+            .status
+        );
         let none = route(serde_json::json!([]));
-        assert!(accepted(&none, &parent(&none), &gateway, &[]).status);
+        assert!(accepted(&Snapshot::new(), &none, &parent(&none), &gateway, &[]).status);
     }
 }

@@ -1,6 +1,8 @@
 //! A route's parentRefs → our Gateways and their listeners.
 
-use gateway_api::apis::standard::gateways::GatewayListeners;
+use gateway_api::apis::standard::gateways::{
+    GatewayListeners, GatewayListenersAllowedRoutesNamespacesSelector,
+};
 use gateway_api::apis::standard::httproutes::HttpRouteParentRefs;
 use kube::ResourceExt;
 
@@ -79,9 +81,14 @@ pub fn named_listeners<'a>(
 /// Whether `listener` of a Gateway in `gateway_ns` takes HTTPRoutes from `route_ns`, as KIC
 /// v3.5.13 decides (internal/controllers/gateway/route_utils.go lines 379-390 and 431-494):
 /// an HTTP or HTTPS listener (TLS mode Terminate), whose `allowedRoutes.kinds`, when given,
-/// name HTTPRoute, and whose `allowedRoutes.namespaces` admit the namespace. A namespace
-/// Selector needs Namespace labels, which kingress does not read yet (#23): admitted.
-pub fn listener_admits(listener: &GatewayListeners, gateway_ns: &str, route_ns: &str) -> bool {
+/// name HTTPRoute, and whose `allowedRoutes.namespaces` admit the namespace (`Same`, `All`, or a
+/// `Selector` over the route namespace's labels).
+pub fn listener_admits(
+    snapshot: &Snapshot,
+    listener: &GatewayListeners,
+    gateway_ns: &str,
+    route_ns: &str,
+) -> bool {
     let http = matches!(listener.protocol.as_str(), "HTTP" | "HTTPS");
     let terminate = listener
         .tls
@@ -101,16 +108,51 @@ pub fn listener_admits(listener: &GatewayListeners, gateway_ns: &str, route_ns: 
     if !(http && terminate && kind_ok) {
         return false;
     }
-    let from = listener
+    let namespaces = listener
         .allowed_routes
         .as_ref()
-        .and_then(|a| a.namespaces.as_ref())
+        .and_then(|a| a.namespaces.as_ref());
+    let from = namespaces
         .and_then(|n| n.from.as_ref())
         .map(|f| format!("{f:?}"));
     match from.as_deref() {
         None | Some("Same") => gateway_ns == route_ns,
+        Some("Selector") => namespaces
+            .and_then(|n| n.selector.as_ref())
+            .is_some_and(|s| selects(snapshot, s, route_ns)),
         _ => true,
     }
+}
+
+/// Whether a label selector selects namespace `ns`: its labels, with the
+/// `kubernetes.io/metadata.name` label the apiserver gives every namespace (also when the
+/// Namespace is not in the input, offline). Every `matchLabels` pair and every expression must
+/// hold (In, NotIn, Exists, DoesNotExist); an empty selector selects every namespace.
+fn selects(
+    snapshot: &Snapshot,
+    selector: &GatewayListenersAllowedRoutesNamespacesSelector,
+    ns: &str,
+) -> bool {
+    let mut labels = snapshot
+        .namespace(ns)
+        .and_then(|n| n.metadata.labels.clone())
+        .unwrap_or_default();
+    labels.insert("kubernetes.io/metadata.name".into(), ns.to_string());
+    let pairs = selector.match_labels.iter().flatten();
+    let labels_ok = pairs.into_iter().all(|(k, v)| labels.get(k) == Some(v));
+    let expressions_ok = selector.match_expressions.iter().flatten().all(|e| {
+        let values = e.values.as_deref().unwrap_or_default();
+        let value = labels.get(&e.key);
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            // An operator the apiserver would refuse selects nothing.
+            _ => false,
+        }
+    });
+    labels_ok && expressions_ok
 }
 
 /// True if some parentRef of `route` names a Gateway of ours with a listener that takes it.
@@ -122,6 +164,6 @@ pub fn attached(snapshot: &Snapshot, route: &HttpRoute, controller_name: &str) -
             let gw_ns = gateway.namespace().unwrap_or_default();
             named_listeners(parent, gateway)
                 .into_iter()
-                .any(|l| listener_admits(l, &gw_ns, &route_ns))
+                .any(|l| listener_admits(snapshot, l, &gw_ns, &route_ns))
         })
 }

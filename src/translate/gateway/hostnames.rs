@@ -65,7 +65,7 @@ fn listeners<'a>(
     for (parent, gateway) in attachment::our_parents(snapshot, route, controller_name) {
         let gw_ns = gateway.namespace().unwrap_or_default();
         for l in attachment::named_listeners(parent, gateway) {
-            if attachment::listener_admits(l, &gw_ns, &route_ns) {
+            if attachment::listener_admits(snapshot, l, &gw_ns, &route_ns) {
                 out.push((parent, l));
             }
         }
