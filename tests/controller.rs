@@ -352,3 +352,46 @@ async fn ready_once_a_replica_holds_the_config_and_metrics_say_so() {
         assert!(metrics.contains(line), "metrics lack {line}:\n{metrics}");
     }
 }
+
+/// A listener that admits namespaces by label: the HTTPRoute reaches Kong once its Namespace
+/// carries the label, and leaves when the label goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_label_admits_and_drops_routes_of_a_selector_listener() {
+    use kube::api::{Api, Patch, PatchParams};
+    let env = start("ns-selector").await;
+    let class = controlplane::shared().unique_name("kong-class");
+    env.apply(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: konghq.com/kic-gateway-controller}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: kong}}\nspec:\n  gatewayClassName: {class}\n  listeners:\n  - name: http\n    port: 80\n    protocol: HTTP\n    allowedRoutes:\n      namespaces:\n        from: Selector\n        selector: {{matchLabels: {{team: blue}}}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{ports: [{{name: http, port: 80}}]}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: web}}\nspec:\n  parentRefs: [{{name: kong}}]\n  rules: [{{backendRefs: [{{name: web, port: 80}}]}}]\n"
+    ))
+    .await;
+    let service = format!("httproute.{}.web.0", env.ns);
+    env.wait("a config without the route (no label yet)", |c| {
+        c.service(&service).is_none()
+    })
+    .await;
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(env.client.clone());
+    let label = |value: serde_json::Value| {
+        let namespaces = namespaces.clone();
+        let ns = env.ns.clone();
+        async move {
+            namespaces
+                .patch(
+                    &ns,
+                    &PatchParams::default(),
+                    &Patch::Merge(serde_json::json!({"metadata": {"labels": {"team": value}}})),
+                )
+                .await
+                .expect("label the namespace");
+        }
+    };
+    label(serde_json::json!("blue")).await;
+    env.wait("the labelled namespace's route is in Kong", |c| {
+        c.service(&service).is_some()
+    })
+    .await;
+    label(serde_json::Value::Null).await;
+    env.wait("without the label the route leaves Kong", |c| {
+        c.service(&service).is_none()
+    })
+    .await;
+}
