@@ -221,8 +221,8 @@ fn colon_header_value_array() -> Field {
     .default(json!([]))
 }
 
-// schema.lua:101-106
-fn colon_headers_array() -> Field {
+// schema.lua:101-106 (response-transformer's schema.lua:65-70 is the same)
+pub(super) fn colon_headers_array() -> Field {
     Field::array(
         Field::string()
             .check(Check::Match(has_colon_pair))
@@ -235,7 +235,7 @@ fn colon_headers_array() -> Field {
 /// Records of a plugin config are required (Kong 3.10
 /// kong/db/schema/entity.lua:15-24), so a missing one is built from its
 /// fields' defaults and an explicit null is "required field missing".
-fn record(fields: Vec<(&'static str, Field)>) -> Field {
+pub(super) fn record(fields: Vec<(&'static str, Field)>) -> Field {
     Field::entity_record(Record::new(fields))
 }
 

@@ -3,7 +3,7 @@
 //! `validate_headers` / `validate_colon_headers` (lines 5-22) are the same
 //! code as request-transformer's, shared from `request_transformer.rs`.
 
-use super::request_transformer::{has_colon_pair, validate_colon_headers};
+use super::request_transformer::{colon_headers_array, has_colon_pair, record};
 use crate::schema::{Check, Field, Record};
 use serde_json::json;
 
@@ -26,24 +26,8 @@ fn json_types() -> Field {
         .default(json!([]))
 }
 
-// schema.lua:65-70
-fn colon_headers_array() -> Field {
-    Field::array(
-        Field::string()
-            .check(Check::Match(has_colon_pair))
-            .custom(validate_colon_headers),
-    )
-    .required()
-    .default(json!([]))
-}
-
-/// Records of a plugin config are required (Kong 3.10
-/// kong/db/schema/entity.lua:15-24): built from defaults when missing, and
-/// "required field missing" when null.
-fn record(fields: Vec<(&'static str, Field)>) -> Field {
-    Field::entity_record(Record::new(fields))
-}
-
+// schema.lua:65-70 (`colon_headers_array`) and records: the same definitions as
+// request-transformer's.
 // schema.lua:49-63 colon_string_record
 fn colon_string_record() -> Field {
     record(vec![

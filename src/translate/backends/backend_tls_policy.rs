@@ -109,8 +109,25 @@ pub fn verdict(
     }
 }
 
-/// The HTTPRoutes attached to one of our Gateways that send to Service `ns`/`name`, each
-/// with its parents among our Gateways.
+/// Whether `route` has a backendRef to Service `ns`/`name` (kind Service in the core group,
+/// as the apiserver defaults them; the route's namespace unless the ref names one).
+fn sends_to(route: &crate::api::HttpRoute, ns: &str, name: &str) -> bool {
+    let route_ns = route.namespace().unwrap_or_default();
+    route
+        .spec
+        .rules
+        .iter()
+        .flatten()
+        .flat_map(|r| r.backend_refs.iter().flatten())
+        .any(|r| {
+            r.kind.as_deref().unwrap_or("Service") == "Service"
+                && r.group.as_deref().unwrap_or_default().is_empty()
+                && r.namespace.as_deref().unwrap_or(&route_ns) == ns
+                && r.name == name
+        })
+}
+
+/// The HTTPRoutes attached to one of our Gateways that send to Service `ns`/`name`.
 pub fn routes_to<'s>(
     snapshot: &'s Snapshot,
     controller_name: &str,
@@ -120,44 +137,20 @@ pub fn routes_to<'s>(
     snapshot
         .httproutes_in(None)
         .filter(|route| {
-            let route_ns = route.namespace().unwrap_or_default();
-            route
-                .spec
-                .rules
-                .iter()
-                .flatten()
-                .flat_map(|r| r.backend_refs.iter().flatten())
-                .any(|r| {
-                    r.kind.as_deref().unwrap_or("Service") == "Service"
-                        && r.group.as_deref().unwrap_or_default().is_empty()
-                        && r.namespace.as_deref().unwrap_or(&route_ns) == ns
-                        && r.name == name
-                })
-                && attachment::attached(snapshot, route, controller_name)
+            sends_to(route, ns, name) && attachment::attached(snapshot, route, controller_name)
         })
         .collect()
 }
 
-/// Whether an HTTPRoute attached to one of our Gateways sends to Service `ns`/`name`.
+/// Whether an HTTPRoute attached to one of our Gateways (any, offline without Gateways)
+/// sends to Service `ns`/`name`.
 fn has_ancestor(snapshot: &Snapshot, options: &Options, ns: &str, name: &str) -> bool {
     let assume = options.assume_attached_without_gateways
         && snapshot.gateways.is_empty()
         && snapshot.gateway_classes.is_empty();
     snapshot.httproutes_in(None).any(|route| {
-        let route_ns = route.namespace().unwrap_or_default();
-        let sends = route
-            .spec
-            .rules
-            .iter()
-            .flatten()
-            .flat_map(|r| r.backend_refs.iter().flatten())
-            .any(|r| {
-                r.kind.as_deref().unwrap_or("Service") == "Service"
-                    && r.group.as_deref().unwrap_or_default().is_empty()
-                    && r.namespace.as_deref().unwrap_or(&route_ns) == ns
-                    && r.name == name
-            });
-        sends && (assume || attachment::attached(snapshot, route, &options.controller_name))
+        sends_to(route, ns, name)
+            && (assume || attachment::attached(snapshot, route, &options.controller_name))
     })
 }
 

@@ -143,27 +143,31 @@ pub fn translate(filters: &[HttpRouteRulesFilters], path: &str, tags: &[String])
         match f.r#type {
             T::RequestHeaderModifier => {
                 if let Some(m) = &f.request_header_modifier {
-                    let set = m
-                        .set
-                        .as_ref()
-                        .map(|v| v.iter().map(|h| header(&h.name, &h.value)).collect());
-                    let add = m
-                        .add
-                        .as_ref()
-                        .map(|v| v.iter().map(|h| header(&h.name, &h.value)).collect());
+                    let set = headers(
+                        m.set
+                            .as_ref()
+                            .map(|v| v.iter().map(|h| (&h.name, &h.value))),
+                    );
+                    let add = headers(
+                        m.add
+                            .as_ref()
+                            .map(|v| v.iter().map(|h| (&h.name, &h.value))),
+                    );
                     request.merge(modifier(set, add, m.remove.clone()));
                 }
             }
             T::ResponseHeaderModifier => {
                 if let Some(m) = &f.response_header_modifier {
-                    let set = m
-                        .set
-                        .as_ref()
-                        .map(|v| v.iter().map(|h| header(&h.name, &h.value)).collect());
-                    let add = m
-                        .add
-                        .as_ref()
-                        .map(|v| v.iter().map(|h| header(&h.name, &h.value)).collect());
+                    let set = headers(
+                        m.set
+                            .as_ref()
+                            .map(|v| v.iter().map(|h| (&h.name, &h.value))),
+                    );
+                    let add = headers(
+                        m.add
+                            .as_ref()
+                            .map(|v| v.iter().map(|h| (&h.name, &h.value))),
+                    );
                     response.merge(modifier(set, add, m.remove.clone()));
                 }
             }
@@ -215,6 +219,13 @@ fn plugin(name: &str, config: Map<String, Value>, tags: &[String]) -> Plugin {
         tags: tags.to_vec(),
         ..Plugin::default()
     }
+}
+
+/// A modifier's `set` or `add` list as `Name:value` entries (absent stays absent).
+fn headers<'a>(
+    list: Option<impl Iterator<Item = (&'a String, &'a String)>>,
+) -> Option<Vec<String>> {
+    list.map(|pairs| pairs.map(|(name, value)| header(name, value)).collect())
 }
 
 /// `Name:value`, or the bare name for an empty value (HR 1304-1312).
