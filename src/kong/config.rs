@@ -69,6 +69,9 @@ pub struct Service {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ca_certificates: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The certificate's ID (KIC's declarative config names the foreign key by ID alone).
+    pub client_certificate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_timeout: Option<i64>,
     pub host: String,
     pub id: String,

@@ -190,8 +190,9 @@ pub struct Incremental {
     /// What the last update left out: a change to it (an object now depending on a rejected
     /// one, or no longer) can reach across namespaces, so it retranslates everything.
     /// What the last update derived from the whole snapshot: a change in what is left out
-    /// can reach across namespaces, so it retranslates everything; a change in the CA
-    /// certificates retranslates the global scope, which lists them.
+    /// can reach across namespaces, so it retranslates everything (as does a change in the
+    /// client certificates services reference); a change in the CA or other certificates
+    /// retranslates the global scope, which lists them.
     derived: Derived,
     parts: BTreeMap<PartKey, Part>,
     /// Every part's Kong services and upstreams by name, kept in step with `parts` so the
@@ -218,6 +219,9 @@ impl Incremental {
         let all = changes.all
             || self.options.as_ref() != Some(options)
             || derived.excluded != self.derived.excluded
+            || derived
+                .certificates
+                .client_certificates_differ(&self.derived.certificates)
             || (changes.secrets && !snapshot.kong_cluster_plugins.is_empty());
         ring_capacity::new_round();
         let mut retranslated = 0;
@@ -269,7 +273,9 @@ impl Incremental {
                 };
                 self.set(PartKey::Namespace(ns.clone()), part);
             }
-            if derived.ca_certificates != self.derived.ca_certificates {
+            if derived.ca_certificates != self.derived.ca_certificates
+                || derived.certificates != self.derived.certificates
+            {
                 let part = Part::new(translate_scope(snapshot, options, &derived, Scope::Global))?;
                 self.set(PartKey::Global, Some(part));
                 retranslated += 1;

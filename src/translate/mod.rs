@@ -16,6 +16,7 @@
 
 pub mod annotations;
 pub mod backends;
+pub mod certificates;
 pub mod configured;
 pub mod fallback;
 pub mod gateway;
@@ -180,6 +181,8 @@ pub struct Context<'a> {
     pub excluded: &'a fallback::Excluded,
     /// The CA certificates of the whole cluster (services reference them by object).
     pub ca_certificates: &'a backends::ca_certificates::CaCertificates,
+    /// The certificates of the whole cluster (services reference client certificates).
+    pub cluster_certificates: &'a certificates::Certificates,
     scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
@@ -362,6 +365,7 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
 pub struct Derived {
     pub excluded: fallback::Excluded,
     pub ca_certificates: backends::ca_certificates::CaCertificates,
+    pub certificates: certificates::Certificates,
 }
 
 impl Derived {
@@ -369,6 +373,7 @@ impl Derived {
         let excluded = fallback::Excluded::new(snapshot, &options.excluded);
         Derived {
             ca_certificates: backends::ca_certificates::CaCertificates::new(snapshot, &excluded),
+            certificates: certificates::Certificates::new(snapshot, options, &excluded),
             excluded,
         }
     }
@@ -403,6 +408,7 @@ pub fn translate_scope(
         options,
         excluded: &derived.excluded,
         ca_certificates: &derived.ca_certificates,
+        cluster_certificates: &derived.certificates,
         scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,
@@ -421,10 +427,15 @@ pub fn translate_scope(
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);
     }
-    // Every labelled CA certificate, used or not (KIC: translator.go line 285).
+    // Every labelled CA certificate, used or not (KIC: translator.go line 285), and the
+    // Ingress and Gateway certificates (lines 266-271): computed for the whole cluster.
     let ca_certificates = match scope {
         Scope::All | Scope::Global => {
             derived.ca_certificates.report(ctx.problems);
+            derived.certificates.report(ctx.problems);
+            for cert in derived.certificates.entities() {
+                ctx.add_certificate(cert.clone());
+            }
             derived.ca_certificates.entities()
         }
         Scope::Namespace(_) => Vec::new(),

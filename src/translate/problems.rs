@@ -44,6 +44,10 @@ pub enum Reason {
     Ignored,
     /// A value the apiserver (offline, nothing else checks) or Kong would refuse.
     InvalidValue,
+    /// A host whose certificate another Secret provides (one certificate per SNI in Kong).
+    SniConflict,
+    /// A TLS Secret whose tls.crt and tls.key are not a key pair.
+    InvalidCertificate,
 }
 
 impl Reason {
@@ -69,6 +73,8 @@ impl Reason {
             Reason::RateLimitPerReplica => "RateLimitPerReplica",
             Reason::Ignored => "Ignored",
             Reason::InvalidValue => "InvalidValue",
+            Reason::SniConflict => "SniConflict",
+            Reason::InvalidCertificate => "InvalidCertificate",
         }
     }
 }
@@ -148,6 +154,11 @@ impl Problems {
             field,
             message,
         });
+    }
+
+    /// Adds problems found earlier (e.g. once per translation, for the whole cluster).
+    pub fn extend(&mut self, problems: &[Problem]) {
+        self.0.extend_from_slice(problems);
     }
 
     pub fn into_sorted(mut self) -> Vec<Problem> {

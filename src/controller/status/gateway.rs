@@ -11,9 +11,9 @@
 //!   `Conflicted`, `ResolvedRefs` and `Programmed` (GU 231-525).
 //!
 //! Where kingress serves less than KIC it says so instead of claiming it: listeners other than
-//! HTTP and HTTPS are `Accepted=False/UnsupportedProtocol` (kingress has no L4 routes yet), an
-//! HTTPRoute is the only supported kind, and an HTTPS listener's certificates are not yet
-//! configured in Kong (`Programmed=False/Pending`, docs). KIC writes Gateway status only for
+//! HTTP and HTTPS are `Accepted=False/UnsupportedProtocol` (kingress has no L4 routes yet), and
+//! an HTTPRoute is the only supported kind. The listener rules are in
+//! [`crate::translate::gateway::listeners`], which translation reads too. KIC writes Gateway status only for
 //! classes annotated `konghq.com/gatewayclass-unmanaged` (its managed mode leaves it to Kong
 //! Gateway Operator); kingress has no managed mode and writes it for every class of its own.
 
@@ -23,15 +23,14 @@ use serde_json::{Value, json};
 
 use gateway_api::apis::standard::gateways::{
     GatewayListeners, GatewayStatusAddresses, GatewayStatusListeners,
-    GatewayStatusListenersSupportedKinds,
 };
 
 use super::conditions::{self, Wanted};
 use super::{Inputs, PlanScope, StatusWrite};
-use crate::api::{GATEWAY_GROUP, Gateway, GatewayClass};
+use crate::api::{Gateway, GatewayClass};
 use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
-use crate::translate::gateway::{attachment, grants, hostnames};
+use crate::translate::gateway::{attachment, hostnames, listeners};
 
 const ACCEPTED: &str = "Accepted";
 const PROGRAMMED: &str = "Programmed";
@@ -184,52 +183,35 @@ fn listeners(
     inputs: &Inputs<'_>,
     current: &[GatewayStatusListeners],
 ) -> Vec<GatewayStatusListeners> {
-    let all = &gateway.spec.listeners;
-    let conflicts = conflicts(all);
-    all.iter()
-        .enumerate()
-        .map(|(i, l)| {
+    let wanted = |t: &'static str, r: &Result<(), listeners::Failure>, ok: &'static str| match r {
+        Ok(()) => Wanted::new(t, true, ok, ""),
+        Err((reason, message)) => Wanted::new(t, false, reason, message.clone()),
+    };
+    let checks = listeners::check(snapshot, gateway);
+    gateway
+        .spec
+        .listeners
+        .iter()
+        .zip(checks)
+        .map(|(l, check)| {
             let existing: &[Condition] = current
                 .iter()
                 .find(|c| c.name == l.name)
                 .map_or(&[], |c| c.conditions.as_slice());
-            let (kinds, kinds_ok) = supported_kinds(l);
-            let served = matches!(l.protocol.as_str(), "HTTP" | "HTTPS");
-            let accepted = match served {
-                true => Wanted::new(ACCEPTED, true, ACCEPTED, ""),
-                false => Wanted::new(
-                    ACCEPTED,
-                    false,
-                    "UnsupportedProtocol",
-                    format!(
-                        "kingress serves HTTPRoutes on HTTP and HTTPS listeners; {} is not supported yet",
-                        l.protocol
-                    ),
-                ),
-            };
-            let resolved = resolved_refs(snapshot, gateway, l, kinds_ok);
-            let conflicted = match conflicts[i] {
+            let accepted = wanted(ACCEPTED, &check.accepted, ACCEPTED);
+            let resolved = wanted(RESOLVED_REFS, &check.resolved, RESOLVED_REFS);
+            let conflicted = match check.conflict {
                 Some(reason) => Wanted::new(CONFLICTED, true, reason, ""),
                 None => Wanted::new(CONFLICTED, false, "NoConflicts", ""),
             };
-            let valid = accepted.status && resolved.status && !conflicted.status;
-            let has_certificates = l
-                .tls
-                .as_ref()
-                .is_some_and(|t| t.certificate_refs.as_ref().is_some_and(|c| !c.is_empty()));
-            let programmed = if !valid {
-                Wanted::new(PROGRAMMED, false, "Invalid", "")
-            } else if l.protocol == "HTTPS" && has_certificates {
-                Wanted::new(
-                    PROGRAMMED,
-                    false,
-                    "Pending",
-                    "kingress does not configure listener certificates in Kong yet: HTTPS requests get Kong's default certificate",
-                )
-            } else {
-                Wanted::new(PROGRAMMED, true, PROGRAMMED, "")
+            let programmed = match check.valid() {
+                true => Wanted::new(PROGRAMMED, true, PROGRAMMED, ""),
+                false => Wanted::new(PROGRAMMED, false, "Invalid", ""),
             };
-            let attached = match served && kinds_ok && kinds.iter().any(|k| k.kind == "HTTPRoute") {
+            let takes_routes = listeners::served(l)
+                && !matches!(check.resolved, Err(("InvalidRouteKinds", _)))
+                && check.kinds.iter().any(|k| k.kind == "HTTPRoute");
+            let attached = match takes_routes {
                 true => attached_routes(snapshot, gateway, l, inputs.controller_name),
                 false => 0,
             };
@@ -242,156 +224,8 @@ fn listeners(
                     inputs.now,
                 ),
                 name: l.name.clone(),
-                supported_kinds: Some(kinds),
+                supported_kinds: Some(check.kinds),
             }
-        })
-        .collect()
-}
-
-/// The route kinds a listener takes, and whether every kind it asks for is supported
-/// (GU 609-646): without `allowedRoutes.kinds`, HTTPRoute for HTTP and HTTPS (kingress serves
-/// no other kind yet) and none otherwise; with them, those kingress serves.
-fn supported_kinds(l: &GatewayListeners) -> (Vec<GatewayStatusListenersSupportedKinds>, bool) {
-    let http_route = || GatewayStatusListenersSupportedKinds {
-        group: Some(GATEWAY_GROUP.to_string()),
-        kind: "HTTPRoute".to_string(),
-    };
-    let asked = l
-        .allowed_routes
-        .as_ref()
-        .and_then(|a| a.kinds.as_deref())
-        .unwrap_or_default();
-    if asked.is_empty() {
-        return match l.protocol.as_str() {
-            "HTTP" | "HTTPS" => (vec![http_route()], true),
-            _ => (Vec::new(), true),
-        };
-    }
-    let mut kinds = Vec::new();
-    let mut ok = true;
-    for k in asked {
-        // The CRD defaults the group to gateway.networking.k8s.io.
-        if k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP && k.kind == "HTTPRoute" {
-            kinds.push(http_route());
-        } else {
-            ok = false;
-        }
-    }
-    (kinds, ok)
-}
-
-/// `ResolvedRefs`: the route kinds, then the TLS certificateRefs in order (GU 251-293): a
-/// Secret of another namespace without a ReferenceGrant, then a reference that is not a core
-/// Secret or a Secret that does not exist (both stop the walk), then one without PEM
-/// `tls.crt` and `tls.key`.
-fn resolved_refs(
-    snapshot: &Snapshot,
-    gateway: &Gateway,
-    l: &GatewayListeners,
-    kinds_ok: bool,
-) -> Wanted {
-    let gw_ns = gateway.namespace().unwrap_or_default();
-    let mut reason: Option<(&'static str, String)> = (!kinds_ok).then(|| {
-        (
-            "InvalidRouteKinds",
-            "allowedRoutes.kinds: kingress serves HTTPRoutes only".to_string(),
-        )
-    });
-    let refs = l
-        .tls
-        .iter()
-        .flat_map(|t| t.certificate_refs.iter().flatten());
-    for (k, r) in refs.enumerate() {
-        let field = format!("tls.certificateRefs[{k}]");
-        let ns = r.namespace.as_deref().unwrap_or(&gw_ns);
-        let from = grants::From {
-            group: GATEWAY_GROUP,
-            kind: "Gateway",
-            namespace: &gw_ns,
-        };
-        let to = grants::To {
-            group: "",
-            kind: "Secret",
-            namespace: ns,
-            name: &r.name,
-        };
-        if ns != gw_ns && !grants::granted(snapshot, from, to) {
-            reason = Some((
-                "RefNotPermitted",
-                format!(
-                    "{field}: Secret {ns}/{} is in another namespace and no ReferenceGrant there permits it",
-                    r.name
-                ),
-            ));
-            break;
-        }
-        let group = r.group.as_deref().unwrap_or_default();
-        let kind = r.kind.as_deref().unwrap_or("Secret");
-        if !matches!(group, "" | "core") || kind != "Secret" {
-            reason = Some((
-                "InvalidCertificateRef",
-                format!("{field}: {kind} (group {group:?}) is not a Secret"),
-            ));
-            break;
-        }
-        let Some(secret) = snapshot.secret(ns, &r.name) else {
-            reason = Some((
-                "InvalidCertificateRef",
-                format!("{field}: Secret {ns}/{} not found", r.name),
-            ));
-            break;
-        };
-        let pem = |key: &str| {
-            secret
-                .data
-                .as_ref()
-                .and_then(|d| d.get(key))
-                .is_some_and(|v| String::from_utf8_lossy(&v.0).contains("-----BEGIN "))
-        };
-        if !(pem("tls.crt") && pem("tls.key")) {
-            reason = Some((
-                "InvalidCertificateRef",
-                format!(
-                    "{field}: Secret {ns}/{} has no PEM tls.crt and tls.key",
-                    r.name
-                ),
-            ));
-        }
-    }
-    match reason {
-        Some((reason, message)) => Wanted::new(RESOLVED_REFS, false, reason, message),
-        None => Wanted::new(RESOLVED_REFS, true, RESOLVED_REFS, ""),
-    }
-}
-
-/// Per listener, KIC's conflict (GU 318-360, 461-518): listeners on a port whose protocols
-/// cannot share it are all `ProtocolConflict` (HTTP shares with HTTP, HTTPS with TLS, TCP and
-/// UDP with nothing); otherwise listeners with the same port and hostname are all
-/// `HostnameConflict`.
-fn conflicts(listeners: &[GatewayListeners]) -> Vec<Option<&'static str>> {
-    let share = |a: &str, b: &str| {
-        matches!(
-            (a, b),
-            ("HTTP", "HTTP") | ("HTTPS" | "TLS", "HTTPS" | "TLS")
-        )
-    };
-    listeners
-        .iter()
-        .map(|l| {
-            let same_port = || listeners.iter().filter(|o| o.port == l.port);
-            // The first listener on a port sets its protocol; a clash marks the whole port.
-            let first = same_port()
-                .next()
-                .map(|o| o.protocol.as_str())
-                .unwrap_or_default();
-            if same_port().any(|o| !share(&o.protocol, first)) {
-                return Some("ProtocolConflict");
-            }
-            let host = l.hostname.as_deref().unwrap_or_default();
-            let twins = same_port()
-                .filter(|o| o.hostname.as_deref().unwrap_or_default() == host)
-                .count();
-            (twins > 1).then_some("HostnameConflict")
         })
         .collect()
 }

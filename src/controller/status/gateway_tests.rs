@@ -7,12 +7,17 @@ use crate::controller::sync::SyncState;
 use crate::manifests::{Loaded, load_str};
 use crate::translate::{DEFAULT_CONTROLLER_NAME, Facts};
 
-const CERT: &str =
-    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=";
-const KEY: &str =
-    "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUUKLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQo=";
+const CERT_PEM: &str = include_str!("../../../tests/fixtures/tls/rsa.crt");
+const KEY_PEM: &str = include_str!("../../../tests/fixtures/tls/rsa.key");
+const OTHER_KEY_PEM: &str = include_str!("../../../tests/fixtures/tls/other-rsa.key");
+
+fn b64(pem: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(pem)
+}
 
 fn snapshot(extra: &str) -> Snapshot {
+    let (cert, key, other_key) = (b64(CERT_PEM), b64(KEY_PEM), b64(OTHER_KEY_PEM));
     let yaml = format!(
         r#"apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
@@ -28,13 +33,19 @@ apiVersion: v1
 kind: Secret
 metadata: {{name: good-cert, namespace: infra}}
 type: kubernetes.io/tls
-data: {{tls.crt: {CERT}, tls.key: {KEY}}}
+data: {{tls.crt: {cert}, tls.key: {key}}}
 ---
 apiVersion: v1
 kind: Secret
 metadata: {{name: not-pem, namespace: infra}}
 type: kubernetes.io/tls
 data: {{tls.crt: bm90IGEgY2VydA==, tls.key: bm90IGEga2V5}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: not-a-pair, namespace: infra}}
+type: kubernetes.io/tls
+data: {{tls.crt: {cert}, tls.key: {other_key}}}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -50,6 +61,8 @@ spec:
   - {{name: https-missing, port: 8443, protocol: HTTPS, tls: {{certificateRefs: [{{name: gone}}]}}}}
   - {{name: https-bad, port: 8444, protocol: HTTPS, tls: {{certificateRefs: [{{name: not-pem}}]}}}}
   - {{name: https-foreign, port: 8445, protocol: HTTPS, tls: {{certificateRefs: [{{name: c, namespace: apps}}]}}}}
+  - {{name: https-mismatch, port: 8446, protocol: HTTPS, tls: {{certificateRefs: [{{name: not-a-pair}}]}}}}
+  - {{name: https-two, port: 8447, protocol: HTTPS, tls: {{certificateRefs: [{{name: good-cert}}, {{name: good-cert}}]}}}}
   - {{name: grpc-only, port: 8080, protocol: HTTP, allowedRoutes: {{kinds: [{{kind: GRPCRoute}}]}}}}
 ---
 apiVersion: gateway.networking.k8s.io/v1
@@ -226,20 +239,15 @@ fn listener_conditions_kinds_and_attached_routes() {
     );
     assert_eq!(tcp["supportedKinds"], json!([]));
     assert_eq!(tcp["attachedRoutes"], 0);
-    // A certificate that resolves: listener certificates are not configured in Kong yet.
+    // A certificate that resolves: Kong gets it.
     let https = listener(gw, "https");
-    assert_eq!(
-        conds(&https["conditions"])[2],
-        c("Programmed", "False", "Pending")
-    );
-    assert_eq!(
-        conds(&https["conditions"])[3],
-        c("ResolvedRefs", "True", "ResolvedRefs")
-    );
+    assert_eq!(conds(&https["conditions"]), healthy);
     for (name, reason) in [
         ("https-missing", "InvalidCertificateRef"),
         ("https-bad", "InvalidCertificateRef"),
         ("https-foreign", "RefNotPermitted"),
+        ("https-mismatch", "InvalidCertificateRef"),
+        ("https-two", "InvalidCertificateRef"),
     ] {
         let l = listener(gw, name);
         assert_eq!(
@@ -264,7 +272,9 @@ fn listener_conditions_kinds_and_attached_routes() {
 #[test]
 fn a_grant_lets_a_listener_use_a_secret_of_another_namespace() {
     let grant = format!(
-        "---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {{name: certs, namespace: apps}}\nspec:\n  from: [{{group: gateway.networking.k8s.io, kind: Gateway, namespace: infra}}]\n  to: [{{group: \"\", kind: Secret}}]\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: c, namespace: apps}}\ntype: kubernetes.io/tls\ndata: {{tls.crt: {CERT}, tls.key: {KEY}}}\n"
+        "---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {{name: certs, namespace: apps}}\nspec:\n  from: [{{group: gateway.networking.k8s.io, kind: Gateway, namespace: infra}}]\n  to: [{{group: \"\", kind: Secret}}]\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: c, namespace: apps}}\ntype: kubernetes.io/tls\ndata: {{tls.crt: {}, tls.key: {}}}\n",
+        b64(CERT_PEM),
+        b64(KEY_PEM)
     );
     let w = writes(&snapshot(&grant), true, &[]);
     let gw = &w

@@ -5,6 +5,10 @@
 //! / `-configmaps` (Secrets, then ConfigMaps, of the Service's namespace) → `ca_certificates`,
 //! by the `id` of each (which must be a CA certificate, [`super::ca_certificates`]).
 //!
+//! `konghq.com/client-cert` names a TLS Secret of the Service's namespace that becomes a Kong
+//! certificate and the service's `client_certificate` (`ingressrules.go` lines 189-221; the
+//! certificate is merged with identical ones, [`crate::translate::certificates`]).
+//!
 //! KIC sets `tls_verify` whatever the protocol and references CA objects Kong never gets;
 //! Kong refuses both (a TLS field on a non-TLS service, Kong 3.10 `services.lua` lines 62-70;
 //! an ID no `ca_certificates` entity has). kingress reports them and leaves them out.
@@ -158,4 +162,75 @@ pub fn apply(
             ),
         }
     }
+}
+/// The client certificate a Service's `konghq.com/client-cert` asks for, set on `service`
+/// (over TLS protocols only, as KIC's `isNonTLSProtocol` allows); the certificate entity is
+/// returned for the config. What stops it is reported on the Service.
+pub fn client_certificate(
+    ctx_snapshot: &crate::snapshot::Snapshot,
+    excluded: &crate::translate::fallback::Excluded,
+    certs: &crate::translate::certificates::Certificates,
+    k8s_service: &crate::api::Service,
+    object: &ObjectRef,
+    problems: &mut Problems,
+    service: &mut KongService,
+) -> Option<crate::kong::config::Certificate> {
+    use crate::translate::certificates::{CLIENT_CERT_ANNOTATION, key_pair_of};
+    let name = k8s_service
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(CLIENT_CERT_ANNOTATION)?;
+    let namespace = k8s_service
+        .metadata
+        .namespace
+        .as_deref()
+        .unwrap_or_default();
+    let field = Some(format!("metadata.annotations[{CLIENT_CERT_ANNOTATION}]"));
+    let why = if let Some(why) = excluded.reason(crate::kinds::Kind::Secret, namespace, name) {
+        Some((
+            Reason::Excluded,
+            format!("Secret {namespace}/{name} is {why}"),
+        ))
+    } else {
+        match ctx_snapshot.secret(namespace, name) {
+            None => Some((
+                Reason::SecretNotFound,
+                format!("Secret {namespace}/{name} not found"),
+            )),
+            Some(secret) => key_pair_of(secret).err().map(|e| {
+                (
+                    Reason::InvalidCertificate,
+                    format!("Secret {namespace}/{name} is not a TLS key pair ({e})"),
+                )
+            }),
+        }
+    };
+    if let Some((reason, message)) = why {
+        problems.error(
+            object,
+            reason,
+            field,
+            format!(
+                "{message}; the Kong service {} gets no client certificate",
+                service.name
+            ),
+        );
+        return None;
+    }
+    if !tls_protocol(&service.protocol) {
+        problems.error(
+            object,
+            Reason::InvalidAnnotation,
+            field,
+            format!(
+                "a client certificate needs a TLS protocol (https, grpcs, tls, wss); the Kong service {} speaks {}: not applied",
+                service.name, service.protocol
+            ),
+        );
+        return None;
+    }
+    let cert = certs.client_certificate(namespace, name)?;
+    service.client_certificate = Some(cert.id.clone());
+    Some(cert.clone())
 }

@@ -104,6 +104,17 @@ pub fn build(
             ctx.problems,
             &mut service,
         );
+        if let Some(cert) = super::upstream_tls::client_certificate(
+            ctx.snapshot,
+            ctx.excluded,
+            ctx.cluster_certificates,
+            b.service,
+            object,
+            ctx.problems,
+            &mut service,
+        ) {
+            ctx.add_certificate(cert);
+        }
     }
     let policy = apply_policy(ctx, &naming, backends, &mut upstream);
     upstream.targets = build_targets(ctx, &naming, backends);

@@ -5,3 +5,4 @@
 pub mod attachment;
 pub mod grants;
 pub mod hostnames;
+pub mod listeners;

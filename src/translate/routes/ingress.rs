@@ -5,14 +5,13 @@
 //! with path `/`.
 
 use crate::kinds::Kind;
-use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ServicePort;
-use k8s_openapi::api::networking::v1::{IngressBackend, IngressTLS};
+use k8s_openapi::api::networking::v1::IngressBackend;
 use kube::ResourceExt;
 
 use crate::api::Ingress;
-use crate::kong::config::{Certificate, CertificateRef, Route, Sni};
+use crate::kong::config::Route;
 use crate::translate::backends::targets::{self, PortRef};
 use crate::translate::backends::upstreams::{self, Backend, Naming};
 use crate::translate::names::{self, Entity, ObjectRef};
@@ -37,9 +36,9 @@ pub fn translate_all(ctx: &mut Context<'_>) {
     }
 }
 
-/// The legacy annotation, else `spec.ingressClassName`, else the default IngressClass.
-fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
-    let class = &ctx.options.ingress_class;
+/// Whether an Ingress is of `class`: the legacy annotation, else `spec.ingressClassName`,
+/// else the default IngressClass.
+pub fn ours(snapshot: &crate::snapshot::Snapshot, class: &str, ingress: &Ingress) -> bool {
     // As in KIC, a non-empty legacy annotation takes precedence over the spec field.
     if let Some(name) = ingress
         .annotations()
@@ -55,12 +54,28 @@ fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
     {
         return name == class;
     }
-    let default = ctx.snapshot.ingress_class(class).is_some_and(|ic| {
+    snapshot.ingress_class(class).is_some_and(|ic| {
         ic.annotations()
             .get(DEFAULT_CLASS_ANNOTATION)
             .is_some_and(|v| v == "true")
-    });
-    if !default {
+    })
+}
+
+/// [`ours`], with a warning on an Ingress that names no class when ours is not the default.
+fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
+    let class = &ctx.options.ingress_class;
+    if ours(ctx.snapshot, class, ingress) {
+        return true;
+    }
+    let named = ingress
+        .annotations()
+        .get(CLASS_ANNOTATION)
+        .is_some_and(|n| !n.is_empty())
+        || ingress
+            .spec
+            .as_ref()
+            .is_some_and(|s| s.ingress_class_name.is_some());
+    if !named {
         ctx.problems.warning(
             &ObjectRef::of(ingress),
             Reason::Ignored,
@@ -68,7 +83,7 @@ fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
             format!("no ingress class set and IngressClass {class} is not marked default; ignored"),
         );
     }
-    default
+    false
 }
 
 /// Kong paths for one Ingress path (KIC's rules).
@@ -213,9 +228,6 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress) {
             vec!["/".into()],
             &tags,
         );
-    }
-    for (i, tls) in spec.tls.iter().flatten().enumerate() {
-        certificate(ctx, &obj, &namespace, tls, i);
     }
 }
 
@@ -378,87 +390,6 @@ fn add_route(
         let ns = ingress.metadata.namespace.as_deref().unwrap_or_default();
         plugins::attach(ctx, obj, ns, ingress.metadata.annotations.as_ref(), scope);
     }
-}
-
-fn certificate(
-    ctx: &mut Context<'_>,
-    obj: &ObjectRef,
-    namespace: &str,
-    tls: &IngressTLS,
-    i: usize,
-) {
-    let Some(secret_name) = tls.secret_name.as_deref() else {
-        return;
-    };
-    let field = Some(format!("spec.tls[{i}].secretName"));
-    let Some(secret) = ctx.snapshot.secret(namespace, secret_name) else {
-        ctx.problems.error(
-            obj,
-            Reason::SecretNotFound,
-            field,
-            format!("Secret {namespace}/{secret_name} not found; its hosts get no certificate"),
-        );
-        return;
-    };
-    let get = |key: &str| -> Option<String> {
-        secret
-            .data
-            .as_ref()
-            .and_then(|d| d.get(key))
-            .and_then(|b| String::from_utf8(b.0.clone()).ok())
-            .or_else(|| {
-                secret
-                    .string_data
-                    .as_ref()
-                    .and_then(|d| d.get(key))
-                    .cloned()
-            })
-    };
-    let (Some(cert), Some(key)) = (
-        get("tls.crt").map(|c| c.trim().to_string()),
-        get("tls.key").map(|k| k.trim().to_string()),
-    ) else {
-        ctx.problems.error(
-            obj,
-            Reason::SecretNotFound,
-            field,
-            format!("Secret {namespace}/{secret_name} has no tls.crt and tls.key"),
-        );
-        return;
-    };
-    // KIC uses the Secret's UID; manifests read offline may lack one.
-    let id = secret.metadata.uid.clone().unwrap_or_else(|| {
-        uuid::Uuid::new_v5(
-            &uuid::Uuid::NAMESPACE_OID,
-            format!("{namespace}/{secret_name}").as_bytes(),
-        )
-        .to_string()
-    });
-    let secret_ref = ObjectRef::new(Kind::Secret, Some(namespace), secret_name)
-        .with_uid(secret.metadata.uid.as_deref());
-    let mut snis = Vec::new();
-    for (j, host) in tls.hosts.iter().flatten().enumerate() {
-        if let Some(msg) = names::hostname_error(host) {
-            ctx.problems.error(
-                obj,
-                Reason::InvalidValue,
-                Some(format!("spec.tls[{i}].hosts[{j}]")),
-                format!("{msg}; left out of the certificate's SNIs"),
-            );
-            continue;
-        }
-        snis.push(Sni {
-            certificate: CertificateRef { id: id.clone() },
-            name: host.clone(),
-        });
-    }
-    ctx.add_certificate(Certificate {
-        cert,
-        id,
-        key,
-        snis,
-        tags: names::tags(&secret_ref, None::<&BTreeMap<String, String>>),
-    });
 }
 
 #[cfg(test)]
