@@ -12,9 +12,10 @@ use kingress::api::{HttpRoute, KongUpstreamPolicy};
 use kingress::controller::ControllerOptions;
 use kingress::controller::status::StatusOptions;
 use kingress::translate::DEFAULT_CONTROLLER_NAME;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 use support::controlplane;
+use support::observe::{condition, eventually, is};
 use support::run::{Env, WAIT};
 
 /// A controller whose status options `status` gives (from the test's namespace), with a short
@@ -75,50 +76,8 @@ impl Env {
 
     /// Events with `reason` about the object `kind`/`name`.
     async fn events(&self, kind: &str, name: &str, reason: &str) -> Vec<Event> {
-        Api::<Event>::namespaced(self.client.clone(), &self.ns)
-            .list(&ListParams::default())
-            .await
-            .expect("list Events")
-            .items
-            .into_iter()
-            .filter(|e| {
-                e.reason.as_deref() == Some(reason)
-                    && e.regarding.as_ref().is_some_and(|r| {
-                        r.kind.as_deref() == Some(kind) && r.name.as_deref() == Some(name)
-                    })
-            })
-            .collect()
+        support::observe::events(&self.client, &self.ns, kind, name, reason).await
     }
-}
-
-/// Polls `probe` until it answers `Ok`, panicking with its last answer after [`WAIT`].
-async fn eventually<T>(what: &str, probe: impl AsyncFn() -> Result<T, String>) -> T {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        match probe().await {
-            Ok(v) => return v,
-            Err(last) if tokio::time::Instant::now() >= deadline => {
-                panic!("never saw {what}; last seen: {last}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-}
-
-/// `(status, reason, message)` of the condition `type_` in a status entry.
-fn condition(entry: &Value, type_: &str) -> Option<(String, String, String)> {
-    entry["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == type_)
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
-            (s("status"), s("reason"), s("message"))
-        })
-}
-
-fn is(entry: &Value, type_: &str, status: &str, reason: &str) -> bool {
-    condition(entry, type_).is_some_and(|(s, r, _)| s == status && r == reason)
 }
 
 /// Our entry for Service `name` in a policy's ancestors.

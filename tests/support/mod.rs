@@ -5,6 +5,7 @@
 //!   API CRDs installed. `support::controlplane::shared()` starts it on first use.
 //! - [`apply`]: apply multi-document YAML to it, server-side.
 //! - [`golden`]: the `UPDATE_GOLDEN=1` switch of the golden tests.
+//! - [`observe`]: poll until something holds; status conditions and Events.
 //! - [`run`]: a `kingress run` controller watching a namespace of its own, pushing to a
 //!   Kong admin API double.
 //!
@@ -14,6 +15,7 @@
 pub mod apply;
 pub mod controlplane;
 pub mod golden;
+pub mod observe;
 mod process;
 pub mod restart;
 pub mod run;
