@@ -224,6 +224,7 @@ impl Incremental {
                 .client_certificates_differ(&self.derived.certificates)
             || (changes.secrets && !snapshot.kong_cluster_plugins.is_empty());
         ring_capacity::new_round();
+        crate::translate::certificates::key_pair::new_round();
         let mut retranslated = 0;
         if all {
             // Left empty if a part fails: the next update starts over.

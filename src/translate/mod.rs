@@ -346,6 +346,7 @@ fn sort_plugins(plugins: &mut [crate::kong::config::Plugin]) {
 
 pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     backends::ring_capacity::new_round();
+    certificates::key_pair::new_round();
     let derived = Derived::new(snapshot, options);
     let mut translation = translate_scope(snapshot, options, &derived, Scope::All);
     let config = &mut translation.config;

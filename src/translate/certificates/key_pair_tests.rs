@@ -1,4 +1,4 @@
-use super::check;
+use super::{check, new_round};
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -65,4 +65,15 @@ fn errors_never_quote_the_key() {
     for line in key.lines().filter(|l| !l.starts_with("-----")) {
         assert!(!err.contains(line), "{err}");
     }
+}
+
+#[test]
+fn answers_are_remembered_across_one_round() {
+    let (c, k) = (fixture("ec384.crt"), fixture("ec384.key"));
+    let bad = fixture("other-ec.key");
+    assert_eq!(check(&c, &k), Ok(()));
+    assert!(check(&c, &bad).is_err());
+    new_round();
+    assert_eq!(check(&c, &k), Ok(()));
+    assert!(check(&c, &bad).is_err());
 }
