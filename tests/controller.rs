@@ -369,6 +369,28 @@ async fn a_namespace_label_admits_and_drops_routes_of_a_selector_listener() {
         c.service(&service).is_none()
     })
     .await;
+    let accepted = async |status: &'static str, reason: &'static str| {
+        let routes: Api<kingress::api::HttpRoute> = Api::namespaced(env.client.clone(), &env.ns);
+        support::observe::eventually(
+            &format!("the route Accepted={status}/{reason}"),
+            async || {
+                let route = routes.get("web").await.map_err(|e| e.to_string())?;
+                let parents =
+                    serde_json::to_value(route.status.map(|s| s.parents)).unwrap_or_default();
+                let ours = parents
+                    .as_array()
+                    .and_then(|p| p.iter().find(|p| p["parentRef"]["name"] == "kong"))
+                    .cloned()
+                    .unwrap_or_default();
+                match support::observe::is(&ours, "Accepted", status, reason) {
+                    true => Ok(()),
+                    false => Err(ours.to_string()),
+                }
+            },
+        )
+        .await
+    };
+    accepted("False", "NotAllowedByListeners").await;
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(env.client.clone());
     let label = |value: serde_json::Value| {
         let namespaces = namespaces.clone();
@@ -389,6 +411,7 @@ async fn a_namespace_label_admits_and_drops_routes_of_a_selector_listener() {
         c.service(&service).is_some()
     })
     .await;
+    accepted("True", "Accepted").await;
     label(serde_json::Value::Null).await;
     env.wait("without the label the route leaves Kong", |c| {
         c.service(&service).is_none()
