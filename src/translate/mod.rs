@@ -21,6 +21,7 @@ pub mod configured;
 pub mod fallback;
 pub mod gateway;
 pub mod incremental;
+pub mod ingress_class;
 pub mod names;
 pub mod plugins;
 pub mod problems;

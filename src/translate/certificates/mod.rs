@@ -38,9 +38,9 @@ use crate::kong::config::{Certificate, CertificateRef, Sni};
 use crate::snapshot::Snapshot;
 use crate::translate::fallback::Excluded;
 use crate::translate::gateway::listeners;
+use crate::translate::ingress_class;
 use crate::translate::names::{self, ObjectRef};
 use crate::translate::problems::{Problem, Problems, Reason};
-use crate::translate::routes::ingress;
 
 pub const CLIENT_CERT_ANNOTATION: &str = "konghq.com/client-cert";
 
@@ -178,12 +178,12 @@ impl Builder<'_> {
 fn by_age<'a, T: kube::Resource + 'a>(objects: impl Iterator<Item = &'a T>) -> Vec<&'a T> {
     let mut v: Vec<&T> = objects.collect();
     v.sort_by(|a, b| {
-        let key = |o: &T| {
+        let key = |o: &'a T| {
             let m = o.meta();
             (
                 m.creation_timestamp.as_ref().map(|t| t.0),
-                m.namespace.clone(),
-                m.name.clone(),
+                m.namespace.as_deref(),
+                m.name.as_deref(),
             )
         };
         key(a).cmp(&key(b))
@@ -212,8 +212,12 @@ fn ingress_claims(
     let mut claims: BTreeMap<SecretKey, IngressClaim> = BTreeMap::new();
     let mut seen: BTreeMap<String, (SecretKey, ObjectRef)> = BTreeMap::new();
     let mut lost = Vec::new();
+    // Most Ingresses have no TLS: they are skipped before anything else is looked at.
     let ingresses = snapshot.ingresses_in(None).filter(|i| {
-        ingress::ours(snapshot, class, i)
+        i.spec
+            .as_ref()
+            .is_some_and(|s| s.tls.as_ref().is_some_and(|t| !t.is_empty()))
+            && ingress_class::ours(snapshot, class, i)
             && !excluded.contains(
                 Kind::Ingress,
                 &i.namespace().unwrap_or_default(),
@@ -317,7 +321,16 @@ impl Certificates {
                 .gateway_class(&g.spec.gateway_class_name)
                 .is_some_and(|c| c.spec.controller_name == options.controller_name)
         };
-        for gateway in by_age::<Gateway>(snapshot.gateways_in(None).filter(ours)) {
+        let with_certificates = |g: &&Gateway| {
+            g.spec.listeners.iter().any(|l| {
+                l.tls
+                    .as_ref()
+                    .and_then(|t| t.certificate_refs.as_ref())
+                    .is_some_and(|r| !r.is_empty())
+            })
+        };
+        let gateways = snapshot.gateways_in(None).filter(with_certificates);
+        for gateway in by_age::<Gateway>(gateways.filter(ours)) {
             let checks = listeners::check(snapshot, gateway);
             for (k, (l, check)) in gateway.spec.listeners.iter().zip(checks).enumerate() {
                 let has_refs = l

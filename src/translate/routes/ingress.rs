@@ -18,8 +18,7 @@ use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
 use crate::translate::{Context, annotations, plugins};
 
-const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
-const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";
+use crate::translate::ingress_class::{self, CLASS_ANNOTATION};
 
 pub fn translate_all(ctx: &mut Context<'_>) {
     for ingress in ctx.ingresses() {
@@ -36,35 +35,10 @@ pub fn translate_all(ctx: &mut Context<'_>) {
     }
 }
 
-/// Whether an Ingress is of `class`: the legacy annotation, else `spec.ingressClassName`,
-/// else the default IngressClass.
-pub fn ours(snapshot: &crate::snapshot::Snapshot, class: &str, ingress: &Ingress) -> bool {
-    // As in KIC, a non-empty legacy annotation takes precedence over the spec field.
-    if let Some(name) = ingress
-        .annotations()
-        .get(CLASS_ANNOTATION)
-        .filter(|n| !n.is_empty())
-    {
-        return name == class;
-    }
-    if let Some(name) = ingress
-        .spec
-        .as_ref()
-        .and_then(|s| s.ingress_class_name.as_ref())
-    {
-        return name == class;
-    }
-    snapshot.ingress_class(class).is_some_and(|ic| {
-        ic.annotations()
-            .get(DEFAULT_CLASS_ANNOTATION)
-            .is_some_and(|v| v == "true")
-    })
-}
-
-/// [`ours`], with a warning on an Ingress that names no class when ours is not the default.
+/// [`ingress_class::ours`], with a warning on an Ingress that names no class when ours is not the default.
 fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
     let class = &ctx.options.ingress_class;
-    if ours(ctx.snapshot, class, ingress) {
+    if ingress_class::ours(ctx.snapshot, class, ingress) {
         return true;
     }
     let named = ingress

@@ -1,0 +1,36 @@
+//! Which Ingresses are ours, as KIC v3.5.13 decides it (`internal/store/store.go` lines
+//! 188-228): a non-empty `kubernetes.io/ingress.class` annotation, else `spec.ingressClassName`,
+//! else the IngressClass marked default.
+
+use kube::ResourceExt;
+
+use crate::api::Ingress;
+use crate::snapshot::Snapshot;
+
+pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";
+
+/// Whether an Ingress is of `class`: the legacy annotation, else `spec.ingressClassName`,
+/// else the default IngressClass.
+pub fn ours(snapshot: &Snapshot, class: &str, ingress: &Ingress) -> bool {
+    // As in KIC, a non-empty legacy annotation takes precedence over the spec field.
+    if let Some(name) = ingress
+        .annotations()
+        .get(CLASS_ANNOTATION)
+        .filter(|n| !n.is_empty())
+    {
+        return name == class;
+    }
+    if let Some(name) = ingress
+        .spec
+        .as_ref()
+        .and_then(|s| s.ingress_class_name.as_ref())
+    {
+        return name == class;
+    }
+    snapshot.ingress_class(class).is_some_and(|ic| {
+        ic.annotations()
+            .get(DEFAULT_CLASS_ANNOTATION)
+            .is_some_and(|v| v == "true")
+    })
+}
