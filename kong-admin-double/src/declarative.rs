@@ -6,36 +6,40 @@
 //! Line references are to Kong 3.10 (master 22246ef28c)
 //! kong/db/schema/others/declarative_config.lua unless noted.
 
-use crate::entities::{self, Def, routes, targets, upstreams};
+use crate::entities::{self, Def, credentials, routes, targets, upstreams};
 use crate::error::ConfigError;
 use crate::errtree::{Key, Node};
-use crate::fullschema::Pass2;
+use crate::fullschema::{FkInfo, Pass2};
 use crate::plugins;
+use crate::references::{self, Refs};
 use crate::schema::{self, Check, Field, Record};
 use crate::valid::ValidConfig;
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
 
 // declarative_config.lua:613-615
 const NAMESPACE: uuid::Uuid = uuid::uuid!("fd02801f-0957-4a15-a55a-c8d9606f30b5");
 
 /// One entity as validated, in Kong's traversal order.
-struct Item {
-    def: &'static Def,
-    raw: Map<String, Value>,
-    data: Map<String, Value>,
+pub(crate) struct Item {
+    pub def: &'static Def,
+    pub raw: Map<String, Value>,
+    pub data: Map<String, Value>,
     /// 1-based position in its own array.
-    index: usize,
-    parent: Option<usize>,
-    children: Vec<usize>,
-    id: String,
+    pub index: usize,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+    pub id: String,
+    /// Cache-key fields that are `required` (declarative_config.lua:601-602).
+    ck_required: Vec<&'static str>,
+    /// A cache-key field is `auto` (declarative_config.lua:586-587).
+    ck_auto: bool,
 }
 
 #[derive(Default)]
-struct Ctx {
-    items: Vec<Item>,
-    roots: Vec<usize>,
-    errs: Node,
+pub(crate) struct Ctx {
+    pub items: Vec<Item>,
+    pub roots: Vec<usize>,
+    pub errs: Node,
     /// What Kong's second (full-schema) pass would say of foreign keys.
     full: Pass2,
 }
@@ -70,6 +74,12 @@ fn record_for(def: &Def, obj: &Map<String, Value>) -> Result<Record, (&'static s
         }
         "upstreams" => upstreams::record(),
         "targets" => targets::record(),
+        "acls" => credentials::acls(),
+        "basicauth_credentials" => credentials::basicauth_credentials(),
+        "keyauth_credentials" => credentials::keyauth_credentials(),
+        "hmacauth_credentials" => credentials::hmacauth_credentials(),
+        "jwt_secrets" => credentials::jwt_secrets(),
+        "oauth2_credentials" => credentials::oauth2_credentials(),
         // plugins: subschema_key "name" (plugins.lua:13)
         _ => match obj.get("name") {
             // init.lua:2141-2144
@@ -120,8 +130,24 @@ fn validate_entity(
             node.set(Key::from(*key), Node::Msg(entities::unsupported_msg(key)));
         }
     }
+    let mut ck_required = Vec::new();
+    let mut ck_auto = false;
+    let mut fk_info = FkInfo::default();
     let data = match record_for(def, &obj) {
         Ok(mut rec) => {
+            for (fk, _) in def.fks {
+                if rec.field(fk).is_some_and(|f| f.required) {
+                    fk_info.required.push(*fk);
+                }
+            }
+            // the schema's flags of the cache-key fields, for `uuid_key`
+            for k in def.cache_key {
+                let f = rec.field(k);
+                ck_auto |= f.is_some_and(|f| f.auto);
+                if f.is_some_and(|f| f.required) {
+                    ck_required.push(*k);
+                }
+            }
             if parent.is_some() {
                 // nested entities get their parent implicitly; every foreign
                 // key of a nested record must be null (copy_record,
@@ -133,10 +159,12 @@ fn validate_entity(
             }
             // init.lua:954-958: process_auto_fields, then validate
             let mut proc_errs = Node::table();
-            let data = schema::process(&rec, &obj, &mut proc_errs);
+            let mut data = schema::process(&rec, &obj, &mut proc_errs);
+            fill_auto(&rec, &mut data, &path);
             let mut errs = schema::validate_record(&rec, &data);
             schema::merge(&mut errs, proc_errs);
             schema::merge(&mut node, errs);
+            fk_info.msgs = fk_transformation_errors(def, &rec, &data);
             data
         }
         Err((field, err)) => {
@@ -152,7 +180,7 @@ fn validate_entity(
         let fk = pi.def.children.iter().find(|(c, _)| *c == def.name)?.1;
         Some((&pi.raw, fk))
     });
-    ctx.full.note(def, &obj, parent_link, &path);
+    ctx.full.note(def, &obj, parent_link, &path, &fk_info);
     let idx = ctx.items.len();
     ctx.items.push(Item {
         def,
@@ -162,6 +190,8 @@ fn validate_entity(
         parent,
         children: Vec::new(),
         id: String::new(),
+        ck_required,
+        ck_auto,
     });
     match parent {
         Some(p) => ctx.items[p].children.push(idx),
@@ -175,6 +205,80 @@ fn validate_entity(
             validate_section(ctx, cdef, &cv, Some(idx), cpath);
         }
     }
+}
+
+/// `auto = true` string fields left nil get `random_string()`, 32
+/// characters of `[A-Za-z0-9]`, when Kong processes the record before
+/// validating it (kong/db/schema/init.lua:956, 1915-1918; kong/tools/rand.lua
+/// random_string: base64 of 24 random bytes, `/` and `+` replaced by random
+/// letters). Here the bytes derive from the entity's place in the config, so
+/// the same config gives the same values. An explicit null stays null.
+fn fill_auto(rec: &Record, data: &mut Map<String, Value>, path: &[Key]) {
+    use base64::Engine;
+    let at: Vec<String> = path
+        .iter()
+        .map(|k| match k {
+            Key::Int(i) => i.to_string(),
+            Key::Str(s) => s.clone(),
+        })
+        .collect();
+    for (name, f) in &rec.fields {
+        if !f.auto || data.contains_key(*name) {
+            continue;
+        }
+        let seed = format!("{}:{name}", at.join("."));
+        let ns = uuid::Uuid::new_v5(&NAMESPACE, b"kong-admin-double-auto");
+        let mut bytes = uuid::Uuid::new_v5(&ns, seed.as_bytes()).as_bytes().to_vec();
+        bytes.extend(uuid::Uuid::new_v5(&ns, format!("{seed}:2").as_bytes()).as_bytes());
+        let text = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&bytes[..24]);
+        let text: String = text
+            .chars()
+            .zip(bytes.iter().cycle())
+            .map(|(c, b)| match c {
+                '/' => char::from(b'A' + b % 26),
+                '+' => char::from(b'a' + b % 26),
+                c => c,
+            })
+            .collect();
+        data.insert((*name).to_string(), Value::String(text));
+    }
+}
+
+/// Transformation errors (`run_transformation_checks`) that a foreign key
+/// with a primary key would silence, per foreign key: Kong's second pass
+/// gives nested entities their parent's key and resolves references
+/// (declarative_config.lua:766-768, 776-784), so e.g. basic-auth's
+/// `consumer.id` (basic-auth/daos.lua:24) is then set.
+fn fk_transformation_errors(
+    def: &Def,
+    rec: &Record,
+    data: &Map<String, Value>,
+) -> Vec<(&'static str, Vec<String>)> {
+    let entity_msgs = |d: &Map<String, Value>| {
+        let mut n = Node::table();
+        schema::run_transformation_checks(&rec.transformations, d, &mut n);
+        match n {
+            Node::Table(mut t) => match t.remove(&Key::from("@entity")) {
+                Some(Node::List(l)) => l,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    };
+    if rec.transformations.is_empty() {
+        return Vec::new();
+    }
+    let before = entity_msgs(data);
+    def.fks
+        .iter()
+        .map(|(fk, _)| {
+            let mut with_pk = data.clone();
+            with_pk.insert((*fk).to_string(), json!({"id": "pk"}));
+            let after = entity_msgs(&with_pk);
+            let gone = before.iter().filter(|m| !after.contains(m)).cloned();
+            (*fk, gone.collect())
+        })
+        .collect()
 }
 
 fn validate_section(
@@ -283,6 +387,10 @@ fn uuid_for(entity: &str, key: &str) -> String {
 fn uuid_key(ctx: &Ctx, idx: usize) -> Option<String> {
     let it = &ctx.items[idx];
     if !it.def.cache_key.is_empty() {
+        // an `auto` cache-key field: no key (declarative_config.lua:586-587)
+        if it.ck_auto {
+            return None;
+        }
         let child_key = it
             .parent
             .and_then(|p| {
@@ -295,15 +403,15 @@ fn uuid_key(ctx: &Ctx, idx: usize) -> Option<String> {
             .map(|(_, fk)| *fk);
         // build_cache_key: `{ entity, ws_id_for(item) }` (584; "*", 334-339)
         let mut ck = vec![it.def.name.to_string(), "*".to_string()];
-        // declarative_config.lua:585-608, arm by arm: a string (589-590); the
+        // declarative_config.lua:589-607, arm by arm: a string (589-590); the
         // parent's id for the nested fk (593-595); None for a missing required
-        // field (601-602: entities/targets.lua:31-32, plugins.lua `name`); ""
-        // otherwise (604-605); tables and null add nothing (no branch in Kong)
+        // field (601-602); "" otherwise (604-605); tables and null add nothing
+        // (no branch in Kong)
         for k in it.def.cache_key {
             match it.raw.get(*k) {
                 Some(Value::String(s)) => ck.push(s.clone()),
                 None if Some(*k) == child_key => ck.push(ctx.items[it.parent?].id.clone()),
-                None if *k == "upstream" || *k == "target" || *k == "name" => return None,
+                None if it.ck_required.contains(k) => return None,
                 None => ck.push(String::new()),
                 Some(_) => {}
             }
@@ -351,178 +459,6 @@ fn assign_ids(ctx: &mut Ctx) {
     }
 }
 
-/// `unique = true` fields that are not unique endpoint keys, which only
-/// flatten's final pass checks (declarative_config.lua:928-943): `custom_id`
-/// (consumers.lua:26) and `cert_digest` (ca_certificates.lua:21). `username`
-/// (consumers.lua:18) and the other endpoint keys collide earlier (414-424).
-const UNIQUE_FIELDS: &[(&str, &str)] = &[
-    ("consumers", "custom_id"),
-    ("ca_certificates", "cert_digest"),
-];
-
-/// `uniqueness_error_msg`: declarative_config.lua:360-363.
-fn uniqueness_msg(entity: &str, key: &str, value: &str) -> String {
-    format!("uniqueness violation: '{entity}' entity with {key} set to '{value}' already declared")
-}
-
-struct Refs {
-    by_key: HashMap<(&'static str, String), usize>,
-    by_id: HashMap<(&'static str, String), usize>,
-    /// (entity, fk, target, key to look up, the value as Kong prints it)
-    expected: Vec<(usize, &'static str, &'static str, Option<String>, String)>,
-}
-
-/// `populate_references`: post-order (children first, declarative_config.lua:411),
-/// like Kong (382-461).
-fn populate(ctx: &mut Ctx, idx: usize, refs: &mut Refs) {
-    for c in ctx.items[idx].children.clone() {
-        populate(ctx, c, refs);
-    }
-    let it = &ctx.items[idx];
-    let name = it.def.name;
-    let mut failed = false;
-    // endpoint key, when unique: declarative_config.lua:405-406, 414-424
-    // (add_to_by_key 342-357). Kong files a nested entity's error under its
-    // parent (add_error, 365-380: errs[parent][i][entity][j]); here it goes
-    // to errs[entity][j].
-    if let Some(k) = it.def.unique_key
-        && let Some(val) = it.data.get(k).and_then(Value::as_str)
-    {
-        if let std::collections::hash_map::Entry::Vacant(slot) =
-            refs.by_key.entry((name, val.to_string()))
-        {
-            slot.insert(idx);
-        } else {
-            let msg = uniqueness_msg(name, k, val);
-            ctx.errs
-                .child(Key::from(name))
-                .set(Key::Int(it.index), Node::Msg(msg));
-            failed = true;
-        }
-    }
-    let it = &ctx.items[idx];
-    // primary key: declarative_config.lua:426-436 (Kong records the item in
-    // by_id even when the endpoint key failed, 432-434; not here)
-    if !failed && refs.by_id.contains_key(&(name, it.id.clone())) {
-        let msg = uniqueness_msg(name, "primary key", &it.id);
-        let node = match it.parent {
-            Some(p) => {
-                let parent = &ctx.items[p];
-                ctx.errs
-                    .child(Key::from(parent.def.name))
-                    .child(Key::Int(parent.index))
-                    .child(Key::from(name))
-            }
-            None => ctx.errs.child(Key::from(name)),
-        };
-        node.set(Key::Int(it.index), Node::Msg(msg));
-    } else if !failed {
-        refs.by_id.insert((name, it.id.clone()), idx);
-    }
-    let it = &ctx.items[idx];
-    // foreign keys to resolve later: declarative_config.lua:438-452 (null skipped, 441)
-    for (fk, target) in it.def.fks {
-        match it.data.get(*fk) {
-            Some(Value::String(v)) => {
-                refs.expected
-                    .push((idx, fk, target, Some(v.clone()), v.clone()));
-            }
-            // a primary key (`{id = ...}`): looked up by its id, shown as JSON
-            Some(v @ Value::Object(o)) => {
-                let key = o.get("id").and_then(Value::as_str).map(str::to_string);
-                refs.expected.push((idx, fk, target, key, v.to_string()));
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Where Kong files a reference error: `at = key or item_id or i`
-/// (declarative_config.lua:448). Kong's `key` is the processed endpoint key,
-/// which is ngx.null when unset (process_auto_fields, init.lua:1056-1058),
-/// so Kong files under null there; here the id is used.
-fn at_key(it: &Item) -> String {
-    it.def
-        .unique_key
-        .and_then(|k| it.data.get(k))
-        .and_then(Value::as_str)
-        .map_or_else(|| it.id.clone(), str::to_string)
-}
-
-/// `find_entity`: declarative_config.lua:464-467 (by key, then by id).
-fn resolve(refs: &Refs, target: &str, v: &str) -> Option<usize> {
-    let t = entities::def(target)?.name;
-    refs.by_key
-        .get(&(t, v.to_string()))
-        .or_else(|| refs.by_id.get(&(t, v.to_string())))
-        .copied()
-}
-
-/// `validate_references`: declarative_config.lua:470-507.
-fn check_references(ctx: &mut Ctx) -> Refs {
-    let mut refs = Refs {
-        by_key: HashMap::new(),
-        by_id: HashMap::new(),
-        expected: Vec::new(),
-    };
-    for r in ctx.roots.clone() {
-        populate(ctx, r, &mut refs);
-    }
-    for (idx, fk, target, key, v) in refs.expected.clone() {
-        if key.and_then(|k| resolve(&refs, target, &k)).is_none() {
-            let it = &ctx.items[idx];
-            // declarative_config.lua:489-497 (tables shown with cjson_encode, 494)
-            let msg = format!("invalid reference '{fk}: {v}' (no such entry in '{target}')");
-            let key = at_key(it);
-            let node = ctx.errs.child(Key::from(it.def.name)).child(Key::Str(key));
-            match node {
-                Node::Table(t) if t.is_empty() => *node = Node::List(vec![msg]),
-                Node::List(l) => l.push(msg),
-                _ => *node = Node::List(vec![msg]),
-            }
-        }
-    }
-    // flatten returns validate_references' errors first, without reaching
-    // its final pass (declarative_config.lua:890-893)
-    if !ctx.errs.is_empty() {
-        return refs;
-    }
-    // unique fields besides endpoint keys (flatten's final pass,
-    // declarative_config.lua:928-943), compared by value (get_unique_key,
-    // 839-848: ws-prefixed or not, equal values collide either way). Kong
-    // keys the error by the endpoint key or id (936-938) but rebuilds
-    // errs[entity] for each hit (935, `errors[entity]` is nil: `errors` is
-    // the Errors object, line 31), so only the entity's last hit is kept.
-    let mut seen: HashMap<(&str, &str, String), usize> = HashMap::new();
-    let mut last: Vec<(&'static str, String, String)> = Vec::new();
-    for idx in 0..ctx.items.len() {
-        let it = &ctx.items[idx];
-        let name = it.def.name;
-        for field in UNIQUE_FIELDS
-            .iter()
-            .filter(|(e, _)| *e == name)
-            .map(|(_, f)| *f)
-        {
-            // `flat_value and flat_value ~= null` (930): strings only here,
-            // both fields being `type = "string"`
-            let Some(v) = it.data.get(field).and_then(Value::as_str) else {
-                continue;
-            };
-            if seen.insert((name, field, v.to_string()), idx).is_some() {
-                let msg = uniqueness_msg(name, field, v);
-                last.retain(|(e, _, _)| *e != name);
-                last.push((name, at_key(it), msg));
-            }
-        }
-    }
-    for (name, key, msg) in last {
-        ctx.errs
-            .child(Key::from(name))
-            .set(Key::Str(key), Node::Msg(msg));
-    }
-    refs
-}
-
 /// flatten's output (declarative_config.lua:897-958).
 fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
     let mut out = ValidConfig::new(format_version);
@@ -532,11 +468,16 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
         e.insert("id".into(), json!(it.id));
         e.remove("_comment");
         e.remove("_ignore");
+        // a `ttl = true` entity keeps a non-null `ttl` (declarative_config.lua:
+        // 946-948); other entities cannot have one (unknown field)
+        if e.get("ttl").is_some_and(Value::is_null) {
+            e.remove("ttl");
+        }
         // declarative_config.lua:918-922
         for (fk, target) in it.def.fks {
             let resolved = match e.get(*fk) {
                 Some(Value::String(v)) => {
-                    resolve(refs, target, v).map(|i| json!({"id": ctx.items[i].id}))
+                    references::resolve(refs, target, v).map(|i| json!({"id": ctx.items[i].id}))
                 }
                 _ => None,
             };
@@ -602,6 +543,9 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
     };
     // flatten: self:validate(input), declarative_config.lua:860
     top_level(&obj, &mut ctx);
+    // declarative_config.lua:882; the full pass derives the same ids first
+    // (populate_ids_for_validation, 742-750), by which references resolve
+    assign_ids(&mut ctx);
     if !ctx.errs.is_empty() {
         // Kong validates again with the full schema and accepts if that passes
         // (declarative_config.lua:861-880)
@@ -609,7 +553,7 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
         let resolves = |target: &str, key: &str| {
             items.iter().any(|it| {
                 it.def.name == target
-                    && (it.raw.get("id").and_then(Value::as_str) == Some(key)
+                    && (it.id == key
                         || it
                             .def
                             .unique_key
@@ -623,8 +567,7 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
         }
         ctx.errs = Node::table();
     }
-    assign_ids(&mut ctx); // declarative_config.lua:882
-    let refs = check_references(&mut ctx); // declarative_config.lua:890-893, 928-956
+    let refs = references::check_references(&mut ctx); // declarative_config.lua:890-893, 928-956
     if !ctx.errs.is_empty() {
         return Err(ConfigError::new(ctx.errs, Value::Object(obj)));
     }

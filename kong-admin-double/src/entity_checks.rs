@@ -6,7 +6,8 @@
 
 use crate::errtree::Node;
 use crate::schema::{
-    EntityCheck, REQUIRED, Then, err_at_path, get_path, is_nonempty, quoted_list, run_check,
+    EntityCheck, REQUIRED, Then, Transformation, err_at_path, get_path, is_nonempty, quoted_list,
+    run_check,
 };
 use serde_json::{Map, Value};
 
@@ -63,13 +64,20 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
                 let own_error = err_at_path(errs, then_field);
                 let failed = match then {
                     // init.lua:746-749 (REQUIRED at 100)
-                    Then::Required if then_value.is_null() => Some(Some(REQUIRED.to_string())),
+                    Then::Required | Then::RequiredAnd(_) if then_value.is_null() => {
+                        Some(Some(REQUIRED.to_string()))
+                    }
                     Then::Required => own_error.then_some(None),
                     // null passes then_match unless it has `eq`/`required`
                     // (init.lua:877-887, via 755)
                     Then::Checks(_) if then_value.is_null() => None,
+                    // the field's own failure comes first: its type check
+                    // (init.lua:986-989) and inherited validators rank before
+                    // the `custom_validator` (rank 19) that RequiredAnd adds
+                    // (jwt/daos.lua:65), e.g. "" fails the implicit len_min
+                    Then::RequiredAnd(_) if own_error => Some(None),
                     // init.lua:751-766
-                    Then::Checks(cs) => cs
+                    Then::Checks(cs) | Then::RequiredAnd(cs) => cs
                         .iter()
                         .find_map(|c| run_check(c, &then_value).err())
                         .map(Some)
@@ -123,12 +131,8 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
             }
             // init.lua:520-535 via 781-784, MUTUALLY_REQUIRED at 114
             EntityCheck::MutuallyRequired(names) => {
-                let set = names.iter().filter(|n| is_nonempty(get_path(v, n))).count();
-                if set != 0 && set != names.len() {
-                    errs.push_entity(format!(
-                        "all or none of these fields must be set: {}",
-                        quoted_list(names)
-                    ));
+                if let Some(e) = mutually_required(v, names) {
+                    errs.push_entity(e);
                 }
             }
             // custom_entity_check (init.lua:771-779): its message as is
@@ -139,6 +143,42 @@ pub(crate) fn run_entity_checks(checks: &[EntityCheck], v: &Map<String, Value>, 
                     errs.push_entity(e);
                 }
             }
+        }
+    }
+}
+
+/// `mutually_required` (init.lua:520-535): `None` when all or none of the
+/// fields are non-empty, else MUTUALLY_REQUIRED (114) over all of them.
+fn mutually_required(v: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    let set = names.iter().filter(|n| is_nonempty(get_path(v, n))).count();
+    (set != 0 && set != names.len()).then(|| {
+        format!(
+            "all or none of these fields must be set: {}",
+            quoted_list(names)
+        )
+    })
+}
+
+/// `run_transformation_checks` (init.lua:1465-1524) as `validate` calls it
+/// (2166: no `original_input`, no read-before-write entity): when any
+/// `input` field is non-empty, `input` and `needs` together must be all set
+/// or all unset, then `input` alone (1503-1512). A dotted `needs` such as
+/// `consumer.id` reads through the foreign key (`get_field`, 472-482): a
+/// string there has no `id`.
+pub(crate) fn run_transformation_checks(
+    ts: &[Transformation],
+    v: &Map<String, Value>,
+    errs: &mut Node,
+) {
+    for t in ts {
+        // init.lua:1473-1481
+        if !t.input.iter().any(|n| is_nonempty(get_path(v, n))) {
+            continue;
+        }
+        let args: Vec<&str> = t.input.iter().chain(t.needs).copied().collect();
+        // init.lua:1503-1512 (MUTUALLY_REQUIRED, 114)
+        if let Some(e) = mutually_required(v, &args).or_else(|| mutually_required(v, t.input)) {
+            errs.push_entity(e);
         }
     }
 }

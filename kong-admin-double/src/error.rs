@@ -86,6 +86,12 @@ const RELATIONS: &[(&str, &str, &str)] = &[
     ("upstreams", "client_certificate", "certificates"),
     ("targets", "upstream", "upstreams"),
     ("snis", "certificate", "certificates"),
+    ("acls", "consumer", "consumers"),
+    ("basicauth_credentials", "consumer", "consumers"),
+    ("keyauth_credentials", "consumer", "consumers"),
+    ("hmacauth_credentials", "consumer", "consumers"),
+    ("jwt_secrets", "consumer", "consumers"),
+    ("oauth2_credentials", "consumer", "consumers"),
 ];
 
 /// errors.lua:550-555.

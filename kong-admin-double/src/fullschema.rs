@@ -4,16 +4,18 @@
 //! "full" schema (`DeclarativeConfig.load(..., include_foreign = true)`)
 //! after `populate_ids_for_validation`: foreign keys are real `foreign`
 //! fields there, nested entities get their parent's primary key when they
-//! name none, and top-level string references are swapped for the primary
-//! key of the entity they name. If that pass succeeds the config is
+//! name none, and string references (top-level or nested) are swapped for
+//! the primary key of the entity they name. If that pass succeeds the config is
 //! accepted; otherwise Kong answers the full pass's errors merged with the
 //! first pass's `value must be null` errors (`extract_null_errors`).
 //!
-//! Only foreign keys differ between the passes, so the double derives the
-//! second pass from the first: this is how a nested `snis[].certificate:
-//! {id}` (what KIC writes) or a top-level `certificate: {id: …}` is
-//! accepted although the first pass says `value must be null` / `expected
-//! a string`.
+//! Only foreign keys differ between the passes (and the transformation
+//! checks that read them, such as basic-auth's `consumer.id`), so the double
+//! derives the second pass from the first: this is how a nested
+//! `snis[].certificate: {id}` (what KIC writes) or a top-level `certificate:
+//! {id: …}` is accepted although the first pass says `value must be null` /
+//! `expected a string`, and a basic-auth credential although the first
+//! pass finds no `consumer.id`.
 //!
 //! Sources: Kong 3.10 kong/db/schema/others/declarative_config.lua
 //! (`dc.lua:N` below): `flatten` 851-880, `copy_record` 162-184,
@@ -28,6 +30,19 @@ use serde_json::{Map, Value};
 // in the first pass (dc.lua:172); the string extract_null_errors keeps (804).
 const NULL_ERR: &str = "value must be null";
 
+/// A reference the full schema resolves: (entity, endpoint key or id).
+type Ref = (&'static str, String);
+
+/// What the first pass learnt of an entity's foreign keys.
+#[derive(Default)]
+pub(crate) struct FkInfo {
+    /// Foreign keys the entity schema marks `required`.
+    pub required: Vec<&'static str>,
+    /// Per foreign key, the first pass's transformation errors that a
+    /// primary key there would silence.
+    pub msgs: Vec<(&'static str, Vec<String>)>,
+}
+
 /// What the full schema thinks of each foreign key, gathered per entity.
 #[derive(Default)]
 pub(crate) struct Pass2 {
@@ -37,6 +52,12 @@ pub(crate) struct Pass2 {
     replace: Vec<(Vec<Key>, Node)>,
     /// Top-level string references: the full schema needs them resolved.
     refs: Vec<(Vec<Key>, &'static str, String)>,
+    /// Nested string references: resolved, the first pass's error goes.
+    nested_refs: Vec<(Vec<Key>, &'static str, String)>,
+    /// `@entity` messages (at an entity's path) that the full schema does not
+    /// report once a foreign key has a primary key: always (`None`) or when
+    /// a reference resolves.
+    msg_drops: Vec<(Vec<Key>, String, Option<Ref>)>,
 }
 
 /// `validate_primary_key(value, true)` of a `foreign` field (primary key
@@ -70,10 +91,33 @@ impl Pass2 {
         obj: &Map<String, Value>,
         parent: Option<(&Map<String, Value>, &str)>,
         path: &[Key],
+        info: &FkInfo,
     ) {
         for (fk, target) in def.fks {
             let mut fpath = path.to_vec();
             fpath.push(Key::from(*fk));
+            let msgs = info
+                .msgs
+                .iter()
+                .filter(|(f, _)| f == fk)
+                .flat_map(|(_, m)| m.iter());
+            let mut drop_msgs = |cond: Option<Ref>| {
+                for m in msgs.clone() {
+                    self.msg_drops
+                        .push((path.to_vec(), m.clone(), cond.clone()));
+                }
+            };
+            // a nested entity's explicit null is not populated (`not
+            // item[child_key]` is false for ngx.null, dc.lua:766), so the
+            // full schema's required foreign key is missing (init.lua:884-886)
+            if parent.is_some_and(|(_, k)| k == *fk)
+                && obj.get(*fk).is_some_and(Value::is_null)
+                && info.required.contains(fk)
+            {
+                self.replace
+                    .push((fpath, Node::msg("required field missing")));
+                continue;
+            }
             let value = obj.get(*fk).filter(|v| !v.is_null());
             // A plugin schema's `consumer = typedefs.no_consumer` (`eq = null`,
             // typedefs.lua:400-405) is loaded before foreign keys are rewritten
@@ -95,15 +139,19 @@ impl Pass2 {
             match (parent, value) {
                 (Some(_), Some(v)) => {
                     // first pass: `value must be null` (dc.lua:172); full
-                    // pass: a foreign key (copy_record keeps it, dc.lua:164-166).
-                    // Kong also resolves nested string references here
-                    // (dc.lua:776-784 walks every by_id entry); not done.
+                    // pass: a foreign key (copy_record keeps it, dc.lua:164-166),
+                    // a string resolved to the primary key of the entity it
+                    // names (dc.lua:776-784 walks every by_id entry)
                     if v.is_object() && pk_error(v).is_none() {
                         self.drop.push(fpath);
+                    } else if let Value::String(s) = v {
+                        drop_msgs(Some((target, s.clone())));
+                        self.nested_refs.push((fpath, target, s.clone()));
                     }
                 }
                 (Some((praw, child_key)), None) if child_key == *fk => {
                     // populated with the parent's primary key (dc.lua:766-768)
+                    drop_msgs(None);
                     if let Some(pid) = praw.get("id") {
                         let pk = Value::Object(Map::from_iter([("id".to_string(), pid.clone())]));
                         if let Some(e) = pk_error(&pk) {
@@ -113,7 +161,10 @@ impl Pass2 {
                 }
                 (Some(_), None) => {}
                 // top-level string reference, resolved to a pk (dc.lua:776-784)
-                (None, Some(Value::String(s))) => self.refs.push((fpath, target, s.clone())),
+                (None, Some(Value::String(s))) => {
+                    drop_msgs(Some((target, s.clone())));
+                    self.refs.push((fpath, target, s.clone()));
+                }
                 (None, Some(v)) if v.is_object() => match pk_error(v) {
                     None => self.drop.push(fpath),
                     Some(e) => self.replace.push((fpath, e)),
@@ -149,6 +200,18 @@ impl Pass2 {
                 set(&mut errs, p, n);
             }
         }
+        // unresolved, the full pass says "missing primary key" there, which
+        // the merge below turns back into "value must be null"
+        for (p, target, v) in &self.nested_refs {
+            if resolves(target, v) {
+                remove(&mut errs, p);
+            }
+        }
+        for (p, msg, cond) in &self.msg_drops {
+            if cond.as_ref().is_none_or(|(t, v)| resolves(t, v)) {
+                remove_msg(&mut errs, p, msg);
+            }
+        }
         if errs.is_empty() {
             return None;
         }
@@ -177,6 +240,31 @@ fn remove(node: &mut Node, path: &[Key]) {
                     t.remove(head);
                 }
             }
+        }
+    }
+}
+
+/// Remove one `@entity` message of the entity at `path`, pruning what it
+/// leaves empty.
+fn remove_msg(node: &mut Node, path: &[Key], msg: &str) {
+    let mut at = path.to_vec();
+    at.push(Key::from("@entity"));
+    let mut cur = &mut *node;
+    for k in &at {
+        match cur {
+            Node::Table(t) => match t.get_mut(k) {
+                Some(n) => cur = n,
+                None => return,
+            },
+            _ => return,
+        }
+    }
+    if let Node::List(l) = cur {
+        if let Some(i) = l.iter().position(|m| m == msg) {
+            l.remove(i);
+        }
+        if l.is_empty() {
+            remove(node, &at);
         }
     }
 }

@@ -8,6 +8,7 @@
 //! kong/meta.lua:2-4 says 3.10.0; line numbers refer to that commit.
 
 mod autofields;
+mod checks;
 mod declarative;
 mod entities;
 mod entity_checks;
@@ -17,6 +18,7 @@ mod fullschema;
 mod net;
 mod pem;
 mod plugins;
+mod references;
 mod schema;
 mod server;
 mod tls;

@@ -242,7 +242,7 @@ pub(crate) fn validate_host_with_wildcards(host: &str) -> Result<(), String> {
 /// What luasocket 3.0-rc1 `url.parse` (kong-latest.rockspec:17; src/url.lua
 /// 126-175) finds: whether `host` and `scheme` are set. Lua patterns on
 /// bytes, `%w` being ASCII alphanumerics.
-fn socket_url_host_and_scheme(url: &str) -> (bool, bool) {
+pub(crate) fn socket_url_host_and_scheme(url: &str) -> (bool, bool) {
     let b = url.as_bytes();
     // url.lua:135-138: the fragment, from the first '#'
     let b = &b[..b.iter().position(|&c| c == b'#').unwrap_or(b.len())];

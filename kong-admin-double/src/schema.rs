@@ -98,6 +98,9 @@ pub(crate) struct Field {
     /// Kong's `err` (metaschema.lua:191): replaces the message of a failing
     /// validator (init.lua:1024; also the `eq = null` failure, 891).
     pub err: Option<&'static str>,
+    /// `auto = true` on a string field: `process_auto_fields` fills a random
+    /// string when the value is nil (init.lua:1917-1920); see `declarative`.
+    pub auto: bool,
 }
 
 impl Field {
@@ -108,6 +111,7 @@ impl Field {
             default: None,
             checks: Vec::new(),
             err: None,
+            auto: false,
         }
     }
     pub fn string() -> Field {
@@ -156,6 +160,10 @@ impl Field {
         self.checks.sort_by_key(Check::rank);
         self
     }
+    pub fn auto(mut self) -> Field {
+        self.auto = true;
+        self
+    }
     pub fn err(mut self, e: &'static str) -> Field {
         self.err = Some(e);
         self
@@ -189,6 +197,10 @@ pub(crate) struct Shorthand {
 pub(crate) enum Then {
     Required,
     Checks(Vec<Check>),
+    /// `required = true` beside validators that rank after the field's own
+    /// (a `custom_validator`): the `required` branch first (746-749), then
+    /// the field's own failure, then these validators (751-766).
+    RequiredAnd(Vec<Check>),
 }
 
 /// Entity checks (`Schema.entity_checkers`, init.lua:590-822; metaschema.lua
@@ -225,6 +237,21 @@ pub(crate) struct Record {
     /// A record field's `custom_validator`, run once its fields are valid
     /// (init.lua:949-961, then the validator loop 1014-1027).
     pub custom: Option<RecordFn>,
+    /// `ttl = true` (e.g. key-auth/daos.lua:5): a `ttl` key is never
+    /// validated (`unvalidated_fields`, init.lua:2610-2613, skipped at 1221).
+    pub ttl: bool,
+    /// `transformations` with `input`/`needs`, checked by
+    /// `run_transformation_checks` (init.lua:1465-1524, called at 2166).
+    pub transformations: Vec<Transformation>,
+}
+
+/// One entry of a schema's `transformations` (metaschema.lua:259-280): the
+/// fields it reads. `on_write` itself runs when Kong loads the entities
+/// (kong/db/declarative/import.lua:468-478), not during validation.
+#[derive(Clone)]
+pub(crate) struct Transformation {
+    pub input: &'static [&'static str],
+    pub needs: &'static [&'static str],
 }
 
 impl Record {
@@ -324,7 +351,7 @@ pub(crate) fn as_int(v: &Value) -> Option<i64> {
 
 /// An empty JSON object is an empty Lua table, which Kong accepts as an
 /// array (`is_sequence`, init.lua:444-466).
-fn as_seq(v: &Value) -> Option<Vec<Value>> {
+pub(crate) fn as_seq(v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::Array(a) => Some(a.clone()),
         Value::Object(o) if o.is_empty() => Some(Vec::new()),
@@ -341,117 +368,6 @@ fn as_record(v: &Value) -> Option<Map<String, Value>> {
         Value::Array(a) if a.is_empty() => Some(Map::new()),
         _ => None,
     }
-}
-
-/// `#value` of make_length_validator (init.lua:162-174): bytes for strings,
-/// length for arrays (map fields, which add their pairs, are not handled).
-fn len_of(v: &Value) -> Option<usize> {
-    match v {
-        Value::String(s) => Some(s.len()),
-        _ => as_seq(v).map(|a| a.len()),
-    }
-}
-
-/// One validator; messages from `validation_errors` (init.lua:63-141).
-pub(crate) fn run_check(c: &Check, v: &Value) -> Result<(), String> {
-    match c {
-        // init.lua:221-227, EQ at 78
-        Check::Eq(x) if v != x => Err(format!("value must be {}", lua_str(x))),
-        // init.lua:229-235, NE at 79
-        Check::Ne(x) if v == x => Err(format!("value must not be {}", lua_str(x))),
-        // init.lua:316-323, ONE_OF at 92
-        Check::OneOf(vals) if !vals.iter().any(|x| num_or_eq(x, v)) => Err(format!(
-            "expected one of: {}",
-            vals.iter().map(lua_str).collect::<Vec<_>>().join(", ")
-        )),
-        // init.lua:237-242, GT at 80
-        Check::Gt(n) if v.as_f64().is_some_and(|f| f <= *n) => Err(format!(
-            "value must be greater than {}",
-            lua_str(&Value::from(*n))
-        )),
-        // init.lua:334-336 returns no message: fallback TIMESTAMP (95) via 1020-1022
-        Check::Timestamp if v.as_f64().is_some_and(|f| f <= 0.0) => {
-            Err("expected a valid timestamp".into())
-        }
-        // init.lua:338-343, no message: fallback UUID (96) via 1020-1022
-        Check::Uuid if !v.as_str().is_some_and(crate::net::is_uuid) => {
-            Err("expected a valid UUID".into())
-        }
-        // init.lua:214-219, BETWEEN at 81 (`%d`: truncated)
-        Check::Between(lo, hi) if v.as_f64().is_some_and(|f| f < *lo || f > *hi) => Err(format!(
-            "value should be between {} and {}",
-            *lo as i64, *hi as i64
-        )),
-        // init.lua:244-246, LEN_EQ at 82
-        Check::LenEq(n) if len_of(v).is_some_and(|l| l != *n) => Err(format!("length must be {n}")),
-        // init.lua:248-250, LEN_MIN at 83
-        Check::LenMin(n) if len_of(v).is_some_and(|l| l < *n) => {
-            Err(format!("length must be at least {n}"))
-        }
-        // init.lua:308-314, STARTS_WITH at 90
-        Check::StartsWith(p) if v.as_str().is_some_and(|s| !s.starts_with(p)) => {
-            Err(format!("should start with: {p}"))
-        }
-        // init.lua:287-295: the pattern's own `err`
-        Check::MatchNone(list) => match v.as_str() {
-            Some(s) => match list.iter().find(|(p, _)| p(s)) {
-                Some((_, e)) => Err((*e).to_string()),
-                None => Ok(()),
-            },
-            None => Ok(()),
-        },
-        // init.lua:256-262, MATCH at 85
-        Check::Match(p) => match v.as_str() {
-            Some(s) if !p(s) => Err(format!("invalid value: {s}")),
-            _ => Ok(()),
-        },
-        // init.lua:297-306: `arg.err`
-        Check::MatchAny(ps, e) => match v.as_str() {
-            Some(s) if !ps.iter().any(|p| p(s)) => Err((*e).to_string()),
-            _ => Ok(()),
-        },
-        // init.lua:381-383 (Kong: any type; here strings only)
-        Check::Custom(f) => match v.as_str() {
-            Some(s) => f(s),
-            None => Ok(()),
-        },
-        // init.lua:355-379
-        Check::MutuallyExclusiveSubsets(subsets) => mutually_exclusive(subsets, v),
-        _ => Ok(()),
-    }
-}
-
-/// Lua `==` as used by one_of (init.lua:318): numbers compare by value.
-fn num_or_eq(a: &Value, b: &Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
-    }
-}
-
-/// `mutually_exclusive_subsets` (init.lua:355-379), MUTUALLY_EXCLUSIVE_SETS
-/// at 116, sets listed in first-seen order via quoted_list (185-196).
-fn mutually_exclusive(subsets: &[&[&str]], v: &Value) -> Result<(), String> {
-    let mut member_of: Vec<&[&str]> = Vec::new();
-    for item in as_seq(v).unwrap_or_default() {
-        let Some(s) = item.as_str() else { continue };
-        if let Some(set) = subsets.iter().find(|set| set.contains(&s))
-            && !member_of.iter().any(|m| std::ptr::eq(*m, *set))
-        {
-            member_of.push(set);
-        }
-    }
-    if member_of.len() <= 1 {
-        return Ok(());
-    }
-    let parts: Vec<String> = member_of
-        .iter()
-        .map(|set| format!("({})", quoted_list(set)))
-        .collect();
-    Err(format!(
-        "these sets are mutually exclusive: {}",
-        parts.join(", ")
-    ))
 }
 
 /// Kong's `Schema:validate_field` (init.lua:874-1030).
@@ -564,7 +480,7 @@ pub(crate) fn validate_record(r: &Record, v: &Map<String, Value>) -> Node {
     // validate_fields (init.lua:1195-1240). Kong never validates
     // `updated_at`, in any record (1221 + unvalidated_fields 2610-2617).
     for (k, val) in v {
-        if k == "updated_at" {
+        if k == "updated_at" || (r.ttl && k == "ttl") {
             continue;
         }
         match r.field(k) {
@@ -582,13 +498,14 @@ pub(crate) fn validate_record(r: &Record, v: &Map<String, Value>) -> Node {
             errs.set(Key::from(*name), Node::msg(REQUIRED));
         }
     }
-    // init.lua:2165 (transformation checks, 2166, are not implemented)
-    run_entity_checks(&r.checks, v, &mut errs);
+    run_entity_checks(&r.checks, v, &mut errs); // init.lua:2165
+    run_transformation_checks(&r.transformations, v, &mut errs); // init.lua:2166
     errs
 }
 
 pub(crate) use crate::autofields::{merge, process};
-pub(crate) use crate::entity_checks::run_entity_checks;
+pub(crate) use crate::checks::run_check;
+pub(crate) use crate::entity_checks::{run_entity_checks, run_transformation_checks};
 
 #[cfg(test)]
 mod tests {

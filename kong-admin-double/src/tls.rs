@@ -19,6 +19,7 @@
 //! (`format_error`, the OpenSSL text the double does not reproduce).
 
 use crate::pem;
+use ring::agreement;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair};
 use x509_cert::certificate::{CertificateInner, Raw};
@@ -29,6 +30,8 @@ const RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1
 const EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
 
 /// `kong.pdk.vault.is_reference`: `{vault://…}`. kong/pdk/vault.lua:79-91.
 pub(crate) fn is_reference(s: &str) -> bool {
@@ -332,6 +335,101 @@ pub(crate) fn matches(cert: &CertKey, key: &PublicKey) -> bool {
     cert.key.as_ref() == Some(key)
 }
 
+/// A PEM `PUBLIC KEY` (SubjectPublicKeyInfo) as `PEM_read_bio_PUBKEY` loads
+/// it. Modelled: RSA; EC P-256/P-384 with an uncompressed point, which
+/// OpenSSL's `EC_POINT_oct2point` requires on the curve (ring's ECDH checks
+/// it the same way); Ed25519/Ed448, whose loader only checks for absent
+/// parameters and the key length (OpenSSL `ossl_ecx_key_op`). Other key
+/// types and encodings are refused as not supported.
+fn public_key_info(der: &[u8]) -> Result<(), KeyError> {
+    let info = pkcs8::SubjectPublicKeyInfoRef::from_der(der).map_err(invalid)?;
+    let bits = info
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| invalid("public key bit string with unused bits"))?;
+    match info.algorithm.oid {
+        RSA => rsa_public(bits)
+            .map(|_| ())
+            .ok_or_else(|| invalid("malformed RSA public key")),
+        EC => {
+            let curve = info
+                .algorithm
+                .parameters
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            let alg = match curve {
+                Some(P256) => &agreement::ECDH_P256,
+                Some(P384) => &agreement::ECDH_P384,
+                Some(other) => {
+                    return Err(KeyError::Unsupported(unsupported(&format!(
+                        "EC curve {other}"
+                    ))));
+                }
+                None => {
+                    return Err(KeyError::Unsupported(unsupported(
+                        "an EC key with explicit curve parameters",
+                    )));
+                }
+            };
+            if bits.first() != Some(&4) {
+                return Err(KeyError::Unsupported(unsupported(
+                    "a compressed EC public point",
+                )));
+            }
+            let rng = SystemRandom::new();
+            let mine = agreement::EphemeralPrivateKey::generate(alg, &rng).map_err(|_| {
+                KeyError::Unsupported(unsupported("an EC check without randomness"))
+            })?;
+            agreement::agree_ephemeral(mine, &agreement::UnparsedPublicKey::new(alg, bits), |_| ())
+                .map_err(|_| invalid("EC point is not on the curve"))
+        }
+        ED25519 | ED448 => {
+            let len = if info.algorithm.oid == ED25519 {
+                32
+            } else {
+                57
+            };
+            if info.algorithm.parameters.is_some() || bits.len() != len {
+                return Err(invalid("invalid encoding"));
+            }
+            Ok(())
+        }
+        other => Err(KeyError::Unsupported(unsupported(&format!(
+            "key type {other}"
+        )))),
+    }
+}
+
+/// `pkey.new(key)` with no options, which jwt/daos.lua:4-11
+/// (`validate_ssl_key`) calls: lua-resty-openssl 1.5.1 pkey.lua:566-582 tries
+/// every loader of `load_key_try_funcs["*"]["*"]` (466-514): PEM private key,
+/// PEM public key, DER private/public key, JWK. Modelled: PEM private keys
+/// (as [`parse_private_key`]) and PEM `PUBLIC KEY` blocks. `RSA PUBLIC KEY`
+/// (PKCS#1) and JWK are refused as not supported; other text is invalid.
+pub(crate) fn load_any_key(text: &str) -> Result<(), KeyError> {
+    const PRIVATE: &[&str] = &[
+        "PRIVATE KEY",
+        "RSA PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+        "DSA PRIVATE KEY",
+    ];
+    let blocks = pem::blocks(text);
+    if blocks.iter().any(|b| PRIVATE.contains(&b.label.as_str())) {
+        return parse_private_key(text).map(|_| ());
+    }
+    match pem::first(&blocks, &["PUBLIC KEY"]) {
+        Ok(b) => public_key_info(b.der.as_ref().map_err(invalid)?),
+        Err(_) if blocks.iter().any(|b| b.label == "RSA PUBLIC KEY") => Err(KeyError::Unsupported(
+            unsupported("a PKCS#1 RSA public key (RSA PUBLIC KEY)"),
+        )),
+        Err(_) if text.trim_start().starts_with('{') => {
+            Err(KeyError::Unsupported(unsupported("a JWK key")))
+        }
+        // NB a DER key in a JSON string is not modelled (reported invalid)
+        Err(e) => Err(invalid(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,6 +526,25 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode(&ber)
         );
         assert!(!ca_view(&pem).unwrap().ca);
+    }
+
+    #[test]
+    fn jwt_keys_as_pkey_new_loads_them() {
+        let unsupported = |r: Result<(), KeyError>| matches!(r, Err(KeyError::Unsupported(_)));
+        let invalid = |r: Result<(), KeyError>| matches!(r, Err(KeyError::Invalid(_)));
+        assert!(load_any_key(include_str!("../tests/fixtures/tls/rsa-public.pem")).is_ok());
+        assert!(load_any_key(include_str!("../tests/fixtures/tls/ec-public.pem")).is_ok());
+        assert!(load_any_key(include_str!("../tests/fixtures/tls/ed25519-public.pem")).is_ok());
+        assert!(load_any_key(RSA_KEY).is_ok());
+        assert!(invalid(load_any_key("not a key")));
+        assert!(unsupported(load_any_key(r#"{"kty":"RSA"}"#)));
+        // an EC point moved off the curve: OpenSSL refuses it
+        let der = der_of(include_str!("../tests/fixtures/tls/ec-public.pem"));
+        let mut bad = der.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(invalid(public_key_info(&bad)));
+        assert!(public_key_info(&der).is_ok());
     }
 
     #[test]

@@ -255,6 +255,8 @@ fn top_level_snis() {
     );
 }
 
+/// A nested duplicate is filed under its parent (`add_error`,
+/// declarative_config.lua:365-380, called at 420).
 #[test]
 fn sni_names_are_unique_across_certificates() {
     let mut c1 = cert(RSA_CRT, RSA_KEY);
@@ -264,7 +266,7 @@ fn sni_names_are_unique_across_certificates() {
     let e = fields(dc(json!({ "certificates": [c1, c2] })));
     assert_eq!(
         e,
-        json!({"snis": [null, "uniqueness violation: 'snis' entity with name set to 'a.com' already declared"]})
+        json!({"certificates": [null, {"snis": [null, "uniqueness violation: 'snis' entity with name set to 'a.com' already declared"]}]})
     );
 }
 

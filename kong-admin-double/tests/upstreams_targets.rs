@@ -265,10 +265,23 @@ fn top_level_targets_reference_upstreams() {
     assert_eq!(ok.targets_of("u").len(), 1);
 }
 
+/// A nested target naming an upstream: the first pass says "value must be
+/// null" (declarative_config.lua:172), the full pass resolves the name
+/// (776-784) and accepts; the parent then wins (454-456). Kong's own case:
+/// spec/01-unit/01-db/01-schema/11-declarative_config/03-flatten_spec.lua
+/// "accepts as a nested entity by username" / "fails as a nested entity by
+/// incorrect username" (basic-auth credentials in consumers).
 #[test]
-fn nested_targets_cannot_name_their_upstream() {
+fn nested_targets_naming_an_upstream() {
+    let ok = validate(&dc(json!({"upstreams": [
+        {"name": "u", "targets": [{"target": "a.b", "upstream": "v"}]},
+        {"name": "v"}
+    ]})))
+    .unwrap();
+    assert_eq!(ok.targets_of("u").len(), 1);
+    assert_eq!(ok.targets_of("v").len(), 0);
     let e = fields(dc(
-        json!({"upstreams": [{"name": "u", "targets": [{"target": "a.b", "upstream": "u"}]}]}),
+        json!({"upstreams": [{"name": "u", "targets": [{"target": "a.b", "upstream": "nope"}]}]}),
     ));
     assert_eq!(
         e["upstreams"][0]["targets"][0],

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod object;
+pub mod consumer;
 pub mod plugin;
 mod schema;
 mod status;
@@ -13,6 +14,10 @@ pub mod upstream_policy;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::core::CustomResourceExt;
 
+pub use consumer::{
+    ControlPlaneRef, ControlPlaneRefType, KongConsumer, KongConsumerSpec, KongConsumerStatus,
+    KonnectNamespacedRef,
+};
 pub use plugin::{
     ConfigPatch, ConfigSource, KongClusterPlugin, KongClusterPluginStatus, KongPlugin,
     KongPluginStatus, NamespacedConfigPatch, NamespacedConfigSource,
@@ -31,6 +36,7 @@ pub use upstream_policy::{
 pub fn all() -> Vec<CustomResourceDefinition> {
     vec![
         KongClusterPlugin::crd(),
+        KongConsumer::crd(),
         KongPlugin::crd(),
         KongUpstreamPolicy::crd(),
     ]

@@ -36,7 +36,6 @@ pub const NOT_READ: &[(&str, bool)] = &[
     ("TCPRoute", true),
     ("UDPRoute", true),
     ("GRPCRoute", true),
-    ("KongConsumer", true),
     ("KongConsumerGroup", true),
     ("UDPIngress", true),
     ("TCPIngress", true),
@@ -470,6 +469,19 @@ kinds! { $
         fields: None,
         reach: Everything,
         status: true,
+    },
+    KongConsumer: crate::api::KongConsumer {
+        name: "KongConsumer",
+        group: KONG_GROUP,
+        versions: ["v1"],
+        namespaced: true,
+        map: kong_consumers as Box<crate::api::KongConsumer>, via map,
+        labels: None,
+        fields: None,
+        // Consumers are translated for the whole cluster at once (credential conflicts reach
+        // across namespaces): the global scope follows any change.
+        reach: Namespace,
+        status: false,
     },
     ConfigMap: crate::api::ConfigMap {
         name: "ConfigMap",

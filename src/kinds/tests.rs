@@ -29,6 +29,7 @@ fn minimal_body(kind: Kind) -> &'static str {
         Kind::KongUpstreamPolicy => "spec: {}",
         Kind::KongPlugin => "plugin: cors",
         Kind::KongClusterPlugin => "plugin: cors",
+        Kind::KongConsumer => "username: alice",
         Kind::Secret => "type: Opaque",
         Kind::ConfigMap => "data: {}",
         Kind::Namespace => "spec: {}",

@@ -95,6 +95,7 @@ trim_meta_only!(
     HttpRoute,
     KongUpstreamPolicy,
     KongPlugin,
+    KongConsumer,
     IngressClass,
     Gateway,
     GatewayClass,

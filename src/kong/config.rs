@@ -18,6 +18,8 @@ pub struct KongConfig {
     pub ca_certificates: Vec<CaCertificate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<Certificate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<Consumer>,
     /// Global plugins (not scoped to a service or route).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<Plugin>,
@@ -341,6 +343,35 @@ pub struct Certificate {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
 }
+
+/// A Kong consumer with its credentials nested, as KIC's deck output writes it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Consumer {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acls: Vec<Credential>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basicauth_credentials: Vec<Credential>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hmacauth_credentials: Vec<Credential>,
+    /// KIC derives it from the username; a consumer with only a custom_id has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jwt_secrets: Vec<Credential>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keyauth_credentials: Vec<Credential>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oauth2_credentials: Vec<Credential>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+/// A credential's fields (each type has its own, from Kong's plugin DAOs), keys sorted.
+pub type Credential = BTreeMap<String, serde_json::Value>;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sni {

@@ -119,6 +119,7 @@ pub struct Snapshot {
     pub upstream_policies: BTreeMap<Key, Box<KongUpstreamPolicy>>,
     pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
     pub kong_cluster_plugins: BTreeMap<Key, Box<KongClusterPlugin>>,
+    pub kong_consumers: BTreeMap<Key, Box<KongConsumer>>,
     pub config_maps: BTreeMap<Key, Box<ConfigMap>>,
     pub secrets: BTreeMap<Key, Box<Secret>>,
     /// Objects the cluster holds but kingress cannot decode: left out of translation,

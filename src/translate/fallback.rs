@@ -11,6 +11,7 @@
 //! - Ingress: its IngressClass (`spec.ingressClassName`, else the `kubernetes.io/ingress.class`
 //!   annotation), the Services of its rules' paths (not its default backend), its
 //!   upstream-policy annotation and its plugins (`_ingress.go` 22-92);
+//! - KongConsumer: its plugins and its credential Secrets (`_kong.go` 76-97);
 //! - HTTPRoute: the Services its rules' backendRefs name (kind Service, core group; the
 //!   namespace of the ref, else the route's) and its plugins (`_gatewayapi.go` 19-24, 77-103);
 //! - KongPlugin: the Secrets of its `configFrom` and `configPatches`, in its namespace;
@@ -157,6 +158,13 @@ fn edges(snapshot: &Snapshot, edge: &mut dyn FnMut(ObjectKey, ObjectKey)) {
             }
         }
         plugin_edges(snapshot, &this, route.annotations(), edge);
+    }
+    for consumer in snapshot.kong_consumers.values() {
+        let this = key(Kind::KongConsumer, &**consumer);
+        plugin_edges(snapshot, &this, consumer.annotations(), edge);
+        for name in consumer.credentials.iter().flatten() {
+            secret_edge(snapshot, &this.namespace, name, &this, edge);
+        }
     }
     for plugin in snapshot.kong_plugins.values() {
         let this = key(Kind::KongPlugin, &**plugin);

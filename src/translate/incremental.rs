@@ -18,7 +18,7 @@ use super::names::ObjectRef;
 use super::plugins;
 use super::{Derived, Facts, Options, Problem, Scope, Translation, translate_scope};
 use crate::kinds::Reach;
-use crate::kong::config::{CaCertificate, Certificate, FORMAT_VERSION};
+use crate::kong::config::{CaCertificate, Certificate, Consumer, FORMAT_VERSION};
 use crate::kong::config_text::{ConfigText, Fragment};
 use crate::snapshot::{Kind, Snapshot};
 
@@ -72,6 +72,7 @@ struct Part {
     upstreams: Vec<(String, Arc<Fragment>)>,
     ca_certificates: Vec<CaCertificate>,
     certificates: Vec<Certificate>,
+    consumers: Vec<Consumer>,
     /// Top-level plugins: (name, service, route, id) as the config sorts them, and JSON.
     plugins: Vec<(PluginKey, Arc<Fragment>)>,
     problems: Vec<Problem>,
@@ -119,6 +120,7 @@ impl Part {
             upstreams: fragments(&config.upstreams, |u| &u.name)?,
             ca_certificates: config.ca_certificates,
             certificates: config.certificates,
+            consumers: config.consumers,
             plugins,
             problems: t.problems,
             upstream_policies: t.upstream_policies,
@@ -276,6 +278,7 @@ impl Incremental {
             }
             if derived.ca_certificates != self.derived.ca_certificates
                 || derived.certificates != self.derived.certificates
+                || derived.consumers != self.derived.consumers
             {
                 let part = Part::new(translate_scope(snapshot, options, &derived, Scope::Global))?;
                 self.set(PartKey::Global, Some(part));
@@ -315,6 +318,8 @@ impl Incremental {
 
         let mut certificates = BTreeMap::new();
         let mut ca_certificates: Vec<&CaCertificate> = Vec::new();
+        // Only the global part has consumers, already sorted.
+        let mut consumers: Vec<&Consumer> = Vec::new();
         let mut plugins: Vec<&(PluginKey, Arc<Fragment>)> = Vec::new();
         let mut plugin_ids = HashSet::new();
         let mut problems = Vec::new();
@@ -325,6 +330,7 @@ impl Incremental {
                 super::add_certificate(&mut certificates, cert.clone());
             }
             ca_certificates.extend(&part.ca_certificates);
+            consumers.extend(&part.consumers);
             for plugin in &part.plugins {
                 if plugin_ids.insert(plugin.0.3.as_str()) {
                     plugins.push(plugin);
@@ -366,6 +372,7 @@ impl Incremental {
         let stub;
         if certificates.is_empty()
             && ca_certificates.is_empty()
+            && consumers.is_empty()
             && plugins.is_empty()
             && self.services.is_empty()
             && upstreams.is_empty()
@@ -375,8 +382,8 @@ impl Incremental {
         }
         let plugins: Vec<&Arc<Fragment>> = plugins.into_iter().map(|(_, json)| json).collect();
         let mut text = ConfigText::default();
-        // Key order as KongConfig serialises: _format_version, ca_certificates, certificates, plugins,
-        // services, upstreams; empty lists left out. The glue is written escaped, as
+        // Key order as KongConfig serialises: _format_version, ca_certificates, certificates,
+        // consumers, plugins, services, upstreams; empty lists left out. The glue is written escaped, as
         // ConfigText keeps its pieces.
         text.push_owned(format!(
             "{{\"_format_version\":{}",
@@ -392,6 +399,12 @@ impl Incremental {
             text.push_owned(format!(
                 ",\"certificates\":{}",
                 serde_json::to_string(&certificates)?
+            ));
+        }
+        if !consumers.is_empty() {
+            text.push_owned(format!(
+                ",\"consumers\":{}",
+                serde_json::to_string(&consumers)?
             ));
         }
         let lists: [(&'static str, &'static str, &Vec<&Arc<Fragment>>); 3] = [

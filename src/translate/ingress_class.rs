@@ -28,6 +28,11 @@ pub fn ours(snapshot: &Snapshot, class: &str, ingress: &Ingress) -> bool {
     {
         return name == class;
     }
+    is_default(snapshot, class)
+}
+
+/// Whether the IngressClass `class` exists and is marked the cluster's default.
+pub fn is_default(snapshot: &Snapshot, class: &str) -> bool {
     snapshot.ingress_class(class).is_some_and(|ic| {
         ic.annotations()
             .get(DEFAULT_CLASS_ANNOTATION)

@@ -18,6 +18,7 @@ pub mod annotations;
 pub mod backends;
 pub mod certificates;
 pub mod configured;
+pub mod consumers;
 pub mod fallback;
 pub mod gateway;
 pub mod incremental;
@@ -353,6 +354,7 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     let config = &mut translation.config;
     if config.certificates.is_empty()
         && config.ca_certificates.is_empty()
+        && config.consumers.is_empty()
         && config.plugins.is_empty()
         && config.services.is_empty()
         && config.upstreams.is_empty()
@@ -368,6 +370,7 @@ pub struct Derived {
     pub excluded: fallback::Excluded,
     pub ca_certificates: backends::ca_certificates::CaCertificates,
     pub certificates: certificates::Certificates,
+    pub consumers: consumers::Consumers,
 }
 
 impl Derived {
@@ -376,6 +379,7 @@ impl Derived {
         Derived {
             ca_certificates: backends::ca_certificates::CaCertificates::new(snapshot, &excluded),
             certificates: certificates::Certificates::new(snapshot, options, &excluded),
+            consumers: consumers::Consumers::new(snapshot, &options.ingress_class, &excluded),
             excluded,
         }
     }
@@ -431,16 +435,20 @@ pub fn translate_scope(
     }
     // Every labelled CA certificate, used or not (KIC: translator.go line 285), and the
     // Ingress and Gateway certificates (lines 266-271): computed for the whole cluster.
-    let ca_certificates = match scope {
+    let (ca_certificates, consumers) = match scope {
         Scope::All | Scope::Global => {
+            derived.consumers.report(ctx.problems);
             derived.ca_certificates.report(ctx.problems);
             derived.certificates.report(ctx.problems);
             for cert in derived.certificates.entities() {
                 ctx.add_certificate(cert.clone());
             }
-            derived.ca_certificates.entities()
+            (
+                derived.ca_certificates.entities(),
+                derived.consumers.entities().to_vec(),
+            )
         }
-        Scope::Namespace(_) => Vec::new(),
+        Scope::Namespace(_) => (Vec::new(), Vec::new()),
     };
 
     let mut config = KongConfig::new();
@@ -465,6 +473,7 @@ pub fn translate_scope(
     config.upstreams = upstreams;
     config.certificates = sorted_certificates(std::mem::take(&mut ctx.certificates));
     config.ca_certificates = ca_certificates;
+    config.consumers = consumers;
     config.plugins = std::mem::take(&mut ctx.plugins);
     sort_plugins(&mut config.plugins);
     let upstream_policies = std::mem::take(&mut ctx.upstream_policies);

@@ -21,6 +21,7 @@ pub enum Entity {
     Service,
     Route,
     Plugin,
+    Consumer,
 }
 
 impl Entity {
@@ -29,15 +30,21 @@ impl Entity {
             Entity::Service => "services",
             Entity::Route => "routes",
             Entity::Plugin => "plugins",
+            Entity::Consumer => "consumers",
         }
     }
 }
 
 pub fn entity_id(entity: Entity, key: &str) -> String {
     // The per-entity namespaces are fixed: derive each once.
-    static NAMESPACES: std::sync::LazyLock<[Uuid; 3]> = std::sync::LazyLock::new(|| {
-        [Entity::Service, Entity::Route, Entity::Plugin]
-            .map(|e| Uuid::new_v5(&KIC_NAMESPACE, e.plural().as_bytes()))
+    static NAMESPACES: std::sync::LazyLock<[Uuid; 4]> = std::sync::LazyLock::new(|| {
+        [
+            Entity::Service,
+            Entity::Route,
+            Entity::Plugin,
+            Entity::Consumer,
+        ]
+        .map(|e| Uuid::new_v5(&KIC_NAMESPACE, e.plural().as_bytes()))
     });
     let ns = &NAMESPACES[entity as usize];
     Uuid::new_v5(ns, key.as_bytes()).to_string()

@@ -48,6 +48,10 @@ pub enum Reason {
     SniConflict,
     /// A TLS Secret whose tls.crt and tls.key are not a key pair.
     InvalidCertificate,
+    /// A credential Secret KIC (and so kingress) cannot make a credential of.
+    InvalidCredential,
+    /// Two credentials with one value Kong keeps unique.
+    CredentialConflict,
 }
 
 impl Reason {
@@ -75,6 +79,8 @@ impl Reason {
             Reason::InvalidValue => "InvalidValue",
             Reason::SniConflict => "SniConflict",
             Reason::InvalidCertificate => "InvalidCertificate",
+            Reason::InvalidCredential => "InvalidCredential",
+            Reason::CredentialConflict => "CredentialConflict",
         }
     }
 }

@@ -5,6 +5,7 @@
 pub(crate) mod ca_certificates;
 pub(crate) mod certificates;
 pub(crate) mod consumers;
+pub(crate) mod credentials;
 pub(crate) mod routes;
 pub(crate) mod services;
 pub(crate) mod snis;
@@ -33,13 +34,22 @@ pub(crate) struct Def {
 /// certificates, consumers, services, routes, plugins, snis, upstreams,
 /// targets: also parents-first, but not the same sequence.
 pub(crate) const DEFS: &[Def] = &[
-    // consumers.lua:6 endpoint_key = "username" (unique, line 18)
+    // consumers.lua:6 endpoint_key = "username" (unique, line 18); children
+    // plugins.lua:24 and the credentials' `consumer` (below)
     Def {
         name: "consumers",
         unique_key: Some("username"),
         cache_key: &[],
         fks: &[],
-        children: &[("plugins", "consumer")],
+        children: &[
+            ("plugins", "consumer"),
+            ("acls", "consumer"),
+            ("basicauth_credentials", "consumer"),
+            ("keyauth_credentials", "consumer"),
+            ("hmacauth_credentials", "consumer"),
+            ("jwt_secrets", "consumer"),
+            ("oauth2_credentials", "consumer"),
+        ],
     },
     // certificates.lua: no endpoint_key; referenced by services.lua:44,
     // snis.lua:17, upstreams.lua:206
@@ -125,17 +135,79 @@ pub(crate) const DEFS: &[Def] = &[
         fks: &[],
         children: &[],
     },
+    // Plugin entities: in Kong's order they follow what they reference
+    // (topological_sort.lua:47-83), here consumers. Each has a required
+    // `consumer` foreign key (`credentials.rs`). An id comes from the cache
+    // key unless one of its fields is `auto` (declarative_config.lua:586-587:
+    // random then).
+    // acl/daos.lua:8 cache_key; FK acl/daos.lua:13; no endpoint key
+    Def {
+        name: "acls",
+        unique_key: None,
+        cache_key: &["consumer", "group"],
+        fks: &[("consumer", "consumers")],
+        children: &[],
+    },
+    // basic-auth/daos.lua:8-9 cache_key and endpoint_key `username` (unique,
+    // line 17); FK line 16
+    Def {
+        name: "basicauth_credentials",
+        unique_key: Some("username"),
+        cache_key: &["username"],
+        fks: &[("consumer", "consumers")],
+        children: &[],
+    },
+    // key-auth/daos.lua:8-9 endpoint_key and cache_key `key` (unique, auto,
+    // line 17); FK line 16
+    Def {
+        name: "keyauth_credentials",
+        unique_key: Some("key"),
+        cache_key: &["key"],
+        fks: &[("consumer", "consumers")],
+        children: &[],
+    },
+    // hmac-auth/daos.lua:8-9 endpoint_key and cache_key `username` (unique,
+    // line 18); FK line 17
+    Def {
+        name: "hmacauth_credentials",
+        unique_key: Some("username"),
+        cache_key: &["username"],
+        fks: &[("consumer", "consumers")],
+        children: &[],
+    },
+    // jwt/daos.lua:17-18 cache_key and endpoint_key `key` (unique, auto,
+    // line 26); FK line 25
+    Def {
+        name: "jwt_secrets",
+        unique_key: Some("key"),
+        cache_key: &["key"],
+        fks: &[("consumer", "consumers")],
+        children: &[],
+    },
+    // oauth2/daos.lua:25-26 cache_key and endpoint_key `client_id` (unique,
+    // auto, line 34); FK line 32. oauth2_authorization_codes and
+    // oauth2_tokens reference it (oauth2/daos.lua:76, 100) but are not
+    // modelled: `nested_unsupported`.
+    Def {
+        name: "oauth2_credentials",
+        unique_key: Some("client_id"),
+        cache_key: &["client_id"],
+        fks: &[("consumer", "consumers")],
+        children: &[],
+    },
 ];
 
 /// Entity types Kong 3.10 OSS accepts in a declarative config but the
-/// double does not validate (vault, key and credential schemas...), so it
-/// refuses them rather than accept blindly.
+/// double does not validate (vault and key schemas, oauth2 codes and
+/// tokens...), so it refuses them rather than accept blindly.
 /// Kong's top-level keys are `constants.CORE_ENTITIES` minus `tags`
 /// (kong/constants.lua:137-155, declarative_config.lua:980-991) plus the
 /// `daos.lua` entities of every enabled plugin (declarative_config.lua:993-1003).
 /// Not listed (so reported as unknown fields): clustering_data_planes and the
 /// bundled plugins' acme_storage, ratelimiting_metrics, sessions,
-/// session_metadatas.
+/// session_metadatas. Kong Enterprise entities (mtls_auth_credentials,
+/// consumer_groups...) are unknown to Kong OSS too: "unknown field"
+/// (kong/db/schema/init.lua:1120-1124, UNKNOWN at 102), top-level or nested.
 pub(crate) const UNSUPPORTED: &[&str] = &[
     // constants.lua:138-154
     "vaults",
@@ -144,13 +216,7 @@ pub(crate) const UNSUPPORTED: &[&str] = &[
     "filter_chains",
     "workspaces",
     "parameters",
-    // kong/plugins/{acl,basic-auth,key-auth,hmac-auth,jwt,oauth2}/daos.lua
-    "acls",
-    "basicauth_credentials",
-    "keyauth_credentials",
-    "hmacauth_credentials",
-    "jwt_secrets",
-    "oauth2_credentials",
+    // kong/plugins/oauth2/daos.lua:65-84, 88-108
     "oauth2_authorization_codes",
     "oauth2_tokens",
 ];
@@ -164,26 +230,16 @@ pub(crate) fn def(name: &str) -> Option<&'static Def> {
     DEFS.iter().find(|d| d.name == name)
 }
 
-/// Entity types that hold a foreign key to `parent` (nestable under it),
-/// per declarative_config.lua:195-225.
+/// Unmodelled entity types that hold a foreign key to `parent` (nestable
+/// under it), per declarative_config.lua:195-225.
 pub(crate) fn nested_unsupported(parent: &str) -> &'static [&'static str] {
     match parent {
-        // consumer FKs: acl/daos.lua:13, basic-auth/daos.lua:16,
-        // key-auth/daos.lua:16, hmac-auth/daos.lua:17, jwt/daos.lua:25,
-        // oauth2/daos.lua:32
-        "consumers" => &[
-            "acls",
-            "basicauth_credentials",
-            "keyauth_credentials",
-            "hmacauth_credentials",
-            "jwt_secrets",
-            "oauth2_credentials",
-        ],
-        // service FKs: oauth2/daos.lua:75, 99. Kong has no route FK on these
-        // (routes: only filter_chains.lua:32); filter_chains (services,
-        // filter_chains.lua:34) and oauth2_authorization_codes under plugins
-        // (oauth2/daos.lua:82) are not listed: see the README.
-        "services" | "routes" => &["oauth2_authorization_codes", "oauth2_tokens"],
+        // service FKs: oauth2/daos.lua:75, 99; credential FKs: 76, 100
+        "services" | "oauth2_credentials" => &["oauth2_authorization_codes", "oauth2_tokens"],
+        // plugin FK: oauth2/daos.lua:82
+        "plugins" => &["oauth2_authorization_codes"],
+        // Not listed: filter_chains under services and routes
+        // (filter_chains.lua:32-34), "unknown field" here: see the README.
         _ => &[],
     }
 }

@@ -1,7 +1,7 @@
 //! `kong/plugins/key-auth/schema.lua` (Kong 3.10, commit 22246ef28c; line
 //! numbers below refer to that file). The plugin has no custom validator
-//! and no entity checks. Its `keyauth_credentials` entity (daos.lua) is not
-//! modelled: `entities::UNSUPPORTED` refuses it.
+//! and no entity checks. Its `keyauth_credentials` entity (daos.lua) is in
+//! `entities::credentials`.
 
 use crate::schema::{Check, Field, Record};
 use crate::typedefs as td;

@@ -1,0 +1,234 @@
+//! KongConsumers and their credential Secrets → Kong consumers with nested credentials, as
+//! KIC v3.5.13 makes them (`internal/dataplane/kongstate/kongstate.go` lines 91-230,
+//! `internal/store/store.go` lines 649-659 and 784-794, `deckgen/generate.go` line 195 and
+//! `consumer_cmp.go`, go-kong v0.78.0 `kong/ids.go` lines 62-81):
+//!
+//! - A KongConsumer is ours when its `kubernetes.io/ingress.class` annotation names our class,
+//!   or, when our IngressClass is the default, when it has none.
+//! - It needs a `username` or a `custom_id`; its ID is derived from the username only (a
+//!   consumer with just a custom_id has none, as in KIC's golden `kongconsumer-with-custom-id`).
+//! - Its `credentials` are Secrets of its namespace ([`credentials`]); a bad one is left out
+//!   and the consumer kept.
+//! - Two credentials with one key-auth key, basic-auth or hmac-auth username, jwt key or oauth2
+//!   client_id (any consumers, any namespaces) leave out every consumer involved, reported on
+//!   each Secret and consumer (`credentials_conflicts.go`, `kongstate.go` lines 203-224).
+//! - Consumers sorted by username then custom_id, those without a username first.
+//!
+//! Beyond KIC: a Secret with only the removed `kongCredType` key is named as such, with the
+//! label to add; mtls-auth credentials and consumer groups (Kong Enterprise, which Kong OSS
+//! refuses) are reported and left out instead of sent. The whole set is computed once per
+//! translation: conflicts reach across namespaces.
+
+pub mod credentials;
+
+use std::collections::BTreeMap;
+
+use kube::ResourceExt;
+
+use crate::api::KongConsumer;
+use crate::kinds::Kind;
+use crate::kong::config::Consumer;
+use crate::snapshot::Snapshot;
+use crate::translate::fallback::Excluded;
+use crate::translate::ingress_class::{self, CLASS_ANNOTATION};
+use crate::translate::names::{self, Entity, ObjectRef};
+use crate::translate::problems::{Problem, Problems, Reason};
+use credentials::Type;
+
+/// The consumers of the whole cluster.
+#[derive(Debug, Default, PartialEq)]
+pub struct Consumers {
+    entities: Vec<Consumer>,
+    problems: Vec<Problem>,
+}
+
+/// Whether a KongConsumer is of `class` (KIC's `isValidIngressClass` on its annotation).
+fn ours(snapshot: &Snapshot, class: &str, consumer: &KongConsumer) -> bool {
+    let value = consumer
+        .annotations()
+        .get(CLASS_ANNOTATION)
+        .map(String::as_str)
+        .unwrap_or_default();
+    value == class || (value.is_empty() && ingress_class::is_default(snapshot, class))
+}
+
+/// A credential that made it, for the conflict check.
+struct Held {
+    consumer: usize,
+    secret: ObjectRef,
+    kind: Type,
+    value: Option<String>,
+}
+
+impl Consumers {
+    pub fn new(snapshot: &Snapshot, class: &str, excluded: &Excluded) -> Self {
+        let mut problems = Problems::default();
+        let mut entities: Vec<(ObjectRef, Consumer)> = Vec::new();
+        let mut held: Vec<Held> = Vec::new();
+        for kc in snapshot.kong_consumers.values() {
+            let kc: &KongConsumer = kc;
+            if !ours(snapshot, class, kc) {
+                continue;
+            }
+            let obj = ObjectRef::of(kc);
+            let ns = kc.namespace().unwrap_or_default();
+            if let Some(why) = excluded.reason(Kind::KongConsumer, &ns, &kc.name_any()) {
+                problems.error(&obj, Reason::Excluded, None, why);
+                continue;
+            }
+            let username = kc.username.clone().filter(|u| !u.is_empty());
+            let custom_id = kc.custom_id.clone().filter(|c| !c.is_empty());
+            if username.is_none() && custom_id.is_none() {
+                problems.error(
+                    &obj,
+                    Reason::InvalidValue,
+                    Some("username".into()),
+                    "no username or custom_id: Kong needs one; left out".into(),
+                );
+                continue;
+            }
+            if kc.consumer_groups.as_ref().is_some_and(|g| !g.is_empty()) {
+                problems.warning(
+                    &obj,
+                    Reason::Ignored,
+                    Some("consumerGroups".into()),
+                    "consumer groups are Kong Enterprise (Kong OSS has no consumer_groups); ignored"
+                        .into(),
+                );
+            }
+            let mut consumer = Consumer {
+                id: username
+                    .as_deref()
+                    .map(|u| names::entity_id(Entity::Consumer, u)),
+                username,
+                custom_id,
+                tags: names::tags(&obj, kc.metadata.annotations.as_ref()),
+                ..Consumer::default()
+            };
+            let at = entities.len();
+            for (i, name) in kc.credentials.iter().flatten().enumerate() {
+                let field = Some(format!("credentials[{i}]"));
+                let secret_ref = ObjectRef::new(Kind::Secret, Some(&ns), name);
+                if let Some(why) = excluded.reason(Kind::Secret, &ns, name) {
+                    let message = format!("credential Secret {ns}/{name} is {why}");
+                    problems.error(&obj, Reason::Excluded, field, message);
+                    continue;
+                }
+                let Some(secret) = snapshot.secret(&ns, name) else {
+                    let message = format!("credential Secret {ns}/{name} not found; left out");
+                    problems.error(&obj, Reason::SecretNotFound, field, message);
+                    continue;
+                };
+                let secret_ref = secret_ref.with_uid(secret.metadata.uid.as_deref());
+                let read = credentials::read(secret);
+                for note in &read.notes {
+                    problems.warning(&obj, Reason::InvalidValue, field.clone(), note.clone());
+                }
+                let (kind, credential) = match read.credential {
+                    Ok(c) => c,
+                    Err(why) => {
+                        let message = format!("credential Secret {ns}/{name} {why}");
+                        let on_secret = format!(
+                            "not a credential of KongConsumer {ns}/{}: {why}",
+                            kc.name_any()
+                        );
+                        problems.error(&obj, Reason::InvalidCredential, field, message);
+                        problems.error(
+                            &secret_ref,
+                            Reason::InvalidCredential,
+                            Some("data".into()),
+                            on_secret,
+                        );
+                        continue;
+                    }
+                };
+                let value = kind
+                    .unique_field()
+                    .and_then(|(f, _)| credential.get(f))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
+                held.push(Held {
+                    consumer: at,
+                    secret: secret_ref,
+                    kind,
+                    value,
+                });
+                let list = match kind {
+                    Type::KeyAuth => &mut consumer.keyauth_credentials,
+                    Type::BasicAuth => &mut consumer.basicauth_credentials,
+                    Type::HmacAuth => &mut consumer.hmacauth_credentials,
+                    Type::Jwt => &mut consumer.jwt_secrets,
+                    Type::Acl => &mut consumer.acls,
+                    Type::OAuth2 => &mut consumer.oauth2_credentials,
+                    // Refused by `credentials::read` (Kong Enterprise).
+                    Type::MtlsAuth => continue,
+                };
+                list.push(credential);
+            }
+            entities.push((obj, consumer));
+        }
+
+        // Conflicts: every consumer holding a value another credential of its type holds.
+        let mut index: BTreeMap<(Type, &str), Vec<&Held>> = BTreeMap::new();
+        for h in &held {
+            if let Some(v) = &h.value {
+                index.entry((h.kind, v.as_str())).or_default().push(h);
+            }
+        }
+        let mut dropped = vec![false; entities.len()];
+        for ((kind, _), holders) in index.iter().filter(|(_, h)| h.len() > 1) {
+            let Some((_, name)) = kind.unique_field() else {
+                continue;
+            };
+            for h in holders {
+                let others: Vec<String> = holders
+                    .iter()
+                    .filter(|o| o.secret != h.secret)
+                    .map(|o| o.secret.to_string())
+                    .collect();
+                let message = format!(
+                    "conflict detected in \"{name}\" index (with {}): every consumer holding it is left out",
+                    others.join(", ")
+                );
+                problems.error(
+                    &h.secret,
+                    Reason::CredentialConflict,
+                    Some("data".into()),
+                    message.clone(),
+                );
+                let consumer = &entities[h.consumer].0;
+                problems.error(
+                    consumer,
+                    Reason::CredentialConflict,
+                    Some("credentials".into()),
+                    format!("{} {message}", h.secret),
+                );
+                dropped[h.consumer] = true;
+            }
+        }
+        let mut entities: Vec<Consumer> = entities
+            .into_iter()
+            .zip(dropped)
+            .filter(|(_, d)| !d)
+            .map(|((_, c), _)| c)
+            .collect();
+        // Ascending; no username (then no custom_id) first (consumer_cmp.go lines 13-55).
+        entities.sort_by(|a, b| (&a.username, &a.custom_id).cmp(&(&b.username, &b.custom_id)));
+        Consumers {
+            entities,
+            problems: problems.into_sorted(),
+        }
+    }
+
+    pub fn report(&self, problems: &mut Problems) {
+        problems.extend(&self.problems);
+    }
+
+    pub fn entities(&self) -> &[Consumer] {
+        &self.entities
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
