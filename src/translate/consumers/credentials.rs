@@ -176,9 +176,8 @@ pub fn read(secret: &Secret) -> Read {
             }
             "hash_secret" => {
                 let b = parse_bool(value).unwrap_or_else(|| {
-                    notes.push(format!(
-                        "data.hash_secret: {value:?} is not a boolean; false (as KIC)"
-                    ));
+                    // No value in messages: a Secret's values stay out of logs and Events.
+                    notes.push("data.hash_secret is not a boolean; false (as KIC)".to_string());
                     false
                 });
                 converted.insert("hash_secret", Value::Bool(b));
@@ -187,9 +186,7 @@ pub fn read(secret: &Secret) -> Read {
                 Ok(n) => {
                     converted.insert("ttl", Value::from(n));
                 }
-                Err(_) => notes.push(format!(
-                    "data.ttl: {value:?} is not an integer; left out (as KIC)"
-                )),
+                Err(_) => notes.push("data.ttl is not an integer; left out (as KIC)".to_string()),
             },
             _ => {}
         }

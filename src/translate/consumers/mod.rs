@@ -87,6 +87,18 @@ impl Consumers {
                 );
                 continue;
             }
+            if kc
+                .annotations()
+                .contains_key(crate::translate::plugins::ANNOTATION)
+            {
+                problems.warning(
+                    &obj,
+                    Reason::Ignored,
+                    Some(format!("metadata.annotations[{}]", crate::translate::plugins::ANNOTATION)),
+                    "plugins on consumers are not applied by kingress yet (KIC applies them); the consumer is configured without them"
+                        .into(),
+                );
+            }
             if kc.consumer_groups.as_ref().is_some_and(|g| !g.is_empty()) {
                 problems.warning(
                     &obj,
