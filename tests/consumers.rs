@@ -92,4 +92,33 @@ async fn credentials_reach_every_replica_and_bad_ones_are_reported_without_value
             assert!(!note.contains(value), "{note}");
         }
     }
+
+    // Its status says why (KIC's reasons), and turns Programmed once the Secret is fixed.
+    let consumers = Api::<kingress::api::KongConsumer>::namespaced(env.client.clone(), &env.ns);
+    let programmed = async |status: &'static str, reason: &'static str| {
+        eventually(&format!("alice Programmed={status}/{reason}"), async || {
+            let c = consumers.get("alice").await.map_err(|e| e.to_string())?;
+            let entry = serde_json::to_value(&c.status).unwrap_or_default();
+            match support::observe::is(&entry, "Programmed", status, reason) {
+                true => Ok(entry),
+                false => Err(entry.to_string()),
+            }
+        })
+        .await
+    };
+    let entry = programmed("False", "Invalid").await;
+    let (_, _, message) = support::observe::condition(&entry, "Programmed").expect("Programmed");
+    assert!(
+        message.contains("data.key") && !message.contains("jwt-secret-9f2e"),
+        "{message}"
+    );
+    secrets
+        .patch(
+            "alice-jwt",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"stringData": {"key": "alice-issuer"}})),
+        )
+        .await
+        .expect("fix the jwt Secret");
+    programmed("True", "Programmed").await;
 }

@@ -481,7 +481,7 @@ kinds! { $
         // Consumers are translated for the whole cluster at once (credential conflicts reach
         // across namespaces): the global scope follows any change.
         reach: Namespace,
-        status: false,
+        status: true,
     },
     ConfigMap: crate::api::ConfigMap {
         name: "ConfigMap",

@@ -341,7 +341,7 @@ impl Snapshot {
     }
 
     /// Namespaces holding objects whose status kingress writes (Ingresses, HTTPRoutes,
-    /// KongUpstreamPolicies, KongPlugins, Gateways, BackendTLSPolicies).
+    /// KongUpstreamPolicies, KongPlugins, Gateways, BackendTLSPolicies, KongConsumers).
     pub fn status_namespaces(&self) -> Vec<String> {
         let mut out = self.route_namespaces();
         out.extend(namespaces(
@@ -349,7 +349,8 @@ impl Snapshot {
                 .keys()
                 .chain(self.kong_plugins.keys())
                 .chain(self.gateways.keys())
-                .chain(self.backend_tls_policies.keys()),
+                .chain(self.backend_tls_policies.keys())
+                .chain(self.kong_consumers.keys()),
         ));
         out.into_iter().map(str::to_string).collect()
     }

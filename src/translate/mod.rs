@@ -143,6 +143,7 @@ fn configured_objects(config: &KongConfig) -> Configured {
     }
     seen.extend(config.upstreams.iter().filter_map(|u| key(&u.tags)));
     seen.extend(config.plugins.iter().filter_map(|p| key(&p.tags)));
+    seen.extend(config.consumers.iter().filter_map(|c| key(&c.tags)));
     seen.into_iter()
         .map(|(kind, namespace, name)| object_key(kind, namespace, name))
         .collect()

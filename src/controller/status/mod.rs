@@ -11,6 +11,7 @@
 
 pub mod backend_tls;
 mod conditions;
+mod consumer;
 pub mod gateway;
 pub mod ingress;
 pub mod plugin;
@@ -127,6 +128,7 @@ pub fn plan_in(
     writes.extend(plugin::plan(snapshot, inputs, scope));
     writes.extend(gateway::plan(snapshot, inputs, scope));
     writes.extend(backend_tls::plan(snapshot, inputs, scope));
+    writes.extend(consumer::plan(snapshot, inputs, scope));
     writes
 }
 

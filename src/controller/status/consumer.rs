@@ -1,0 +1,83 @@
+//! KongConsumer `status.conditions`: KIC's `Programmed` (`internal/controllers/utils/
+//! conditions.go` v3.5.13: reasons `Programmed`, `Invalid`, `Pending`): True once a Kong replica
+//! holds a config with the consumer; False `Invalid` when it, or one of its credentials, could
+//! not be translated (the message says which, never a credential's value); False `Pending`
+//! until a replica accepts it. Consumers of another class are left alone, as KIC leaves them.
+
+use super::conditions::{self, Wanted};
+use super::{Inputs, PlanScope, StatusWrite};
+use crate::kinds::Kind;
+use crate::snapshot::Snapshot;
+use crate::translate::{Severity, object_key};
+
+const PROGRAMMED: &str = "Programmed";
+
+pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> Vec<StatusWrite> {
+    let PlanScope::Namespace(ns) = scope else {
+        return Vec::new();
+    };
+    snapshot
+        .kong_consumers
+        .values()
+        .filter(|c| c.metadata.namespace.as_deref() == Some(ns))
+        .filter_map(|c| {
+            let name = c.metadata.name.clone().unwrap_or_default();
+            let current = c
+                .status
+                .as_ref()
+                .map(|s| s.conditions.as_slice())
+                .unwrap_or_default();
+            // None: not ours (another class's; KIC leaves those alone too).
+            let wanted = vec![programmed(ns, &name, current, inputs)?];
+            let built = conditions::build(wanted, current, c.metadata.generation, inputs.now);
+            if serde_json::to_value(&built).ok()? == serde_json::to_value(current).ok()? {
+                return None;
+            }
+            Some(StatusWrite {
+                kind: Kind::KongConsumer,
+                namespace: ns.to_string(),
+                name,
+                precondition: None,
+                status: serde_json::json!({ "conditions": built }),
+            })
+        })
+        .collect()
+}
+
+fn programmed(
+    ns: &str,
+    name: &str,
+    current: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    inputs: &Inputs<'_>,
+) -> Option<Wanted> {
+    let key = object_key(Kind::KongConsumer, ns, name);
+    let error = inputs.state.problems.iter().find(|p| {
+        p.severity == Severity::Error
+            && p.object.kind == Kind::KongConsumer
+            && p.object.name == name
+            && p.object.namespace.as_deref() == Some(ns)
+    });
+    let pending = Wanted::new(
+        PROGRAMMED,
+        false,
+        "Pending",
+        "Object is pending configuration in Kong.",
+    );
+    if let Some(p) = error {
+        return Some(Wanted::new(PROGRAMMED, false, "Invalid", p.to_string()));
+    }
+    // Every consumer of ours is in the config or has an error.
+    if !inputs.state.facts.configured.contains(&key) {
+        return None;
+    }
+    Some(match inputs.programmed {
+        Some(f) if f.configured.contains(&key) => Wanted::new(
+            PROGRAMMED,
+            true,
+            "Programmed",
+            "Object was successfully configured in Kong.",
+        ),
+        Some(_) => pending,
+        None => Wanted::keep_or(PROGRAMMED, current, pending),
+    })
+}
