@@ -301,6 +301,9 @@ pub struct Plugin {
     /// modifier without lists); Kong fills its defaults either way.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub config: serde_json::Map<String, serde_json::Value>,
+    /// Consumer the plugin applies to, by username (else custom_id), as KIC names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer: Option<String>,
     /// Written only when false, as KIC v3.5.13 writes it (kongstate/plugin.go lines 334-336);
     /// Kong's default is true.
     #[serde(default = "enabled_default", skip_serializing_if = "is_enabled")]

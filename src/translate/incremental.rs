@@ -17,6 +17,7 @@ use super::backends::ring_capacity;
 use super::names::ObjectRef;
 use super::plugins;
 use super::{Derived, Facts, Options, Problem, Scope, Translation, translate_scope};
+use crate::kinds::ObjectKey;
 use crate::kinds::Reach;
 use crate::kong::config::{CaCertificate, Certificate, Consumer, FORMAT_VERSION};
 use crate::kong::config_text::{ConfigText, Fragment};
@@ -62,7 +63,33 @@ impl Changes {
     }
 }
 
-type PluginKey = (String, Option<String>, Option<String>, String);
+/// (name, service, route, consumer, id): what plugins are sorted by (`plugin_order`).
+type PluginKey = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+/// A plugin of consumers alone: (plugin key, sort key, the object its tags name, JSON).
+type ConsumerPlugin = (
+    (String, String),
+    PluginKey,
+    Option<ObjectKey>,
+    Arc<Fragment>,
+);
+
+fn plugin_key(p: &crate::kong::config::Plugin) -> PluginKey {
+    let (name, service, route, consumer, id) = super::plugin_order(p);
+    (
+        name.to_string(),
+        service.clone(),
+        route.clone(),
+        consumer.clone(),
+        id.to_string(),
+    )
+}
 
 /// One scope's translation, serialised where the config needs no merging.
 #[derive(Default)]
@@ -73,8 +100,11 @@ struct Part {
     ca_certificates: Vec<CaCertificate>,
     certificates: Vec<Certificate>,
     consumers: Vec<Consumer>,
-    /// Top-level plugins: (name, service, route, id) as the config sorts them, and JSON.
+    /// Top-level plugins: (name, service, route, consumer, id) as the config sorts them, and JSON.
     plugins: Vec<(PluginKey, Arc<Fragment>)>,
+    /// The global part's plugins of consumers alone: included unless some part's routes or
+    /// services reference the plugin key. With the object its tags name, for status.
+    consumer_plugins: Vec<ConsumerPlugin>,
     problems: Vec<Problem>,
     upstream_policies: BTreeMap<String, ObjectRef>,
     facts: Facts,
@@ -105,14 +135,18 @@ impl Part {
         let plugins = config
             .plugins
             .iter()
-            .map(|p| {
-                let key = (
-                    p.name.clone(),
-                    p.service.clone(),
-                    p.route.clone(),
-                    p.id.clone(),
-                );
-                Ok((key, Fragment::new(serde_json::to_string(p)?)))
+            .map(|p| Ok((plugin_key(p), Fragment::new(serde_json::to_string(p)?))))
+            .collect::<Result<_, serde_json::Error>>()?;
+        let consumer_plugins = t
+            .consumer_plugins
+            .iter()
+            .map(|(key, p)| {
+                Ok((
+                    key.clone(),
+                    plugin_key(p),
+                    super::object_of_tags(&p.tags),
+                    Fragment::new(serde_json::to_string(p)?),
+                ))
             })
             .collect::<Result<_, serde_json::Error>>()?;
         Ok(Part {
@@ -122,6 +156,7 @@ impl Part {
             certificates: config.certificates,
             consumers: config.consumers,
             plugins,
+            consumer_plugins,
             problems: t.problems,
             upstream_policies: t.upstream_policies,
             facts: t.facts,
@@ -224,6 +259,9 @@ impl Incremental {
             || derived
                 .certificates
                 .client_certificates_differ(&self.derived.certificates)
+            || derived
+                .consumers
+                .plugin_refs_differ(&self.derived.consumers)
             || (changes.secrets && !snapshot.kong_cluster_plugins.is_empty());
         ring_capacity::new_round();
         crate::translate::certificates::key_pair::new_round();
@@ -279,6 +317,12 @@ impl Incremental {
             if derived.ca_certificates != self.derived.ca_certificates
                 || derived.certificates != self.derived.certificates
                 || derived.consumers != self.derived.consumers
+                // The plugins consumers name live in these namespaces (with their Secrets).
+                || derived
+                    .consumers
+                    .plugin_refs()
+                    .keys()
+                    .any(|(ns, _)| changes.namespaces.contains(ns))
             {
                 let part = Part::new(translate_scope(snapshot, options, &derived, Scope::Global))?;
                 self.set(PartKey::Global, Some(part));
@@ -320,7 +364,7 @@ impl Incremental {
         let mut ca_certificates: Vec<&CaCertificate> = Vec::new();
         // Only the global part has consumers, already sorted.
         let mut consumers: Vec<&Consumer> = Vec::new();
-        let mut plugins: Vec<&(PluginKey, Arc<Fragment>)> = Vec::new();
+        let mut plugins: Vec<(&PluginKey, &Arc<Fragment>)> = Vec::new();
         let mut plugin_ids = HashSet::new();
         let mut problems = Vec::new();
         let mut upstream_policies = BTreeMap::new();
@@ -331,9 +375,9 @@ impl Incremental {
             }
             ca_certificates.extend(&part.ca_certificates);
             consumers.extend(&part.consumers);
-            for plugin in &part.plugins {
-                if plugin_ids.insert(plugin.0.3.as_str()) {
-                    plugins.push(plugin);
+            for (key, json) in &part.plugins {
+                if plugin_ids.insert(key.4.as_str()) {
+                    plugins.push((key, json));
                 }
             }
             problems.extend(part.problems.iter().cloned());
@@ -353,11 +397,28 @@ impl Incremental {
             facts
                 .policy_conflicts
                 .extend(part.facts.policy_conflicts.iter().cloned());
+            facts
+                .plugin_keys
+                .extend(part.facts.plugin_keys.iter().cloned());
+        }
+        // Plugins consumers alone name, where no route or service references them (translate
+        // adds them after every scope's routes).
+        let attached: BTreeSet<&(String, String)> =
+            parts.iter().flat_map(|p| &p.facts.plugin_keys).collect();
+        for part in &parts {
+            for (plugin, key, object, json) in &part.consumer_plugins {
+                if !attached.contains(plugin) && plugin_ids.insert(key.4.as_str()) {
+                    plugins.push((key, json));
+                    if let Some(object) = object {
+                        facts.configured.insert(object.clone());
+                    }
+                }
+            }
         }
         let certificates = super::sorted_certificates(certificates);
         ca_certificates.sort_by(|a, b| b.cert.cmp(&a.cert));
         // Descending, as translate sorts them (stable: the first of equal keys stays first).
-        plugins.sort_by(|a, b| b.0.cmp(&a.0));
+        plugins.sort_by(|a, b| b.0.cmp(a.0));
         problems.sort();
         problems.dedup();
         facts

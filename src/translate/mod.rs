@@ -83,6 +83,9 @@ pub struct Translation {
     pub upstream_policies: BTreeMap<String, names::ObjectRef>,
     /// Structured facts for status reporting.
     pub facts: Facts,
+    /// Of the global scope alone: plugins consumers name, each with its plugin key, to leave
+    /// out where some route or service of any scope references the key.
+    pub consumer_plugins: Vec<((String, String), crate::kong::config::Plugin)>,
 }
 
 /// `(namespace, name)` of a namespaced object.
@@ -98,6 +101,10 @@ pub struct Facts {
     pub policy_services: BTreeMap<NamespacedName, BTreeSet<NamespacedName>>,
     /// Upstreams left without a policy because their backends name different ones.
     pub policy_conflicts: Vec<PolicyConflict>,
+    /// The plugins (namespace, name as `konghq.com/plugins` resolves them) some Kong service
+    /// or route references: KIC scopes those to routes and services times consumers, and the
+    /// others consumers name to consumers alone.
+    pub plugin_keys: BTreeSet<(String, String)>,
 }
 
 /// Backends of one upstream (an HTTPRoute rule group) that name different policies.
@@ -123,18 +130,25 @@ impl Facts {
 }
 
 /// Objects named by the `k8s-kind`/`k8s-namespace`/`k8s-name` tags of the config's entities.
+fn tagged(tags: &[String]) -> Option<(Kind, &str, &str)> {
+    let tag = |k: &str| {
+        tags.iter()
+            .find_map(|t| t.strip_prefix(k).and_then(|v| v.strip_prefix(':')))
+    };
+    Some((
+        Kind::by_name(tag("k8s-kind")?)?,
+        tag("k8s-namespace").unwrap_or_default(),
+        tag("k8s-name")?,
+    ))
+}
+
+/// The object an entity's `k8s-*` tags name.
+pub(crate) fn object_of_tags(tags: &[String]) -> Option<ObjectKey> {
+    tagged(tags).map(|(kind, namespace, name)| object_key(kind, namespace, name))
+}
+
 fn configured_objects(config: &KongConfig) -> Configured {
-    fn key(tags: &[String]) -> Option<(Kind, &str, &str)> {
-        let tag = |k: &str| {
-            tags.iter()
-                .find_map(|t| t.strip_prefix(k).and_then(|v| v.strip_prefix(':')))
-        };
-        Some((
-            Kind::by_name(tag("k8s-kind")?)?,
-            tag("k8s-namespace").unwrap_or_default(),
-            tag("k8s-name")?,
-        ))
-    }
+    let key = tagged;
     // Borrowed first: most objects tag several entities.
     let mut seen = BTreeSet::new();
     for s in &config.services {
@@ -186,6 +200,8 @@ pub struct Context<'a> {
     pub ca_certificates: &'a backends::ca_certificates::CaCertificates,
     /// The certificates of the whole cluster (services reference client certificates).
     pub cluster_certificates: &'a certificates::Certificates,
+    /// The consumers of the whole cluster (plugins they name apply per consumer).
+    pub cluster_consumers: &'a consumers::Consumers,
     scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
@@ -309,6 +325,27 @@ impl Context<'_> {
         self.services.get_mut(i).map(|(s, _)| s)
     }
 
+    /// Records that a Kong service or route references plugin `namespace`/`name`.
+    pub fn record_plugin_key(&mut self, namespace: &str, name: &str) {
+        let key = (namespace.to_string(), name.to_string());
+        if !self.facts.plugin_keys.contains(&key) {
+            self.facts.plugin_keys.insert(key);
+        }
+    }
+
+    pub fn plugins_len(&self) -> usize {
+        self.plugins.len()
+    }
+
+    /// Takes back the plugins added since there were `len`.
+    pub fn take_plugins_from(&mut self, len: usize) -> Vec<crate::kong::config::Plugin> {
+        let taken = self.plugins.split_off(len);
+        for p in &taken {
+            self.plugin_ids.remove(&p.id);
+        }
+        taken
+    }
+
     /// Adds a certificate, merging SNIs when several objects use the same Secret.
     pub fn add_certificate(&mut self, cert: Certificate) {
         add_certificate(&mut self.certificates, cert);
@@ -342,9 +379,20 @@ fn sorted_certificates(certificates: BTreeMap<String, Certificate>) -> Vec<Certi
 
 /// Descending, as KIC's deck output orders global plugins.
 fn sort_plugins(plugins: &mut [crate::kong::config::Plugin]) {
-    plugins.sort_by(|a, b| {
-        (&b.name, &b.service, &b.route, &b.id).cmp(&(&a.name, &a.service, &a.route, &a.id))
-    });
+    plugins.sort_by(|a, b| plugin_order(b).cmp(&plugin_order(a)));
+}
+
+/// The key plugins are sorted by (descending), in full and incremental translations alike.
+pub(crate) fn plugin_order(
+    p: &crate::kong::config::Plugin,
+) -> (
+    &str,
+    &Option<String>,
+    &Option<String>,
+    &Option<String>,
+    &str,
+) {
+    (&p.name, &p.service, &p.route, &p.consumer, &p.id)
 }
 
 pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
@@ -416,6 +464,7 @@ pub fn translate_scope(
         excluded: &derived.excluded,
         ca_certificates: &derived.ca_certificates,
         cluster_certificates: &derived.certificates,
+        cluster_consumers: &derived.consumers,
         scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,
@@ -434,6 +483,17 @@ pub fn translate_scope(
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);
     }
+    // Plugins consumers alone name: known only once every route is translated, so the
+    // global scope of an incremental translation hands them all to its assembly.
+    let consumer_plugins = match scope {
+        Scope::All => {
+            let attached = ctx.facts.plugin_keys.clone();
+            plugins::consumer_only(&mut ctx, Some(&attached));
+            Vec::new()
+        }
+        Scope::Global => plugins::consumer_only(&mut ctx, None),
+        Scope::Namespace(_) => Vec::new(),
+    };
     // Every labelled CA certificate, used or not (KIC: translator.go line 285), and the
     // Ingress and Gateway certificates (lines 266-271): computed for the whole cluster.
     let (ca_certificates, consumers) = match scope {
@@ -489,5 +549,6 @@ pub fn translate_scope(
         problems: problems.into_sorted(),
         upstream_policies,
         facts,
+        consumer_plugins,
     }
 }

@@ -40,6 +40,9 @@ use credentials::Type;
 pub struct Consumers {
     entities: Vec<Consumer>,
     problems: Vec<Problem>,
+    /// Per plugin (namespace, name as the annotation resolves it): the consumers naming it,
+    /// by KIC's identifier (username, else custom_id), with the consumer object.
+    plugin_refs: BTreeMap<(String, String), Vec<(String, ObjectRef)>>,
 }
 
 /// Whether a KongConsumer is of `class` (KIC's `isValidIngressClass` on its annotation).
@@ -86,18 +89,6 @@ impl Consumers {
                     "no username or custom_id: Kong needs one; left out".into(),
                 );
                 continue;
-            }
-            if kc
-                .annotations()
-                .contains_key(crate::translate::plugins::ANNOTATION)
-            {
-                problems.warning(
-                    &obj,
-                    Reason::Ignored,
-                    Some(format!("metadata.annotations[{}]", crate::translate::plugins::ANNOTATION)),
-                    "plugins on consumers are not applied by kingress yet (KIC applies them); the consumer is configured without them"
-                        .into(),
-                );
             }
             if kc.consumer_groups.as_ref().is_some_and(|g| !g.is_empty()) {
                 problems.warning(
@@ -218,18 +209,38 @@ impl Consumers {
                 dropped[h.consumer] = true;
             }
         }
-        let mut entities: Vec<Consumer> = entities
+        let kept: Vec<(ObjectRef, Consumer)> = entities
             .into_iter()
             .zip(dropped)
             .filter(|(_, d)| !d)
-            .map(|((_, c), _)| c)
+            .map(|(e, _)| e)
             .collect();
+        let plugin_refs = plugin_refs(snapshot, &kept, &mut problems);
+        let mut entities: Vec<Consumer> = kept.into_iter().map(|(_, c)| c).collect();
         // Ascending; no username (then no custom_id) first (consumer_cmp.go lines 13-55).
         entities.sort_by(|a, b| (&a.username, &a.custom_id).cmp(&(&b.username, &b.custom_id)));
         Consumers {
             entities,
             problems: problems.into_sorted(),
+            plugin_refs,
         }
+    }
+
+    /// The consumers naming plugin `namespace`/`name` in `konghq.com/plugins`.
+    pub fn of_plugin(&self, namespace: &str, name: &str) -> &[(String, ObjectRef)] {
+        self.plugin_refs
+            .get(&(namespace.to_string(), name.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every plugin consumers name, with the consumers naming it.
+    pub fn plugin_refs(&self) -> &BTreeMap<(String, String), Vec<(String, ObjectRef)>> {
+        &self.plugin_refs
+    }
+
+    /// Whether the plugins consumers name (which scope routes' and services' plugins) differ.
+    pub fn plugin_refs_differ(&self, other: &Self) -> bool {
+        self.plugin_refs != other.plugin_refs
     }
 
     pub fn report(&self, problems: &mut Problems) {
@@ -239,6 +250,64 @@ impl Consumers {
     pub fn entities(&self) -> &[Consumer] {
         &self.entities
     }
+}
+
+/// KIC's plugin relations of consumers (`kongstate.go` lines 479-498, 878-958): each
+/// `konghq.com/plugins` entry of a consumer that made it into the config, resolved in its
+/// namespace (a `<namespace>:` entry only with a ReferenceGrant there from KongConsumers of
+/// its namespace); an entry naming no KongPlugin or KongClusterPlugin is reported.
+fn plugin_refs(
+    snapshot: &Snapshot,
+    consumers: &[(ObjectRef, Consumer)],
+    problems: &mut Problems,
+) -> BTreeMap<(String, String), Vec<(String, ObjectRef)>> {
+    use crate::translate::plugins::{self, ANNOTATION, Entry};
+    let mut out: BTreeMap<(String, String), Vec<(String, ObjectRef)>> = BTreeMap::new();
+    for (obj, consumer) in consumers {
+        let own = obj.namespace.as_deref().unwrap_or_default();
+        let Some(kc) = snapshot.stored::<KongConsumer>(own, &obj.name) else {
+            continue;
+        };
+        let Some(list) = kc.annotations().get(ANNOTATION) else {
+            continue;
+        };
+        let Some(identifier) = consumer.username.clone().or(consumer.custom_id.clone()) else {
+            continue;
+        };
+        let field = Some(format!("metadata.annotations[{ANNOTATION}]"));
+        for entry in plugins::entries(list) {
+            let (ns, name) = match entry {
+                Entry::Local(name) => (own, name),
+                Entry::Remote(ns, name) => {
+                    if !plugins::granted(snapshot, obj, ns, name) {
+                        problems.error(
+                            obj,
+                            Reason::PluginNotPermitted,
+                            field.clone(),
+                            format!("{ns}:{name}: no ReferenceGrant in {ns} lets KongConsumers of namespace {own} use KongPlugin {name}; the plugin is not applied"),
+                        );
+                        continue;
+                    }
+                    (ns, name)
+                }
+            };
+            if snapshot.kong_plugin(ns, name).is_none()
+                && snapshot.kong_cluster_plugin(name).is_none()
+            {
+                problems.error(
+                    obj,
+                    Reason::PluginNotFound,
+                    field.clone(),
+                    format!("no KongPlugin {ns}/{name} or KongClusterPlugin {name}; the plugin is not applied"),
+                );
+                continue;
+            }
+            out.entry((ns.to_string(), name.to_string()))
+                .or_default()
+                .push((identifier.clone(), obj.clone()));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

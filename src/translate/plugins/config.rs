@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::snapshot::Snapshot;
 
 /// Why a plugin's configuration cannot be built. Messages never hold a Secret's content.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum PluginConfigError {
     #[error("Secret {namespace}/{name} not found")]
     SecretNotFound { namespace: String, name: String },

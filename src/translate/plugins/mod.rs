@@ -5,7 +5,9 @@
 //! object's namespace, else to the KongClusterPlugin. A KongClusterPlugin labelled
 //! `global: "true"` applies everywhere. Plugins go to the top-level `plugins` list with
 //! `service:`/`route:` naming their scope; an `instance_name` gets KIC's suffix (`-` and 9
-//! hex digits of sha256 of the scope) so one KongPlugin can serve several routes.
+//! hex digits of sha256 of the scope) so one KongPlugin can serve several routes. A plugin that
+//! KongConsumers name too applies per consumer on each of its routes and services, and one only
+//! consumers name to each consumer alone ([`consumer_only`]).
 //!
 //! Rate limiting with `policy: local` counts per Kong replica; with N replicas a limit of L
 //! allows up to N·L. kingress warns (knowing N from the controller), and with the
@@ -72,6 +74,7 @@ pub fn no_backend_termination(service_name: &str) -> Plugin {
 }
 
 /// The fields KongPlugin and KongClusterPlugin share, with secrets already resolved.
+#[derive(Clone)]
 struct Source {
     object: ObjectRef,
     annotations: Option<BTreeMap<String, String>>,
@@ -117,6 +120,8 @@ pub fn attach(
                 (ns, name)
             }
         };
+        // KIC relates the route or service to the plugin whether or not the plugin exists.
+        ctx.record_plugin_key(namespace, name);
         // Left out after Kong rejected it (the controller's fallback), until it changes.
         let excluded = match ctx.snapshot.kong_plugin(namespace, name) {
             Some(_) => ctx.excluded.reason(Kind::KongPlugin, namespace, name),
@@ -144,8 +149,65 @@ pub fn attach(
             );
             continue;
         };
-        emit(ctx, source, scope.clone());
+        // A plugin consumers name too applies to each of them on this scope (KIC's
+        // relations product, `internal/util/rels/relations.go` lines 29-100).
+        let consumers: Vec<String> = ctx
+            .cluster_consumers
+            .of_plugin(namespace, name)
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect();
+        if consumers.is_empty() {
+            emit(ctx, source, scope.clone(), None);
+        } else {
+            for consumer in consumers {
+                emit(ctx, source.clone(), scope.clone(), Some(consumer));
+            }
+        }
     }
+}
+
+/// The plugins consumers name that no Kong service or route of `attached` references: each
+/// applies to its consumers alone (KIC's relations without services and routes). With
+/// `attached` None (the global scope of an incremental translation, which cannot know), every
+/// one, each with its plugin key, for the assembly to choose.
+pub fn consumer_only(
+    ctx: &mut Context<'_>,
+    attached: Option<&std::collections::BTreeSet<(String, String)>>,
+) -> Vec<((String, String), Plugin)> {
+    let refs = ctx.cluster_consumers.plugin_refs().clone();
+    let mut pending = Vec::new();
+    for (key, consumers) in refs {
+        if attached.is_some_and(|a| a.contains(&key)) {
+            continue;
+        }
+        let (namespace, name) = (key.0.as_str(), key.1.as_str());
+        let excluded = match ctx.snapshot.kong_plugin(namespace, name) {
+            Some(_) => ctx.excluded.contains(Kind::KongPlugin, namespace, name),
+            None => ctx.excluded.contains(Kind::KongClusterPlugin, "", name),
+        };
+        let source = if excluded {
+            continue;
+        } else if let Some(p) = ctx.snapshot.kong_plugin(namespace, name) {
+            from_kong_plugin(ctx, p)
+        } else if let Some(p) = ctx.snapshot.kong_cluster_plugin(name) {
+            from_cluster_plugin(ctx, p)
+        } else {
+            continue;
+        };
+        let before = ctx.plugins_len();
+        for (consumer, _) in consumers {
+            emit(ctx, source.clone(), Scope::Global, Some(consumer));
+        }
+        if attached.is_none() {
+            pending.extend(
+                ctx.take_plugins_from(before)
+                    .into_iter()
+                    .map(|p| (key.clone(), p)),
+            );
+        }
+    }
+    pending
 }
 
 /// One entry of `konghq.com/plugins`.
@@ -178,6 +240,16 @@ pub fn entries(list: &str) -> impl Iterator<Item = Entry<'_>> {
 /// (KIC v3.5.13 internal/dataplane/kongstate/kongstate.go lines 878-960: the check applies to
 /// any `<namespace>:` entry, the owner's own namespace included).
 fn remote_granted(ctx: &Context<'_>, owner: &ObjectRef, namespace: &str, name: &str) -> bool {
+    granted(ctx.snapshot, owner, namespace, name)
+}
+
+/// [`remote_granted`] on a snapshot.
+pub fn granted(
+    snapshot: &crate::snapshot::Snapshot,
+    owner: &ObjectRef,
+    namespace: &str,
+    name: &str,
+) -> bool {
     let from = crate::translate::gateway::grants::From {
         group: owner.kind.info().group,
         kind: owner.kind.as_str(),
@@ -189,7 +261,7 @@ fn remote_granted(ctx: &Context<'_>, owner: &ObjectRef, namespace: &str, name: &
         namespace,
         name,
     };
-    crate::translate::gateway::grants::granted(ctx.snapshot, from, to)
+    crate::translate::gateway::grants::granted(snapshot, from, to)
 }
 
 /// KongClusterPlugins labelled `global: "true"`.
@@ -205,7 +277,7 @@ pub fn globals(ctx: &mut Context<'_>) {
         let name = p.metadata.name.as_deref().unwrap_or_default();
         if global && !ctx.excluded.contains(Kind::KongClusterPlugin, "", name) {
             let source = from_cluster_plugin(ctx, p);
-            emit(ctx, source, Scope::Global);
+            emit(ctx, source, Scope::Global, None);
         }
     }
 }
@@ -219,7 +291,7 @@ fn unsupported(
     if consumer_ref.is_some() {
         out.push((
             "consumerRef",
-            "consumers are not supported by kingress yet; ignored",
+            "KIC v3.5.13 does not read consumerRef (nor does kingress): name the plugin in the KongConsumer's konghq.com/plugins; ignored",
         ));
     }
     if ordering {
@@ -305,7 +377,7 @@ fn from_cluster_plugin(ctx: &Context<'_>, p: &KongClusterPlugin) -> Source {
     }
 }
 
-fn emit(ctx: &mut Context<'_>, source: Source, scope: Scope) {
+fn emit(ctx: &mut Context<'_>, source: Source, scope: Scope, consumer: Option<String>) {
     let mut config = match source.config {
         Ok(c) => c,
         Err(message) => {
@@ -337,10 +409,16 @@ fn emit(ctx: &mut Context<'_>, source: Source, scope: Scope) {
             &mut config,
         );
     }
-    let (id_suffix, hash_input) = scope.key();
-    let instance_name = source.instance_name.map(|n| match scope {
-        Scope::Global => n,
-        _ => format!("{n}-{}", &hex(&Sha256::digest(hash_input.as_bytes()))[..9]),
+    let (mut id_suffix, mut hash_input) = scope.key();
+    if let Some(c) = &consumer {
+        // go-kong v0.78.0 kong/ids.go lines 137-175; KIC kongstate.go lines 583-599.
+        id_suffix.push_str(&format!(":consumer/{c}"));
+        hash_input.push_str(&format!("_consumer-{c}"));
+    }
+    // A global plugin has no instance-name suffix: it applies once.
+    let instance_name = source.instance_name.map(|n| match hash_input.is_empty() {
+        true => n,
+        false => format!("{n}-{}", &hex(&Sha256::digest(hash_input.as_bytes()))[..9]),
     });
     let (route, service) = match &scope {
         Scope::Route(r) => (Some(r.clone()), None),
@@ -349,6 +427,7 @@ fn emit(ctx: &mut Context<'_>, source: Source, scope: Scope) {
     };
     ctx.add_plugin(Plugin {
         config: sorted(config),
+        consumer,
         enabled: !source.disabled,
         id: names::entity_id(Entity::Plugin, &format!("{}{id_suffix}", source.plugin)),
         instance_name,
