@@ -271,10 +271,19 @@ fn plugin_refs(
         let Some(list) = kc.annotations().get(ANNOTATION) else {
             continue;
         };
-        let Some(identifier) = consumer.username.clone().or(consumer.custom_id.clone()) else {
+        let field = Some(format!("metadata.annotations[{ANNOTATION}]"));
+        // KIC names the consumer by custom_id then, which Kong cannot resolve (a plugin's
+        // consumer is a username or an ID, and such a consumer has no ID in the config): Kong
+        // would refuse the whole configuration.
+        let Some(identifier) = consumer.username.clone() else {
+            problems.error(
+                obj,
+                Reason::InvalidPlugin,
+                field,
+                "plugins need a consumer with a username: Kong finds a plugin's consumer by username or ID, and one with only a custom_id has neither (KIC sends them and Kong refuses the whole configuration); not applied".into(),
+            );
             continue;
         };
-        let field = Some(format!("metadata.annotations[{ANNOTATION}]"));
         for entry in plugins::entries(list) {
             let (ns, name) = match entry {
                 Entry::Local(name) => (own, name),

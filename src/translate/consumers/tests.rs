@@ -92,3 +92,18 @@ fn mtls_auth_is_reported_not_sent() {
         t.problems
     );
 }
+
+/// KIC names such a consumer by custom_id, which Kong cannot resolve (the admin API double
+/// refuses it as Kong's declarative loader does): kingress leaves the plugin out and says so.
+#[test]
+fn plugins_of_a_consumer_without_username_are_reported_not_sent() {
+    let yaml = "---\napiVersion: configuration.konghq.com/v1\nkind: KongConsumer\nmetadata: {name: c, namespace: default, annotations: {kubernetes.io/ingress.class: kong, konghq.com/plugins: lim}}\ncustom_id: only-cid\n---\napiVersion: configuration.konghq.com/v1\nkind: KongPlugin\nmetadata: {name: lim, namespace: default}\nplugin: rate-limiting\nconfig: {minute: 5}\n";
+    let t = run(yaml);
+    assert_eq!(t.config.consumers.len(), 1);
+    assert!(t.config.plugins.is_empty(), "{:?}", t.config.plugins);
+    assert!(
+        t.problems.iter().any(|p| p.message.contains("custom_id")),
+        "{:?}",
+        t.problems
+    );
+}
