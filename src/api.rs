@@ -8,7 +8,9 @@ pub use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service};
 pub use k8s_openapi::api::discovery::v1::EndpointSlice;
 pub use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
-pub use crate::crd::{KongClusterPlugin, KongConsumer, KongPlugin, KongUpstreamPolicy};
+pub use crate::crd::{
+    KongClusterPlugin, KongConsumer, KongConsumerGroup, KongPlugin, KongUpstreamPolicy,
+};
 
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 pub const KONG_GROUP: &str = "configuration.konghq.com";

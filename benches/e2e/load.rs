@@ -75,6 +75,7 @@ async fn create_object(client: &Client, o: Object) -> Result<(), String> {
         Object::KongPlugin(x) => create(ns_api(client, &*x), *x).await,
         Object::KongClusterPlugin(x) => create(cluster_api(client), *x).await,
         Object::KongConsumer(x) => create(ns_api(client, &*x), *x).await,
+        Object::KongConsumerGroup(x) => create(ns_api(client, &*x), *x).await,
         Object::Secret(x) => create(ns_api(client, &*x), *x).await,
         Object::ConfigMap(x) => create(ns_api(client, &*x), *x).await,
         Object::Namespace(x) => create(cluster_api(client), *x).await,

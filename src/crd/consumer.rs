@@ -31,8 +31,8 @@ const RULES: &[(&str, &str)] = &[
     ),
 ];
 
-/// CEL rules of `spec.controlPlaneRef`, verbatim from KIC.
-const CONTROL_PLANE_REF_RULES: &[(&str, &str)] = &[
+/// CEL rules of `spec.controlPlaneRef`, verbatim from KIC (shared by the Konnect-aware CRDs).
+pub(super) const CONTROL_PLANE_REF_RULES: &[(&str, &str)] = &[
     (
         "self.type != 'konnectID'",
         "'konnectID' type is not supported",
@@ -71,8 +71,8 @@ const CONTROL_PLANE_REF_RULES: &[(&str, &str)] = &[
     ),
 ];
 
-/// CEL rules of `spec.tags`, verbatim from KIC.
-const TAG_RULES: &[(&str, &str)] = &[(
+/// CEL rules of `spec.tags`, verbatim from KIC (shared by the Konnect-aware CRDs).
+pub(super) const TAG_RULES: &[(&str, &str)] = &[(
     "self.all(tag, size(tag) >= 1 && size(tag) <= 128)",
     "tags entries must not be longer than 128 characters",
 )];
@@ -235,7 +235,7 @@ pub struct KongConsumerStatus {
 
 /// KIC's default status (applied by the API server): `Programmed` unknown until a controller
 /// reports. Schema only: serde leaves an absent status absent.
-fn pending_status_default(schema: &mut Schema) {
+pub(super) fn pending_status_default(schema: &mut Schema) {
     schema.insert(
         "default".into(),
         json!({
@@ -253,7 +253,7 @@ fn pending_status_default(schema: &mut Schema) {
 /// KIC's status also declares the Konnect entity status (`status.konnect`), which only its
 /// Konnect controllers write. Declared in the schema so the API server keeps it; kingress never
 /// reads or writes it.
-fn konnect_status_property(schema: &mut Schema) {
+pub(super) fn konnect_status_property(schema: &mut Schema) {
     let konnect = json!({
         "description": "Konnect contains the Konnect entity status.",
         "type": "object",

@@ -6,6 +6,7 @@
 #[macro_use]
 mod object;
 pub mod consumer;
+pub mod consumer_group;
 pub mod plugin;
 mod schema;
 mod status;
@@ -18,6 +19,7 @@ pub use consumer::{
     ControlPlaneRef, ControlPlaneRefType, KongConsumer, KongConsumerSpec, KongConsumerStatus,
     KonnectNamespacedRef,
 };
+pub use consumer_group::{KongConsumerGroup, KongConsumerGroupSpec, KongConsumerGroupStatus};
 pub use plugin::{
     ConfigPatch, ConfigSource, KongClusterPlugin, KongClusterPluginStatus, KongPlugin,
     KongPluginStatus, NamespacedConfigPatch, NamespacedConfigSource,
@@ -36,6 +38,7 @@ pub use upstream_policy::{
 pub fn all() -> Vec<CustomResourceDefinition> {
     vec![
         KongClusterPlugin::crd(),
+        KongConsumerGroup::crd(),
         KongConsumer::crd(),
         KongPlugin::crd(),
         KongUpstreamPolicy::crd(),

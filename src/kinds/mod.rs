@@ -36,7 +36,6 @@ pub const NOT_READ: &[(&str, bool)] = &[
     ("TCPRoute", true),
     ("UDPRoute", true),
     ("GRPCRoute", true),
-    ("KongConsumerGroup", true),
     ("UDPIngress", true),
     ("TCPIngress", true),
     ("KongServiceFacade", true),
@@ -482,6 +481,18 @@ kinds! { $
         // across namespaces): the global scope follows any change.
         reach: Namespace,
         status: true,
+    },
+    KongConsumerGroup: crate::api::KongConsumerGroup {
+        name: "KongConsumerGroup",
+        group: KONG_GROUP,
+        versions: ["v1beta1"],
+        namespaced: true,
+        map: kong_consumer_groups as Box<crate::api::KongConsumerGroup>, via map,
+        labels: None,
+        fields: None,
+        // Read only to say it needs Kong Enterprise (the global scope reports it).
+        reach: Namespace,
+        status: false,
     },
     ConfigMap: crate::api::ConfigMap {
         name: "ConfigMap",

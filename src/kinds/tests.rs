@@ -30,6 +30,7 @@ fn minimal_body(kind: Kind) -> &'static str {
         Kind::KongPlugin => "plugin: cors",
         Kind::KongClusterPlugin => "plugin: cors",
         Kind::KongConsumer => "username: alice",
+        Kind::KongConsumerGroup => "spec: {}",
         Kind::Secret => "type: Opaque",
         Kind::ConfigMap => "data: {}",
         Kind::Namespace => "spec: {}",

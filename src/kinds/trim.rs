@@ -96,6 +96,7 @@ trim_meta_only!(
     KongUpstreamPolicy,
     KongPlugin,
     KongConsumer,
+    KongConsumerGroup,
     IngressClass,
     Gateway,
     GatewayClass,

@@ -120,6 +120,7 @@ pub struct Snapshot {
     pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
     pub kong_cluster_plugins: BTreeMap<Key, Box<KongClusterPlugin>>,
     pub kong_consumers: BTreeMap<Key, Box<KongConsumer>>,
+    pub kong_consumer_groups: BTreeMap<Key, Box<KongConsumerGroup>>,
     pub config_maps: BTreeMap<Key, Box<ConfigMap>>,
     pub secrets: BTreeMap<Key, Box<Secret>>,
     /// Objects the cluster holds but kingress cannot decode: left out of translation,

@@ -41,6 +41,7 @@ pub fn write_yaml(spec: &Spec, objects: &[Object], w: &mut impl Write) -> io::Re
             Object::KongPlugin(x) => document(w, x)?,
             Object::KongClusterPlugin(x) => document(w, x)?,
             Object::KongConsumer(x) => document(w, x)?,
+            Object::KongConsumerGroup(x) => document(w, x)?,
             Object::Secret(x) => document(w, x)?,
             Object::ConfigMap(x) => document(w, x)?,
             Object::Namespace(x) => document(w, x)?,

@@ -171,6 +171,25 @@ impl Consumers {
             entities.push((obj, consumer));
         }
 
+        // Kong OSS has no consumer_groups (KIC sends them, kongstate.go lines 232-242, and Kong
+        // OSS refuses the config): each group of our class is reported instead (store.go
+        // lines 663-673 apply the consumers' class rule).
+        for group in snapshot.kong_consumer_groups.values() {
+            let value = group
+                .annotations()
+                .get(CLASS_ANNOTATION)
+                .map(String::as_str)
+                .unwrap_or_default();
+            if value == class || (value.is_empty() && ingress_class::is_default(snapshot, class)) {
+                problems.warning(
+                    &ObjectRef::of(&**group),
+                    Reason::Ignored,
+                    None,
+                    "consumer groups are Kong Enterprise (Kong OSS has no consumer_groups); not sent".into(),
+                );
+            }
+        }
+
         // Conflicts: every consumer holding a value another credential of its type holds.
         let mut index: BTreeMap<(Type, &str), Vec<&Held>> = BTreeMap::new();
         for h in &held {
