@@ -510,11 +510,22 @@ fn rate_limits_per_replica(
             ),
         );
     } else {
+        // What one counter counts: limit_by (default consumer, Kong 3.10 rate-limiting
+        // schema.lua lines 86-89), the client IP when that identifies nothing (handler.lua
+        // lines 60-86).
+        let per = match config.get("limit_by").and_then(Value::as_str) {
+            Some("ip") => "client IP",
+            Some("credential") => "credential (else client IP)",
+            Some("service") => "service (else client IP)",
+            Some("header") => "header value (else client IP)",
+            Some("path") => "client IP, or the path",
+            _ => "consumer (else client IP)",
+        };
         let ceilings: Vec<String> = limits
             .iter()
             .map(|(period, limit)| {
                 format!(
-                    "up to {} requests/{period} per client instead of {limit}",
+                    "up to {} requests/{period} per {per} instead of {limit}",
                     limit * n
                 )
             })
