@@ -4,6 +4,8 @@
 //!   but never the controller's logs (`tracing` output of a real controller run, at debug
 //!   level), its Events, its metrics, or `kingress translate`'s stderr, also when Kong rejects
 //!   the plugin built from them.
+//! - Credential Secrets' values likewise, also when Kong refuses a credential and its error quotes
+//!   the value back.
 //! - The admin API token never appears in logs, errors or debug output, whether Kong accepts it
 //!   or not.
 //! - TLS to the admin API with a custom CA: the right CA works, a wrong one (or none, or a
@@ -313,6 +315,112 @@ async fn plugin_config_from_an_opaque_secret_reaches_kong() {
     for (where_, text) in env.said().await {
         assert_absent(&text, &message, where_);
     }
+}
+
+/// Credential Secrets: the good ones reach Kong; a shared key (a conflict: both consumers left
+/// out), a credential KIC cannot make (a jwt without `key`) and one Kong refuses (an oauth2
+/// redirect URI that is no URL, which Kong's error quotes back) are reported, and no value of
+/// any of them shows in the logs, Events, metrics or sync state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_secrets_reach_kong_but_never_logs_events_or_metrics() {
+    let kong = KongAdminDouble::start().await.expect("double");
+    let env = start("sec-credentials", kong, None).await;
+    let key = secret("alice-key");
+    let password = secret("alice-password");
+    let shared = secret("shared-key");
+    let jwt_secret = secret("jwt-secret");
+    let bad_uri = format!("not a url {}", secret("redirect"));
+    let client_secret = secret("client-secret");
+    let consumer = |name: &str, credentials: &str| {
+        format!(
+            "apiVersion: configuration.konghq.com/v1\nkind: KongConsumer\nmetadata: {{name: {name}, annotations: {{kubernetes.io/ingress.class: kong}}}}\nusername: {name}\ncredentials: [{credentials}]\n---\n"
+        )
+    };
+    let credential = |name: &str, kind: &str, data: &[(&str, &str)]| {
+        let entries: String = data
+            .iter()
+            .map(|(k, v)| format!("  {k}: {}\n", b64(v)))
+            .collect();
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, labels: {{konghq.com/credential: {kind}}}}}\ndata:\n{entries}---\n"
+        )
+    };
+    env.apply(&format!(
+        "{}{}{}{}{}{}{}{}{}{}",
+        consumer("alice", "alice-key, alice-basic"),
+        consumer("carol", "carol-key"),
+        consumer("dave", "dave-key"),
+        consumer("erin", "erin-jwt"),
+        consumer("frank", "frank-oauth"),
+        credential("alice-key", "key-auth", &[("key", &key)]),
+        credential(
+            "alice-basic",
+            "basic-auth",
+            &[("username", "alice"), ("password", &password)]
+        ),
+        credential("carol-key", "key-auth", &[("key", &shared)]),
+        credential("dave-key", "key-auth", &[("key", &shared)]),
+        credential("erin-jwt", "jwt", &[("secret", &jwt_secret)])
+            + &credential(
+                "frank-oauth",
+                "oauth2",
+                &[
+                    ("name", "frank-app"),
+                    ("client_id", "frank-client"),
+                    ("client_secret", &client_secret),
+                    ("redirect_uris", &bad_uri),
+                ],
+            ),
+    ))
+    .await;
+    // Kong refuses frank's credential; the controller leaves it out (an Event says so) ...
+    let events_deadline = tokio::time::Instant::now() + WAIT;
+    while !env.events().await.contains("KongConfigurationApplyFailed") {
+        assert!(
+            tokio::time::Instant::now() < events_deadline,
+            "no KongConfigurationApplyFailed Event about the refused credential"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // ... and alice's credentials reach Kong, without the shared key.
+    let reached = env
+        .kong
+        .wait_for_config(
+            |c| {
+                let text = c.to_kong_json().to_string();
+                text.contains(&key) && text.contains(&password) && !text.contains(&shared)
+            },
+            WAIT,
+        )
+        .await;
+    let mut failures = Vec::new();
+    if reached.is_none() {
+        failures.push(format!(
+            "Kong never got alice's credentials; it holds {:?}",
+            env.kong.current().map(|c| c.to_kong_json())
+        ));
+    }
+    for (where_, text) in env.said().await {
+        for s in [
+            &key,
+            &password,
+            &shared,
+            &jwt_secret,
+            &bad_uri,
+            &client_secret,
+        ] {
+            if text.contains(s.as_str()) {
+                let at = text.find(s.as_str()).unwrap_or_default();
+                let context: String = text
+                    .chars()
+                    .skip(at.saturating_sub(150))
+                    .take(300)
+                    .collect();
+                failures.push(format!("secret {s:?} leaked into {where_}: …{context}…"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -89,17 +89,31 @@ impl RejectedEntity {
     }
 
     /// Like [`describe`](Self::describe) but safe for logs and Events when the entity may
-    /// hold Secret-derived values (plugins: `configFrom`/`configPatches`), which Kong quotes
-    /// back in its messages: only the rejected fields are named.
+    /// hold Secret-derived values (plugins: `configFrom`/`configPatches`; credentials: their
+    /// Secret's keys), which Kong quotes back in its messages: only the rejected fields are
+    /// named. Entity types as Kong's flattened errors name them (errors.lua `singular`).
     pub fn describe_redacted(&self) -> String {
-        if self.entity_type != "plugin" {
+        const FROM_SECRETS: &[&str] = &[
+            "plugin",
+            "acl",
+            "basicauth_credential",
+            "keyauth_credential",
+            "hmacauth_credential",
+            "jwt_secret",
+            "oauth2_credential",
+        ];
+        if !FROM_SECRETS.contains(&self.entity_type.as_str()) {
             return self.describe();
         }
+        let withheld = format!(
+            "Kong's message is withheld: {} values may come from Secrets",
+            self.entity_type
+        );
         self.errors
             .iter()
             .map(|e| match &e.field {
-                Some(f) => format!("{f}: rejected (Kong's message is withheld: plugin values may come from Secrets)"),
-                None => "rejected (Kong's message is withheld: plugin values may come from Secrets)".to_string(),
+                Some(f) => format!("{f}: rejected ({withheld})"),
+                None => format!("rejected ({withheld})"),
             })
             .collect::<Vec<_>>()
             .join("; ")
