@@ -13,7 +13,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use super::backends::ring_capacity;
 use super::names::ObjectRef;
 use super::plugins;
 use super::{Derived, Facts, Options, Problem, Scope, Translation, translate_scope};
@@ -263,8 +262,7 @@ impl Incremental {
                 .consumers
                 .plugin_refs_differ(&self.derived.consumers)
             || (changes.secrets && !snapshot.kong_cluster_plugins.is_empty());
-        ring_capacity::new_round();
-        crate::translate::certificates::key_pair::new_round();
+        super::new_round();
         let mut retranslated = 0;
         if all {
             // Left empty if a part fails: the next update starts over.

@@ -26,6 +26,7 @@ pub mod ingress_class;
 pub mod names;
 pub mod plugins;
 pub mod problems;
+pub mod round_cache;
 pub mod routes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -395,9 +396,15 @@ pub(crate) fn plugin_order(
     (&p.name, &p.service, &p.route, &p.consumer, &p.id)
 }
 
-pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
+/// Marks the start of a translation for the caches translations share (Kong's wheels,
+/// key-pair checks).
+fn new_round() {
     backends::ring_capacity::new_round();
     certificates::key_pair::new_round();
+}
+
+pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
+    new_round();
     let derived = Derived::new(snapshot, options);
     let mut translation = translate_scope(snapshot, options, &derived, Scope::All);
     let config = &mut translation.config;

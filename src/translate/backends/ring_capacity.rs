@@ -150,52 +150,27 @@ pub fn new_round() {
 /// Building Kong's wheel costs about as much as translating the upstream's Service several
 /// times over; between two translations almost every upstream is unchanged.
 mod cache {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
+    use std::sync::LazyLock;
 
     use super::{Outcome, RingTarget, compute};
+    use crate::translate::round_cache::RoundCache;
 
     type Key = (u32, Vec<(String, u32)>);
 
-    #[derive(Default)]
-    struct Rounds {
-        current: HashMap<Key, Outcome>,
-        previous: HashMap<Key, Outcome>,
-    }
-
-    static ROUNDS: LazyLock<Mutex<Rounds>> = LazyLock::new(Mutex::default);
-
-    fn lock() -> std::sync::MutexGuard<'static, Rounds> {
-        // Only whole entries are ever inserted: a poisoned map is still consistent.
-        ROUNDS.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    static OUTCOMES: LazyLock<RoundCache<Key, Outcome>> = LazyLock::new(RoundCache::default);
 
     pub(super) fn new_round() {
-        let mut rounds = lock();
-        rounds.previous = std::mem::take(&mut rounds.current);
+        OUTCOMES.new_round();
     }
 
     pub(super) fn outcome(targets: Vec<(String, u32)>, slots: u32) -> Outcome {
-        let key = (slots, targets);
-        {
-            let mut rounds = lock();
-            if let Some(o) = rounds.current.get(&key) {
-                return o.clone();
-            }
-            if let Some(o) = rounds.previous.remove(&key) {
-                rounds.current.insert(key, o.clone());
-                return o;
-            }
-        }
-        // Computed outside the lock: another thread may do the same work, never wrong work.
-        let targets: Vec<RingTarget> = key
-            .1
-            .iter()
-            .map(|(t, w)| RingTarget::new(t.clone(), *w))
-            .collect();
-        let o = compute(&targets, key.0);
-        lock().current.insert(key, o.clone());
-        o
+        OUTCOMES.get((slots, targets), |(slots, targets)| {
+            let targets: Vec<RingTarget> = targets
+                .iter()
+                .map(|(t, w)| RingTarget::new(t.clone(), *w))
+                .collect();
+            compute(&targets, *slots)
+        })
     }
 }
 

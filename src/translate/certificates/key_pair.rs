@@ -144,29 +144,17 @@ pub fn new_round() {
 }
 
 mod cache {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
+    use std::sync::LazyLock;
 
     use sha2::{Digest, Sha256};
 
-    type Key = [u8; 32];
+    use crate::translate::round_cache::RoundCache;
 
-    #[derive(Default)]
-    struct Rounds {
-        current: HashMap<Key, Result<(), String>>,
-        previous: HashMap<Key, Result<(), String>>,
-    }
-
-    static ROUNDS: LazyLock<Mutex<Rounds>> = LazyLock::new(Mutex::default);
-
-    fn lock() -> std::sync::MutexGuard<'static, Rounds> {
-        // Only whole entries are ever inserted: a poisoned map is still consistent.
-        ROUNDS.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    static CHECKS: LazyLock<RoundCache<[u8; 32], Result<(), String>>> =
+        LazyLock::new(RoundCache::default);
 
     pub(super) fn new_round() {
-        let mut rounds = lock();
-        rounds.previous = std::mem::take(&mut rounds.current);
+        CHECKS.new_round();
     }
 
     pub(super) fn check(cert: &str, key: &str) -> Result<(), String> {
@@ -175,20 +163,7 @@ mod cache {
         h.update((cert.len() as u64).to_le_bytes());
         h.update(cert);
         h.update(key);
-        let digest: Key = h.finalize().into();
-        {
-            let mut rounds = lock();
-            if let Some(r) = rounds.current.get(&digest) {
-                return r.clone();
-            }
-            if let Some(r) = rounds.previous.remove(&digest) {
-                rounds.current.insert(digest, r.clone());
-                return r;
-            }
-        }
-        let r = super::uncached(cert, key);
-        lock().current.insert(digest, r.clone());
-        r
+        CHECKS.get(h.finalize().into(), |_| super::uncached(cert, key))
     }
 }
 
