@@ -8,7 +8,7 @@ use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::schema::{self, CrdNames, column};
+use super::schema::{self, CrdNames, age_column, column, programmed_column};
 use super::status::ConditionSchema;
 
 /// CEL rules on the whole object, verbatim from KIC (order matters for the equality test).
@@ -134,20 +134,8 @@ impl KongConsumer {
                     Some("Username of a Kong Consumer"),
                     None,
                 ),
-                column(
-                    "Age",
-                    "date",
-                    ".metadata.creationTimestamp",
-                    Some("Age"),
-                    None,
-                ),
-                column(
-                    "Programmed",
-                    "string",
-                    r#".status.conditions[?(@.type=="Programmed")].status"#,
-                    None,
-                    None,
-                ),
+                age_column(),
+                programmed_column(),
             ],
             labels: &[],
         }

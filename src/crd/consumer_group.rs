@@ -11,7 +11,7 @@ use super::consumer::{
     CONTROL_PLANE_REF_RULES, ControlPlaneRef, TAG_RULES, konnect_status_property,
     pending_status_default,
 };
-use super::schema::{self, CrdNames, column};
+use super::schema::{self, CrdNames, age_column, programmed_column};
 use super::status::ConditionSchema;
 
 /// CEL rules on the whole object, verbatim from KIC (order matters for the equality test).
@@ -63,22 +63,7 @@ kube_object!(KongConsumerGroup {
 impl KongConsumerGroup {
     fn crd_names() -> CrdNames {
         CrdNames {
-            columns: vec![
-                column(
-                    "Age",
-                    "date",
-                    ".metadata.creationTimestamp",
-                    Some("Age"),
-                    None,
-                ),
-                column(
-                    "Programmed",
-                    "string",
-                    r#".status.conditions[?(@.type=="Programmed")].status"#,
-                    None,
-                    None,
-                ),
-            ],
+            columns: vec![age_column(), programmed_column()],
             labels: &[],
         }
     }

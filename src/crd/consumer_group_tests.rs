@@ -30,15 +30,11 @@ spec:
 
     // Serialization: apiVersion/kind first, unset fields omitted.
     let value = serde_json::to_value(&group).unwrap();
-    let keys: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(&keys[..3], ["apiVersion", "kind", "metadata"]);
-    assert_eq!(value["apiVersion"], "configuration.konghq.com/v1beta1");
-    assert_eq!(value["kind"], "KongConsumerGroup");
+    crate::crd::assert_type_first(
+        &value,
+        "configuration.konghq.com/v1beta1",
+        "KongConsumerGroup",
+    );
     assert_eq!(value["spec"]["name"], "gold-tier");
     assert!(value.get("status").is_none());
     assert!(value["spec"].get("controlPlaneRef").is_none());

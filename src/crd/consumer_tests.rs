@@ -38,15 +38,7 @@ spec:
 
     // Serialization: apiVersion/kind first, KIC's `custom_id` kept, unset fields omitted.
     let value = serde_json::to_value(&consumer).unwrap();
-    let keys: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(&keys[..3], ["apiVersion", "kind", "metadata"]);
-    assert_eq!(value["apiVersion"], "configuration.konghq.com/v1");
-    assert_eq!(value["kind"], "KongConsumer");
+    crate::crd::assert_type_first(&value, "configuration.konghq.com/v1", "KongConsumer");
     assert_eq!(value["custom_id"], "1234");
     assert_eq!(value["consumerGroups"][0], "gold");
     assert!(value.get("status").is_none());

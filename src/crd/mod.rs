@@ -81,3 +81,17 @@ pub fn render_yaml() -> String {
 pub fn file_name(crd: &CustomResourceDefinition) -> String {
     format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural)
 }
+
+/// A serialized object starts with `apiVersion`, `kind` and `metadata`, as KIC's do.
+#[cfg(test)]
+fn assert_type_first(value: &serde_json::Value, api_version: &str, kind: &str) {
+    let keys: Vec<&str> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(&keys[..3], ["apiVersion", "kind", "metadata"]);
+    assert_eq!(value["apiVersion"], api_version);
+    assert_eq!(value["kind"], kind);
+}

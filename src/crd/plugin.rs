@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::schema::{self, CrdNames, column};
+use super::schema::{self, CrdNames, age_column, column, programmed_column};
 use super::status::ConditionSchema;
 
 /// CEL rules shared by both kinds, verbatim from KIC.
@@ -170,13 +170,7 @@ fn plugin_crd_names() -> CrdNames {
                 Some("Name of the plugin"),
                 None,
             ),
-            column(
-                "Age",
-                "date",
-                ".metadata.creationTimestamp",
-                Some("Age"),
-                None,
-            ),
+            age_column(),
             column(
                 "Disabled",
                 "boolean",
@@ -191,13 +185,7 @@ fn plugin_crd_names() -> CrdNames {
                 Some("Configuration of the plugin"),
                 Some(1),
             ),
-            column(
-                "Programmed",
-                "string",
-                r#".status.conditions[?(@.type=="Programmed")].status"#,
-                None,
-                None,
-            ),
+            programmed_column(),
         ],
         labels: &[],
     }

@@ -50,15 +50,7 @@ ordering:
 
     // Serialization: apiVersion/kind first, KIC's snake_case keys kept, unset fields omitted.
     let value = serde_json::to_value(&plugin).unwrap();
-    let keys: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(&keys[..3], ["apiVersion", "kind", "metadata"]);
-    assert_eq!(value["apiVersion"], "configuration.konghq.com/v1");
-    assert_eq!(value["kind"], "KongPlugin");
+    crate::crd::assert_type_first(&value, "configuration.konghq.com/v1", "KongPlugin");
     assert_eq!(value["instance_name"], "rl-1");
     assert_eq!(value["run_on"], "first");
     assert!(value.get("configFrom").is_none());

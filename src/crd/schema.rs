@@ -131,6 +131,28 @@ pub(crate) fn column(
     }
 }
 
+/// The `Age` column KIC's CRDs share.
+pub(crate) fn age_column() -> CustomResourceColumnDefinition {
+    column(
+        "Age",
+        "date",
+        ".metadata.creationTimestamp",
+        Some("Age"),
+        None,
+    )
+}
+
+/// The `Programmed` column of KIC's CRDs with a `Programmed` condition.
+pub(crate) fn programmed_column() -> CustomResourceColumnDefinition {
+    column(
+        "Programmed",
+        "string",
+        r#".status.conditions[?(@.type=="Programmed")].status"#,
+        None,
+        None,
+    )
+}
+
 /// CRD `scope` of a resource scope type.
 pub(crate) trait ScopeName {
     const NAME: &'static str;
