@@ -5,12 +5,10 @@
 mod support;
 
 use base64::Engine;
-use kingress::controller::ControllerOptions;
 use kong_admin_double::KongAdminDouble;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 use support::observe::{events, eventually};
-use support::run::admin_api;
 
 /// The key-auth keys a replica holds for consumer `username`.
 fn keys(kong: &KongAdminDouble, username: &str) -> Vec<String> {
@@ -35,17 +33,7 @@ fn keys(kong: &KongAdminDouble, username: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_reach_every_replica_and_bad_ones_are_reported_without_values() {
-    let second = KongAdminDouble::start().await.expect("second replica");
-    let second_url = second.url();
-    let env = support::run::start_with("consumers", |options| {
-        let mut admin_apis = options.admin_apis.clone();
-        admin_apis.push(admin_api(second_url));
-        ControllerOptions {
-            admin_apis,
-            ..options
-        }
-    })
-    .await;
+    let (env, second) = support::run::start_with_second_replica("consumers").await;
     let replicas = [&env.kong, &second];
     env.apply(
         "apiVersion: v1\nkind: Secret\nmetadata: {name: alice-key, labels: {konghq.com/credential: key-auth}}\nstringData: {key: first-key-3c1d}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: alice-jwt, labels: {konghq.com/credential: jwt}}\nstringData: {secret: jwt-secret-9f2e}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongConsumer\nmetadata: {name: alice, annotations: {kubernetes.io/ingress.class: kong}}\nusername: alice\ncredentials: [alice-key, alice-jwt]\n",

@@ -5,13 +5,12 @@
 mod support;
 
 use base64::Engine;
-use kingress::controller::ControllerOptions;
 use kong_admin_double::{KongAdminDouble, ValidConfig};
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 use support::controlplane;
 use support::observe::{condition, events, eventually, is};
-use support::run::{Env, admin_api};
+use support::run::Env;
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -137,17 +136,7 @@ async fn two_secrets_for_one_host_give_one_certificate_and_a_warning() {
 /// certificate out and says why on the listener.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_secret_rotation_reaches_every_replica() {
-    let second = KongAdminDouble::start().await.expect("second replica");
-    let second_url = second.url();
-    let env = support::run::start_with("tls-listener", |options| {
-        let mut admin_apis = options.admin_apis.clone();
-        admin_apis.push(admin_api(second_url));
-        ControllerOptions {
-            admin_apis,
-            ..options
-        }
-    })
-    .await;
+    let (env, second) = support::run::start_with_second_replica("tls-listener").await;
     let replicas = [&env.kong, &second];
     let class = controlplane::shared().unique_name("kong-class");
     env.apply(&format!(

@@ -77,6 +77,20 @@ pub async fn start_with(
     }
 }
 
+/// A controller pushing to [`Env::kong`] and to a second replica, returned beside it.
+pub async fn start_with_second_replica(prefix: &str) -> (Env, KongAdminDouble) {
+    let second = KongAdminDouble::start()
+        .await
+        .expect("start the second replica");
+    let url = second.url();
+    let env = start_with(prefix, |mut options| {
+        options.admin_apis.push(admin_api(url));
+        options
+    })
+    .await;
+    (env, second)
+}
+
 impl Env {
     /// Applies multi-document YAML in the test's namespace.
     pub async fn apply(&self, yaml: &str) -> Vec<kube::api::DynamicObject> {
