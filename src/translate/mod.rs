@@ -28,6 +28,7 @@ pub mod plugins;
 pub mod problems;
 pub mod round_cache;
 pub mod routes;
+pub mod secret_values;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -328,10 +329,9 @@ impl Context<'_> {
 
     /// Records that a Kong service or route references plugin `namespace`/`name`.
     pub fn record_plugin_key(&mut self, namespace: &str, name: &str) {
-        let key = (namespace.to_string(), name.to_string());
-        if !self.facts.plugin_keys.contains(&key) {
-            self.facts.plugin_keys.insert(key);
-        }
+        self.facts
+            .plugin_keys
+            .insert((namespace.to_string(), name.to_string()));
     }
 
     pub fn plugins_len(&self) -> usize {

@@ -41,23 +41,14 @@ use crate::translate::gateway::listeners;
 use crate::translate::ingress_class;
 use crate::translate::names::{self, ObjectRef};
 use crate::translate::problems::{Problem, Problems, Reason};
+use crate::translate::secret_values;
 
 pub const CLIENT_CERT_ANNOTATION: &str = "konghq.com/client-cert";
 
-/// A Secret's key (`data`; offline, `stringData` as the apiserver would merge it), as text.
-pub fn secret_text(secret: &Secret, key: &str) -> Option<String> {
-    secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(key))
-        .map(|b| String::from_utf8_lossy(&b.0).into_owned())
-        .or_else(|| secret.string_data.as_ref()?.get(key).cloned())
-}
-
 /// A TLS Secret's trimmed certificate and key, if they make a key pair (else why not).
 pub fn key_pair_of(secret: &Secret) -> Result<(String, String), String> {
-    let cert = secret_text(secret, "tls.crt").map(|c| c.trim().to_string());
-    let key = secret_text(secret, "tls.key").map(|k| k.trim().to_string());
+    let cert = secret_values::text(secret, "tls.crt").map(|c| c.trim().to_string());
+    let key = secret_values::text(secret, "tls.key").map(|k| k.trim().to_string());
     let (Some(cert), Some(key)) = (cert, key) else {
         return Err("no tls.crt and tls.key".into());
     };

@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::api::Secret;
 use crate::kong::config::Credential;
 use crate::translate::names::{self, ObjectRef};
+use crate::translate::secret_values;
 
 pub const LABEL: &str = "konghq.com/credential";
 
@@ -114,21 +115,6 @@ pub struct Read {
     pub notes: Vec<String>,
 }
 
-/// The Secret's keys as text: `data`, with `stringData` over it as the apiserver merges them
-/// (offline manifests).
-fn data(secret: &Secret) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = secret
-        .data
-        .iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned()))
-        .collect();
-    for (k, v) in secret.string_data.iter().flatten() {
-        out.insert(k.clone(), v.clone());
-    }
-    out
-}
-
 /// Go's `strconv.ParseBool`.
 fn parse_bool(v: &str) -> Option<bool> {
     match v {
@@ -143,7 +129,7 @@ pub fn read(secret: &Secret) -> Read {
     let mut notes = Vec::new();
     let labels = secret.metadata.labels.as_ref();
     let Some(label) = labels.and_then(|l| l.get(LABEL)) else {
-        let legacy = data(secret).contains_key("kongCredType");
+        let legacy = secret_values::texts(secret).contains_key("kongCredType");
         let why = match legacy {
             true => format!(
                 "has no {LABEL} label: its kongCredType key is no longer read (KIC removed it in 3.2.0); add the label {LABEL}: <type>"
@@ -165,7 +151,7 @@ pub fn read(secret: &Secret) -> Read {
     };
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
     let (strings, required) = kind.fields();
-    let data = data(secret);
+    let data = secret_values::texts(secret);
     // KIC's conversions apply to every type (kongstate.go lines 150-188).
     let mut converted: BTreeMap<&str, Value> = BTreeMap::new();
     for (key, value) in &data {

@@ -46,8 +46,9 @@ pub struct Consumers {
 }
 
 /// Whether a KongConsumer is of `class` (KIC's `isValidIngressClass` on its annotation).
-fn ours(snapshot: &Snapshot, class: &str, consumer: &KongConsumer) -> bool {
-    let value = consumer
+/// (KongConsumerGroups follow the same rule: store.go lines 663-673.)
+fn ours(snapshot: &Snapshot, class: &str, object: &impl ResourceExt) -> bool {
+    let value = object
         .annotations()
         .get(CLASS_ANNOTATION)
         .map(String::as_str)
@@ -175,12 +176,7 @@ impl Consumers {
         // OSS refuses the config): each group of our class is reported instead (store.go
         // lines 663-673 apply the consumers' class rule).
         for group in snapshot.kong_consumer_groups.values() {
-            let value = group
-                .annotations()
-                .get(CLASS_ANNOTATION)
-                .map(String::as_str)
-                .unwrap_or_default();
-            if value == class || (value.is_empty() && ingress_class::is_default(snapshot, class)) {
+            if ours(snapshot, class, &**group) {
                 problems.warning(
                     &ObjectRef::of(&**group),
                     Reason::Ignored,

@@ -64,23 +64,13 @@ fn secret_value(
             namespace: ns.into(),
             name: name.into(),
         })?;
-    secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(key))
-        .map(|b| b.0.clone())
-        .or_else(|| {
-            secret
-                .string_data
-                .as_ref()
-                .and_then(|d| d.get(key))
-                .map(|s| s.clone().into_bytes())
-        })
-        .ok_or_else(|| PluginConfigError::SecretKeyMissing {
+    crate::translate::secret_values::value(secret, key).ok_or_else(|| {
+        PluginConfigError::SecretKeyMissing {
             namespace: ns.into(),
             name: name.into(),
             key: key.into(),
-        })
+        }
+    })
 }
 
 fn resolve_config(
