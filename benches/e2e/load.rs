@@ -68,6 +68,7 @@ async fn create_object(client: &Client, o: Object) -> Result<(), String> {
         Object::Ingress(x) => create(ns_api(client, &*x), *x).await,
         Object::IngressClass(x) => create(cluster_api(client), *x).await,
         Object::HttpRoute(x) => create(ns_api(client, &*x), *x).await,
+        Object::GrpcRoute(x) => create(ns_api(client, &*x), *x).await,
         Object::Gateway(x) => create(ns_api(client, &*x), *x).await,
         Object::GatewayClass(x) => create(cluster_api(client), *x).await,
         Object::ReferenceGrant(x) => create(ns_api(client, &*x), *x).await,

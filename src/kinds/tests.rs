@@ -21,6 +21,7 @@ fn minimal_body(kind: Kind) -> &'static str {
         Kind::Ingress => "spec: {}",
         Kind::IngressClass => "spec: {controller: ingress-controllers.konghq.com/kong}",
         Kind::HttpRoute => "spec: {}",
+        Kind::GrpcRoute => "spec: {}",
         Kind::Gateway => {
             "spec: {gatewayClassName: kong, listeners: [{name: http, port: 80, protocol: HTTP}]}"
         }

@@ -93,6 +93,7 @@ macro_rules! trim_meta_only {
 trim_meta_only!(
     Ingress,
     HttpRoute,
+    GrpcRoute,
     KongUpstreamPolicy,
     KongPlugin,
     KongConsumer,

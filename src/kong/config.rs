@@ -82,7 +82,10 @@ pub struct Service {
     pub path: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<Plugin>,
-    pub port: i64,
+    /// None: Kong's default (80), as KIC leaves it on a Gateway route's service without a
+    /// backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<i64>,
     pub protocol: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_timeout: Option<i64>,
@@ -116,7 +119,9 @@ pub struct Route {
     pub paths: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<Plugin>,
-    pub preserve_host: bool,
+    /// None: Kong's default (false), as KIC leaves it on GRPCRoute routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_host: Option<bool>,
     /// Empty: Kong's default (http, https), as KIC v3.5.13 leaves it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub protocols: Vec<String>,

@@ -112,6 +112,7 @@ pub struct Snapshot {
     pub ingress_classes: BTreeMap<Key, Box<IngressClass>>,
     pub namespaces: BTreeMap<Key, Box<Namespace>>,
     pub httproutes: BTreeMap<Key, Box<HttpRoute>>,
+    pub grpcroutes: BTreeMap<Key, Box<GrpcRoute>>,
     pub gateways: BTreeMap<Key, Box<Gateway>>,
     pub gateway_classes: BTreeMap<Key, Box<GatewayClass>>,
     pub reference_grants: BTreeMap<Key, Box<ReferenceGrant>>,
@@ -152,6 +153,7 @@ impl Undecodable {
 
 pub use crate::kinds::{Kind, Object};
 use crate::kinds::{KindSpec, ObjectKey, Stored, with_kind, with_object};
+use crate::translate::gateway::route::GatewayRoute;
 
 impl Snapshot {
     pub fn new() -> Self {
@@ -309,6 +311,24 @@ impl Snapshot {
         in_namespace(&self.httproutes, namespace)
     }
 
+    /// GRPCRoutes in `namespace` (all if None), ordered by namespace and name.
+    pub fn grpcroutes_in<'s>(
+        &'s self,
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = &'s GrpcRoute> + 's {
+        in_namespace(&self.grpcroutes, namespace)
+    }
+
+    /// Gateway API routes of every kind in `namespace` (all if None): HTTPRoutes, then
+    /// GRPCRoutes, each ordered by namespace and name.
+    pub fn gateway_routes_in<'s>(
+        &'s self,
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = GatewayRoute<'s>> + 's {
+        let http = self.httproutes_in(namespace).map(GatewayRoute::from);
+        http.chain(self.grpcroutes_in(namespace).map(GatewayRoute::from))
+    }
+
     /// KongUpstreamPolicies in `namespace` (all if None), ordered by namespace and name.
     pub fn upstream_policies_in<'s>(
         &'s self,
@@ -356,9 +376,11 @@ impl Snapshot {
         out.into_iter().map(str::to_string).collect()
     }
 
-    /// Namespaces holding Ingresses or HTTPRoutes: the ones translation produces entities for.
+    /// Namespaces holding Ingresses or Gateway API routes: the ones translation produces
+    /// entities for.
     pub fn route_namespaces(&self) -> BTreeSet<&str> {
-        namespaces(self.ingresses.keys().chain(self.httproutes.keys()))
+        let routes = self.httproutes.keys().chain(self.grpcroutes.keys());
+        namespaces(self.ingresses.keys().chain(routes))
     }
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {

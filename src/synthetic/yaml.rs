@@ -34,6 +34,7 @@ pub fn write_yaml(spec: &Spec, objects: &[Object], w: &mut impl Write) -> io::Re
             Object::Ingress(x) => document(w, x)?,
             Object::IngressClass(x) => document(w, x)?,
             Object::HttpRoute(x) => document(w, x)?,
+            Object::GrpcRoute(x) => document(w, x)?,
             Object::Gateway(x) => document(w, x)?,
             Object::GatewayClass(x) => document(w, x)?,
             Object::ReferenceGrant(x) => document(w, x)?,

@@ -162,7 +162,7 @@ pub fn apply_to_route(
         route.strip_path = Some(b);
     }
     if let Some(b) = r.bool("preserve-host") {
-        route.preserve_host = b;
+        route.preserve_host = Some(b);
     }
     if let Some(b) = r.bool("request-buffering") {
         route.request_buffering = Some(b);
@@ -285,7 +285,7 @@ mod tests {
         };
         apply_to_route(Some(&a), &obj(), &mut problems, &mut route);
         assert_eq!(route.strip_path, Some(true));
-        assert!(!route.preserve_host);
+        assert_eq!(route.preserve_host, Some(false));
         assert_eq!(route.protocols, vec!["https"]);
         assert_eq!(route.methods, vec!["GET", "POST"]);
         assert_eq!(route.regex_priority, Some(10));

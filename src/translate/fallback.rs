@@ -26,6 +26,7 @@ use crate::kinds::{Kind, ObjectKey};
 use crate::snapshot::Snapshot;
 use crate::translate::backends::upstream_policy;
 use crate::translate::plugins;
+use crate::translate::routes::backend_refs::{BackendRef, backend_ref};
 
 const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 
@@ -140,24 +141,19 @@ fn edges(snapshot: &Snapshot, edge: &mut dyn FnMut(ObjectKey, ObjectKey)) {
         policy_edge(snapshot, &this, ingress.annotations(), edge);
         plugin_edges(snapshot, &this, ingress.annotations(), edge);
     }
+    // Gateway API routes: their backend Services and plugins (KIC's
+    // graph_dependencies_gatewayapi.go lines 19-68).
     for route in snapshot.httproutes.values() {
         let this = key(Kind::HttpRoute, &**route);
-        let refs = route
-            .spec
-            .rules
-            .iter()
-            .flatten()
-            .flat_map(|r| r.backend_refs.iter().flatten());
-        for r in refs {
-            // The apiserver defaults kind to Service and group to "" (the core group).
-            let service = r.kind.as_deref().unwrap_or("Service") == "Service"
-                && r.group.as_deref().unwrap_or_default().is_empty();
-            if service {
-                let ns = r.namespace.as_deref().unwrap_or(&this.namespace);
-                service_edge(snapshot, ns, &r.name, &this, edge);
-            }
-        }
-        plugin_edges(snapshot, &this, route.annotations(), edge);
+        let rules = route.spec.rules.iter().flatten();
+        let refs = rules.flat_map(|r| r.backend_refs.iter().flatten().map(|r| backend_ref!(r)));
+        route_edges(snapshot, &this, refs, route.annotations(), edge);
+    }
+    for route in snapshot.grpcroutes.values() {
+        let this = key(Kind::GrpcRoute, &**route);
+        let rules = route.spec.rules.iter().flatten();
+        let refs = rules.flat_map(|r| r.backend_refs.iter().flatten().map(|r| backend_ref!(r)));
+        route_edges(snapshot, &this, refs, route.annotations(), edge);
     }
     for consumer in snapshot.kong_consumers.values() {
         let this = key(Kind::KongConsumer, &**consumer);
@@ -229,6 +225,26 @@ fn secret_edge(
     if snapshot.secret(namespace, name).is_some() {
         edge(ObjectKey::new(Kind::Secret, namespace, name), this.clone());
     }
+}
+
+/// A Gateway API route's edges: each backendRef to a core Service, and its plugins.
+fn route_edges<'r>(
+    snapshot: &Snapshot,
+    this: &ObjectKey,
+    refs: impl Iterator<Item = BackendRef<'r>>,
+    annotations: &BTreeMap<String, String>,
+    edge: &mut dyn FnMut(ObjectKey, ObjectKey),
+) {
+    for r in refs {
+        // The apiserver defaults kind to Service and group to "" (the core group).
+        let service =
+            r.kind.unwrap_or("Service") == "Service" && r.group.unwrap_or_default().is_empty();
+        if service {
+            let ns = r.namespace.unwrap_or(&this.namespace);
+            service_edge(snapshot, ns, r.name, this, edge);
+        }
+    }
+    plugin_edges(snapshot, this, annotations, edge);
 }
 
 /// The KongPlugin of the object's namespace, else the KongClusterPlugin, per name in its

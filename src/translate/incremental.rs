@@ -163,24 +163,30 @@ impl Part {
         })
     }
 
-    /// The part of namespace `ns`, with the other namespaces it reaches: those of its
-    /// HTTPRoutes' backendRefs and of `<namespace>:<name>` plugins on its Ingresses, HTTPRoutes
-    /// and Services.
+    /// The part of namespace `ns`, with the other namespaces it reaches: those of its Gateway
+    /// API routes' backendRefs and of `<namespace>:<name>` plugins on its Ingresses, routes and
+    /// Services.
     fn of_namespace(
         t: Translation,
         snapshot: &Snapshot,
         ns: &str,
     ) -> Result<Part, serde_json::Error> {
         let mut part = Part::new(t)?;
-        let backends = snapshot
+        let http = snapshot
             .httproutes_in(Some(ns))
             .flat_map(|r| r.spec.rules.iter().flatten())
             .flat_map(|rule| rule.backend_refs.iter().flatten())
             .filter_map(|r| r.namespace.as_deref());
+        let grpc = snapshot
+            .grpcroutes_in(Some(ns))
+            .flat_map(|r| r.spec.rules.iter().flatten())
+            .flat_map(|rule| rule.backend_refs.iter().flatten())
+            .filter_map(|r| r.namespace.as_deref());
+        let backends = http.chain(grpc);
         let annotations = snapshot
             .ingresses_in(Some(ns))
             .map(|i| &i.metadata)
-            .chain(snapshot.httproutes_in(Some(ns)).map(|r| &r.metadata))
+            .chain(snapshot.gateway_routes_in(Some(ns)).map(|r| r.meta))
             .chain(snapshot.services_in(Some(ns)).map(|s| &s.metadata))
             .filter_map(|m| m.annotations.as_ref()?.get(plugins::ANNOTATION));
         let plugin_namespaces = annotations.flat_map(|list| {
@@ -302,7 +308,7 @@ impl Incremental {
             }
             for ns in &namespaces {
                 let has_routes = snapshot.ingresses_in(Some(ns)).next().is_some()
-                    || snapshot.httproutes_in(Some(ns)).next().is_some();
+                    || snapshot.gateway_routes_in(Some(ns)).next().is_some();
                 let part = if has_routes {
                     retranslated += 1;
                     let t = translate_scope(snapshot, options, &derived, Scope::Namespace(ns));

@@ -276,6 +276,14 @@ impl<'a> Context<'a> {
             .into_iter()
             .flat_map(move |ns| snapshot.httproutes_in(ns))
     }
+
+    /// The GRPCRoutes this translation covers.
+    pub fn grpcroutes(&self) -> impl Iterator<Item = &'a crate::api::GrpcRoute> + use<'a> {
+        let snapshot = self.snapshot;
+        self.route_namespace()
+            .into_iter()
+            .flat_map(move |ns| snapshot.grpcroutes_in(ns))
+    }
 }
 
 impl Context<'_> {
@@ -462,7 +470,10 @@ pub fn translate_scope(
 ) -> Translation {
     let mut problems = Problems::default();
     let (services, routes) = match scope {
-        Scope::All => (snapshot.services.len(), snapshot.httproutes.len()),
+        Scope::All => (
+            snapshot.services.len(),
+            snapshot.httproutes.len() + snapshot.grpcroutes.len(),
+        ),
         Scope::Namespace(_) | Scope::Global => (0, 0),
     };
     let mut ctx = Context {
@@ -487,6 +498,7 @@ pub fn translate_scope(
     };
     routes::ingress::translate_all(&mut ctx);
     routes::httproute::translate_all(&mut ctx);
+    routes::grpcroute::translate_all(&mut ctx);
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);
     }

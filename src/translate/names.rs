@@ -82,6 +82,16 @@ pub fn httproute_route_name(namespace: &str, route: &str, rule: usize, matched: 
     format!("httproute.{namespace}.{route}.{rule}.{matched}")
 }
 
+/// `grpcroute.<ns>.<name>.<rule>` (KIC: one Kong service per GRPCRoute rule).
+pub fn grpcroute_service_name(namespace: &str, route: &str, rule: usize) -> String {
+    format!("grpcroute.{namespace}.{route}.{rule}")
+}
+
+/// `grpcroute.<ns>.<name>.<rule>.<match>`.
+pub fn grpcroute_route_name(namespace: &str, route: &str, rule: usize, matched: usize) -> String {
+    format!("grpcroute.{namespace}.{route}.{rule}.{matched}")
+}
+
 /// Identity of a Kubernetes object, as tags and problems name it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct ObjectRef {

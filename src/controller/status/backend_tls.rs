@@ -18,6 +18,7 @@ use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
 use crate::translate::backends::backend_tls_policy;
 use crate::translate::gateway::attachment;
+use crate::translate::gateway::route::GatewayRoute;
 
 /// Gateway API's limit on `status.ancestors`.
 const MAX_ANCESTORS: usize = 16;
@@ -46,7 +47,8 @@ fn write_for(
         for route in
             backend_tls_policy::routes_to(snapshot, inputs.controller_name, &ns, &target.name)
         {
-            for (_, gateway) in attachment::our_parents(snapshot, route, inputs.controller_name) {
+            let route = GatewayRoute::from(route);
+            for (_, gateway) in attachment::our_parents(snapshot, &route, inputs.controller_name) {
                 gateways.push((gateway.namespace().unwrap_or_default(), gateway.name_any()));
             }
         }

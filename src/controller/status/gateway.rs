@@ -210,7 +210,7 @@ fn listeners(
             };
             let takes_routes = listeners::served(l)
                 && !matches!(check.resolved, Err(("InvalidRouteKinds", _)))
-                && check.kinds.iter().any(|k| k.kind == "HTTPRoute");
+                && !check.kinds.is_empty();
             let attached = match takes_routes {
                 true => attached_routes(snapshot, gateway, l, inputs.controller_name),
                 false => 0,
@@ -230,8 +230,8 @@ fn listeners(
         .collect()
 }
 
-/// HTTPRoutes attached through this listener, as the translator attaches them (section
-/// name, port, allowed namespaces).
+/// Routes (of every kind) attached through this listener, as the translator attaches them
+/// (section name, port, kinds, allowed namespaces).
 fn attached_routes(
     snapshot: &Snapshot,
     gateway: &Gateway,
@@ -241,9 +241,9 @@ fn attached_routes(
     let gw_ns = gateway.namespace().unwrap_or_default();
     let gw_name = gateway.name_any();
     let count = snapshot
-        .httproutes_in(None)
+        .gateway_routes_in(None)
         .filter(|route| {
-            let route_ns = route.namespace().unwrap_or_default();
+            let route_ns = route.namespace();
             attachment::our_parents(snapshot, route, controller_name)
                 .into_iter()
                 .any(|(parent, g)| {
@@ -253,11 +253,10 @@ fn attached_routes(
                         && attachment::named_listeners(parent, g)
                             .into_iter()
                             .any(|l| l.name == listener.name)
-                        && attachment::listener_admits(snapshot, listener, &gw_ns, &route_ns)
-                        && hostnames::listener_matches(
-                            listener,
-                            route.spec.hostnames.as_deref().unwrap_or_default(),
+                        && attachment::listener_admits(
+                            snapshot, listener, &gw_ns, route.kind, route_ns,
                         )
+                        && hostnames::listener_matches(listener, route.hostnames)
                 })
         })
         .count();

@@ -64,6 +64,7 @@ spec:
   - {{name: https-mismatch, port: 8446, protocol: HTTPS, tls: {{certificateRefs: [{{name: not-a-pair}}]}}}}
   - {{name: https-two, port: 8447, protocol: HTTPS, tls: {{certificateRefs: [{{name: good-cert}}, {{name: good-cert}}]}}}}
   - {{name: grpc-only, port: 8080, protocol: HTTP, allowedRoutes: {{kinds: [{{kind: GRPCRoute}}]}}}}
+  - {{name: widgets, port: 8081, protocol: HTTP, allowedRoutes: {{kinds: [{{group: example.com, kind: Widget}}]}}}}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -215,9 +216,14 @@ fn listener_conditions_kinds_and_attached_routes() {
     let http = listener(gw, "http");
     assert_eq!(conds(&http["conditions"]), healthy);
     assert_eq!(http["attachedRoutes"], 1);
+    // KIC v3.5.13 gateway_utils.go lines 609-624: an HTTP listener without allowedRoutes.kinds
+    // takes HTTPRoute and GRPCRoute, in that order.
     assert_eq!(
         http["supportedKinds"],
-        json!([{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}])
+        json!([
+            {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"},
+            {"group": "gateway.networking.k8s.io", "kind": "GRPCRoute"}
+        ])
     );
     // Same port and hostname: both conflicted, and not programmed.
     for name in ["web", "web-again"] {
@@ -261,12 +267,24 @@ fn listener_conditions_kinds_and_attached_routes() {
             "{name}"
         );
     }
+    // A listener for GRPCRoutes only: valid, and it takes no HTTPRoute.
     let grpc = listener(gw, "grpc-only");
     assert_eq!(
         conds(&grpc["conditions"])[3],
+        c("ResolvedRefs", "True", "ResolvedRefs")
+    );
+    assert_eq!(
+        grpc["supportedKinds"],
+        json!([{"group": "gateway.networking.k8s.io", "kind": "GRPCRoute"}])
+    );
+    assert_eq!(grpc["attachedRoutes"], 0);
+    // A kind kingress does not serve (GU 626-646).
+    let widgets = listener(gw, "widgets");
+    assert_eq!(
+        conds(&widgets["conditions"])[3],
         c("ResolvedRefs", "False", "InvalidRouteKinds")
     );
-    assert_eq!(grpc["supportedKinds"], json!([]));
+    assert_eq!(widgets["supportedKinds"], json!([]));
 }
 
 #[test]

@@ -1,5 +1,7 @@
-//! HTTPRoute `status.parents`: an entry per parentRef to a Gateway of our GatewayClass, with
-//! `Accepted`, `ResolvedRefs` and `Programmed`. Other controllers' entries are kept.
+//! Gateway API route `status.parents` (HTTPRoute, GRPCRoute): an entry per parentRef to a
+//! Gateway of our GatewayClass, with `Accepted`, `ResolvedRefs` and `Programmed`. Other
+//! controllers' entries are kept. Every route kind's status has the same shape (Gateway API's
+//! `RouteStatus`), so it is read and written as HTTPRoute's types.
 //!
 //! Attachment follows the translator's rules (section name, then `allowedRoutes.namespaces`;
 //! a selector admits), so the status says what kingress actually put in Kong.
@@ -8,14 +10,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
 use gateway_api::apis::standard::httproutes::{
-    HttpRouteParentRefs, HttpRouteStatusParents, HttpRouteStatusParentsParentRef,
+    HttpRouteStatusParents, HttpRouteStatusParentsParentRef,
 };
 
 use super::conditions::{self, Wanted};
 use super::{Inputs, PlanScope, StatusWrite};
-use crate::api::{Gateway, HttpRoute};
-use crate::kinds::Kind;
+use crate::api::Gateway;
 use crate::snapshot::Snapshot;
+use crate::translate::gateway::route::{GatewayRoute, ParentRef};
 use crate::translate::gateway::{attachment, hostnames};
 use crate::translate::{Problem, Reason, Severity, object_key};
 
@@ -30,31 +32,50 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
     let PlanScope::Namespace(ns) = scope else {
         return Vec::new();
     };
-    snapshot
-        .httproutes_in(Some(ns))
-        .filter_map(|r| write_for(snapshot, r, inputs))
+    let http = snapshot.httproutes_in(Some(ns)).map(|r| {
+        let current = r.status.as_ref().map(|s| s.parents.clone());
+        (GatewayRoute::from(r), current.unwrap_or_default())
+    });
+    let grpc = snapshot.grpcroutes_in(Some(ns)).map(|r| {
+        let current = r.status.as_ref().map(|s| same_shape(&s.parents));
+        (GatewayRoute::from(r), current.unwrap_or_default())
+    });
+    http.chain(grpc)
+        .filter_map(|(route, current)| write_for(snapshot, &route, &current, inputs))
         .collect()
 }
 
-fn write_for(snapshot: &Snapshot, route: &HttpRoute, inputs: &Inputs<'_>) -> Option<StatusWrite> {
-    let current: &[HttpRouteStatusParents] =
-        route.status.as_ref().map_or(&[], |s| s.parents.as_slice());
-    let wanted = parents(snapshot, route, inputs);
+/// Another route kind's `status.parents` read as HTTPRoute's (Gateway API's one
+/// `RouteParentStatus`); an entry that does not fit is dropped, and rewritten.
+fn same_shape<T: serde::Serialize>(parents: &[T]) -> Vec<HttpRouteStatusParents> {
+    parents
+        .iter()
+        .filter_map(|p| serde_json::from_value(serde_json::to_value(p).ok()?).ok())
+        .collect()
+}
+
+fn write_for(
+    snapshot: &Snapshot,
+    route: &GatewayRoute<'_>,
+    current: &[HttpRouteStatusParents],
+    inputs: &Inputs<'_>,
+) -> Option<StatusWrite> {
+    let wanted = parents(snapshot, route, current, inputs);
     let current_json = serde_json::to_value(current).ok()?;
     let wanted_json = serde_json::to_value(&wanted).ok()?;
     if current_json == wanted_json {
         return None;
     }
     Some(StatusWrite {
-        kind: Kind::HttpRoute,
-        namespace: route.namespace().unwrap_or_default(),
-        name: route.name_any(),
-        precondition: route.metadata.resource_version.clone(),
+        kind: route.kind.kind(),
+        namespace: route.namespace().to_string(),
+        name: route.name().to_string(),
+        precondition: route.meta.resource_version.clone(),
         status: serde_json::json!({ "parents": wanted_json }),
     })
 }
 
-fn status_ref(parent: &HttpRouteParentRefs) -> HttpRouteStatusParentsParentRef {
+fn status_ref(parent: &ParentRef) -> HttpRouteStatusParentsParentRef {
     HttpRouteStatusParentsParentRef {
         group: parent.group.clone(),
         kind: parent.kind.clone(),
@@ -67,11 +88,10 @@ fn status_ref(parent: &HttpRouteParentRefs) -> HttpRouteStatusParentsParentRef {
 
 fn parents(
     snapshot: &Snapshot,
-    route: &HttpRoute,
+    route: &GatewayRoute<'_>,
+    current: &[HttpRouteStatusParents],
     inputs: &Inputs<'_>,
 ) -> Vec<HttpRouteStatusParents> {
-    let current: &[HttpRouteStatusParents] =
-        route.status.as_ref().map_or(&[], |s| s.parents.as_slice());
     let mut out: Vec<HttpRouteStatusParents> = current
         .iter()
         .filter(|p| p.controller_name != inputs.controller_name)
@@ -96,7 +116,7 @@ fn parents(
             conditions: conditions::build(
                 vec![accepted, resolved, programmed],
                 existing,
-                route.metadata.generation,
+                route.meta.generation,
                 inputs.now,
             ),
             controller_name: inputs.controller_name.to_string(),
@@ -106,17 +126,15 @@ fn parents(
     out
 }
 
-fn route_problems<'a>(route: &HttpRoute, inputs: &Inputs<'a>) -> Vec<&'a Problem> {
-    let ns = route.namespace().unwrap_or_default();
-    let name = route.name_any();
+fn route_problems<'a>(route: &GatewayRoute<'_>, inputs: &Inputs<'a>) -> Vec<&'a Problem> {
     inputs
         .state
         .problems
         .iter()
         .filter(|p| {
-            p.object.kind == Kind::HttpRoute
-                && p.object.namespace.as_deref() == Some(ns.as_str())
-                && p.object.name == name
+            p.object.kind == route.kind.kind()
+                && p.object.namespace.as_deref() == Some(route.namespace())
+                && p.object.name == route.name()
         })
         .collect()
 }
@@ -132,12 +150,12 @@ fn describe(p: &Problem) -> String {
 /// name (any when unset) whose `allowedRoutes.namespaces` admits the route's namespace.
 fn accepted(
     snapshot: &Snapshot,
-    route: &HttpRoute,
-    parent: &HttpRouteParentRefs,
+    route: &GatewayRoute<'_>,
+    parent: &ParentRef,
     gateway: &Gateway,
     problems: &[&Problem],
 ) -> Wanted {
-    let route_ns = route.namespace().unwrap_or_default();
+    let route_ns = route.namespace();
     let gw_ns = gateway.namespace().unwrap_or_default();
     let gw = format!("Gateway {gw_ns}/{}", gateway.name_any());
     let listeners = attachment::named_listeners(parent, gateway);
@@ -150,21 +168,21 @@ fn accepted(
     }
     let admitted = listeners
         .iter()
-        .any(|l| attachment::listener_admits(snapshot, l, &gw_ns, &route_ns));
+        .any(|l| attachment::listener_admits(snapshot, l, &gw_ns, route.kind, route_ns));
     if !admitted {
         return Wanted::new(
             ACCEPTED,
             false,
             "NotAllowedByListeners",
             format!(
-                "no listener of {gw} takes HTTPRoutes from namespace {route_ns} (an HTTP or HTTPS listener whose allowedRoutes admit them)"
+                "no listener of {gw} takes {}s from namespace {route_ns} (an HTTP or HTTPS listener whose allowedRoutes admit them)",
+                route.kind.name()
             ),
         );
     }
-    let hostnames = route.spec.hostnames.as_deref().unwrap_or_default();
     let matching = listeners.iter().any(|l| {
-        attachment::listener_admits(snapshot, l, &gw_ns, &route_ns)
-            && hostnames::listener_matches(l, hostnames)
+        attachment::listener_admits(snapshot, l, &gw_ns, route.kind, route_ns)
+            && hostnames::listener_matches(l, route.hostnames)
     });
     if !matching {
         return Wanted::new(
@@ -219,17 +237,13 @@ fn resolved_refs(problems: &[&Problem]) -> Wanted {
 }
 
 fn programmed(
-    route: &HttpRoute,
+    route: &GatewayRoute<'_>,
     accepted: bool,
     inputs: &Inputs<'_>,
     problems: &[&Problem],
     existing: &[Condition],
 ) -> Wanted {
-    let key = object_key(
-        Kind::HttpRoute,
-        &route.namespace().unwrap_or_default(),
-        &route.name_any(),
-    );
+    let key = object_key(route.kind.kind(), route.namespace(), route.name());
     if !accepted {
         return Wanted::new(PROGRAMMED, false, "Pending", "not accepted by this parent");
     }
@@ -272,6 +286,8 @@ fn programmed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::HttpRoute;
+    use crate::kinds::Kind;
     use crate::translate::names::ObjectRef;
 
     fn problem(reason: Reason, field: &str) -> Problem {
@@ -346,6 +362,7 @@ mod tests {
             addresses: &[],
             now: &now,
         };
+        let route = GatewayRoute::from(&route);
         assert!(programmed(&route, true, &inputs, &[], &[]).status);
         let filter = problem(Reason::UnsupportedFilter, "spec.rules[0].filters[0].type");
         let w = programmed(&route, true, &inputs, &[&filter], &[]);
@@ -376,14 +393,16 @@ mod tests {
             }))
             .expect("route")
         };
-        let parent = |r: &HttpRoute| r.spec.parent_refs.as_ref().expect("parents")[0].clone();
+        let parent = |r: &GatewayRoute<'_>| r.parents[0].clone();
         let other = route(serde_json::json!(["x.other.com"]));
+        let other = GatewayRoute::from(&other);
         let w = accepted(&Snapshot::new(), &other, &parent(&other), &gateway, &[]);
         assert_eq!(
             (w.status, w.reason.as_str()),
             (false, "NoMatchingListenerHostname")
         );
         let wildcard = route(serde_json::json!(["*.example.com"]));
+        let wildcard = GatewayRoute::from(&wildcard);
         assert!(
             accepted(
                 &Snapshot::new(),
@@ -395,6 +414,7 @@ mod tests {
             .status
         );
         let none = route(serde_json::json!([]));
+        let none = GatewayRoute::from(&none);
         assert!(accepted(&Snapshot::new(), &none, &parent(&none), &gateway, &[]).status);
     }
 }

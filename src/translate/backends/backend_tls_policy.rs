@@ -25,6 +25,7 @@ use crate::api::{BackendTlsPolicy, Service};
 use crate::snapshot::Snapshot;
 use crate::translate::Options;
 use crate::translate::gateway::attachment;
+use crate::translate::gateway::route::GatewayRoute;
 use crate::translate::names::ObjectRef;
 use crate::translate::problems::{Problems, Reason};
 
@@ -137,7 +138,8 @@ pub fn routes_to<'s>(
     snapshot
         .httproutes_in(None)
         .filter(|route| {
-            sends_to(route, ns, name) && attachment::attached(snapshot, route, controller_name)
+            sends_to(route, ns, name)
+                && attachment::attached(snapshot, &GatewayRoute::from(*route), controller_name)
         })
         .collect()
 }
@@ -150,7 +152,12 @@ fn has_ancestor(snapshot: &Snapshot, options: &Options, ns: &str, name: &str) ->
         && snapshot.gateway_classes.is_empty();
     snapshot.httproutes_in(None).any(|route| {
         sends_to(route, ns, name)
-            && (assume || attachment::attached(snapshot, route, &options.controller_name))
+            && (assume
+                || attachment::attached(
+                    snapshot,
+                    &GatewayRoute::from(route),
+                    &options.controller_name,
+                ))
     })
 }
 

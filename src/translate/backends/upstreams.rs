@@ -42,6 +42,9 @@ pub struct Naming {
     /// Tags used when there are several backends (those of the route object).
     pub owner_tags: Vec<String>,
     pub owner: ObjectRef,
+    /// The service protocol before the Services' `konghq.com/protocol` (KIC sets it at
+    /// creation and overrides it from annotations later).
+    pub protocol: &'static str,
 }
 
 /// Builds the Kong service (without routes) and its upstream.
@@ -59,15 +62,15 @@ pub fn build(
         _ => std::mem::take(&mut naming.owner_tags),
     };
     // KIC overwrites the port per backend, so the last one wins.
-    let port = backends.last().map_or(80, |b| b.port.port);
+    let port = backends.last().map(|b| i64::from(b.port.port));
     let mut service = config::Service {
         connect_timeout: Some(60_000),
         host: naming.upstream_name.clone(),
         id: names::entity_id(Entity::Service, &naming.service_name),
         name: naming.service_name.clone(),
         path: None,
-        port: i64::from(port),
-        protocol: "http".into(),
+        port,
+        protocol: naming.protocol.into(),
         read_timeout: Some(60_000),
         retries: Some(5),
         tags: tags.clone(),

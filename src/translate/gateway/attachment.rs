@@ -3,28 +3,28 @@
 use gateway_api::apis::standard::gateways::{
     GatewayListeners, GatewayListenersAllowedRoutesNamespacesSelector,
 };
-use gateway_api::apis::standard::httproutes::HttpRouteParentRefs;
 use kube::ResourceExt;
 
-use crate::api::{GATEWAY_GROUP, Gateway, HttpRoute};
+use super::route::{GatewayRoute, ParentRef, RouteKind};
+use crate::api::{GATEWAY_GROUP, Gateway};
 use crate::snapshot::Snapshot;
 
 /// The parentRefs of `route` that name a Gateway whose GatewayClass has `controller_name`,
 /// each with that Gateway, in order and without repeats.
-pub fn our_parents<'a>(
+pub fn our_parents<'a, 'r>(
     snapshot: &'a Snapshot,
-    route: &'a HttpRoute,
+    route: &'r GatewayRoute<'_>,
     controller_name: &str,
-) -> Vec<(&'a HttpRouteParentRefs, &'a Gateway)> {
-    let route_ns = route.namespace().unwrap_or_default();
-    let mut out: Vec<(&HttpRouteParentRefs, &Gateway)> = Vec::new();
-    for parent in route.spec.parent_refs.iter().flatten() {
+) -> Vec<(&'r ParentRef, &'a Gateway)> {
+    let route_ns = route.namespace();
+    let mut out: Vec<(&ParentRef, &Gateway)> = Vec::new();
+    for parent in &route.parents {
         let group_ok = parent.group.as_deref().is_none_or(|g| g == GATEWAY_GROUP);
         let kind_ok = parent.kind.as_deref().is_none_or(|k| k == "Gateway");
         if !group_ok || !kind_ok || out.iter().any(|(p, _)| *p == parent) {
             continue;
         }
-        let gw_ns = parent.namespace.as_deref().unwrap_or(&route_ns);
+        let gw_ns = parent.namespace.as_deref().unwrap_or(route_ns);
         let Some(gateway) = snapshot.gateway(gw_ns, &parent.name) else {
             continue;
         };
@@ -43,12 +43,12 @@ pub fn our_parents<'a>(
 /// parentRef, the Gateway it names (any class; a missing one is skipped) and its listeners
 /// (only the named one with a sectionName): HTTP gives `http`, HTTPS `https`, others nothing.
 /// Sorted; empty (Kong's default, http and https) when no listener matched.
-pub fn listener_protocols(snapshot: &Snapshot, route: &HttpRoute) -> Vec<String> {
-    let route_ns = route.namespace().unwrap_or_default();
+pub fn listener_protocols(snapshot: &Snapshot, route: &GatewayRoute<'_>) -> Vec<String> {
+    let route_ns = route.namespace();
     let mut protocols: Vec<String> = Vec::new();
-    for parent in route.spec.parent_refs.iter().flatten() {
+    for parent in &route.parents {
         let ns = parent.namespace.as_deref().filter(|n| !n.is_empty());
-        let Some(gateway) = snapshot.gateway(ns.unwrap_or(&route_ns), &parent.name) else {
+        let Some(gateway) = snapshot.gateway(ns.unwrap_or(route_ns), &parent.name) else {
             continue;
         };
         for listener in named_listeners(parent, gateway) {
@@ -67,10 +67,7 @@ pub fn listener_protocols(snapshot: &Snapshot, route: &HttpRoute) -> Vec<String>
 }
 
 /// The listeners of `gateway` that `parent` names (all of them without a sectionName).
-pub fn named_listeners<'a>(
-    parent: &HttpRouteParentRefs,
-    gateway: &'a Gateway,
-) -> Vec<&'a GatewayListeners> {
+pub fn named_listeners<'a>(parent: &ParentRef, gateway: &'a Gateway) -> Vec<&'a GatewayListeners> {
     let section = parent.section_name.as_ref();
     let listeners = gateway.spec.listeners.iter();
     listeners
@@ -78,23 +75,18 @@ pub fn named_listeners<'a>(
         .collect()
 }
 
-/// Whether `listener` of a Gateway in `gateway_ns` takes HTTPRoutes from `route_ns`, as KIC
-/// v3.5.13 decides (internal/controllers/gateway/route_utils.go lines 379-390 and 431-494):
-/// an HTTP or HTTPS listener (TLS mode Terminate), whose `allowedRoutes.kinds`, when given,
-/// name HTTPRoute, and whose `allowedRoutes.namespaces` admit the namespace (`Same`, `All`, or a
-/// `Selector` over the route namespace's labels).
+/// Whether `listener` of a Gateway in `gateway_ns` takes routes of `kind` from `route_ns`, as
+/// KIC v3.5.13 decides (internal/controllers/gateway/route_utils.go lines 379-427 and 431-494):
+/// a listener whose protocol carries the kind ([`RouteKind::carried_by`]), whose
+/// `allowedRoutes.kinds`, when given, name the kind, and whose `allowedRoutes.namespaces` admit
+/// the namespace (`Same`, `All`, or a `Selector` over the route namespace's labels).
 pub fn listener_admits(
     snapshot: &Snapshot,
     listener: &GatewayListeners,
     gateway_ns: &str,
+    route_kind: RouteKind,
     route_ns: &str,
 ) -> bool {
-    let http = matches!(listener.protocol.as_str(), "HTTP" | "HTTPS");
-    let terminate = listener
-        .tls
-        .as_ref()
-        .and_then(|t| t.mode.as_ref())
-        .is_none_or(|m| format!("{m:?}") == "Terminate");
     let kinds = listener
         .allowed_routes
         .as_ref()
@@ -103,9 +95,10 @@ pub fn listener_admits(
     // The CRD defaults a kind's group to gateway.networking.k8s.io.
     let kind_ok = kinds.is_empty()
         || kinds.iter().any(|k| {
-            k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP && k.kind == "HTTPRoute"
+            k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
+                && k.kind == route_kind.name()
         });
-    if !(http && terminate && kind_ok) {
+    if !(route_kind.carried_by(listener) && kind_ok) {
         return false;
     }
     let namespaces = listener
@@ -156,14 +149,14 @@ fn selects(
 }
 
 /// True if some parentRef of `route` names a Gateway of ours with a listener that takes it.
-pub fn attached(snapshot: &Snapshot, route: &HttpRoute, controller_name: &str) -> bool {
-    let route_ns = route.namespace().unwrap_or_default();
+pub fn attached(snapshot: &Snapshot, route: &GatewayRoute<'_>, controller_name: &str) -> bool {
+    let route_ns = route.namespace();
     our_parents(snapshot, route, controller_name)
         .into_iter()
         .any(|(parent, gateway)| {
             let gw_ns = gateway.namespace().unwrap_or_default();
             named_listeners(parent, gateway)
                 .into_iter()
-                .any(|l| listener_admits(snapshot, l, &gw_ns, &route_ns))
+                .any(|l| listener_admits(snapshot, l, &gw_ns, route.kind, route_ns))
         })
 }

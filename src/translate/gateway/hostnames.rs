@@ -8,11 +8,10 @@
 //! would answer for every host on the proxy.
 
 use gateway_api::apis::standard::gateways::GatewayListeners;
-use gateway_api::apis::standard::httproutes::HttpRouteParentRefs;
 use kube::ResourceExt;
 
 use super::attachment;
-use crate::api::HttpRoute;
+use super::route::{GatewayRoute, ParentRef};
 use crate::snapshot::Snapshot;
 
 /// KIC's `util.HostnamesMatch` (internal/util/hostname.go lines 21-68): whether `b` matches
@@ -55,17 +54,17 @@ fn effective(l: &GatewayListeners) -> bool {
 
 /// The listeners a route's hostnames are narrowed by: of each parentRef to one of our Gateways,
 /// the listener it names, or every listener that takes the route.
-fn listeners<'a>(
+fn listeners<'a, 'r>(
     snapshot: &'a Snapshot,
-    route: &'a HttpRoute,
+    route: &'r GatewayRoute<'_>,
     controller_name: &str,
-) -> Vec<(&'a HttpRouteParentRefs, &'a GatewayListeners)> {
-    let route_ns = route.namespace().unwrap_or_default();
+) -> Vec<(&'r ParentRef, &'a GatewayListeners)> {
+    let route_ns = route.namespace();
     let mut out = Vec::new();
     for (parent, gateway) in attachment::our_parents(snapshot, route, controller_name) {
         let gw_ns = gateway.namespace().unwrap_or_default();
         for l in attachment::named_listeners(parent, gateway) {
-            if attachment::listener_admits(snapshot, l, &gw_ns, &route_ns) {
+            if attachment::listener_admits(snapshot, l, &gw_ns, route.kind, route_ns) {
                 out.push((parent, l));
             }
         }
@@ -77,7 +76,7 @@ fn listeners<'a>(
 /// then not attached).
 pub fn effective_hostnames(
     snapshot: &Snapshot,
-    route: &HttpRoute,
+    route: &GatewayRoute<'_>,
     hostnames: &[String],
     controller_name: &str,
 ) -> Option<Vec<String>> {

@@ -14,6 +14,7 @@ use crate::api::{GATEWAY_GROUP, Gateway, Secret};
 use crate::snapshot::Snapshot;
 use crate::translate::certificates;
 use crate::translate::gateway::grants;
+use crate::translate::gateway::route::RouteKind;
 
 /// A condition that does not hold: its reason, and a message saying why.
 pub type Failure = (&'static str, String);
@@ -71,12 +72,12 @@ pub fn check(snapshot: &Snapshot, gateway: &Gateway) -> Vec<Check> {
 }
 
 /// The route kinds a listener takes, and whether every kind it asks for is supported
-/// (GU 609-646): without `allowedRoutes.kinds`, HTTPRoute for HTTP and HTTPS (kingress serves
-/// no other kind yet) and none otherwise; with them, those kingress serves.
+/// (GU 609-646): without `allowedRoutes.kinds`, HTTPRoute and GRPCRoute for HTTP and HTTPS
+/// (kingress serves no L4 kind yet) and none otherwise; with them, those kingress serves.
 fn supported_kinds(l: &GatewayListeners) -> (Vec<GatewayStatusListenersSupportedKinds>, bool) {
-    let http_route = || GatewayStatusListenersSupportedKinds {
+    let entry = |kind: RouteKind| GatewayStatusListenersSupportedKinds {
         group: Some(GATEWAY_GROUP.to_string()),
-        kind: "HTTPRoute".to_string(),
+        kind: kind.name().to_string(),
     };
     let asked = l
         .allowed_routes
@@ -84,19 +85,19 @@ fn supported_kinds(l: &GatewayListeners) -> (Vec<GatewayStatusListenersSupported
         .and_then(|a| a.kinds.as_deref())
         .unwrap_or_default();
     if asked.is_empty() {
-        return match served(l) {
-            true => (vec![http_route()], true),
-            false => (Vec::new(), true),
-        };
+        let defaults = RouteKind::defaults_for(&l.protocol);
+        return (defaults.iter().map(|k| entry(*k)).collect(), true);
     }
     let mut kinds = Vec::new();
     let mut ok = true;
     for k in asked {
         // The CRD defaults the group to gateway.networking.k8s.io.
-        if k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP && k.kind == "HTTPRoute" {
-            kinds.push(http_route());
-        } else {
-            ok = false;
+        let served = (k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP)
+            .then(|| RouteKind::by_name(&k.kind))
+            .flatten();
+        match served {
+            Some(kind) => kinds.push(entry(kind)),
+            None => ok = false,
         }
     }
     (kinds, ok)

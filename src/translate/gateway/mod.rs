@@ -6,3 +6,4 @@ pub mod attachment;
 pub mod grants;
 pub mod hostnames;
 pub mod listeners;
+pub mod route;

@@ -56,19 +56,16 @@ impl Scope {
 }
 
 /// KIC's answer for a rule whose backendRefs all fail to resolve: HTTP 500.
-pub fn no_backend_termination(service_name: &str) -> Plugin {
+pub fn no_backend_termination() -> Plugin {
     let mut config = Map::new();
     config.insert("message".into(), "no existing backendRef provided".into());
     config.insert("status_code".into(), 500.into());
     Plugin {
         config,
         enabled: true,
-        id: names::entity_id(
-            Entity::Plugin,
-            &format!("request-termination:service/{service_name}"),
-        ),
         name: "request-termination".into(),
-        protocols: vec!["http".into(), "https".into()],
+        // None given: Kong's default, every HTTP-subsystem protocol (grpc and grpcs too), as
+        // KIC v3.5.13 sends it (translate_utils.go lines 80-95).
         ..Default::default()
     }
 }

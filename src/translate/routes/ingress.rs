@@ -249,6 +249,7 @@ fn backend(
         return Some((service_name, port_label));
     }
     let naming = Naming {
+        protocol: "http",
         service_name: service_name.clone(),
         upstream_name: names::upstream_name(&namespace, &svc_backend.name, &port_label),
         owner_tags: vec![],
@@ -266,7 +267,7 @@ fn backend(
         // targets (translator/ingressrules.go lines 306-345; tests/kic-oracle/
         // ingress-missing-service).
         let (mut kong_service, mut upstream) = upstreams::build(ctx, naming, &[]);
-        kong_service.port = 80;
+        kong_service.port = Some(80);
         kong_service.tags = names::unknown_service_tags();
         upstream.tags = names::unknown_service_tags();
         if rule_backend {
@@ -341,7 +342,7 @@ fn add_route(
         name,
         path_handling: "v0".into(),
         paths,
-        preserve_host: true,
+        preserve_host: Some(true),
         // KIC v3.5.13 sets none unless konghq.com/protocols says (subtranslator/ingress.go
         // lines 83-96, 441): Kong's default, http and https.
         protocols: Vec::new(),

@@ -9,44 +9,26 @@
 mod filters;
 mod routes;
 
-use crate::kinds::Kind;
 use std::collections::BTreeMap;
 
 use gateway_api::apis::standard::httproutes::{HttpRouteRules, HttpRouteRulesBackendRefs};
 use kube::ResourceExt;
 
+use super::backend_refs::{self, BackendRef, RouteOwner, backend_ref};
 use crate::api::HttpRoute;
-use crate::translate::backends::targets::{self, PortRef};
-use crate::translate::backends::upstreams::{self, Backend, Naming};
-use crate::translate::gateway::{attachment, grants, hostnames};
+use crate::translate::gateway::route::{GatewayRoute, RouteKind};
+use crate::translate::gateway::{attachment, hostnames};
 use crate::translate::names::{self, ObjectRef};
 use crate::translate::problems::Reason;
 use crate::translate::{Context, annotations, plugins};
 
 pub fn translate_all(ctx: &mut Context<'_>) {
-    let assume = ctx.options.assume_attached_without_gateways
-        && ctx.snapshot.gateways.is_empty()
-        && ctx.snapshot.gateway_classes.is_empty();
+    let assume = super::assumes_attached(ctx);
     for route in ctx.httproutes() {
         let obj = ObjectRef::of(route);
-        let ns = route.namespace().unwrap_or_default();
-        if let Some(why) = ctx.excluded.reason(Kind::HttpRoute, &ns, &route.name_any()) {
-            ctx.problems.error(&obj, Reason::Excluded, None, why);
-            continue;
+        if super::takes(ctx, &GatewayRoute::from(route), &obj) {
+            translate(ctx, route, &obj, !assume);
         }
-        if !assume && !attachment::attached(ctx.snapshot, route, &ctx.options.controller_name) {
-            ctx.problems.warning(
-                &obj,
-                Reason::NotAttached,
-                Some("spec.parentRefs".into()),
-                format!(
-                    "not attached: no listener of a Gateway whose GatewayClass has controllerName {} takes it (by section name, an HTTP or HTTPS protocol, allowedRoutes kinds and namespaces); ignored",
-                    ctx.options.controller_name
-                ),
-            );
-            continue;
-        }
-        translate(ctx, route, &obj, !assume);
     }
 }
 
@@ -78,7 +60,7 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: 
         false => hosts,
         true => match hostnames::effective_hostnames(
             ctx.snapshot,
-            route,
+            &GatewayRoute::from(route),
             &hosts,
             &ctx.options.controller_name,
         ) {
@@ -114,7 +96,7 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: 
             None => groups.push((key, vec![i])),
         }
     }
-    let protocols = attachment::listener_protocols(ctx.snapshot, route);
+    let protocols = attachment::listener_protocols(ctx.snapshot, &GatewayRoute::from(route));
     let owner = routes::Owner {
         namespace: &namespace,
         name: &name,
@@ -201,16 +183,9 @@ fn warn_ignored_filters(ctx: &mut Context<'_>, obj: &ObjectRef, rule: &HttpRoute
             "the rule has no matches: its route matches hostnames only and its filters are not applied (as in KIC)".into(),
         );
     }
-    for (k, r) in rule.backend_refs.iter().flatten().enumerate() {
-        if r.filters.as_ref().is_some_and(|f| !f.is_empty()) {
-            ctx.problems.warning(
-                obj,
-                Reason::Ignored,
-                Some(format!("spec.rules[{i}].backendRefs[{k}].filters")),
-                "filters on a backendRef are not applied (KIC does not apply them either)".into(),
-            );
-        }
-    }
+    let filtered = rule.backend_refs.iter().flatten();
+    let filtered = filtered.map(|r| r.filters.as_ref().is_some_and(|f| !f.is_empty()));
+    backend_refs::warn_filters(ctx, obj, i, filtered);
 }
 
 /// `spec.hostnames` less those the apiserver would refuse (each reported), or None when
@@ -279,128 +254,20 @@ fn build_service(
     rule: usize,
     refs: &[HttpRouteRulesBackendRefs],
 ) {
-    let namespace = route.namespace().unwrap_or_default();
-    let mut backends = Vec::new();
-    for (k, r) in refs.iter().enumerate() {
-        let field = format!("spec.rules[{rule}].backendRefs[{k}]");
-        let group = r.group.as_deref().unwrap_or_default();
-        let kind = r.kind.as_deref().unwrap_or("Service");
-        if !group.is_empty() || kind != "Service" {
-            ctx.problems.error(
-                obj,
-                Reason::InvalidBackend,
-                Some(format!("{field}.kind")),
-                format!(
-                    "backend kind {kind} (group {group:?}) is not supported; only core Services"
-                ),
-            );
-            continue;
-        }
-        let ref_ns = r.namespace.as_deref().unwrap_or(&namespace);
-        // KIC's order: the kind, then the Service, then the grant (v3.5.13
-        // internal/controllers/gateway/httproute_controller.go lines 613-673).
-        let Some(service) = ctx.backend_service(
-            obj,
-            format!("{field}.name"),
-            ref_ns,
-            &r.name,
-            "backend left out",
-        ) else {
-            continue;
-        };
-        let from = grants::From {
-            group: crate::api::GATEWAY_GROUP,
-            kind: "HTTPRoute",
-            namespace: &namespace,
-        };
-        let to = grants::To {
-            group: "",
-            kind: "Service",
-            namespace: ref_ns,
-            name: &r.name,
-        };
-        if ref_ns != namespace && !grants::granted(ctx.snapshot, from, to) {
-            ctx.problems.error(
-                obj,
-                Reason::InvalidBackend,
-                Some(format!("{field}.namespace")),
-                format!(
-                    "Service {ref_ns}/{} is in another namespace and no ReferenceGrant in {ref_ns} lets HTTPRoutes of {namespace} refer to it; backend left out",
-                    r.name
-                ),
-            );
-            continue;
-        }
-        let port_ref = r.port.map_or(PortRef::Implicit, PortRef::Number);
-        let port = match targets::resolve_port(service, &port_ref) {
-            Ok(p) => p,
-            Err(e) => {
-                ctx.problems.error(
-                    obj,
-                    Reason::PortNotFound,
-                    Some(format!("{field}.port")),
-                    e.to_string(),
-                );
-                continue;
-            }
-        };
-        if let Err((port_field, msg)) = targets::check_port(service, port) {
-            ctx.problems.error(
-                &ObjectRef::of(service),
-                Reason::InvalidValue,
-                Some(port_field),
-                format!("{msg}; left out as a backend of {obj} ({field}.port)"),
-            );
-            continue;
-        }
-        // Gateway API defaults an unset weight to 1.
-        let Some(weight) = valid_weight(r.weight.unwrap_or(1)) else {
-            ctx.problems.error(
-                obj,
-                Reason::InvalidValue,
-                Some(format!("{field}.weight")),
-                format!(
-                    "{} is outside 0-{MAX_WEIGHT} (Gateway API's range); backend left out",
-                    r.weight.unwrap_or(1)
-                ),
-            );
-            continue;
-        };
-        // The same Service port named twice is one backend with the weights added, so the
-        // split is computed once over its endpoints (not per reference, then summed).
-        match backends.iter_mut().find(|b: &&mut Backend<'_>| {
-            std::ptr::eq(b.service, service) && b.port.port == port.port
-        }) {
-            Some(b) => b.weight = Some(b.weight.unwrap_or(0).saturating_add(weight)),
-            None => backends.push(Backend {
-                service,
-                port,
-                port_found: true,
-                weight: Some(weight),
-            }),
-        }
-    }
-    let naming = Naming {
-        service_name: service_name.to_string(),
-        upstream_name: service_name.to_string(),
-        owner_tags: names::tags(obj, route.metadata.annotations.as_ref()),
-        owner: obj.clone(),
+    let refs: Vec<BackendRef<'_>> = refs.iter().map(|r| backend_ref!(r)).collect();
+    let owner = RouteOwner {
+        obj,
+        kind: RouteKind::Http,
+        annotations: route.metadata.annotations.as_ref(),
+        protocol: "http",
+        route_tags: true,
     };
-    let (mut service, mut upstream) = upstreams::build(ctx, naming, &backends);
-    if backends.is_empty() {
-        service.port = 80;
+    let (mut service, mut upstream, resolved) =
+        backend_refs::build_service(ctx, &owner, service_name, rule, &refs);
+    if resolved == 0 {
         service.tags = names::unknown_service_tags();
         upstream.tags = service.tags.clone();
-        service
-            .plugins
-            .push(plugins::no_backend_termination(service_name));
+        service.plugins.push(plugins::no_backend_termination());
     }
     ctx.add_service(service, upstream);
-}
-
-/// Gateway API's maximum backendRef weight (the CRD's; offline nothing else enforces it).
-const MAX_WEIGHT: u32 = 1_000_000;
-
-fn valid_weight(weight: i32) -> Option<u32> {
-    u32::try_from(weight).ok().filter(|w| *w <= MAX_WEIGHT)
 }

@@ -205,7 +205,7 @@ fn base_route(
         id: names::entity_id(Entity::Route, &route_name),
         name: route_name,
         path_handling: "v0".into(),
-        preserve_host: true,
+        preserve_host: Some(true),
         protocols: owner.protocols.to_vec(),
         strip_path: Some(false),
         tags,
@@ -223,7 +223,7 @@ fn hostname_only(owner: &Owner<'_>, i: usize) -> KongRoute {
             id: names::entity_id(Entity::Route, &route_name),
             name: route_name,
             path_handling: "v0".into(),
-            preserve_host: true,
+            preserve_host: Some(true),
             protocols: owner.protocols.to_vec(),
             tags: names::tags_with(owner.obj, &[], owner.annotations),
             ..Default::default()
