@@ -5,6 +5,7 @@ pub use gateway_api::apis::standard::gatewayclasses::GatewayClass;
 pub use gateway_api::apis::standard::gateways::Gateway;
 pub use gateway_api::apis::standard::grpcroutes::GrpcRoute;
 pub use gateway_api::apis::standard::httproutes::HttpRoute;
+pub use gateway_api::apis::standard::tlsroutes::TlsRoute;
 pub use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service};
 pub use k8s_openapi::api::discovery::v1::EndpointSlice;
 pub use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
@@ -51,3 +52,55 @@ pub struct ReferenceGrantTo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+
+/// TCPRoute at `v1`, standard in Gateway API v1.6.1 (the crate has it at `v1alpha2` only, in
+/// its experimental feature; both versions share one schema, so manifests at either decode into
+/// it). Its parts are the same as TLSRoute's v1 parts, which it reuses.
+#[derive(
+    kube::CustomResource, Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize,
+)]
+#[kube(
+    group = "gateway.networking.k8s.io",
+    version = "v1",
+    kind = "TCPRoute",
+    root = "TcpRoute",
+    plural = "tcproutes",
+    namespaced,
+    status = "TlsRouteStatus",
+    schema = "disabled"
+)]
+pub struct TcpRouteSpec {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "parentRefs"
+    )]
+    pub parent_refs: Option<Vec<TlsRouteParentRefs>>,
+    pub rules: Vec<TlsRouteRules>,
+}
+
+/// UDPRoute at `v1`, as [`TcpRoute`].
+#[derive(
+    kube::CustomResource, Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize,
+)]
+#[kube(
+    group = "gateway.networking.k8s.io",
+    version = "v1",
+    kind = "UDPRoute",
+    root = "UdpRoute",
+    plural = "udproutes",
+    namespaced,
+    status = "TlsRouteStatus",
+    schema = "disabled"
+)]
+pub struct UdpRouteSpec {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "parentRefs"
+    )]
+    pub parent_refs: Option<Vec<TlsRouteParentRefs>>,
+    pub rules: Vec<TlsRouteRules>,
+}
+
+use gateway_api::apis::standard::tlsroutes::{TlsRouteParentRefs, TlsRouteRules, TlsRouteStatus};

@@ -654,7 +654,7 @@ async fn a_reference_grant_opens_a_cross_namespace_backend_and_its_removal_close
 
 /// A GatewayClass of ours is Accepted; its Gateway is Accepted and Programmed with the publish
 /// Service's address, an HTTP listener counts the HTTPRoute attached to it, and a TCP listener
-/// (no L4 routes yet) is not accepted. observedGeneration follows an edit.
+/// takes TCPRoutes (none attached). observedGeneration follows an edit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_class_and_gateway_status_with_listeners_and_addresses() {
     let env = start("gateway-status", |ns| StatusOptions {
@@ -715,7 +715,8 @@ async fn gateway_class_and_gateway_status_with_listeners_and_addresses() {
                 && s["addresses"] == json!([{"type": "IPAddress", "value": cluster_ip}])
                 && http["attachedRoutes"] == 1
                 && is(&http, "Programmed", "True", "Programmed")
-                && is(&tcp, "Accepted", "False", "UnsupportedProtocol")
+                && is(&tcp, "Accepted", "True", "Accepted")
+                && tcp["supportedKinds"][0]["kind"] == "TCPRoute"
                 && tcp["attachedRoutes"] == 0;
             if ok { Ok(()) } else { Err(s.to_string()) }
         }

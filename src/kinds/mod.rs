@@ -32,9 +32,6 @@ use crate::snapshot::{Key, Slice, Snapshot};
 /// the CRDs users install). `translate --exclude` accepts them so KIC's fallback cases run
 /// unchanged; leaving one out changes nothing.
 pub const NOT_READ: &[(&str, bool)] = &[
-    ("TLSRoute", true),
-    ("TCPRoute", true),
-    ("UDPRoute", true),
     ("UDPIngress", true),
     ("TCPIngress", true),
     ("KongServiceFacade", true),
@@ -43,6 +40,21 @@ pub const NOT_READ: &[(&str, bool)] = &[
     ("IngressClassParameters", true),
     ("KongVault", false),
 ];
+
+/// Marks an object read at a version other than its kind's preferred one (manifests may use
+/// any version the kind lists; tags name the version, as KIC's do). Set by the manifest
+/// loader after trimming, which drops any value the input carried.
+pub const READ_VERSION: &str = "kingress.io/internal-read-version";
+
+/// The version an object of `kind` was read at: its [`READ_VERSION`] mark when it names one of
+/// the kind's versions, else the preferred version.
+pub fn read_version(kind: Kind, meta: &ObjectMeta) -> &'static str {
+    let versions = kind.info().versions;
+    let marked = meta.annotations.as_ref().and_then(|a| a.get(READ_VERSION));
+    marked
+        .and_then(|m| versions.iter().find(|v| **v == m.as_str()))
+        .unwrap_or(&versions[0])
+}
 
 /// What a change to an object of a kind makes the incremental translator retranslate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -387,6 +399,48 @@ kinds! { $
         versions: ["v1"],
         namespaced: true,
         map: grpcroutes as Box<crate::api::GrpcRoute>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: true,
+    },
+    TcpRoute: crate::api::TcpRoute {
+        name: "TCPRoute",
+        group: GATEWAY_GROUP,
+        // Standard at v1 in Gateway API v1.6.1; the experimental channel also serves the older
+        // versions (KIC v3.5.13 reads v1alpha2), with the same schema. Tags name the version
+        // an object was read at.
+        versions: ["v1", "v1alpha2"],
+        namespaced: true,
+        map: tcproutes as Box<crate::api::TcpRoute>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: true,
+    },
+    UdpRoute: crate::api::UdpRoute {
+        name: "UDPRoute",
+        group: GATEWAY_GROUP,
+        // Standard at v1 in Gateway API v1.6.1; the experimental channel also serves the older
+        // versions (KIC v3.5.13 reads v1alpha2), with the same schema. Tags name the version
+        // an object was read at.
+        versions: ["v1", "v1alpha2"],
+        namespaced: true,
+        map: udproutes as Box<crate::api::UdpRoute>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: true,
+    },
+    TlsRoute: crate::api::TlsRoute {
+        name: "TLSRoute",
+        group: GATEWAY_GROUP,
+        // Standard at v1 in Gateway API v1.6.1; the experimental channel also serves the older
+        // versions (KIC v3.5.13 reads v1alpha2), with the same schema. Tags name the version
+        // an object was read at.
+        versions: ["v1", "v1alpha2", "v1alpha3"],
+        namespaced: true,
+        map: tlsroutes as Box<crate::api::TlsRoute>, via map,
         labels: None,
         fields: None,
         reach: Namespace,

@@ -34,7 +34,8 @@ fn trim_meta(meta: &mut ObjectMeta, keep_labels: bool) {
         meta.labels = None;
     }
     if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.retain(|k, _| read_annotation(k));
+        // The read-version mark is kingress's own, set after trimming: never taken from input.
+        annotations.retain(|k, _| read_annotation(k) && k != super::READ_VERSION);
         if annotations.is_empty() {
             meta.annotations = None;
         }
@@ -94,6 +95,9 @@ trim_meta_only!(
     Ingress,
     HttpRoute,
     GrpcRoute,
+    TcpRoute,
+    UdpRoute,
+    TlsRoute,
     KongUpstreamPolicy,
     KongPlugin,
     KongConsumer,

@@ -82,7 +82,8 @@ pub fn decode(doc: &Document<'_>) -> Decoded {
                 object.kind().as_str(),
                 object.meta().name.as_deref().unwrap_or_default()
             );
-            accept(object, unknown, &label, &mut out);
+            let version = object.kind().info().versions[0];
+            accept(object, unknown, &label, &mut out, version);
             return out;
         }
         Some(OnePass::Irrelevant) => {
@@ -203,18 +204,18 @@ fn object(source: Source<'_>, head: Head, out: &mut Decoded) {
         return;
     };
     let info = known.info();
-    if !info
+    let Some(version) = info
         .versions
         .iter()
-        .any(|v| info.api_version(v) == api_version)
-    {
+        .find(|v| info.api_version(v) == api_version)
+    else {
         let message = format!(
             "apiVersion {api_version} is not supported for {kind}; use {}",
             info.preferred_api_version()
         );
         out.problem(Some(label), message, true);
         return;
-    }
+    };
     if name.as_deref().is_none_or(str::is_empty) {
         let message = format!("invalid {kind}: missing required field metadata.name");
         out.problem(Some(label), message, true);
@@ -229,16 +230,27 @@ fn object(source: Source<'_>, head: Head, out: &mut Decoded) {
             let message = format!("invalid {kind}: missing required field {field}");
             out.problem(Some(label), message, true);
         }
-        Ok((object, unknown, None)) => accept(object, unknown, &label, out),
+        Ok((object, unknown, None)) => accept(object, unknown, &label, out, version),
         Err(e) => out.problem(Some(label), format!("invalid {kind}: {e}"), true),
     }
 }
 
 /// Keeps a decoded object, noting the fields its type does not know. It is trimmed as the
 /// controller trims what it watches (translation reads the same parts either way), which
-/// also frees the spare room of lists decoded without a length.
-fn accept(mut object: Object, unknown: Vec<String>, label: &str, out: &mut Decoded) {
+/// also frees the spare room of lists decoded without a length. An object read at another
+/// `version` than its kind's preferred one is marked so (its tags name that version).
+fn accept(
+    mut object: Object,
+    unknown: Vec<String>,
+    label: &str,
+    out: &mut Decoded,
+    version: &'static str,
+) {
     crate::kinds::trim::trim(&mut object);
+    if version != object.kind().info().versions[0] {
+        let annotations = object.meta_mut().annotations.get_or_insert_default();
+        annotations.insert(crate::kinds::READ_VERSION.into(), version.to_string());
+    }
     for field in unknown {
         out.problem(
             Some(label.to_string()),

@@ -332,7 +332,19 @@ mod tests {
                 .collect()
         };
         assert_eq!(routes(&beta).len(), 1);
-        assert_eq!(routes(&beta), routes(&v1));
+        // The same route, marked as read at v1beta1 (its tags name that version).
+        let mut marked = routes(&beta);
+        let annotations = marked[0]["metadata"]
+            .as_object_mut()
+            .and_then(|m| m.remove("annotations"));
+        assert_eq!(
+            annotations,
+            Some(serde_json::json!({crate::kinds::READ_VERSION: "v1beta1"}))
+        );
+        assert_eq!(marked, routes(&v1));
+        let route = beta.snapshot.httproutes.values().next().expect("route");
+        let obj = crate::translate::names::ObjectRef::of(&**route);
+        assert_eq!(obj.version, "v1beta1");
         assert!(beta.snapshot.gateway("default", "gw").is_some());
         assert!(beta.snapshot.gateway_class("kong").is_some());
     }

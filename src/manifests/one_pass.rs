@@ -79,12 +79,8 @@ impl<'de> Visitor<'de> for Leading {
         let Some(known) = Kind::by_name(&kind) else {
             return drained(map, None);
         };
-        let info = known.info();
-        if !info
-            .versions
-            .iter()
-            .any(|v| info.api_version(v) == api_version)
-        {
+        // Another version than the preferred one takes the general path, which notes it.
+        if known.info().preferred_api_version() != api_version {
             return drained(map, None);
         }
         let rest = Replay {

@@ -113,6 +113,9 @@ pub struct Snapshot {
     pub namespaces: BTreeMap<Key, Box<Namespace>>,
     pub httproutes: BTreeMap<Key, Box<HttpRoute>>,
     pub grpcroutes: BTreeMap<Key, Box<GrpcRoute>>,
+    pub tcproutes: BTreeMap<Key, Box<TcpRoute>>,
+    pub udproutes: BTreeMap<Key, Box<UdpRoute>>,
+    pub tlsroutes: BTreeMap<Key, Box<TlsRoute>>,
     pub gateways: BTreeMap<Key, Box<Gateway>>,
     pub gateway_classes: BTreeMap<Key, Box<GatewayClass>>,
     pub reference_grants: BTreeMap<Key, Box<ReferenceGrant>>,
@@ -319,14 +322,35 @@ impl Snapshot {
         in_namespace(&self.grpcroutes, namespace)
     }
 
-    /// Gateway API routes of every kind in `namespace` (all if None): HTTPRoutes, then
-    /// GRPCRoutes, each ordered by namespace and name.
+    /// Gateway API routes of every kind in `namespace` (all if None): HTTPRoutes, GRPCRoutes,
+    /// TCPRoutes, UDPRoutes, then TLSRoutes, each ordered by namespace and name.
     pub fn gateway_routes_in<'s>(
         &'s self,
         namespace: Option<&'s str>,
     ) -> impl Iterator<Item = GatewayRoute<'s>> + 's {
         let http = self.httproutes_in(namespace).map(GatewayRoute::from);
-        http.chain(self.grpcroutes_in(namespace).map(GatewayRoute::from))
+        let grpc = self.grpcroutes_in(namespace).map(GatewayRoute::from);
+        let tcp = in_namespace(&self.tcproutes, namespace).map(GatewayRoute::from);
+        let udp = in_namespace(&self.udproutes, namespace).map(GatewayRoute::from);
+        let tls = in_namespace(&self.tlsroutes, namespace).map(GatewayRoute::from);
+        http.chain(grpc).chain(tcp).chain(udp).chain(tls)
+    }
+
+    /// TCPRoutes, UDPRoutes and TLSRoutes in `namespace` (all if None), each kind ordered by
+    /// namespace and name.
+    pub fn stream_routes_in<'s>(
+        &'s self,
+        namespace: Option<&'s str>,
+    ) -> (
+        impl Iterator<Item = &'s TcpRoute> + 's,
+        impl Iterator<Item = &'s UdpRoute> + 's,
+        impl Iterator<Item = &'s TlsRoute> + 's,
+    ) {
+        (
+            in_namespace(&self.tcproutes, namespace),
+            in_namespace(&self.udproutes, namespace),
+            in_namespace(&self.tlsroutes, namespace),
+        )
     }
 
     /// KongUpstreamPolicies in `namespace` (all if None), ordered by namespace and name.
@@ -380,6 +404,8 @@ impl Snapshot {
     /// entities for.
     pub fn route_namespaces(&self) -> BTreeSet<&str> {
         let routes = self.httproutes.keys().chain(self.grpcroutes.keys());
+        let streams = self.tcproutes.keys().chain(self.udproutes.keys());
+        let routes = routes.chain(streams).chain(self.tlsroutes.keys());
         namespaces(self.ingresses.keys().chain(routes))
     }
 

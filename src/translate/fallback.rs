@@ -155,6 +155,17 @@ fn edges(snapshot: &Snapshot, edge: &mut dyn FnMut(ObjectKey, ObjectKey)) {
         let refs = rules.flat_map(|r| r.backend_refs.iter().flatten().map(|r| backend_ref!(r)));
         route_edges(snapshot, &this, refs, route.annotations(), edge);
     }
+    // TCPRoutes, UDPRoutes and TLSRoutes share their rule type.
+    let (tcp, udp, tls) = snapshot.stream_routes_in(None);
+    let tcp = tcp.map(|r| (key(Kind::TcpRoute, r), &r.spec.rules, r.annotations()));
+    let udp = udp.map(|r| (key(Kind::UdpRoute, r), &r.spec.rules, r.annotations()));
+    let tls = tls.map(|r| (key(Kind::TlsRoute, r), &r.spec.rules, r.annotations()));
+    for (this, rules, annotations) in tcp.chain(udp).chain(tls) {
+        let refs = rules
+            .iter()
+            .flat_map(|r| r.backend_refs.iter().map(|r| backend_ref!(r)));
+        route_edges(snapshot, &this, refs, annotations, edge);
+    }
     for consumer in snapshot.kong_consumers.values() {
         let this = key(Kind::KongConsumer, &**consumer);
         plugin_edges(snapshot, &this, consumer.annotations(), edge);

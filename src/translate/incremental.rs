@@ -182,7 +182,14 @@ impl Part {
             .flat_map(|r| r.spec.rules.iter().flatten())
             .flat_map(|rule| rule.backend_refs.iter().flatten())
             .filter_map(|r| r.namespace.as_deref());
-        let backends = http.chain(grpc);
+        let (tcp, udp, tls) = snapshot.stream_routes_in(Some(ns));
+        let tcp = tcp.flat_map(|r| &r.spec.rules);
+        let streams = tcp
+            .chain(udp.flat_map(|r| &r.spec.rules))
+            .chain(tls.flat_map(|r| &r.spec.rules))
+            .flat_map(|rule| &rule.backend_refs)
+            .filter_map(|r| r.namespace.as_deref());
+        let backends = http.chain(grpc).chain(streams);
         let annotations = snapshot
             .ingresses_in(Some(ns))
             .map(|i| &i.metadata)

@@ -277,6 +277,29 @@ impl<'a> Context<'a> {
             .flat_map(move |ns| snapshot.httproutes_in(ns))
     }
 
+    /// The TCPRoutes, UDPRoutes and TLSRoutes this translation covers.
+    #[allow(clippy::type_complexity)]
+    pub fn stream_routes(
+        &self,
+    ) -> (
+        impl Iterator<Item = &'a crate::api::TcpRoute> + use<'a>,
+        impl Iterator<Item = &'a crate::api::UdpRoute> + use<'a>,
+        impl Iterator<Item = &'a crate::api::TlsRoute> + use<'a>,
+    ) {
+        let snapshot = self.snapshot;
+        let ns = self.route_namespace();
+        let tcp = ns
+            .into_iter()
+            .flat_map(move |ns| snapshot.stream_routes_in(ns).0);
+        let udp = ns
+            .into_iter()
+            .flat_map(move |ns| snapshot.stream_routes_in(ns).1);
+        let tls = ns
+            .into_iter()
+            .flat_map(move |ns| snapshot.stream_routes_in(ns).2);
+        (tcp, udp, tls)
+    }
+
     /// The GRPCRoutes this translation covers.
     pub fn grpcroutes(&self) -> impl Iterator<Item = &'a crate::api::GrpcRoute> + use<'a> {
         let snapshot = self.snapshot;
@@ -472,7 +495,11 @@ pub fn translate_scope(
     let (services, routes) = match scope {
         Scope::All => (
             snapshot.services.len(),
-            snapshot.httproutes.len() + snapshot.grpcroutes.len(),
+            snapshot.httproutes.len()
+                + snapshot.grpcroutes.len()
+                + snapshot.tcproutes.len()
+                + snapshot.udproutes.len()
+                + snapshot.tlsroutes.len(),
         ),
         Scope::Namespace(_) | Scope::Global => (0, 0),
     };
@@ -499,6 +526,7 @@ pub fn translate_scope(
     routes::ingress::translate_all(&mut ctx);
     routes::httproute::translate_all(&mut ctx);
     routes::grpcroute::translate_all(&mut ctx);
+    routes::stream::translate_all(&mut ctx);
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);
     }

@@ -123,7 +123,9 @@ impl ObjectRef {
             .namespace
             .as_deref()
             .filter(|_| K::KIND.info().namespaced);
-        ObjectRef::new(K::KIND, namespace, &object.name_any()).with_uid(meta.uid.as_deref())
+        let mut this = ObjectRef::new(K::KIND, namespace, &object.name_any());
+        this.version = crate::kinds::read_version(K::KIND, meta);
+        this.with_uid(meta.uid.as_deref())
     }
 
     pub fn with_uid(mut self, uid: Option<&str>) -> Self {

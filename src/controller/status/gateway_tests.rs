@@ -57,6 +57,7 @@ spec:
   - {{name: web, port: 80, protocol: HTTP, hostname: web.example.com}}
   - {{name: web-again, port: 80, protocol: HTTP, hostname: web.example.com}}
   - {{name: tcp, port: 9000, protocol: TCP}}
+  - {{name: custom, port: 9001, protocol: example.com/proto}}
   - {{name: https, port: 443, protocol: HTTPS, tls: {{certificateRefs: [{{name: good-cert}}]}}}}
   - {{name: https-missing, port: 8443, protocol: HTTPS, tls: {{certificateRefs: [{{name: gone}}]}}}}
   - {{name: https-bad, port: 8444, protocol: HTTPS, tls: {{certificateRefs: [{{name: not-pem}}]}}}}
@@ -238,13 +239,24 @@ fn listener_conditions_kinds_and_attached_routes() {
         );
     }
     assert_eq!(listener(gw, "web")["attachedRoutes"], 1, "section web");
+    // A TCP listener takes TCPRoutes (GU 609-624); none is attached.
     let tcp = listener(gw, "tcp");
     assert_eq!(
         conds(&tcp["conditions"])[0],
+        c("Accepted", "True", "Accepted")
+    );
+    assert_eq!(
+        tcp["supportedKinds"],
+        json!([{"group": "gateway.networking.k8s.io", "kind": "TCPRoute"}])
+    );
+    assert_eq!(tcp["attachedRoutes"], 0);
+    // A protocol of another implementation's domain is not kingress's.
+    let custom = listener(gw, "custom");
+    assert_eq!(
+        conds(&custom["conditions"])[0],
         c("Accepted", "False", "UnsupportedProtocol")
     );
-    assert_eq!(tcp["supportedKinds"], json!([]));
-    assert_eq!(tcp["attachedRoutes"], 0);
+    assert_eq!(custom["supportedKinds"], json!([]));
     // A certificate that resolves: Kong gets it.
     let https = listener(gw, "https");
     assert_eq!(conds(&https["conditions"]), healthy);

@@ -36,11 +36,22 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
         let current = r.status.as_ref().map(|s| s.parents.clone());
         (GatewayRoute::from(r), current.unwrap_or_default())
     });
-    let grpc = snapshot.grpcroutes_in(Some(ns)).map(|r| {
-        let current = r.status.as_ref().map(|s| same_shape(&s.parents));
-        (GatewayRoute::from(r), current.unwrap_or_default())
-    });
+    // Each other kind's routes with their parents read as HTTPRoute's.
+    macro_rules! with_parents {
+        ($routes:expr) => {
+            $routes.map(|r| {
+                let current = r.status.as_ref().map(|s| same_shape(&s.parents));
+                (GatewayRoute::from(r), current.unwrap_or_default())
+            })
+        };
+    }
+    let grpc = with_parents!(snapshot.grpcroutes_in(Some(ns)));
+    let (tcp, udp, tls) = snapshot.stream_routes_in(Some(ns));
+    let (tcp, udp, tls) = (with_parents!(tcp), with_parents!(udp), with_parents!(tls));
     http.chain(grpc)
+        .chain(tcp)
+        .chain(udp)
+        .chain(tls)
         .filter_map(|(route, current)| write_for(snapshot, &route, &current, inputs))
         .collect()
 }
@@ -175,8 +186,9 @@ fn accepted(
             false,
             "NotAllowedByListeners",
             format!(
-                "no listener of {gw} takes {}s from namespace {route_ns} (an HTTP or HTTPS listener whose allowedRoutes admit them)",
-                route.kind.name()
+                "no listener of {gw} takes {}s from namespace {route_ns} (one with {} whose allowedRoutes admit them)",
+                route.kind.name(),
+                route.kind.listeners_text()
             ),
         );
     }

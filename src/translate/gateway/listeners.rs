@@ -38,9 +38,13 @@ impl Check {
     }
 }
 
-/// Protocols kingress routes: HTTPRoutes over HTTP and HTTPS (no L4 routes yet).
+/// Protocols kingress routes: HTTP and HTTPS (HTTPRoutes, GRPCRoutes), TCP, UDP and TLS
+/// (TCPRoutes, UDPRoutes, TLSRoutes).
 pub fn served(l: &GatewayListeners) -> bool {
-    matches!(l.protocol.as_str(), "HTTP" | "HTTPS")
+    matches!(
+        l.protocol.as_str(),
+        "HTTP" | "HTTPS" | "TCP" | "UDP" | "TLS"
+    )
 }
 
 /// Each listener of `gateway`, in spec order.
@@ -56,7 +60,7 @@ pub fn check(snapshot: &Snapshot, gateway: &Gateway) -> Vec<Check> {
                 false => Err((
                     "UnsupportedProtocol",
                     format!(
-                        "kingress serves HTTPRoutes on HTTP and HTTPS listeners; {} is not supported yet",
+                        "kingress serves HTTP, HTTPS, TCP, UDP and TLS listeners; {} is not supported",
                         l.protocol
                     ),
                 )),
@@ -178,7 +182,7 @@ fn resolved_refs(
     if !kinds_ok {
         return Err((
             "InvalidRouteKinds",
-            "allowedRoutes.kinds: kingress serves HTTPRoutes only".to_string(),
+            "allowedRoutes.kinds: kingress serves HTTPRoute, GRPCRoute, TCPRoute, UDPRoute and TLSRoute (group gateway.networking.k8s.io)".to_string(),
         ));
     }
     let refs = l
@@ -214,9 +218,10 @@ fn resolved_refs(
 /// UDP with nothing); otherwise listeners with the same port and hostname are all
 /// `HostnameConflict`.
 fn conflicts(listeners: &[GatewayListeners]) -> Vec<Option<&'static str>> {
-    let share = |a: &str, b: &str| {
+    // KIC's canSharePort(requested, existing) (GU 200-228): TCP and UDP never share a port.
+    let share = |requested: &str, existing: &str| {
         matches!(
-            (a, b),
+            (requested, existing),
             ("HTTP", "HTTP") | ("HTTPS" | "TLS", "HTTPS" | "TLS")
         )
     };
@@ -224,12 +229,13 @@ fn conflicts(listeners: &[GatewayListeners]) -> Vec<Option<&'static str>> {
         .iter()
         .map(|l| {
             let same_port = || listeners.iter().filter(|o| o.port == l.port);
-            // The first listener on a port sets its protocol; a clash marks the whole port.
+            // The first listener on a port sets its protocol; a later one that cannot share it
+            // marks the whole port.
             let first = same_port()
                 .next()
                 .map(|o| o.protocol.as_str())
                 .unwrap_or_default();
-            if same_port().any(|o| !share(&o.protocol, first)) {
+            if same_port().skip(1).any(|o| !share(&o.protocol, first)) {
                 return Some("ProtocolConflict");
             }
             let host = l.hostname.as_deref().unwrap_or_default();
@@ -239,4 +245,40 @@ fn conflicts(listeners: &[GatewayListeners]) -> Vec<Option<&'static str>> {
             (twins > 1).then_some("HostnameConflict")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listeners(specs: &[(&str, i32)]) -> Vec<GatewayListeners> {
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, (protocol, port))| GatewayListeners {
+                name: format!("l{i}"),
+                port: *port,
+                protocol: protocol.to_string(),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    /// KIC v3.5.13 canSharePort (gateway_utils.go lines 200-228): a lone listener of any
+    /// protocol is free; TCP and UDP share a port with nothing; HTTPS shares with TLS.
+    #[test]
+    fn protocol_conflicts_follow_kics_port_sharing() {
+        type Case<'a> = (&'a [(&'a str, i32)], &'a [Option<&'a str>]);
+        let cases: &[Case<'_>] = &[
+            (&[("TCP", 1), ("UDP", 2)], &[None, None]),
+            (&[("TCP", 1), ("TCP", 1)], &[Some("ProtocolConflict"); 2]),
+            (&[("UDP", 1), ("TCP", 1)], &[Some("ProtocolConflict"); 2]),
+            (&[("HTTP", 1), ("TCP", 1)], &[Some("ProtocolConflict"); 2]),
+            (&[("HTTPS", 1), ("TLS", 1)], &[Some("HostnameConflict"); 2]),
+            (&[("HTTP", 1), ("HTTP", 2)], &[None, None]),
+        ];
+        for (specs, want) in cases {
+            assert_eq!(conflicts(&listeners(specs)), *want, "{specs:?}");
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod backend_refs;
 pub mod grpcroute;
 pub mod httproute;
 pub mod ingress;
+pub mod stream;
 
 use super::Context;
 use super::gateway::attachment;
@@ -34,8 +35,9 @@ pub(super) fn takes(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, obj: &Objec
         Reason::NotAttached,
         Some("spec.parentRefs".into()),
         format!(
-            "not attached: no listener of a Gateway whose GatewayClass has controllerName {} takes it (by section name, an HTTP or HTTPS protocol, allowedRoutes kinds and namespaces); ignored",
-            ctx.options.controller_name
+            "not attached: no listener of a Gateway whose GatewayClass has controllerName {} takes it (by section name, {}, allowedRoutes kinds and namespaces); ignored",
+            ctx.options.controller_name,
+            route.kind.listeners_text()
         ),
     );
     false
