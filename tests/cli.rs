@@ -204,11 +204,11 @@ fn exclude_leaves_an_object_out_and_names_the_form_it_wants() {
         "-o",
         "json",
         "--exclude",
-        "TCPRoute/default/echo",
+        "KongIngress/default/echo",
     ]);
     assert!(ok, "{stderr}");
     assert!(
-        stderr.contains("--exclude TCPRoute/default/echo: kingress does not read this kind yet"),
+        stderr.contains("--exclude KongIngress/default/echo: kingress does not read this kind yet"),
         "{stderr}"
     );
     assert_eq!(names(&same), names(&all));
