@@ -26,6 +26,8 @@ fn crd_order_and_file_names() {
             "configuration.konghq.com_kongconsumers.yaml",
             "configuration.konghq.com_kongplugins.yaml",
             "configuration.konghq.com_kongupstreampolicies.yaml",
+            "configuration.konghq.com_tcpingresses.yaml",
+            "configuration.konghq.com_udpingresses.yaml",
         ]
     );
     // `kingress crds` prints the same documents as the committed files, in the same order.

@@ -273,3 +273,54 @@ async fn tcp_udp_and_tls_routes_reach_kong_with_status_and_follow_a_weight_chang
     })
     .await;
 }
+
+/// KIC's deprecated TCPIngress and UDPIngress (CRDs installed from `crds/`): their routes reach
+/// Kong as KIC makes them, and a change of backend port follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_and_udp_ingresses_reach_kong_and_follow_a_change() {
+    let env = support::run::start("l4-ingress").await;
+    let ingress = |port: u16| {
+        format!(
+            "apiVersion: configuration.konghq.com/v1beta1\nkind: TCPIngress\nmetadata:\n  name: db\n  annotations: {{kubernetes.io/ingress.class: kong}}\nspec:\n  rules:\n  - {{port: 9443, host: db.example.com, backend: {{serviceName: grpc-a, servicePort: {port}}}}}\n---\napiVersion: configuration.konghq.com/v1beta1\nkind: UDPIngress\nmetadata:\n  name: stats\n  annotations: {{kubernetes.io/ingress.class: kong}}\nspec:\n  rules:\n  - {{port: 8125, backend: {{serviceName: grpc-b, servicePort: 9001}}}}\n"
+        )
+    };
+    env.apply(&format!(
+        "{}---\n{}---\n{}",
+        service("grpc-a", 9000),
+        service("grpc-b", 9001),
+        ingress(9000)
+    ))
+    .await;
+    let ns = env.ns.clone();
+    let c = env
+        .wait("the TCPIngress and UDPIngress routes", |c| {
+            c.route(&format!("{ns}.db.0")).is_some()
+                && c.route(&format!("{ns}.stats.0.udp")).is_some()
+        })
+        .await;
+    let tcp = c.route(&format!("{ns}.db.0")).expect("tcp route");
+    assert_eq!(tcp["protocols"], serde_json::json!(["tcp", "tls"]), "{tcp}");
+    assert_eq!(tcp["snis"], serde_json::json!(["db.example.com"]));
+    assert_eq!(tcp["destinations"], serde_json::json!([{"port": 9443}]));
+    let udp = c
+        .service(&format!("{ns}.grpc-b.9001.udp"))
+        .expect("udp service");
+    assert_eq!(udp["protocol"], "udp", "{udp}");
+    assert_eq!(
+        weights(&c, &format!("grpc-a.{ns}.9000.svc")),
+        vec![("10.2.0.1:9000".into(), 100)]
+    );
+    // The backend port changes: a new Kong service and upstream, the old ones gone.
+    env.apply(&format!(
+        "{}---\n{}",
+        service("grpc-a", 9002),
+        ingress(9002)
+    ))
+    .await;
+    env.wait("the TCPIngress on the new port", |c| {
+        c.service(&format!("{ns}.grpc-a.9002")).is_some()
+            && c.service(&format!("{ns}.grpc-a.9000")).is_none()
+            && weights(c, &format!("grpc-a.{ns}.9002.svc")) == vec![("10.2.2.1:9002".into(), 100)]
+    })
+    .await;
+}

@@ -72,6 +72,8 @@ async fn create_object(client: &Client, o: Object) -> Result<(), String> {
         Object::TcpRoute(x) => create(ns_api(client, &*x), *x).await,
         Object::UdpRoute(x) => create(ns_api(client, &*x), *x).await,
         Object::TlsRoute(x) => create(ns_api(client, &*x), *x).await,
+        Object::TcpIngress(x) => create(ns_api(client, &*x), *x).await,
+        Object::UdpIngress(x) => create(ns_api(client, &*x), *x).await,
         Object::Gateway(x) => create(ns_api(client, &*x), *x).await,
         Object::GatewayClass(x) => create(cluster_api(client), *x).await,
         Object::ReferenceGrant(x) => create(ns_api(client, &*x), *x).await,

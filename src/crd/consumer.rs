@@ -119,7 +119,7 @@ kube_object!(KongConsumer {
     plural: "kongconsumers",
     version: "v1",
     scope: NamespaceResourceScope,
-    short_name: "kc",
+    short_names: ["kc"],
     status: KongConsumerStatus,
 });
 
@@ -138,6 +138,7 @@ impl KongConsumer {
                 programmed_column(),
             ],
             labels: &[],
+            deprecation: None,
         }
     }
 }

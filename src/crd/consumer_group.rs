@@ -56,7 +56,7 @@ kube_object!(KongConsumerGroup {
     plural: "kongconsumergroups",
     version: "v1beta1",
     scope: NamespaceResourceScope,
-    short_name: "kcg",
+    short_names: ["kcg"],
     status: KongConsumerGroupStatus,
 });
 
@@ -65,6 +65,7 @@ impl KongConsumerGroup {
         CrdNames {
             columns: vec![age_column(), programmed_column()],
             labels: &[],
+            deprecation: None,
         }
     }
 }

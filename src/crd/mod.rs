@@ -7,6 +7,7 @@
 mod object;
 pub mod consumer;
 pub mod consumer_group;
+pub mod l4_ingress;
 pub mod plugin;
 mod schema;
 mod status;
@@ -20,6 +21,7 @@ pub use consumer::{
     KonnectNamespacedRef,
 };
 pub use consumer_group::{KongConsumerGroup, KongConsumerGroupSpec, KongConsumerGroupStatus};
+pub use l4_ingress::{TcpIngress, UdpIngress};
 pub use plugin::{
     ConfigPatch, ConfigSource, KongClusterPlugin, KongClusterPluginStatus, KongPlugin,
     KongPluginStatus, NamespacedConfigPatch, NamespacedConfigSource,
@@ -42,6 +44,8 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         KongConsumer::crd(),
         KongPlugin::crd(),
         KongUpstreamPolicy::crd(),
+        TcpIngress::crd(),
+        UdpIngress::crd(),
     ]
 }
 

@@ -29,7 +29,7 @@ macro_rules! kube_object {
             plural: $plural:literal,
             version: $version:literal,
             scope: $scope:ty,
-            short_name: $short:literal,
+            short_names: [$($short:literal),*],
             status: $status:ty $(,)?
         }
     ) => {
@@ -90,7 +90,7 @@ macro_rules! kube_object {
             }
 
             fn shortnames() -> &'static [&'static str] {
-                &[$short]
+                &[$($short),*]
             }
         }
 

@@ -83,7 +83,7 @@ kube_object!(KongPlugin {
     plural: "kongplugins",
     version: "v1",
     scope: NamespaceResourceScope,
-    short_name: "kp",
+    short_names: ["kp"],
     status: KongPluginStatus,
 });
 
@@ -150,7 +150,7 @@ kube_object!(KongClusterPlugin {
     plural: "kongclusterplugins",
     version: "v1",
     scope: ClusterResourceScope,
-    short_name: "kcp",
+    short_names: ["kcp"],
     status: KongClusterPluginStatus,
 });
 
@@ -188,6 +188,7 @@ fn plugin_crd_names() -> CrdNames {
             programmed_column(),
         ],
         labels: &[],
+        deprecation: None,
     }
 }
 

@@ -170,6 +170,8 @@ impl ScopeName for ClusterResourceScope {
 pub(crate) struct CrdNames {
     pub columns: Vec<CustomResourceColumnDefinition>,
     pub labels: &'static [(&'static str, &'static str)],
+    /// The version's `deprecationWarning` (and `deprecated: true`), for kinds KIC deprecates.
+    pub deprecation: Option<String>,
 }
 
 /// Builds the single-version CRD of `K` (served, stored, with a status subresource).
@@ -200,12 +202,15 @@ where
                 kind: kind.to_string(),
                 list_kind: Some(format!("{kind}List")),
                 plural: plural.to_string(),
-                short_names: Some(K::shortnames().iter().map(|s| s.to_string()).collect()),
+                short_names: (!K::shortnames().is_empty())
+                    .then(|| K::shortnames().iter().map(|s| s.to_string()).collect()),
                 singular: Some(kind.to_ascii_lowercase()),
             },
             scope: K::Scope::NAME.into(),
             versions: vec![CustomResourceDefinitionVersion {
                 additional_printer_columns: (!names.columns.is_empty()).then_some(names.columns),
+                deprecated: names.deprecation.is_some().then_some(true),
+                deprecation_warning: names.deprecation,
                 name: K::version(&()).into_owned(),
                 schema: Some(CustomResourceValidation {
                     open_api_v3_schema: Some(structural_schema::<K>()),

@@ -38,7 +38,7 @@ kube_object!(KongUpstreamPolicy {
     plural: "kongupstreampolicies",
     version: "v1beta1",
     scope: NamespaceResourceScope,
-    short_name: "kup",
+    short_names: ["kup"],
     status: KongUpstreamPolicyStatus,
 });
 
@@ -72,6 +72,7 @@ impl KongUpstreamPolicy {
             columns: Vec::new(),
             // Gateway API policy discovery (GEP-713): attached directly to its targets.
             labels: &[("gateway.networking.k8s.io/policy", "direct")],
+            deprecation: None,
         }
     }
 }

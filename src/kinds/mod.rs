@@ -32,8 +32,6 @@ use crate::snapshot::{Key, Slice, Snapshot};
 /// the CRDs users install). `translate --exclude` accepts them so KIC's fallback cases run
 /// unchanged; leaving one out changes nothing.
 pub const NOT_READ: &[(&str, bool)] = &[
-    ("UDPIngress", true),
-    ("TCPIngress", true),
     ("KongServiceFacade", true),
     ("KongCustomEntity", true),
     ("KongIngress", true),
@@ -533,6 +531,30 @@ kinds! { $
         fields: None,
         reach: Everything,
         status: true,
+    },
+    TcpIngress: crate::api::TcpIngress {
+        name: "TCPIngress",
+        group: KONG_GROUP,
+        // Deprecated by KIC in favour of Gateway API routes, still read by KIC v3.5.13.
+        versions: ["v1beta1"],
+        namespaced: true,
+        map: tcp_ingresses as Box<crate::api::TcpIngress>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: false,
+    },
+    UdpIngress: crate::api::UdpIngress {
+        name: "UDPIngress",
+        group: KONG_GROUP,
+        // Deprecated by KIC in favour of Gateway API routes, still read by KIC v3.5.13.
+        versions: ["v1beta1"],
+        namespaced: true,
+        map: udp_ingresses as Box<crate::api::UdpIngress>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: false,
     },
     KongConsumer: crate::api::KongConsumer {
         name: "KongConsumer",

@@ -22,6 +22,7 @@ fn minimal_body(kind: Kind) -> &'static str {
         Kind::IngressClass => "spec: {controller: ingress-controllers.konghq.com/kong}",
         Kind::HttpRoute => "spec: {}",
         Kind::GrpcRoute => "spec: {}",
+        Kind::TcpIngress | Kind::UdpIngress => "spec: {}",
         Kind::TcpRoute | Kind::UdpRoute => "spec: {rules: [{backendRefs: [{name: s, port: 80}]}]}",
         Kind::TlsRoute => {
             "spec: {hostnames: [a.example.com], rules: [{backendRefs: [{name: s, port: 80}]}]}"

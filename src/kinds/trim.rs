@@ -98,6 +98,8 @@ trim_meta_only!(
     TcpRoute,
     UdpRoute,
     TlsRoute,
+    TcpIngress,
+    UdpIngress,
     KongUpstreamPolicy,
     KongPlugin,
     KongConsumer,

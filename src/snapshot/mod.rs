@@ -76,7 +76,7 @@ fn namespaces<'a>(keys: impl Iterator<Item = &'a Key>) -> BTreeSet<&'a str> {
 }
 
 /// The values of `map` in `namespace` (every value if None), in key order.
-fn in_namespace<'m, 'n, T>(
+pub fn in_namespace<'m, 'n, T>(
     map: &'m BTreeMap<Key, Box<T>>,
     namespace: Option<&'n str>,
 ) -> impl Iterator<Item = &'m T> + use<'m, 'n, T> {
@@ -116,6 +116,8 @@ pub struct Snapshot {
     pub tcproutes: BTreeMap<Key, Box<TcpRoute>>,
     pub udproutes: BTreeMap<Key, Box<UdpRoute>>,
     pub tlsroutes: BTreeMap<Key, Box<TlsRoute>>,
+    pub tcp_ingresses: BTreeMap<Key, Box<TcpIngress>>,
+    pub udp_ingresses: BTreeMap<Key, Box<UdpIngress>>,
     pub gateways: BTreeMap<Key, Box<Gateway>>,
     pub gateway_classes: BTreeMap<Key, Box<GatewayClass>>,
     pub reference_grants: BTreeMap<Key, Box<ReferenceGrant>>,
@@ -406,6 +408,8 @@ impl Snapshot {
         let routes = self.httproutes.keys().chain(self.grpcroutes.keys());
         let streams = self.tcproutes.keys().chain(self.udproutes.keys());
         let routes = routes.chain(streams).chain(self.tlsroutes.keys());
+        let l4 = self.tcp_ingresses.keys().chain(self.udp_ingresses.keys());
+        let routes = routes.chain(l4);
         namespaces(self.ingresses.keys().chain(routes))
     }
 

@@ -38,6 +38,8 @@ pub fn write_yaml(spec: &Spec, objects: &[Object], w: &mut impl Write) -> io::Re
             Object::TcpRoute(x) => document(w, x)?,
             Object::UdpRoute(x) => document(w, x)?,
             Object::TlsRoute(x) => document(w, x)?,
+            Object::TcpIngress(x) => document(w, x)?,
+            Object::UdpIngress(x) => document(w, x)?,
             Object::Gateway(x) => document(w, x)?,
             Object::GatewayClass(x) => document(w, x)?,
             Object::ReferenceGrant(x) => document(w, x)?,

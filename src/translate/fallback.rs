@@ -166,6 +166,32 @@ fn edges(snapshot: &Snapshot, edge: &mut dyn FnMut(ObjectKey, ObjectKey)) {
             .flat_map(|r| r.backend_refs.iter().map(|r| backend_ref!(r)));
         route_edges(snapshot, &this, refs, annotations, edge);
     }
+    // TCPIngresses and UDPIngresses: their plugins and rules' Services
+    // (graph_dependencies_kong.go lines 110-136).
+    let tcp = snapshot.tcp_ingresses.values().map(|i| {
+        let services: Vec<&str> = i
+            .spec
+            .iter()
+            .flat_map(|s| &s.rules)
+            .map(|r| r.backend.service_name.as_str())
+            .collect();
+        (key(Kind::TcpIngress, &**i), services, i.annotations())
+    });
+    let udp = snapshot.udp_ingresses.values().map(|i| {
+        let services: Vec<&str> = i
+            .spec
+            .iter()
+            .flat_map(|s| &s.rules)
+            .map(|r| r.backend.service_name.as_str())
+            .collect();
+        (key(Kind::UdpIngress, &**i), services, i.annotations())
+    });
+    for (this, services, annotations) in tcp.chain(udp) {
+        for name in services {
+            service_edge(snapshot, &this.namespace, name, &this, edge);
+        }
+        plugin_edges(snapshot, &this, annotations, edge);
+    }
     for consumer in snapshot.kong_consumers.values() {
         let this = key(Kind::KongConsumer, &**consumer);
         plugin_edges(snapshot, &this, consumer.annotations(), edge);

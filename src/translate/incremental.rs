@@ -194,6 +194,14 @@ impl Part {
             .ingresses_in(Some(ns))
             .map(|i| &i.metadata)
             .chain(snapshot.gateway_routes_in(Some(ns)).map(|r| r.meta))
+            .chain(
+                crate::snapshot::in_namespace(&snapshot.tcp_ingresses, Some(ns))
+                    .map(|i| &i.metadata),
+            )
+            .chain(
+                crate::snapshot::in_namespace(&snapshot.udp_ingresses, Some(ns))
+                    .map(|i| &i.metadata),
+            )
             .chain(snapshot.services_in(Some(ns)).map(|s| &s.metadata))
             .filter_map(|m| m.annotations.as_ref()?.get(plugins::ANNOTATION));
         let plugin_namespaces = annotations.flat_map(|list| {
@@ -315,7 +323,13 @@ impl Incremental {
             }
             for ns in &namespaces {
                 let has_routes = snapshot.ingresses_in(Some(ns)).next().is_some()
-                    || snapshot.gateway_routes_in(Some(ns)).next().is_some();
+                    || snapshot.gateway_routes_in(Some(ns)).next().is_some()
+                    || crate::snapshot::in_namespace(&snapshot.tcp_ingresses, Some(ns))
+                        .next()
+                        .is_some()
+                    || crate::snapshot::in_namespace(&snapshot.udp_ingresses, Some(ns))
+                        .next()
+                        .is_some();
                 let part = if has_routes {
                     retranslated += 1;
                     let t = translate_scope(snapshot, options, &derived, Scope::Namespace(ns));

@@ -31,6 +31,19 @@ pub fn ours(snapshot: &Snapshot, class: &str, ingress: &Ingress) -> bool {
     is_default(snapshot, class)
 }
 
+/// Whether an object classed by the `kubernetes.io/ingress.class` annotation alone (KongConsumer,
+/// KongConsumerGroup, TCPIngress, UDPIngress) is of `class`: KIC v3.5.13 `isValidIngressClass`
+/// with `getIngressClassHandling` (store.go lines 384-425, 784-794): the annotation names it, or
+/// is absent and `class` is the default IngressClass.
+pub fn annotated(snapshot: &Snapshot, class: &str, object: &impl ResourceExt) -> bool {
+    let value = object
+        .annotations()
+        .get(CLASS_ANNOTATION)
+        .map(String::as_str)
+        .unwrap_or_default();
+    value == class || (value.is_empty() && is_default(snapshot, class))
+}
+
 /// Whether the IngressClass `class` exists and is marked the cluster's default.
 pub fn is_default(snapshot: &Snapshot, class: &str) -> bool {
     snapshot.ingress_class(class).is_some_and(|ic| {

@@ -300,6 +300,22 @@ impl<'a> Context<'a> {
         (tcp, udp, tls)
     }
 
+    /// The TCPIngresses this translation covers.
+    pub fn tcp_ingresses(&self) -> impl Iterator<Item = &'a crate::api::TcpIngress> + use<'a> {
+        let snapshot = self.snapshot;
+        let ns = self.route_namespace();
+        ns.into_iter()
+            .flat_map(move |ns| crate::snapshot::in_namespace(&snapshot.tcp_ingresses, ns))
+    }
+
+    /// The UDPIngresses this translation covers.
+    pub fn udp_ingresses(&self) -> impl Iterator<Item = &'a crate::api::UdpIngress> + use<'a> {
+        let snapshot = self.snapshot;
+        let ns = self.route_namespace();
+        ns.into_iter()
+            .flat_map(move |ns| crate::snapshot::in_namespace(&snapshot.udp_ingresses, ns))
+    }
+
     /// The GRPCRoutes this translation covers.
     pub fn grpcroutes(&self) -> impl Iterator<Item = &'a crate::api::GrpcRoute> + use<'a> {
         let snapshot = self.snapshot;
@@ -527,6 +543,7 @@ pub fn translate_scope(
     routes::httproute::translate_all(&mut ctx);
     routes::grpcroute::translate_all(&mut ctx);
     routes::stream::translate_all(&mut ctx);
+    routes::l4_ingress::translate_all(&mut ctx);
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);
     }

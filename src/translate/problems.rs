@@ -52,6 +52,8 @@ pub enum Reason {
     InvalidCredential,
     /// Two credentials with one value Kong keeps unique.
     CredentialConflict,
+    /// A kind KIC deprecates (TCPIngress, UDPIngress).
+    Deprecated,
 }
 
 impl Reason {
@@ -81,6 +83,7 @@ impl Reason {
             Reason::InvalidCertificate => "InvalidCertificate",
             Reason::InvalidCredential => "InvalidCredential",
             Reason::CredentialConflict => "CredentialConflict",
+            Reason::Deprecated => "Deprecated",
         }
     }
 }

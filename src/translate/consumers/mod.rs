@@ -30,7 +30,7 @@ use crate::kinds::Kind;
 use crate::kong::config::Consumer;
 use crate::snapshot::Snapshot;
 use crate::translate::fallback::Excluded;
-use crate::translate::ingress_class::{self, CLASS_ANNOTATION};
+use crate::translate::ingress_class;
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::{Problem, Problems, Reason};
 use credentials::Type;
@@ -48,12 +48,7 @@ pub struct Consumers {
 /// Whether a KongConsumer is of `class` (KIC's `isValidIngressClass` on its annotation).
 /// (KongConsumerGroups follow the same rule: store.go lines 663-673.)
 fn ours(snapshot: &Snapshot, class: &str, object: &impl ResourceExt) -> bool {
-    let value = object
-        .annotations()
-        .get(CLASS_ANNOTATION)
-        .map(String::as_str)
-        .unwrap_or_default();
-    value == class || (value.is_empty() && ingress_class::is_default(snapshot, class))
+    ingress_class::annotated(snapshot, class, object)
 }
 
 /// A credential that made it, for the conflict check.

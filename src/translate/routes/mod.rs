@@ -6,6 +6,7 @@ pub mod backend_refs;
 pub mod grpcroute;
 pub mod httproute;
 pub mod ingress;
+pub mod l4_ingress;
 pub mod stream;
 
 use super::Context;
