@@ -5,7 +5,9 @@
 
 mod support;
 
-use kingress::api::{GrpcRoute, TcpRoute, TlsRoute, UdpRoute};
+use kingress::api::{GrpcRoute, TcpIngress, TcpRoute, TlsRoute, UdpIngress, UdpRoute};
+use kingress::controller::ControllerOptions;
+use kingress::controller::status::StatusOptions;
 use kingress::translate::DEFAULT_CONTROLLER_NAME;
 use kube::api::Api;
 use serde_json::Value;
@@ -275,10 +277,19 @@ async fn tcp_udp_and_tls_routes_reach_kong_with_status_and_follow_a_weight_chang
 }
 
 /// KIC's deprecated TCPIngress and UDPIngress (CRDs installed from `crds/`): their routes reach
-/// Kong as KIC makes them, and a change of backend port follows.
+/// Kong as KIC makes them, their `status.loadBalancer` gets the publish address (as KIC writes
+/// it), and a change of backend port follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_and_udp_ingresses_reach_kong_and_follow_a_change() {
-    let env = support::run::start("l4-ingress").await;
+    let env = support::run::start_with("l4-ingress", |options| ControllerOptions {
+        status: StatusOptions {
+            publish_status_addresses: vec!["192.0.2.10".into()],
+            debounce: std::time::Duration::from_millis(20),
+            ..StatusOptions::default()
+        },
+        ..options
+    })
+    .await;
     let ingress = |port: u16| {
         format!(
             "apiVersion: configuration.konghq.com/v1beta1\nkind: TCPIngress\nmetadata:\n  name: db\n  annotations: {{kubernetes.io/ingress.class: kong}}\nspec:\n  rules:\n  - {{port: 9443, host: db.example.com, backend: {{serviceName: grpc-a, servicePort: {port}}}}}\n---\napiVersion: configuration.konghq.com/v1beta1\nkind: UDPIngress\nmetadata:\n  name: stats\n  annotations: {{kubernetes.io/ingress.class: kong}}\nspec:\n  rules:\n  - {{port: 8125, backend: {{serviceName: grpc-b, servicePort: 9001}}}}\n"
@@ -310,6 +321,22 @@ async fn tcp_and_udp_ingresses_reach_kong_and_follow_a_change() {
         weights(&c, &format!("grpc-a.{ns}.9000.svc")),
         vec![("10.2.0.1:9000".into(), 100)]
     );
+    let tcps: Api<TcpIngress> = Api::namespaced(env.client.clone(), &ns);
+    let udps: Api<UdpIngress> = Api::namespaced(env.client.clone(), &ns);
+    eventually("both objects' status.loadBalancer", async || {
+        let t = tcps.get("db").await.map_err(|e| e.to_string())?;
+        let u = udps.get("stats").await.map_err(|e| e.to_string())?;
+        let lb = |s: Option<kingress::crd::l4_ingress::L4IngressStatus>| {
+            serde_json::to_value(s.and_then(|s| s.load_balancer)).unwrap_or_default()
+        };
+        let (t, u) = (lb(t.status), lb(u.status));
+        let want = serde_json::json!({"ingress": [{"ip": "192.0.2.10"}]});
+        match t == want && u == want {
+            true => Ok(()),
+            false => Err(format!("{t} {u}")),
+        }
+    })
+    .await;
     // The backend port changes: a new Kong service and upstream, the old ones gone.
     env.apply(&format!(
         "{}---\n{}",

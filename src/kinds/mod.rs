@@ -542,7 +542,7 @@ kinds! { $
         labels: None,
         fields: None,
         reach: Namespace,
-        status: false,
+        status: true,
     },
     UdpIngress: crate::api::UdpIngress {
         name: "UDPIngress",
@@ -554,7 +554,7 @@ kinds! { $
         labels: None,
         fields: None,
         reach: Namespace,
-        status: false,
+        status: true,
     },
     KongConsumer: crate::api::KongConsumer {
         name: "KongConsumer",

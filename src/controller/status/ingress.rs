@@ -1,11 +1,12 @@
 //! Ingress `status.loadBalancer` from `--publish-status-address` or `--publish-service`
-//! (KIC's flags), written for Ingresses of our class once a Kong replica holds their routes.
+//! (KIC's flags), written for Ingresses of our class once a Kong replica holds their routes;
+//! TCPIngresses and UDPIngresses get the same (KIC v3.5.13 zz_generated.controllers.go, their
+//! reconcilers' `UpdateLoadBalancerIngress`).
 
 use std::net::IpAddr;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 use super::{Inputs, PlanScope, StatusOptions, StatusWrite};
 use crate::api::Service;
 use crate::kinds::Kind;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, in_namespace};
 use crate::translate::object_key;
 
 pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> Vec<StatusWrite> {
@@ -26,28 +27,50 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
         return Vec::new();
     };
     let wanted = Value::Array(inputs.addresses.to_vec());
-    snapshot
-        .ingresses_in(Some(ns))
-        .filter(|i| {
-            programmed.configured.contains(&object_key(
-                Kind::Ingress,
-                &i.namespace().unwrap_or_default(),
-                &i.name_any(),
-            ))
-        })
-        .filter_map(|i| {
-            let current = i
-                .status
-                .as_ref()
-                .and_then(|s| s.load_balancer.as_ref())
-                .and_then(|lb| lb.ingress.as_ref())
-                .map_or(Value::Array(Vec::new()), |l| {
-                    serde_json::to_value(l).unwrap_or(Value::Null)
-                });
+    // Each object with its current `status.loadBalancer.ingress`, as JSON.
+    let ingresses = snapshot.ingresses_in(Some(ns)).map(|i| {
+        let lb = i.status.as_ref().and_then(|s| s.load_balancer.as_ref());
+        let current = lb
+            .and_then(|lb| lb.ingress.as_ref())
+            .map(serde_json::to_value);
+        (Kind::Ingress, &i.metadata, current)
+    });
+    let tcp = in_namespace(&snapshot.tcp_ingresses, Some(ns)).map(|i| {
+        let lb = i.status.as_ref().and_then(|s| s.load_balancer.as_ref());
+        (
+            Kind::TcpIngress,
+            &i.metadata,
+            lb.map(|lb| serde_json::to_value(&lb.ingress)),
+        )
+    });
+    let udp = in_namespace(&snapshot.udp_ingresses, Some(ns)).map(|i| {
+        let lb = i.status.as_ref().and_then(|s| s.load_balancer.as_ref());
+        (
+            Kind::UdpIngress,
+            &i.metadata,
+            lb.map(|lb| serde_json::to_value(&lb.ingress)),
+        )
+    });
+    ingresses
+        .chain(tcp)
+        .chain(udp)
+        .filter_map(|(kind, meta, current)| {
+            let namespace = meta.namespace.clone().unwrap_or_default();
+            let name = meta.name.clone().unwrap_or_default();
+            if !programmed
+                .configured
+                .contains(&object_key(kind, &namespace, &name))
+            {
+                return None;
+            }
+            let current = match current {
+                None => Value::Array(Vec::new()),
+                Some(v) => v.unwrap_or(Value::Null),
+            };
             (current != wanted).then(|| StatusWrite {
-                kind: Kind::Ingress,
-                namespace: i.namespace().unwrap_or_default(),
-                name: i.name_any(),
+                kind,
+                namespace,
+                name,
                 precondition: None,
                 status: json!({ "loadBalancer": { "ingress": wanted } }),
             })

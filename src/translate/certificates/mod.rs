@@ -4,9 +4,10 @@
 //! `ingressrules.go` lines 189-221 and 348-432, `translate_ingress.go` lines 22-47):
 //!
 //! - Each host goes to one Secret. Ingresses are read oldest first (ties by namespace/name,
-//!   `translate_ingress.go` 34-37 over `store.go` 222-225); the first TLS section naming a
-//!   host claims it for its Secret, whether or not that Secret exists or holds a key pair
-//!   (`addUniqueHosts`). A section without hosts or without `secretName` claims nothing.
+//!   `translate_ingress.go` 34-37 over `store.go` 222-225), then TCPIngresses oldest first
+//!   (`translate_kong_l4.go` 26-33); the first TLS section naming a host claims it for its
+//!   Secret, whether or not that Secret exists or holds a key pair (`addUniqueHosts`). A section
+//!   without hosts or without `secretName` claims nothing.
 //! - One Kong certificate per distinct `tls.crt` + `tls.key` (both trimmed): the ID, and here
 //!   the tags, of the oldest of its Secrets (then the smallest UID); SNIs sorted
 //!   (`mergeCerts`). Ingress certificates come first, then each valid HTTPS listener's
@@ -32,7 +33,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 
-use crate::api::{Gateway, Ingress, Secret};
+use crate::api::{Gateway, Ingress, Secret, TcpIngress};
 use crate::kinds::Kind;
 use crate::kong::config::{Certificate, CertificateRef, Sni};
 use crate::snapshot::Snapshot;
@@ -193,6 +194,58 @@ struct Lost {
     winner_by: ObjectRef,
 }
 
+/// A TLS section: its hosts and Secret name (empty when absent).
+type TlsSection<'a> = (&'a [String], &'a str);
+
+/// The TLS sections that claim hosts, in KIC's order: Ingresses of our class oldest first, then
+/// TCPIngresses of our class oldest first (KIC merges the Ingresses' claims first,
+/// translator.go lines 193-202; `translate_kong_l4.go` lines 26-33), each with the object and
+/// its namespace. Objects left out for another are skipped.
+fn tls_sections<'s>(
+    snapshot: &'s Snapshot,
+    class: &str,
+    excluded: &Excluded,
+) -> Vec<(ObjectRef, String, Vec<TlsSection<'s>>)> {
+    let kept = |kind: Kind, meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        let ns = meta.namespace.as_deref().unwrap_or_default();
+        !excluded.contains(kind, ns, meta.name.as_deref().unwrap_or_default())
+    };
+    // Most Ingresses have no TLS: they are skipped before anything else is looked at.
+    let ingresses = snapshot.ingresses_in(None).filter(|i| {
+        i.spec
+            .as_ref()
+            .is_some_and(|s| s.tls.as_ref().is_some_and(|t| !t.is_empty()))
+            && ingress_class::ours(snapshot, class, i)
+            && kept(Kind::Ingress, &i.metadata)
+    });
+    let mut out = Vec::new();
+    for ing in by_age::<Ingress>(ingresses) {
+        let sections = ing.spec.as_ref().and_then(|s| s.tls.as_deref());
+        let sections = sections.unwrap_or_default().iter().map(|t| {
+            let hosts = t.hosts.as_deref().unwrap_or_default();
+            (hosts, t.secret_name.as_deref().unwrap_or_default())
+        });
+        let ns = ing.namespace().unwrap_or_default();
+        out.push((ObjectRef::of(ing), ns, sections.collect()));
+    }
+    let tcp = snapshot.tcp_ingresses.values().map(|i| &**i).filter(|i| {
+        i.spec.as_ref().is_some_and(|s| !s.tls.is_empty())
+            && ingress_class::annotated(snapshot, class, *i)
+            && kept(Kind::TcpIngress, &i.metadata)
+    });
+    for ing in by_age::<TcpIngress>(tcp) {
+        let sections = ing.spec.iter().flat_map(|s| &s.tls).map(|t| {
+            (
+                t.hosts.as_slice(),
+                t.secret_name.as_deref().unwrap_or_default(),
+            )
+        });
+        let ns = ing.namespace().unwrap_or_default();
+        out.push((ObjectRef::of(ing), ns, sections.collect()));
+    }
+    out
+}
+
 fn ingress_claims(
     snapshot: &Snapshot,
     class: &str,
@@ -203,29 +256,8 @@ fn ingress_claims(
     let mut claims: BTreeMap<SecretKey, IngressClaim> = BTreeMap::new();
     let mut seen: BTreeMap<String, (SecretKey, ObjectRef)> = BTreeMap::new();
     let mut lost = Vec::new();
-    // Most Ingresses have no TLS: they are skipped before anything else is looked at.
-    let ingresses = snapshot.ingresses_in(None).filter(|i| {
-        i.spec
-            .as_ref()
-            .is_some_and(|s| s.tls.as_ref().is_some_and(|t| !t.is_empty()))
-            && ingress_class::ours(snapshot, class, i)
-            && !excluded.contains(
-                Kind::Ingress,
-                &i.namespace().unwrap_or_default(),
-                &i.name_any(),
-            )
-    });
-    for ing in by_age::<Ingress>(ingresses) {
-        let obj = ObjectRef::of(ing);
-        let ns = ing.namespace().unwrap_or_default();
-        let sections = ing
-            .spec
-            .as_ref()
-            .and_then(|s| s.tls.as_deref())
-            .unwrap_or_default();
-        for (i, tls) in sections.iter().enumerate() {
-            let secret_name = tls.secret_name.as_deref().unwrap_or_default();
-            let hosts = tls.hosts.as_deref().unwrap_or_default();
+    for (obj, ns, sections) in tls_sections(snapshot, class, excluded) {
+        for (i, (hosts, secret_name)) in sections.into_iter().enumerate() {
             if hosts.is_empty() || secret_name.is_empty() {
                 if !secret_name.is_empty() {
                     problems.warning(
@@ -495,8 +527,17 @@ impl Certificates {
                     Reason::SniConflict,
                     Some(l.field),
                     format!(
-                        "host {} is already claimed by Secret {}/{} of {} (read first: older, or first by namespace/name); {served}, not Secret {}/{}'s",
-                        l.host, l.winner.0, l.winner.1, l.winner_by, l.secret.0, l.secret.1
+                        "host {} is already claimed by Secret {}/{} of {} (read first: {}); {served}, not Secret {}/{}'s",
+                        l.host,
+                        l.winner.0,
+                        l.winner.1,
+                        l.winner_by,
+                        match l.winner_by.kind == l.by.kind {
+                            true => "older, or first by namespace/name",
+                            false => "Ingresses are read before TCPIngresses",
+                        },
+                        l.secret.0,
+                        l.secret.1
                     ),
                 );
             }

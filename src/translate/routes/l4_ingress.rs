@@ -47,15 +47,8 @@ pub fn translate_all(ctx: &mut Context<'_>) {
         if !admitted(ctx, &obj, "TCPRoute (or TLSRoute for its TLS rules)") {
             continue;
         }
+        // Its TLS sections are claims of the certificates (translate/certificates).
         let spec = ingress.spec.as_ref();
-        if spec.is_some_and(|s| !s.tls.is_empty()) {
-            ctx.problems.warning(
-                &obj,
-                Reason::Ignored,
-                Some("spec.tls".into()),
-                "TCPIngress TLS sections are not turned into Kong certificates by kingress yet; serve the certificate from an Ingress TLS section or a Gateway listener".into(),
-            );
-        }
         let rules = spec.map(|s| s.rules.as_slice()).unwrap_or_default();
         let rules = rules.iter().map(|r| Rule {
             port: r.port,
