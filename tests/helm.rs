@@ -472,6 +472,76 @@ fn default_values_render_the_whole_gateway() {
         })
         .collect();
     assert_eq!(ports, [(80, "proxy"), (443, "proxy-tls")]);
+    assert!(
+        items(&k["env"])
+            .iter()
+            .all(|e| e["name"] != "KONG_STREAM_LISTEN"),
+        "no stream listeners by default"
+    );
+
+    // L4 listeners: Kong's stream_listen, its container ports, the proxy Service's ports and
+    // the NetworkPolicy's open ports follow `kong.proxy.stream`.
+    let stream = objects(&template(
+        "kingress",
+        "kong",
+        &[
+            "kong.proxy.stream[0].name=pg,kong.proxy.stream[0].port=5432,kong.proxy.stream[0].containerPort=5432,kong.proxy.stream[0].protocol=TCP",
+            "kong.proxy.stream[1].name=dns,kong.proxy.stream[1].port=53,kong.proxy.stream[1].containerPort=5353,kong.proxy.stream[1].protocol=UDP",
+            "kong.proxy.stream[2].name=tls,kong.proxy.stream[2].port=9443,kong.proxy.stream[2].containerPort=9443,kong.proxy.stream[2].protocol=TCP,kong.proxy.stream[2].tls=true",
+        ],
+        &[],
+    ));
+    let kong = container(get(&stream, "Deployment/kong/kingress-gateway"));
+    assert_eq!(
+        env_value(kong, "KONG_STREAM_LISTEN")["value"],
+        "0.0.0.0:5432, 0.0.0.0:5353 udp, 0.0.0.0:9443 ssl"
+    );
+    let named = |ports: &Value, key: &str| -> Vec<(String, i64, String)> {
+        items(ports)
+            .iter()
+            .filter(|p| ["pg", "dns", "tls"].contains(&p["name"].as_str().unwrap_or("")))
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap_or("").to_string(),
+                    p[key].as_i64().unwrap_or(0),
+                    p["protocol"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let want = |ports: [i64; 3]| {
+        vec![
+            ("pg".to_string(), ports[0], "TCP".to_string()),
+            ("dns".to_string(), ports[1], "UDP".to_string()),
+            ("tls".to_string(), ports[2], "TCP".to_string()),
+        ]
+    };
+    assert_eq!(
+        named(&kong["ports"], "containerPort"),
+        want([5432, 5353, 9443])
+    );
+    let proxy = get(&stream, "Service/kong/kingress-kong-proxy");
+    assert_eq!(
+        named(&proxy["spec"]["ports"], "port"),
+        want([5432, 53, 9443])
+    );
+    let policy = get(&stream, "NetworkPolicy/kong/kingress-gateway");
+    let open: Vec<String> = items(&policy["spec"]["ingress"][1]["ports"])
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p["port"].as_str().unwrap_or(""),
+                p["protocol"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(
+        ["pg/TCP", "dns/UDP", "tls/TCP"]
+            .iter()
+            .all(|p| open.contains(&p.to_string())),
+        "{open:?}"
+    );
 
     let class = get(&rendered, "IngressClass//kong");
     assert_eq!(
@@ -599,6 +669,18 @@ fn invalid_values_fail_with_a_clear_message() {
             "controller.leaderElection.enabled=false",
             "controller.replicaCount > 1 needs controller.leaderElection.enabled",
         ),
+        (
+            "kong.proxy.stream[0].name=x,kong.proxy.stream[0].port=1,kong.proxy.stream[0].containerPort=1,kong.proxy.stream[0].protocol=SCTP",
+            "kong.proxy.stream x: protocol must be TCP or UDP",
+        ),
+        (
+            "kong.proxy.stream[0].name=x,kong.proxy.stream[0].port=1,kong.proxy.stream[0].containerPort=1,kong.proxy.stream[0].protocol=UDP,kong.proxy.stream[0].tls=true",
+            "kong.proxy.stream x: tls needs protocol TCP",
+        ),
+        (
+            "kong.proxy.stream[0].name=x,kong.proxy.stream[0].protocol=TCP",
+            "kong.proxy.stream: each listener needs name, port and containerPort",
+        ),
     ] {
         let run = helm_run(&["template", "kingress", chart, "--set", set]);
         assert!(!run.ok, "helm template --set {set} should fail");
@@ -656,6 +738,13 @@ async fn rendered_manifests_are_accepted_by_the_apiserver() {
             &[
                 "kong.admin.tls.enabled=false",
                 "kong.proxy.service.type=NodePort",
+            ][..],
+        ),
+        (
+            "helm-stream",
+            &[
+                "kong.proxy.stream[0].name=pg,kong.proxy.stream[0].port=5432,kong.proxy.stream[0].containerPort=5432,kong.proxy.stream[0].protocol=TCP",
+                "kong.proxy.stream[1].name=dns,kong.proxy.stream[1].port=53,kong.proxy.stream[1].containerPort=5353,kong.proxy.stream[1].protocol=UDP",
             ][..],
         ),
     ] {

@@ -108,3 +108,25 @@ minAvailable: {{ .minAvailable }}
 maxUnavailable: {{ default 1 .maxUnavailable }}
 {{- end }}
 {{- end -}}
+
+{{/* Kong's `stream_listen` for `kong.proxy.stream`, validated: "0.0.0.0:<containerPort> [udp|ssl]"
+joined by ", ". Argument: the list. */}}
+{{- define "kingress.kong.streamListen" -}}
+{{- $listens := list -}}
+{{- range . -}}
+{{- if not (and .name .port .containerPort) -}}
+{{- fail "kong.proxy.stream: each listener needs name, port and containerPort" -}}
+{{- end -}}
+{{- if not (has .protocol (list "TCP" "UDP")) -}}
+{{- fail (printf "kong.proxy.stream %s: protocol must be TCP or UDP" .name) -}}
+{{- end -}}
+{{- if and .tls (ne .protocol "TCP") -}}
+{{- fail (printf "kong.proxy.stream %s: tls needs protocol TCP" .name) -}}
+{{- end -}}
+{{- $flag := "" -}}
+{{- if eq .protocol "UDP" }}{{ $flag = " udp" }}{{ end -}}
+{{- if .tls }}{{ $flag = " ssl" }}{{ end -}}
+{{- $listens = append $listens (printf "0.0.0.0:%v%s" .containerPort $flag) -}}
+{{- end -}}
+{{- join ", " $listens -}}
+{{- end -}}
