@@ -408,6 +408,115 @@ fn routes_and_ports_select_their_upstream() {
     }
 }
 
+/// GRPCRoute, TCPRoute, UDPRoute and TLSRoute upstreams: one per rule, selected with
+/// --route-kind; the weights are the route's (checked against KIC's translator in
+/// tests/kic-oracle/stream-routes and grpcroute-matches-and-hosts).
+#[test]
+fn other_route_kinds_select_their_upstream_per_rule() {
+    const STREAM: &str = "tests/kic-oracle/stream-routes/in.yaml";
+    const GRPC: &str = "tests/kic-oracle/grpcroute-matches-and-hosts/in.yaml";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            STREAM,
+            "TCPRoute",
+            "default/postgres",
+            "tcproute.default.postgres.0",
+        ),
+        (
+            STREAM,
+            "UDPRoute",
+            "default/resolver",
+            "udproute.default.resolver.0",
+        ),
+        (
+            STREAM,
+            "TLSRoute",
+            "default/plain",
+            "tlsroute.default.plain.0",
+        ),
+        (
+            GRPC,
+            "GRPCRoute",
+            "default/echo",
+            "grpcroute.default.echo.0",
+        ),
+    ];
+    for (file, kind, route, upstream) in cases {
+        let u = json(&[
+            "-f",
+            file,
+            "--route",
+            route,
+            "--route-kind",
+            kind,
+            "--rule",
+            "0",
+        ]);
+        assert_eq!(u["name"], *upstream, "{kind} {route}");
+    }
+    // Without --rule, each rule with an upstream: the GRPCRoute's four rules all have one.
+    let all = kingress(&[
+        "-f",
+        GRPC,
+        "--route",
+        "default/echo",
+        "--route-kind",
+        "GRPCRoute",
+    ]);
+    let text = String::from_utf8_lossy(&all.stdout);
+    for i in 0..4 {
+        assert!(
+            text.contains(&format!("grpcroute.default.echo.{i} ")),
+            "{text}"
+        );
+    }
+    let shares: Vec<f64> = json(&[
+        "-f",
+        GRPC,
+        "--route",
+        "default/echo",
+        "--route-kind",
+        "GRPCRoute",
+        "--rule",
+        "0",
+    ])["weights"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, w)| w.as_f64())
+        .collect();
+    assert_eq!(shares, [40.0, 40.0, 20.0]);
+    for (args, message) in [
+        (
+            &[
+                "-f",
+                STREAM,
+                "--route",
+                "default/nope",
+                "--route-kind",
+                "UDPRoute",
+            ][..],
+            "UDPRoute default/nope not found",
+        ),
+        (
+            &[
+                "-f",
+                GRPC,
+                "--route",
+                "default/echo",
+                "--route-kind",
+                "GRPCRoute",
+                "--rule",
+                "9",
+            ][..],
+            "GRPCRoute default/echo has no rule 9: it has 4 rule(s)",
+        ),
+    ] {
+        let err = fails(args);
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn errors_name_the_object_and_exit_non_zero() {
     let cases: &[(&[&str], &str)] = &[

@@ -39,10 +39,13 @@ pub struct ExplainArgs {
     /// port in use is explained.
     #[arg(long, value_name = "PORT", requires = "service")]
     pub port: Option<String>,
-    /// The HTTPRoute whose upstream to explain.
+    /// The Gateway API route whose upstream to explain (an HTTPRoute unless --route-kind).
     #[arg(long, value_name = "NAMESPACE/NAME", value_parser = ObjectName::parse, requires = "files")]
     pub route: Option<ObjectName>,
-    /// The HTTPRoute rule (0-based index); without it every rule group is explained.
+    /// The kind of --route.
+    #[arg(long, value_enum, default_value = "HTTPRoute", requires = "route")]
+    pub route_kind: RouteKindArg,
+    /// The route's rule (0-based index); without it every rule (group) is explained.
     #[arg(long, value_name = "N", requires = "route")]
     pub rule: Option<usize>,
     /// A Kong declarative config (YAML or JSON) to read instead of manifests.
@@ -60,6 +63,34 @@ pub struct ExplainArgs {
     pub compare_with: Vec<PathBuf>,
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: OutputFormat,
+}
+
+/// The route kinds `--route-kind` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RouteKindArg {
+    #[value(name = "HTTPRoute")]
+    Http,
+    #[value(name = "GRPCRoute")]
+    Grpc,
+    #[value(name = "TCPRoute")]
+    Tcp,
+    #[value(name = "UDPRoute")]
+    Udp,
+    #[value(name = "TLSRoute")]
+    Tls,
+}
+
+impl RouteKindArg {
+    pub fn kind(self) -> crate::translate::gateway::route::RouteKind {
+        use crate::translate::gateway::route::RouteKind;
+        match self {
+            RouteKindArg::Http => RouteKind::Http,
+            RouteKindArg::Grpc => RouteKind::Grpc,
+            RouteKindArg::Tcp => RouteKind::Tcp,
+            RouteKindArg::Udp => RouteKind::Udp,
+            RouteKindArg::Tls => RouteKind::Tls,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -126,20 +157,23 @@ pub enum ExplainError {
         inputs: String,
         reason: String,
     },
-    #[error("HTTPRoute {route} not found in {inputs}; HTTPRoutes there: {known}")]
+    #[error("{kind} {route} not found in {inputs}; {kind}s there: {known}")]
     RouteNotFound {
+        kind: &'static str,
         route: String,
         inputs: String,
         known: String,
     },
-    #[error("HTTPRoute {route} has no rule {rule}: it has {count} rule(s), numbered from 0")]
+    #[error("{kind} {route} has no rule {rule}: it has {count} rule(s), numbered from 0")]
     RuleOutOfRange {
+        kind: &'static str,
         route: String,
         rule: usize,
         count: usize,
     },
-    #[error("no upstream for HTTPRoute {route}{rule} in {inputs}: {reason}")]
+    #[error("no upstream for {kind} {route}{rule} in {inputs}: {reason}")]
     NoRouteUpstream {
+        kind: &'static str,
         route: String,
         rule: String,
         inputs: String,

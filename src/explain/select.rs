@@ -11,6 +11,7 @@ use super::{ExplainArgs, ExplainError, ObjectName};
 use crate::kong::config::{KongConfig, Upstream};
 use crate::manifests;
 use crate::snapshot::Snapshot;
+use crate::translate::gateway::route::RouteKind;
 use crate::translate::{self, Options, Problem};
 
 /// An upstream to explain.
@@ -29,6 +30,7 @@ pub(super) enum What {
     },
     Route {
         name: ObjectName,
+        kind: RouteKind,
         rule: Option<usize>,
     },
 }
@@ -43,6 +45,7 @@ impl What {
             }),
             (None, Some(name)) => Some(What::Route {
                 name: name.clone(),
+                kind: args.route_kind.kind(),
                 rule: args.rule,
             }),
             (None, None) => None,
@@ -80,7 +83,7 @@ pub(super) fn from_manifests(
     );
     let (kind, name) = match what {
         What::Service { name, .. } => (Kind::Service, name),
-        What::Route { name, .. } => (Kind::HttpRoute, name),
+        What::Route { name, kind, .. } => (kind.kind(), name),
     };
     let about: Vec<&Problem> = translation
         .problems
@@ -96,7 +99,12 @@ pub(super) fn from_manifests(
     };
     match what {
         What::Service { name, port } => ctx.service(name, port.as_deref()),
-        What::Route { name, rule } => ctx.route(name, *rule),
+        What::Route {
+            name,
+            kind: RouteKind::Http,
+            rule,
+        } => ctx.route(name, *rule),
+        What::Route { name, kind, rule } => ctx.other_route(*kind, name, *rule),
     }
 }
 
@@ -199,6 +207,7 @@ impl Ctx<'_> {
     fn route(&self, name: &ObjectName, rule: Option<usize>) -> Result<Vec<Selected>, ExplainError> {
         let route = self.snapshot.httproutes.get(&name.key()).ok_or_else(|| {
             ExplainError::RouteNotFound {
+                kind: "HTTPRoute",
                 route: name.to_string(),
                 inputs: self.inputs.to_string(),
                 known: known(self.snapshot.httproutes.keys()),
@@ -207,6 +216,7 @@ impl Ctx<'_> {
         let rules = route.spec.rules.as_deref().unwrap_or_default();
         let prefix = format!("httproute.{}.{}.", name.namespace, name.name);
         let no_upstream = |rule: String, reason: String| ExplainError::NoRouteUpstream {
+            kind: "HTTPRoute",
             route: name.to_string(),
             rule,
             inputs: self.inputs.to_string(),
@@ -234,6 +244,7 @@ impl Ctx<'_> {
         };
         if n >= rules.len() {
             return Err(ExplainError::RuleOutOfRange {
+                kind: "HTTPRoute",
                 route: name.to_string(),
                 rule: n,
                 count: rules.len(),
@@ -270,6 +281,96 @@ impl Ctx<'_> {
             pair_key: format!("rule {n}"),
             upstream: upstream.clone(),
         }])
+    }
+
+    /// A GRPCRoute, TCPRoute, UDPRoute or TLSRoute: one upstream per rule,
+    /// `<kind>.<ns>.<name>.<rule>` (translate::routes::grpcroute, ::stream).
+    fn other_route(
+        &self,
+        kind: RouteKind,
+        name: &ObjectName,
+        rule: Option<usize>,
+    ) -> Result<Vec<Selected>, ExplainError> {
+        let s = self.snapshot;
+        let key = name.key();
+        let (count, known_names) = match kind {
+            RouteKind::Grpc => (
+                s.grpcroutes
+                    .get(&key)
+                    .map(|r| r.spec.rules.as_ref().map_or(0, Vec::len)),
+                known(s.grpcroutes.keys()),
+            ),
+            RouteKind::Tcp => (
+                s.tcproutes.get(&key).map(|r| r.spec.rules.len()),
+                known(s.tcproutes.keys()),
+            ),
+            RouteKind::Udp => (
+                s.udproutes.get(&key).map(|r| r.spec.rules.len()),
+                known(s.udproutes.keys()),
+            ),
+            _ => (
+                s.tlsroutes.get(&key).map(|r| r.spec.rules.len()),
+                known(s.tlsroutes.keys()),
+            ),
+        };
+        let Some(count) = count else {
+            return Err(ExplainError::RouteNotFound {
+                kind: kind.name(),
+                route: name.to_string(),
+                inputs: self.inputs.to_string(),
+                known: known_names,
+            });
+        };
+        let prefix = format!(
+            "{}.{}.{}.",
+            kind.name().to_ascii_lowercase(),
+            name.namespace,
+            name.name
+        );
+        let errors: Vec<String> = self
+            .problems
+            .iter()
+            .filter(|p| p.severity == translate::Severity::Error)
+            .map(|p| p.to_string())
+            .collect();
+        let no_upstream = |rule: String| ExplainError::NoRouteUpstream {
+            kind: kind.name(),
+            route: name.to_string(),
+            rule,
+            inputs: self.inputs.to_string(),
+            reason: match errors.is_empty() {
+                true => "it was not translated (not attached to a Gateway of ours?)".to_string(),
+                false => format!("it was left out: {}", errors.join("; ")),
+            },
+        };
+        let selected = |i: usize, u: &Upstream| Selected {
+            source: format!("{} {name} rule {i}", kind.name()),
+            pair_key: format!("rule {i}"),
+            upstream: u.clone(),
+        };
+        match rule {
+            Some(n) if n >= count => Err(ExplainError::RuleOutOfRange {
+                kind: kind.name(),
+                route: name.to_string(),
+                rule: n,
+                count,
+            }),
+            Some(n) => match self.config.upstream(&format!("{prefix}{n}")) {
+                Some(u) => Ok(vec![selected(n, u)]),
+                None => Err(no_upstream(format!(" rule {n}"))),
+            },
+            None => {
+                let found: Vec<Selected> = (0..count)
+                    .filter_map(|i| {
+                        Some(selected(i, self.config.upstream(&format!("{prefix}{i}"))?))
+                    })
+                    .collect();
+                match found.is_empty() {
+                    true => Err(no_upstream(String::new())),
+                    false => Ok(found),
+                }
+            }
+        }
     }
 
     fn left_out_reason(&self, route: &HttpRoute) -> String {
