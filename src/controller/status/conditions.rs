@@ -44,6 +44,23 @@ impl Wanted {
     }
 }
 
+/// `Programmed` from the newest configuration a Kong replica accepted: `held` when `holds`
+/// says the object is in it, else `pending`; with none known yet (right after a restart) the
+/// existing condition is kept, or `pending`. The conditions share `pending`'s type.
+pub fn programmed(
+    accepted: Option<&crate::translate::Facts>,
+    holds: impl FnOnce(&crate::translate::Facts) -> bool,
+    held: Wanted,
+    pending: Wanted,
+    existing: &[Condition],
+) -> Wanted {
+    match accepted {
+        Some(facts) if holds(facts) => held,
+        Some(_) => pending,
+        None => Wanted::keep_or(pending.type_, existing, pending),
+    }
+}
+
 fn status_str(status: bool) -> &'static str {
     if status { "True" } else { "False" }
 }
@@ -82,6 +99,30 @@ mod tests {
 
     fn time(s: &str) -> Time {
         Time(s.parse().expect("timestamp"))
+    }
+
+    #[test]
+    fn programmed_follows_the_accepted_config_or_keeps_what_is_there() {
+        let held = Wanted::new("Programmed", true, "Programmed", "");
+        let pending = Wanted::new("Programmed", false, "Pending", "waiting");
+        let facts = crate::translate::Facts::default();
+        let yes = programmed(Some(&facts), |_| true, held.clone(), pending.clone(), &[]);
+        assert_eq!(yes, held);
+        let no = programmed(Some(&facts), |_| false, held.clone(), pending.clone(), &[]);
+        assert_eq!(no, pending);
+        // No accepted config known: the existing condition stays, else pending.
+        let existing = build(
+            vec![held.clone()],
+            &[],
+            Some(1),
+            &time("2024-01-01T00:00:00Z"),
+        );
+        let kept = programmed(None, |_| false, held.clone(), pending.clone(), &existing);
+        assert_eq!(kept, held);
+        assert_eq!(
+            programmed(None, |_| true, held, pending.clone(), &[]),
+            pending
+        );
     }
 
     #[test]

@@ -70,14 +70,18 @@ fn programmed(
     if !inputs.state.facts.configured.contains(&key) {
         return None;
     }
-    Some(match inputs.programmed {
-        Some(f) if f.configured.contains(&key) => Wanted::new(
-            PROGRAMMED,
-            true,
-            "Programmed",
-            "Object was successfully configured in Kong.",
-        ),
-        Some(_) => pending,
-        None => Wanted::keep_or(PROGRAMMED, current, pending),
-    })
+    let held = Wanted::new(
+        PROGRAMMED,
+        true,
+        "Programmed",
+        "Object was successfully configured in Kong.",
+    );
+    let holds = |f: &crate::translate::Facts| f.configured.contains(&key);
+    Some(conditions::programmed(
+        inputs.programmed,
+        holds,
+        held,
+        pending,
+        current,
+    ))
 }

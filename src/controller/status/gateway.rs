@@ -121,10 +121,9 @@ fn gateway_write(
         "Pending",
         "not yet in a configuration a Kong replica accepted",
     );
-    let programmed = match inputs.programmed {
-        Some(_) => Wanted::new(PROGRAMMED, true, PROGRAMMED, ""),
-        None => Wanted::keep_or(PROGRAMMED, existing, pending),
-    };
+    // Any accepted configuration programs the Gateway: its listeners are Kong's own.
+    let held = Wanted::new(PROGRAMMED, true, PROGRAMMED, "");
+    let programmed = conditions::programmed(inputs.programmed, |_| true, held, pending, existing);
     let conditions = with_others(
         conditions::build(vec![accepted, programmed], existing, generation, inputs.now),
         existing,

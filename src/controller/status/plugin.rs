@@ -94,30 +94,20 @@ fn wanted(
             "no Service, Ingress or HTTPRoute names it in konghq.com/plugins, and it is not global",
         )
     } else {
-        match inputs.programmed {
-            Some(f) if f.configured.contains(&key) => Wanted::new(
-                PROGRAMMED,
-                true,
-                "Programmed",
-                "a Kong replica holds the configuration with this plugin",
-            ),
-            Some(_) => Wanted::new(
-                PROGRAMMED,
-                false,
-                "Pending",
-                "waiting for a Kong replica to accept the configuration",
-            ),
-            None => Wanted::keep_or(
-                PROGRAMMED,
-                current,
-                Wanted::new(
-                    PROGRAMMED,
-                    false,
-                    "Pending",
-                    "waiting for a Kong replica to accept the configuration",
-                ),
-            ),
-        }
+        let held = Wanted::new(
+            PROGRAMMED,
+            true,
+            "Programmed",
+            "a Kong replica holds the configuration with this plugin",
+        );
+        let pending = Wanted::new(
+            PROGRAMMED,
+            false,
+            "Pending",
+            "waiting for a Kong replica to accept the configuration",
+        );
+        let holds = |f: &crate::translate::Facts| f.configured.contains(&key);
+        conditions::programmed(inputs.programmed, holds, held, pending, current)
     };
     let mut out = vec![programmed];
     if let Some(p) = problems

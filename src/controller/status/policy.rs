@@ -176,20 +176,12 @@ fn conditions_for(
         PENDING,
         "not yet in a configuration a Kong replica accepted",
     );
-    let programmed = match inputs.programmed {
-        Some(facts) => {
-            let applied = facts
-                .policy_services
-                .get(&policy_key)
-                .is_some_and(|s| s.contains(&service_key));
-            if applied {
-                Wanted::new(PROGRAMMED, true, PROGRAMMED, "")
-            } else {
-                pending
-            }
-        }
-        None => Wanted::keep_or(PROGRAMMED, existing, pending),
+    let applied = |facts: &crate::translate::Facts| {
+        let services = facts.policy_services.get(&policy_key);
+        services.is_some_and(|s| s.contains(&service_key))
     };
+    let held = Wanted::new(PROGRAMMED, true, PROGRAMMED, "");
+    let programmed = conditions::programmed(inputs.programmed, applied, held, pending, existing);
     vec![Wanted::new(ACCEPTED, true, ACCEPTED, ""), programmed]
 }
 

@@ -286,13 +286,9 @@ fn programmed(
         "Pending",
         "not yet in a configuration a Kong replica accepted",
     );
-    match inputs.programmed {
-        Some(facts) if facts.configured.contains(&key) => {
-            Wanted::new(PROGRAMMED, true, PROGRAMMED, "")
-        }
-        Some(_) => pending,
-        None => Wanted::keep_or(PROGRAMMED, existing, pending),
-    }
+    let held = Wanted::new(PROGRAMMED, true, PROGRAMMED, "");
+    let holds = |facts: &crate::translate::Facts| facts.configured.contains(&key);
+    conditions::programmed(inputs.programmed, holds, held, pending, existing)
 }
 
 #[cfg(test)]
