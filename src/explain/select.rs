@@ -264,7 +264,7 @@ impl Ctx<'_> {
             ));
         }
         // Rules with the same backendRefs share the upstream of the lowest such rule that
-        // was translated (see translate::httproute).
+        // was translated (see translate::routes::gateway_api::httproute).
         let key = backends_key(&rules[n]);
         let shared = (0..=n)
             .filter(|&i| backends_key(&rules[i]) == key)
@@ -284,7 +284,7 @@ impl Ctx<'_> {
     }
 
     /// A GRPCRoute, TCPRoute, UDPRoute or TLSRoute: one upstream per rule,
-    /// `<kind>.<ns>.<name>.<rule>` (translate::routes::grpcroute, ::stream).
+    /// `<kind>.<ns>.<name>.<rule>` (translate::routes::gateway_api::grpcroute, ::stream).
     fn other_route(
         &self,
         kind: RouteKind,
@@ -390,7 +390,7 @@ impl Ctx<'_> {
 
 /// Order-independent identity of a rule's backendRefs, as the translator groups rules.
 fn backends_key(rule: &HttpRouteRules) -> String {
-    crate::translate::routes::httproute::backends_key(
+    crate::translate::routes::gateway_api::httproute::backends_key(
         rule.backend_refs.as_deref().unwrap_or_default(),
     )
 }

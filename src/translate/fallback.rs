@@ -26,7 +26,7 @@ use crate::kinds::{Kind, ObjectKey};
 use crate::snapshot::Snapshot;
 use crate::translate::backends::upstream_policy;
 use crate::translate::plugins;
-use crate::translate::routes::backend_refs::{BackendRef, backend_ref};
+use crate::translate::routes::gateway_api::backend_refs::{BackendRef, backend_ref};
 
 const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 

@@ -540,9 +540,9 @@ pub fn translate_scope(
         facts: Facts::default(),
     };
     routes::ingress::translate_all(&mut ctx);
-    routes::httproute::translate_all(&mut ctx);
-    routes::grpcroute::translate_all(&mut ctx);
-    routes::stream::translate_all(&mut ctx);
+    routes::gateway_api::httproute::translate_all(&mut ctx);
+    routes::gateway_api::grpcroute::translate_all(&mut ctx);
+    routes::gateway_api::stream::translate_all(&mut ctx);
     routes::l4_ingress::translate_all(&mut ctx);
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);

@@ -1,53 +1,8 @@
 //! One module per route kind: each reads its objects from the snapshot and produces Kong
 //! services and routes, asking [`super::gateway`] whether a route attaches and
-//! [`super::backends`] for its upstream.
+//! [`super::backends`] for its upstream. Gateway API kinds live in [`gateway_api`]; Ingress and
+//! KIC's TCPIngress/UDPIngress here.
 
-pub mod backend_refs;
-pub mod grpcroute;
-pub mod httproute;
+pub mod gateway_api;
 pub mod ingress;
 pub mod l4_ingress;
-pub mod stream;
-
-use super::Context;
-use super::gateway::attachment;
-use super::gateway::route::GatewayRoute;
-use super::names::ObjectRef;
-use super::problems::Reason;
-
-/// Whether a translation takes the Gateway API route: offline without any Gateway or
-/// GatewayClass every route is assumed attached; otherwise a route left out for another object
-/// or attached to no listener of ours is reported and skipped.
-pub(super) fn takes(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, obj: &ObjectRef) -> bool {
-    if let Some(why) = ctx
-        .excluded
-        .reason(route.kind.kind(), route.namespace(), route.name())
-    {
-        ctx.problems.error(obj, Reason::Excluded, None, why);
-        return false;
-    }
-    if assumes_attached(ctx)
-        || attachment::attached(ctx.snapshot, route, &ctx.options.controller_name)
-    {
-        return true;
-    }
-    ctx.problems.warning(
-        obj,
-        Reason::NotAttached,
-        Some("spec.parentRefs".into()),
-        format!(
-            "not attached: no listener of a Gateway whose GatewayClass has controllerName {} takes it (by section name, {}, allowedRoutes kinds and namespaces); ignored",
-            ctx.options.controller_name,
-            route.kind.listeners_text()
-        ),
-    );
-    false
-}
-
-/// Offline input without any Gateway or GatewayClass (a folder of application manifests, KIC's
-/// golden inputs): routes are translated as attached to our Gateway.
-pub(super) fn assumes_attached(ctx: &Context<'_>) -> bool {
-    ctx.options.assume_attached_without_gateways
-        && ctx.snapshot.gateways.is_empty()
-        && ctx.snapshot.gateway_classes.is_empty()
-}

@@ -30,7 +30,7 @@ pub struct BackendRef<'a> {
 /// A [`BackendRef`] borrowed from any route kind's generated backendRef type.
 macro_rules! backend_ref {
     ($r:expr) => {
-        $crate::translate::routes::backend_refs::BackendRef {
+        $crate::translate::routes::gateway_api::backend_refs::BackendRef {
             group: $r.group.as_deref(),
             kind: $r.kind.as_deref(),
             name: &$r.name,
