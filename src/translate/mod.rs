@@ -261,67 +261,26 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The objects of `select`'s map this translation covers (routes and ingresses of its
+    /// namespace, or of all).
+    pub fn in_scope<T: 'a>(
+        &self,
+        select: fn(&'a Snapshot) -> &'a BTreeMap<crate::snapshot::Key, Box<T>>,
+    ) -> impl Iterator<Item = &'a T> + use<'a, T> {
+        let map = select(self.snapshot);
+        let ns = self.route_namespace();
+        ns.into_iter()
+            .flat_map(move |ns| crate::snapshot::in_namespace(map, ns))
+    }
+
     /// The Ingresses this translation covers.
     pub fn ingresses(&self) -> impl Iterator<Item = &'a crate::api::Ingress> + use<'a> {
-        let snapshot = self.snapshot;
-        self.route_namespace()
-            .into_iter()
-            .flat_map(move |ns| snapshot.ingresses_in(ns))
+        self.in_scope(|s| &s.ingresses)
     }
 
     /// The HTTPRoutes this translation covers.
     pub fn httproutes(&self) -> impl Iterator<Item = &'a crate::api::HttpRoute> + use<'a> {
-        let snapshot = self.snapshot;
-        self.route_namespace()
-            .into_iter()
-            .flat_map(move |ns| snapshot.httproutes_in(ns))
-    }
-
-    /// The TCPRoutes, UDPRoutes and TLSRoutes this translation covers.
-    #[allow(clippy::type_complexity)]
-    pub fn stream_routes(
-        &self,
-    ) -> (
-        impl Iterator<Item = &'a crate::api::TcpRoute> + use<'a>,
-        impl Iterator<Item = &'a crate::api::UdpRoute> + use<'a>,
-        impl Iterator<Item = &'a crate::api::TlsRoute> + use<'a>,
-    ) {
-        let snapshot = self.snapshot;
-        let ns = self.route_namespace();
-        let tcp = ns
-            .into_iter()
-            .flat_map(move |ns| snapshot.stream_routes_in(ns).0);
-        let udp = ns
-            .into_iter()
-            .flat_map(move |ns| snapshot.stream_routes_in(ns).1);
-        let tls = ns
-            .into_iter()
-            .flat_map(move |ns| snapshot.stream_routes_in(ns).2);
-        (tcp, udp, tls)
-    }
-
-    /// The TCPIngresses this translation covers.
-    pub fn tcp_ingresses(&self) -> impl Iterator<Item = &'a crate::api::TcpIngress> + use<'a> {
-        let snapshot = self.snapshot;
-        let ns = self.route_namespace();
-        ns.into_iter()
-            .flat_map(move |ns| crate::snapshot::in_namespace(&snapshot.tcp_ingresses, ns))
-    }
-
-    /// The UDPIngresses this translation covers.
-    pub fn udp_ingresses(&self) -> impl Iterator<Item = &'a crate::api::UdpIngress> + use<'a> {
-        let snapshot = self.snapshot;
-        let ns = self.route_namespace();
-        ns.into_iter()
-            .flat_map(move |ns| crate::snapshot::in_namespace(&snapshot.udp_ingresses, ns))
-    }
-
-    /// The GRPCRoutes this translation covers.
-    pub fn grpcroutes(&self) -> impl Iterator<Item = &'a crate::api::GrpcRoute> + use<'a> {
-        let snapshot = self.snapshot;
-        self.route_namespace()
-            .into_iter()
-            .flat_map(move |ns| snapshot.grpcroutes_in(ns))
+        self.in_scope(|s| &s.httproutes)
     }
 }
 

@@ -37,7 +37,7 @@ struct Rule<'a> {
 pub fn translate_all(ctx: &mut Context<'_>) {
     let class = ctx.options.ingress_class.clone();
     let mut tcp: Vec<&TcpIngress> = ctx
-        .tcp_ingresses()
+        .in_scope(|s| &s.tcp_ingresses)
         .filter(|i| ingress_class::annotated(ctx.snapshot, &class, *i))
         .collect();
     // Listed by namespace/name, then stably by age (L4 26-29).
@@ -59,7 +59,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
         translate(ctx, ingress, &obj, rules.collect(), false);
     }
     let mut udp: Vec<&UdpIngress> = ctx
-        .udp_ingresses()
+        .in_scope(|s| &s.udp_ingresses)
         .filter(|i| ingress_class::annotated(ctx.snapshot, &class, *i))
         .collect();
     udp.sort_by_key(|i| i.metadata.creation_timestamp.clone().map(|t| t.0));

@@ -33,7 +33,7 @@ use crate::translate::problems::Reason;
 use crate::translate::{Context, annotations, plugins};
 
 pub fn translate_all(ctx: &mut Context<'_>) {
-    for route in ctx.grpcroutes() {
+    for route in ctx.in_scope(|s| &s.grpcroutes) {
         let obj = ObjectRef::of(route);
         if super::takes(ctx, &GatewayRoute::from(route), &obj) {
             translate(ctx, route, &obj);

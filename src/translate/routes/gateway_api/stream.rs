@@ -39,7 +39,9 @@ struct Stream<'a> {
 }
 
 pub fn translate_all(ctx: &mut Context<'_>) {
-    let (tcp, udp, tls) = ctx.stream_routes();
+    let tcp = ctx.in_scope(|s| &s.tcproutes);
+    let udp = ctx.in_scope(|s| &s.udproutes);
+    let tls = ctx.in_scope(|s| &s.tlsroutes);
     let tcp = tcp.map(|r| (GatewayRoute::from(r), stream_of(r, RouteKind::Tcp)));
     let udp = udp.map(|r| (GatewayRoute::from(r), stream_of(r, RouteKind::Udp)));
     let tls = tls.map(|r| (GatewayRoute::from(r), tls_stream(r)));
