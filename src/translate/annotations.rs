@@ -227,9 +227,14 @@ pub fn apply_to_route(
             }
         }
     }
-    // Kong rejects strip_path on gRPC routes.
+    // Kong rejects strip_path on gRPC routes; gRPC mixed with HTTP becomes HTTP and HTTPS
+    // (KIC v3.5.13 kongstate/route.go lines 35-64, normalizeProtocols; checked with the KIC
+    // oracle, tests/kic-oracle/ingress-protocols-grpc-mixed).
     if route.protocols.iter().any(|p| p.starts_with("grpc")) {
         route.strip_path = None;
+        if route.protocols.iter().any(|p| p.starts_with("http")) {
+            route.protocols = vec!["http".into(), "https".into()];
+        }
     }
     if let Some(all) = annotations {
         let header_prefix = format!("{PREFIX}headers.");
