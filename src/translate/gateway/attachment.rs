@@ -38,28 +38,40 @@ pub fn our_parents<'a, 'r>(
     out
 }
 
-/// KIC v3.5.13's route protocols for an HTTPRoute ("secure by default", KIC #7901;
-/// internal/dataplane/translator/subtranslator/httproute.go lines 811-841): for each
-/// parentRef, the Gateway it names (any class; a missing one is skipped) and its listeners
-/// (only the named one with a sectionName): HTTP gives `http`, HTTPS `https`, others nothing.
-/// Sorted; empty (Kong's default, http and https) when no listener matched.
-pub fn listener_protocols(snapshot: &Snapshot, route: &GatewayRoute<'_>) -> Vec<String> {
+/// The listeners the route's parentRefs name, as KIC's translator reads them
+/// (`getGatewayListeningPorts`, translate_routes_helpers.go lines 209-238): for each parentRef,
+/// the Gateway it names in its namespace or the route's (any class; a missing one is
+/// skipped), and its listeners (only the named one with a sectionName). No attachment rule
+/// applies: this is what KIC derives protocols and ports from.
+pub fn parent_listeners<'s>(
+    snapshot: &'s Snapshot,
+    route: &GatewayRoute<'_>,
+) -> Vec<&'s GatewayListeners> {
     let route_ns = route.namespace();
-    let mut protocols: Vec<String> = Vec::new();
+    let mut out = Vec::new();
     for parent in &route.parents {
         let ns = parent.namespace.as_deref().filter(|n| !n.is_empty());
-        let Some(gateway) = snapshot.gateway(ns.unwrap_or(route_ns), &parent.name) else {
-            continue;
+        if let Some(gateway) = snapshot.gateway(ns.unwrap_or(route_ns), &parent.name) {
+            out.extend(named_listeners(parent, gateway));
+        }
+    }
+    out
+}
+
+/// KIC v3.5.13's route protocols for an HTTPRoute ("secure by default", KIC #7901;
+/// internal/dataplane/translator/subtranslator/httproute.go lines 811-841): of the
+/// [`parent_listeners`], HTTP gives `http`, HTTPS `https`, others nothing. Sorted; empty
+/// (Kong's default, http and https) when no listener matched.
+pub fn listener_protocols(snapshot: &Snapshot, route: &GatewayRoute<'_>) -> Vec<String> {
+    let mut protocols: Vec<String> = Vec::new();
+    for listener in parent_listeners(snapshot, route) {
+        let protocol = match listener.protocol.as_str() {
+            "HTTP" => "http",
+            "HTTPS" => "https",
+            _ => continue,
         };
-        for listener in named_listeners(parent, gateway) {
-            let protocol = match listener.protocol.as_str() {
-                "HTTP" => "http",
-                "HTTPS" => "https",
-                _ => continue,
-            };
-            if !protocols.iter().any(|p| p == protocol) {
-                protocols.push(protocol.to_string());
-            }
+        if !protocols.iter().any(|p| p == protocol) {
+            protocols.push(protocol.to_string());
         }
     }
     protocols.sort();

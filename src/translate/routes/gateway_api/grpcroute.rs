@@ -27,6 +27,7 @@ use super::backend_refs::{self, BackendRef, RouteOwner, backend_ref};
 use crate::api::GrpcRoute;
 use crate::kong::config::Route;
 use crate::snapshot::Snapshot;
+use crate::translate::gateway::attachment;
 use crate::translate::gateway::route::{GatewayRoute, RouteKind};
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
@@ -236,19 +237,9 @@ fn hostnames(snapshot: &Snapshot, route: &GrpcRoute) -> Result<Vec<String>, usiz
     Ok(out)
 }
 
-/// Whether a parentRef names a Gateway (any class; a missing one is skipped) with an HTTP
-/// listener, by sectionName when it has one (translate_routes_helpers.go lines 209-238).
+/// Whether a listener the parentRefs name is HTTP (translate_grpcroute.go lines 154-161).
 fn has_http_listener(snapshot: &Snapshot, route: &GrpcRoute) -> bool {
-    let route_ns = route.namespace().unwrap_or_default();
-    route.spec.parent_refs.iter().flatten().any(|parent| {
-        let ns = parent.namespace.as_deref().filter(|n| !n.is_empty());
-        snapshot
-            .gateway(ns.unwrap_or(&route_ns), &parent.name)
-            .is_some_and(|gw| {
-                gw.spec.listeners.iter().any(|l| {
-                    parent.section_name.as_ref().is_none_or(|s| *s == l.name)
-                        && l.protocol == "HTTP"
-                })
-            })
-    })
+    let route = GatewayRoute::from(route);
+    let listeners = attachment::parent_listeners(snapshot, &route);
+    listeners.iter().any(|l| l.protocol == "HTTP")
 }

@@ -181,22 +181,14 @@ fn listener_ports(
     route: &GatewayRoute<'_>,
     protocol: &str,
 ) -> Vec<Destination> {
-    let mut ports = Vec::new();
-    for parent in &route.parents {
-        let ns = parent.namespace.as_deref().filter(|n| !n.is_empty());
-        let Some(gateway) = snapshot.gateway(ns.unwrap_or(route.namespace()), &parent.name) else {
-            continue;
-        };
-        for l in attachment::named_listeners(parent, gateway) {
-            if l.protocol == protocol {
-                ports.push(Destination {
-                    ip: None,
-                    port: Some(i64::from(l.port)),
-                });
-            }
-        }
-    }
-    ports
+    let listeners = attachment::parent_listeners(snapshot, route).into_iter();
+    listeners
+        .filter(|l| l.protocol == protocol)
+        .map(|l| Destination {
+            ip: None,
+            port: Some(i64::from(l.port)),
+        })
+        .collect()
 }
 
 /// Whether a listener of ours that the TLSRoute attaches to is in Passthrough mode. KIC reads
