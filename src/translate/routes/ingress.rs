@@ -12,11 +12,11 @@ use kube::ResourceExt;
 
 use crate::api::Ingress;
 use crate::kong::config::Route;
+use crate::translate::Context;
 use crate::translate::backends::targets::{self, PortRef};
 use crate::translate::backends::upstreams::{self, Backend, Naming};
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
-use crate::translate::{Context, annotations, plugins};
 
 use crate::translate::ingress_class::{self, CLASS_ANNOTATION};
 
@@ -335,7 +335,7 @@ fn add_route(
     paths: Vec<String>,
     tags: &[String],
 ) {
-    let mut route = Route {
+    let route = Route {
         hosts,
         https_redirect_status_code: 426,
         id: names::entity_id(Entity::Route, &name),
@@ -353,18 +353,8 @@ fn add_route(
         tags: tags.to_vec(),
         ..Default::default()
     };
-    annotations::apply_to_route(
-        ingress.metadata.annotations.as_ref(),
-        obj,
-        ctx.problems,
-        &mut route,
-    );
-    let scope = plugins::Scope::Route(route.name.clone());
-    if let Some(service) = ctx.service_mut(service_name) {
-        service.routes.push(route);
-        let ns = ingress.metadata.namespace.as_deref().unwrap_or_default();
-        plugins::attach(ctx, obj, ns, ingress.metadata.annotations.as_ref(), scope);
-    }
+    let annotations = ingress.metadata.annotations.as_ref();
+    super::add_route(ctx, service_name, route, obj, annotations, annotations);
 }
 
 #[cfg(test)]

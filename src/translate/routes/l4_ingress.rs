@@ -19,12 +19,12 @@ use k8s_openapi::api::core::v1::ServicePort;
 
 use crate::api::{TcpIngress, UdpIngress};
 use crate::kong::config::{Destination, Route};
+use crate::translate::Context;
 use crate::translate::backends::targets::{self, PortRef};
 use crate::translate::backends::upstreams::{self, Backend, Naming};
 use crate::translate::ingress_class;
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
-use crate::translate::{Context, annotations, plugins};
 
 /// One rule of either kind.
 struct Rule<'a> {
@@ -135,7 +135,7 @@ fn translate(
                 continue;
             }
         }
-        let mut route = Route {
+        let route = Route {
             destinations: vec![Destination {
                 ip: None,
                 port: Some(i64::from(rule.port)),
@@ -152,12 +152,7 @@ fn translate(
             tags: names::tags(obj, annotations),
             ..Default::default()
         };
-        annotations::apply_to_route(annotations, obj, ctx.problems, &mut route);
-        let scope = plugins::Scope::Route(route.name.clone());
-        if let Some(service) = ctx.service_mut(&service_name) {
-            service.routes.push(route);
-            plugins::attach(ctx, obj, &namespace, annotations, scope);
-        }
+        super::add_route(ctx, &service_name, route, obj, annotations, annotations);
     }
 }
 

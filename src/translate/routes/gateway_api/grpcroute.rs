@@ -31,7 +31,8 @@ use crate::translate::gateway::attachment;
 use crate::translate::gateway::route::{GatewayRoute, RouteKind};
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
-use crate::translate::{Context, annotations, plugins};
+use crate::translate::routes::add_route;
+use crate::translate::{Context, plugins};
 
 pub fn translate_all(ctx: &mut Context<'_>) {
     for route in ctx.in_scope(|s| &s.grpcroutes) {
@@ -93,13 +94,8 @@ fn translate(ctx: &mut Context<'_>, route: &GrpcRoute, obj: &ObjectRef) {
             }
         }
         ctx.add_service(service, upstream);
-        for mut r in rule_routes(&namespace, &name, i, rule, &hosts, &tags) {
-            annotations::apply_to_route(annotations, obj, ctx.problems, &mut r);
-            let scope = plugins::Scope::Route(r.name.clone());
-            if let Some(service) = ctx.service_mut(&service_name) {
-                service.routes.push(r);
-                plugins::attach(ctx, obj, &namespace, annotations, scope);
-            }
+        for r in rule_routes(&namespace, &name, i, rule, &hosts, &tags) {
+            add_route(ctx, &service_name, r, obj, annotations, annotations);
         }
     }
 }

@@ -23,11 +23,12 @@ use super::backend_refs::{self, BackendRef, RouteOwner, backend_ref};
 use crate::api::{TcpRoute, TlsRoute, UdpRoute};
 use crate::kong::config::{Destination, Route};
 use crate::snapshot::Snapshot;
+use crate::translate::Context;
 use crate::translate::gateway::attachment;
 use crate::translate::gateway::route::{GatewayRoute, RouteKind};
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
-use crate::translate::{Context, annotations, plugins};
+use crate::translate::routes::add_route;
 
 /// What the three kinds share (their generated types have the same parts).
 struct Stream<'a> {
@@ -155,7 +156,7 @@ fn translate(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, s: &Stream<'_>) {
             .map(|n| format!("k8s-named-route-rule:{n}"))
             .into_iter()
             .collect();
-        let mut r = Route {
+        let r = Route {
             destinations: destinations.clone(),
             https_redirect_status_code: 426,
             id: names::entity_id(Entity::Route, &route_name),
@@ -166,12 +167,7 @@ fn translate(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, s: &Stream<'_>) {
             tags: names::tags_with(obj, &extra, annotations),
             ..Default::default()
         };
-        annotations::apply_to_route(annotations, obj, ctx.problems, &mut r);
-        let scope = plugins::Scope::Route(r.name.clone());
-        if let Some(service) = ctx.service_mut(&service_name) {
-            service.routes.push(r);
-            plugins::attach(ctx, obj, namespace, annotations, scope);
-        }
+        add_route(ctx, &service_name, r, obj, annotations, annotations);
     }
 }
 

@@ -20,7 +20,8 @@ use crate::translate::gateway::route::{GatewayRoute, RouteKind};
 use crate::translate::gateway::{attachment, hostnames};
 use crate::translate::names::{self, ObjectRef};
 use crate::translate::problems::Reason;
-use crate::translate::{Context, annotations, plugins};
+use crate::translate::routes::add_route;
+use crate::translate::{Context, plugins};
 
 pub fn translate_all(ctx: &mut Context<'_>) {
     let assume = super::assumes_attached(ctx);
@@ -136,21 +137,12 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: 
         let refs = rules[first].backend_refs.as_deref().unwrap_or_default();
         build_service(ctx, route, obj, &service_name, first, refs);
         for kong_route in routes::routes_for_group(&owner, rules, &members) {
-            let mut r = kong_route.route;
-            annotations::apply_to_route(
-                route.metadata.annotations.as_ref(),
-                obj,
-                ctx.problems,
-                &mut r,
-            );
-            let scope = plugins::Scope::Route(r.name.clone());
             // ExtensionRef filters name KongPlugins as `konghq.com/plugins` does (HR 1147-1162).
             let with_refs = extension_annotations(route, &kong_route.extension_refs);
-            if let Some(service) = ctx.service_mut(&service_name) {
-                service.routes.push(r);
-                let annotations = with_refs.as_ref().or(route.metadata.annotations.as_ref());
-                plugins::attach(ctx, obj, &namespace, annotations, scope);
-            }
+            let annotations = route.metadata.annotations.as_ref();
+            let plugins = with_refs.as_ref().or(annotations);
+            let r = kong_route.route;
+            add_route(ctx, &service_name, r, obj, annotations, plugins);
         }
     }
 }
