@@ -91,6 +91,20 @@ impl UdpIngress {
     }
 }
 
+impl TcpIngress {
+    /// The backends of its rules, in order.
+    pub fn backends(&self) -> impl Iterator<Item = &IngressBackend> {
+        self.spec.iter().flat_map(|s| &s.rules).map(|r| &r.backend)
+    }
+}
+
+impl UdpIngress {
+    /// The backends of its rules, in order.
+    pub fn backends(&self) -> impl Iterator<Item = &IngressBackend> {
+        self.spec.iter().flat_map(|s| &s.rules).map(|r| &r.backend)
+    }
+}
+
 /// TCPIngressSpec defines the desired state of TCPIngress.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TcpIngressSpec {

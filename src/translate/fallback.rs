@@ -169,26 +169,22 @@ fn edges(snapshot: &Snapshot, edge: &mut dyn FnMut(ObjectKey, ObjectKey)) {
     // TCPIngresses and UDPIngresses: their plugins and rules' Services
     // (graph_dependencies_kong.go lines 110-136).
     let tcp = snapshot.tcp_ingresses.values().map(|i| {
-        let services: Vec<&str> = i
-            .spec
-            .iter()
-            .flat_map(|s| &s.rules)
-            .map(|r| r.backend.service_name.as_str())
-            .collect();
-        (key(Kind::TcpIngress, &**i), services, i.annotations())
+        let backends: Vec<_> = i.backends().collect();
+        (key(Kind::TcpIngress, &**i), backends, i.annotations())
     });
     let udp = snapshot.udp_ingresses.values().map(|i| {
-        let services: Vec<&str> = i
-            .spec
-            .iter()
-            .flat_map(|s| &s.rules)
-            .map(|r| r.backend.service_name.as_str())
-            .collect();
-        (key(Kind::UdpIngress, &**i), services, i.annotations())
+        let backends: Vec<_> = i.backends().collect();
+        (key(Kind::UdpIngress, &**i), backends, i.annotations())
     });
-    for (this, services, annotations) in tcp.chain(udp) {
-        for name in services {
-            service_edge(snapshot, &this.namespace, name, &this, edge);
+    for (this, backends, annotations) in tcp.chain(udp) {
+        for backend in backends {
+            service_edge(
+                snapshot,
+                &this.namespace,
+                &backend.service_name,
+                &this,
+                edge,
+            );
         }
         plugin_edges(snapshot, &this, annotations, edge);
     }

@@ -17,7 +17,6 @@ use kube::ResourceExt;
 
 use k8s_openapi::api::core::v1::ServicePort;
 
-use crate::api::{TcpIngress, UdpIngress};
 use crate::kong::config::{Destination, Route};
 use crate::translate::Context;
 use crate::translate::backends::targets::{self, PortRef};
@@ -35,13 +34,7 @@ struct Rule<'a> {
 }
 
 pub fn translate_all(ctx: &mut Context<'_>) {
-    let class = ctx.options.ingress_class.clone();
-    let mut tcp: Vec<&TcpIngress> = ctx
-        .in_scope(|s| &s.tcp_ingresses)
-        .filter(|i| ingress_class::annotated(ctx.snapshot, &class, *i))
-        .collect();
-    // Listed by namespace/name, then stably by age (L4 26-29).
-    tcp.sort_by_key(|i| i.metadata.creation_timestamp.clone().map(|t| t.0));
+    let tcp = ours_oldest_first(ctx, ctx.in_scope(|s| &s.tcp_ingresses));
     for ingress in tcp {
         let obj = ObjectRef::of(ingress);
         if !admitted(ctx, &obj, "TCPRoute (or TLSRoute for its TLS rules)") {
@@ -58,11 +51,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
         });
         translate(ctx, ingress, &obj, rules.collect(), false);
     }
-    let mut udp: Vec<&UdpIngress> = ctx
-        .in_scope(|s| &s.udp_ingresses)
-        .filter(|i| ingress_class::annotated(ctx.snapshot, &class, *i))
-        .collect();
-    udp.sort_by_key(|i| i.metadata.creation_timestamp.clone().map(|t| t.0));
+    let udp = ours_oldest_first(ctx, ctx.in_scope(|s| &s.udp_ingresses));
     for ingress in udp {
         let obj = ObjectRef::of(ingress);
         if !admitted(ctx, &obj, "UDPRoute") {
@@ -77,6 +66,20 @@ pub fn translate_all(ctx: &mut Context<'_>) {
         });
         translate(ctx, ingress, &obj, rules.collect(), true);
     }
+}
+
+/// The objects of our class (by annotation), as KIC lists them: by namespace/name (the order
+/// they come in), then stably by age (L4 26-29).
+fn ours_oldest_first<'a, T: ResourceExt>(
+    ctx: &Context<'a>,
+    objects: impl Iterator<Item = &'a T>,
+) -> Vec<&'a T> {
+    let class = &ctx.options.ingress_class;
+    let mut ours: Vec<&T> = objects
+        .filter(|i| ingress_class::annotated(ctx.snapshot, class, *i))
+        .collect();
+    ours.sort_by_key(|i| i.meta().creation_timestamp.clone().map(|t| t.0));
+    ours
 }
 
 /// Not left out for another object; warns that the kind is deprecated.
