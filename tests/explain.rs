@@ -455,14 +455,16 @@ fn other_route_kinds_select_their_upstream_per_rule() {
         assert_eq!(u["name"], *upstream, "{kind} {route}");
     }
     // Without --rule, each rule with an upstream: the GRPCRoute's four rules all have one.
-    let all = kingress(&[
+    let echo = [
         "-f",
         GRPC,
         "--route",
         "default/echo",
         "--route-kind",
         "GRPCRoute",
-    ]);
+    ];
+    let with = |more: &[&'static str]| [&echo[..], more].concat();
+    let all = kingress(&echo);
     let text = String::from_utf8_lossy(&all.stdout);
     for i in 0..4 {
         assert!(
@@ -470,22 +472,13 @@ fn other_route_kinds_select_their_upstream_per_rule() {
             "{text}"
         );
     }
-    let shares: Vec<f64> = json(&[
-        "-f",
-        GRPC,
-        "--route",
-        "default/echo",
-        "--route-kind",
-        "GRPCRoute",
-        "--rule",
-        "0",
-    ])["weights"]
+    let weights: Vec<f64> = json(&with(&["--rule", "0"]))["weights"]
         .as_object()
         .into_iter()
         .flatten()
         .filter_map(|(_, w)| w.as_f64())
         .collect();
-    assert_eq!(shares, [40.0, 40.0, 20.0]);
+    assert_eq!(weights, [40.0, 40.0, 20.0]);
     for (args, message) in [
         (
             &[
@@ -499,16 +492,7 @@ fn other_route_kinds_select_their_upstream_per_rule() {
             "UDPRoute default/nope not found",
         ),
         (
-            &[
-                "-f",
-                GRPC,
-                "--route",
-                "default/echo",
-                "--route-kind",
-                "GRPCRoute",
-                "--rule",
-                "9",
-            ][..],
+            &with(&["--rule", "9"])[..],
             "GRPCRoute default/echo has no rule 9: it has 4 rule(s)",
         ),
     ] {

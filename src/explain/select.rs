@@ -3,7 +3,7 @@
 use crate::kinds::Kind;
 use std::path::PathBuf;
 
-use gateway_api::apis::standard::httproutes::{HttpRoute, HttpRouteRules};
+use gateway_api::apis::standard::httproutes::HttpRouteRules;
 use k8s_openapi::api::core::v1::{Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -231,7 +231,13 @@ impl Ctx<'_> {
                 .collect();
             found.sort_by_key(|&(i, _)| i);
             if found.is_empty() {
-                return Err(no_upstream(String::new(), self.left_out_reason(route)));
+                return Err(no_upstream(
+                    String::new(),
+                    self.left_out_reason(
+                        "HTTPRoute",
+                        route.spec.rules.as_deref().is_none_or(<[_]>::is_empty),
+                    ),
+                ));
             }
             return Ok(found
                 .into_iter()
@@ -270,7 +276,13 @@ impl Ctx<'_> {
             .filter(|&i| backends_key(&rules[i]) == key)
             .find_map(|i| Some((i, self.config.upstream(&format!("{prefix}{i}"))?)));
         let Some((first, upstream)) = shared else {
-            return Err(no_upstream(rule_label, self.left_out_reason(route)));
+            return Err(no_upstream(
+                rule_label,
+                self.left_out_reason(
+                    "HTTPRoute",
+                    route.spec.rules.as_deref().is_none_or(<[_]>::is_empty),
+                ),
+            ));
         };
         let shares = match first == n {
             true => String::new(),
@@ -327,21 +339,12 @@ impl Ctx<'_> {
             name.namespace,
             name.name
         );
-        let errors: Vec<String> = self
-            .problems
-            .iter()
-            .filter(|p| p.severity == translate::Severity::Error)
-            .map(|p| p.to_string())
-            .collect();
         let no_upstream = |rule: String| ExplainError::NoRouteUpstream {
             kind: kind.name(),
             route: name.to_string(),
             rule,
             inputs: self.inputs.to_string(),
-            reason: match errors.is_empty() {
-                true => "it was not translated (not attached to a Gateway of ours?)".to_string(),
-                false => format!("it was left out: {}", errors.join("; ")),
-            },
+            reason: self.left_out_reason(kind.name(), false),
         };
         let selected = |i: usize, u: &Upstream| Selected {
             source: format!("{} {name} rule {i}", kind.name()),
@@ -373,16 +376,18 @@ impl Ctx<'_> {
         }
     }
 
-    fn left_out_reason(&self, route: &HttpRoute) -> String {
+    /// Why a route of `kind` has no upstream: the errors about it, else `no_rules`, else that
+    /// it was not attached.
+    fn left_out_reason(&self, kind: &str, no_rules: bool) -> String {
         let errors: Vec<String> = self
             .problems
             .iter()
             .filter(|p| p.severity == translate::Severity::Error)
             .map(|p| p.to_string())
             .collect();
-        match (errors.as_slice(), route.spec.rules.as_deref()) {
-            ([], None | Some([])) => "the HTTPRoute has no rules".to_string(),
-            ([], _) => "it was not translated (not attached to a Gateway of ours?)".to_string(),
+        match (errors.as_slice(), no_rules) {
+            ([], true) => format!("the {kind} has no rules"),
+            ([], false) => "it was not translated (not attached to a Gateway of ours?)".to_string(),
             _ => format!("it was left out: {}", errors.join("; ")),
         }
     }
