@@ -351,3 +351,77 @@ async fn tcp_and_udp_ingresses_reach_kong_and_follow_a_change() {
     })
     .await;
 }
+
+/// Listener status follows the ports Kong really serves, as KIC v3.5.13 works them out
+/// (gateway_controller.go 744-862, gateway_utils.go 395-418): the publish Service's ports,
+/// upgraded by each replica's proxy and stream listeners (its `GET /`) behind them; a named
+/// target port is resolved through the Service's EndpointSlice. A listener whose protocol Kong
+/// does not serve is `UnsupportedProtocol`, one on a port Kong does not serve `PortUnavailable`,
+/// and a new Service port changes that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_listeners_follow_the_ports_kong_serves() {
+    let env = support::run::start_with_kong(
+        "kong-listens",
+        kong_admin_double::Options {
+            stream_listen: Some("0.0.0.0:9000, 0.0.0.0:9443 ssl, 0.0.0.0:9053 udp".into()),
+            ..kong_admin_double::Options::default()
+        },
+        |options| {
+            let ns = options.scope.namespaces[0].clone();
+            ControllerOptions {
+                status: StatusOptions {
+                    publish_service: Some((ns, "kong-proxy".into())),
+                    debounce: std::time::Duration::from_millis(20),
+                    ..StatusOptions::default()
+                },
+                ..options
+            }
+        },
+    )
+    .await;
+    let class = controlplane::shared().unique_name("kong-class");
+    let proxy_service = |extra: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: kong-proxy}}\nspec:\n  ports:\n  - {{name: proxy, port: 80, targetPort: proxy}}\n  - {{name: tcp, port: 5432, targetPort: 9000}}\n  - {{name: tls, port: 8443, targetPort: 9443}}\n  - {{name: dns, port: 53, targetPort: 9053, protocol: UDP}}\n{extra}"
+        )
+    };
+    env.apply(&format!(
+        "{}---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {{name: kong-proxy-1, labels: {{kubernetes.io/service-name: kong-proxy}}}}\naddressType: IPv4\nendpoints: [{{addresses: [10.9.0.1]}}]\nports: [{{name: proxy, port: 8000, protocol: TCP}}, {{name: tls-admin, port: 8443, protocol: TCP}}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {DEFAULT_CONTROLLER_NAME}}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: kong}}\nspec:\n  gatewayClassName: {class}\n  listeners:\n  - {{name: http, port: 80, protocol: HTTP}}\n  - {{name: tcp, port: 5432, protocol: TCP}}\n  - {{name: tls, port: 8443, protocol: TLS, tls: {{mode: Passthrough}}}}\n  - {{name: udp, port: 53, protocol: UDP}}\n  - {{name: tcp-closed, port: 5433, protocol: TCP}}\n  - {{name: https, port: 443, protocol: HTTPS, tls: {{certificateRefs: [{{name: missing}}]}}}}\n",
+        proxy_service("")
+    ))
+    .await;
+    let gateways: Api<kingress::api::Gateway> = Api::namespaced(env.client.clone(), &env.ns);
+    let accepted = async |want: &[(&str, &str, &str)]| {
+        eventually("the listeners' Accepted conditions", async || {
+            let g = gateways.get("kong").await.map_err(|e| e.to_string())?;
+            let s = serde_json::to_value(g.status).unwrap_or_default();
+            let listeners = s["listeners"].as_array().cloned().unwrap_or_default();
+            let ok = want.iter().all(|(name, status, reason)| {
+                listeners
+                    .iter()
+                    .any(|l| l["name"] == *name && is(l, "Accepted", status, reason))
+            });
+            match ok {
+                true => Ok(()),
+                false => Err(s.to_string()),
+            }
+        })
+        .await
+    };
+    accepted(&[
+        ("http", "True", "Accepted"),
+        ("tcp", "True", "Accepted"),
+        ("tls", "True", "Accepted"),
+        ("udp", "True", "Accepted"),
+        ("tcp-closed", "False", "PortUnavailable"),
+        ("https", "False", "UnsupportedProtocol"),
+    ])
+    .await;
+
+    // Kong's 8443 proxy listener is `ssl`: a Service port reaching it serves HTTPS.
+    env.apply(&proxy_service(
+        "  - {name: proxy-tls, port: 443, targetPort: 8443}\n",
+    ))
+    .await;
+    accepted(&[("https", "True", "Accepted"), ("http", "True", "Accepted")]).await;
+}

@@ -159,6 +159,7 @@ async fn a_replica_that_already_holds_the_config_gets_no_push() {
 async fn admin_token_is_sent() {
     let kong = KongAdminDouble::start_with(Options {
         admin_token: Some("t0ken".into()),
+        ..Default::default()
     })
     .await
     .expect("double");

@@ -496,6 +496,7 @@ async fn the_admin_token_never_appears_in_logs_errors_or_debug_output() {
     };
     let kong = KongAdminDouble::start_with(DoubleOptions {
         admin_token: Some(token.clone()),
+        ..Default::default()
     })
     .await
     .expect("double");

@@ -15,6 +15,7 @@ mod entity_checks;
 mod error;
 mod errtree;
 mod fullschema;
+mod listen;
 mod net;
 mod pem;
 mod plugins;

@@ -66,6 +66,51 @@ async fn root_and_status_look_like_dbless_kong() {
     assert!(status["memory"].is_object());
 }
 
+/// `GET /` reports the listen settings and Kong's parse of them (kong/conf_loader/init.lua:893-896,
+/// listeners.lua), which controllers read to learn the ports Kong serves.
+#[tokio::test]
+async fn root_reports_the_proxy_and_stream_listeners() {
+    let d = KongAdminDouble::start().await.unwrap();
+    let conf = get(&d, "/").await["configuration"].clone();
+    let ports: Vec<(Value, Value)> = conf["proxy_listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["port"].clone(), l["ssl"].clone()))
+        .collect();
+    assert_eq!(
+        ports,
+        [(json!(8000), json!(false)), (json!(8443), json!(true))]
+    );
+    assert_eq!(conf["stream_listen"], json!(["off"]));
+    assert_eq!(conf["stream_listeners"], json!({}), "cjson's empty table");
+
+    let d = KongAdminDouble::start_with(Options {
+        stream_listen: Some("0.0.0.0:9000, 0.0.0.0:9443 ssl".into()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let conf = get(&d, "/").await["configuration"].clone();
+    assert_eq!(conf["stream_listeners"][1]["port"], 9443);
+    assert_eq!(conf["stream_listeners"][1]["ssl"], true);
+    assert_eq!(conf["stream_listeners"][0]["listener"], "0.0.0.0:9000");
+
+    let bad = KongAdminDouble::start_with(Options {
+        proxy_listen: Some("8000".into()),
+        ..Options::default()
+    })
+    .await;
+    let err = bad
+        .err()
+        .expect("Kong does not start with an invalid proxy_listen");
+    assert!(
+        err.to_string()
+            .starts_with("proxy_listen must be of form: [off] | <ip>:<port> [ssl] [http2]"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn string_config_hash_is_md5_and_check_hash_gives_304() {
     let d = KongAdminDouble::start().await.unwrap();
@@ -149,6 +194,7 @@ async fn empty_body_and_invalid_configs() {
 async fn admin_token_is_enforced_when_configured() {
     let d = KongAdminDouble::start_with(Options {
         admin_token: Some("s3cret".into()),
+        ..Default::default()
     })
     .await
     .unwrap();

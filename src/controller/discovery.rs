@@ -58,6 +58,9 @@ impl Pushers {
             if !keep {
                 tracing::info!(replica = %url, "Kong replica gone; stopping its pusher");
                 task.abort();
+                let _ = self.reports.send(PushReport::Gone {
+                    replica: url.clone(),
+                });
             }
             keep
         });

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::kong::admin_api::{AdminApiClient, AdminApiError, RejectedEntity};
 use crate::kong::config_text::ConfigText;
+use crate::kong::listeners::KongListeners;
 
 /// A translated config ready to push.
 #[derive(Debug)]
@@ -70,6 +71,13 @@ pub enum PushReport {
         error: String,
         category: &'static str,
     },
+    /// The replica's proxy and stream listeners (its `GET /`), read when the pusher (re)connects.
+    Listeners {
+        replica: String,
+        listeners: KongListeners,
+    },
+    /// The replica left (discovery stopped its pusher): forget what it reported.
+    Gone { replica: String },
 }
 
 /// Exponential backoff with jitter, so replicas failing together do not retry in lockstep.
@@ -139,6 +147,18 @@ pub async fn run(
         if held.is_none() {
             match client.configuration_hash().await {
                 Ok(hash) => {
+                    // Listeners change only when Kong restarts, after which this runs again.
+                    match client.listeners().await {
+                        Ok(listeners) => {
+                            let _ = reports.send(PushReport::Listeners {
+                                replica: replica.clone(),
+                                listeners,
+                            });
+                        }
+                        Err(e) => {
+                            tracing::warn!(replica = %replica, error = %e, "cannot read the Kong replica's listeners; Gateway listeners are checked without it")
+                        }
+                    }
                     let md5 = {
                         let want = want.clone();
                         tokio::task::spawn_blocking(move || want.md5().to_string())

@@ -20,6 +20,7 @@ use super::pusher::{Desired, PushReport};
 use super::store::Store;
 use crate::kinds::{Kind, Stored, with_kind};
 use crate::kong::admin_api::{RejectedEntity, config_hash};
+use crate::kong::listeners::KongListeners;
 use crate::snapshot::Snapshot;
 use crate::translate::incremental::Incremental;
 use crate::translate::{
@@ -49,6 +50,8 @@ pub struct SyncState {
     pub errors: BTreeMap<String, String>,
     /// Structured facts of the translation behind `desired_hash`.
     pub facts: Arc<Facts>,
+    /// Per replica: its proxy and stream listeners, once read.
+    pub listeners: BTreeMap<String, KongListeners>,
 }
 
 pub struct SyncOptions {
@@ -196,6 +199,14 @@ pub async fn run(
                         metrics.replica_last_success.get_or_create(&label).set(now);
                         state.errors.remove(&replica);
                         state.applied.insert(replica, hash);
+                    }
+                    PushReport::Listeners { replica, listeners } => {
+                        state.listeners.insert(replica, listeners);
+                    }
+                    PushReport::Gone { replica } => {
+                        state.applied.remove(&replica);
+                        state.errors.remove(&replica);
+                        state.listeners.remove(&replica);
                     }
                     PushReport::Failed { replica, error, category } => {
                         metrics.push(&replica, category);

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::config_text::ConfigText;
+use super::listeners::KongListeners;
 
 /// What Kong reports when it holds no configuration.
 pub const EMPTY_CONFIG_HASH: &str = "00000000000000000000000000000000";
@@ -304,6 +305,31 @@ impl AdminApiClient {
         Ok(parsed
             .configuration_hash
             .unwrap_or_else(|| EMPTY_CONFIG_HASH.to_string()))
+    }
+
+    /// The replica's proxy and stream listeners, from `GET /`.
+    pub async fn listeners(&self) -> Result<KongListeners, AdminApiError> {
+        let resp = self
+            .request(reqwest::Method::GET, "/")
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = resp.status().as_u16();
+        let body = resp.text().await.map_err(|e| self.unreachable(&e))?;
+        if status != 200 {
+            return Err(AdminApiError::Status {
+                url: self.url.clone(),
+                status,
+                body: truncate(&body),
+            });
+        }
+        let root: serde_json::Value =
+            serde_json::from_str(&body).map_err(|e| AdminApiError::Status {
+                url: self.url.clone(),
+                status,
+                body: format!("unreadable GET / body: {e}"),
+            })?;
+        Ok(KongListeners::from_root(&root))
     }
 
     /// `POST /config?check_hash=1&flatten_errors=1` with the config as a string.

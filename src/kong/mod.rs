@@ -4,4 +4,5 @@ pub mod admin_api;
 pub mod config;
 pub mod config_text;
 pub mod healthchecks;
+pub mod listeners;
 pub mod ring;

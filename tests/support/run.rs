@@ -60,10 +60,19 @@ pub async fn start_with(
     prefix: &str,
     adjust: impl FnOnce(ControllerOptions) -> ControllerOptions,
 ) -> Env {
+    start_with_kong(prefix, kong_admin_double::Options::default(), adjust).await
+}
+
+/// [`start_with`], the double started with `kong` (e.g. its listen settings).
+pub async fn start_with_kong(
+    prefix: &str,
+    kong: kong_admin_double::Options,
+    adjust: impl FnOnce(ControllerOptions) -> ControllerOptions,
+) -> Env {
     let cp = controlplane::shared();
     let ns = cp.namespace(prefix).await;
     let client = cp.client().await;
-    let kong = KongAdminDouble::start()
+    let kong = KongAdminDouble::start_with(kong)
         .await
         .expect("start the admin API double");
     let controller = controller::start(client.clone(), adjust(options(&ns, &kong)))

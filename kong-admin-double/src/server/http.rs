@@ -84,6 +84,21 @@ fn root(state: &State) -> Value {
             )
         })
         .collect();
+    let mut configuration = json!({
+        "database": "off",                       // DB-less mode
+        "role": "traditional",                   // kong/templates/kong_defaults.lua:203
+        "router_flavor": "traditional_compatible", // kong_defaults.lua:189
+        "plugins": SUPPORTED_PLUGINS, // Kong: the `plugins` setting (kong_defaults.lua:15)
+    });
+    // kong/conf_loader/init.lua:893-896: the parsed listeners sit beside their settings.
+    let [proxy, stream] = &state.listen;
+    for (k, v) in proxy
+        .fields("proxy_listen")
+        .into_iter()
+        .chain(stream.fields("stream_listen"))
+    {
+        configuration[k] = v;
+    }
     json!({
         "version": "3.10.0",                // kong.lua:18,132; kong/meta.lua:2-4
         "edition": "community",             // kong.lua:133
@@ -95,12 +110,7 @@ fn root(state: &State) -> Value {
         // plugins (kong.lua:81-93), always empty here (README divergences).
         "plugins": {"available_on_server": available, "enabled_in_cluster": []},
         // kong.lua:127,145: Kong returns the whole (sanitized) kong.conf.
-        "configuration": {
-            "database": "off",                       // DB-less mode
-            "role": "traditional",                   // kong/templates/kong_defaults.lua:203
-            "router_flavor": "traditional_compatible", // kong_defaults.lua:189
-            "plugins": SUPPORTED_PLUGINS, // Kong: the `plugins` setting (kong_defaults.lua:15)
-        },
+        "configuration": configuration,
     })
 }
 

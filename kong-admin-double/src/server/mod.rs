@@ -9,6 +9,7 @@ mod state;
 
 pub use state::{EMPTY_HASH, Fault};
 
+use crate::listen::{DEFAULT_PROXY_LISTEN, DEFAULT_STREAM_LISTEN, Listen, Subsystem};
 use crate::{ConfigError, ValidConfig};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -27,6 +28,10 @@ pub struct Options {
     // No source in Kong 3.10 OSS (its admin API has no authentication; this
     // mimics Kong Enterprise RBAC). See README.
     pub admin_token: Option<String>,
+    /// Kong's `proxy_listen` setting (None: Kong's default), reported by `GET /`.
+    pub proxy_listen: Option<String>,
+    /// Kong's `stream_listen` setting (None: Kong's default, `off`), reported by `GET /`.
+    pub stream_listen: Option<String>,
 }
 
 /// A running Kong admin API double. Dropping it stops the server.
@@ -84,15 +89,35 @@ impl KongAdminDouble {
         Self::start_with(Options::default()).await
     }
 
-    /// Start on `127.0.0.1:0`.
+    /// Start on `127.0.0.1:0`. An invalid `*_listen` setting fails as Kong fails to start
+    /// (`InvalidInput`, with Kong's message).
     pub async fn start_with(opts: Options) -> std::io::Result<KongAdminDouble> {
+        let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        let proxy_listen = Listen::parse(
+            "proxy_listen",
+            opts.proxy_listen.as_deref().unwrap_or(DEFAULT_PROXY_LISTEN),
+            Subsystem::Http,
+        )
+        .map_err(invalid)?;
+        let stream_listen = Listen::parse(
+            "stream_listen",
+            opts.stream_listen
+                .as_deref()
+                .unwrap_or(DEFAULT_STREAM_LISTEN),
+            Subsystem::Stream,
+        )
+        .map_err(invalid)?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         // Double's own value: Kong's node id is a random UUID kept in the
         // prefix (kong/pdk/node.lua:72 get_id); this one is stable per address.
         let node_id =
             uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, addr.to_string().as_bytes()).to_string();
-        let state = Arc::new(State::new(opts.admin_token, node_id));
+        let state = Arc::new(State::new(
+            opts.admin_token,
+            node_id,
+            [proxy_listen, stream_listen],
+        ));
         let (down, rx) = watch::channel(false);
         let task = tokio::spawn(serve(listener, state.clone(), rx));
         Ok(KongAdminDouble {

@@ -1,6 +1,7 @@
 //! Shared state of a running double: accepted configs, faults, counters.
 //! Apart from `EMPTY_HASH` and the current hash, this is test-facility state.
 
+use crate::listen::Listen;
 use crate::{ConfigError, ValidConfig};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -56,10 +57,12 @@ pub(crate) struct State {
     pub down: AtomicBool,
     pub admin_token: Option<String>,
     pub node_id: String,
+    /// `proxy_listen` and `stream_listen`, parsed at start-up.
+    pub listen: [Listen; 2],
 }
 
 impl State {
-    pub fn new(admin_token: Option<String>, node_id: String) -> State {
+    pub fn new(admin_token: Option<String>, node_id: String, listen: [Listen; 2]) -> State {
         State {
             inner: Mutex::new(Inner {
                 hash: EMPTY_HASH.to_string(),
@@ -70,6 +73,7 @@ impl State {
             down: AtomicBool::new(false),
             admin_token,
             node_id,
+            listen,
         }
     }
 

@@ -10,11 +10,10 @@
 //!   and per listener `supportedKinds`, `attachedRoutes` and the conditions `Accepted`,
 //!   `Conflicted`, `ResolvedRefs` and `Programmed` (GU 231-525).
 //!
-//! Where kingress serves less than KIC it says so instead of claiming it: listeners other than
-//! HTTP and HTTPS are `Accepted=False/UnsupportedProtocol` (kingress has no L4 routes yet), and
-//! an HTTPRoute is the only supported kind. The listener rules are in
-//! [`crate::translate::gateway::listeners`], which translation reads too. KIC writes Gateway status only for
-//! classes annotated `konghq.com/gatewayclass-unmanaged` (its managed mode leaves it to Kong
+//! The listener rules are in [`crate::translate::gateway::listeners`], which translation reads too;
+//! with `--publish-service`, status also checks each listener against the ports Kong serves
+//! ([`super::kong_listens`]), which translation cannot know. KIC writes Gateway status only
+//! for classes annotated `konghq.com/gatewayclass-unmanaged` (its managed mode leaves it to Kong
 //! Gateway Operator); kingress has no managed mode and writes it for every class of its own.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -192,7 +191,10 @@ fn listeners(
         .listeners
         .iter()
         .zip(checks)
-        .map(|(l, check)| {
+        .map(|(l, mut check)| {
+            if let (Ok(()), Some(kong)) = (&check.accepted, inputs.kong_listens) {
+                check.accepted = kong.accepts(l);
+            }
             let existing: &[Condition] = current
                 .iter()
                 .find(|c| c.name == l.name)

@@ -3,7 +3,9 @@ use std::path::Path;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::*;
+use crate::controller::status::kong_listens::{KongListens, PublishPort};
 use crate::controller::sync::SyncState;
+use crate::kong::listeners::{KongListeners, Listener};
 use crate::manifests::{Loaded, load_str};
 use crate::translate::{DEFAULT_CONTROLLER_NAME, Facts};
 
@@ -104,6 +106,15 @@ fn time() -> Time {
 }
 
 fn writes(snapshot: &Snapshot, programmed: bool, addresses: &[Value]) -> Vec<StatusWrite> {
+    writes_with(snapshot, programmed, addresses, None)
+}
+
+fn writes_with(
+    snapshot: &Snapshot,
+    programmed: bool,
+    addresses: &[Value],
+    kong_listens: Option<&KongListens>,
+) -> Vec<StatusWrite> {
     let state = SyncState::default();
     let facts = Facts::default();
     let now = time();
@@ -112,6 +123,7 @@ fn writes(snapshot: &Snapshot, programmed: bool, addresses: &[Value]) -> Vec<Sta
         programmed: programmed.then_some(&facts),
         controller_name: DEFAULT_CONTROLLER_NAME,
         addresses,
+        kong_listens,
         now: &now,
     };
     let mut out = plan(snapshot, &inputs, PlanScope::Cluster);
@@ -348,4 +360,55 @@ fn a_settled_status_is_not_written_again() {
         }
     }
     assert_eq!(writes(&s, true, &[]), Vec::new());
+}
+
+/// With Kong's listens known, a listener Kong does not serve is not accepted (KIC v3.5.13
+/// gateway_utils.go 395-418), and so not programmed (GU 461-509).
+#[test]
+fn listeners_kong_does_not_serve_are_not_accepted() {
+    let ports = [("TCP", 80, 8000), ("TCP", 443, 8443), ("TCP", 9100, 9100)].map(
+        |(protocol, port, target)| PublishPort {
+            protocol: protocol.into(),
+            port,
+            target: Some(target),
+        },
+    );
+    let l = |port, ssl| Listener {
+        port,
+        ssl,
+        udp: false,
+    };
+    let kong = KongListeners {
+        proxy: vec![l(8000, false), l(8443, true)],
+        stream: vec![l(9100, false)],
+    };
+    let listens = KongListens::across(&ports, [&kong]).expect("one replica");
+    let w = writes_with(&snapshot(""), true, &[], Some(&listens));
+    let gw = &w
+        .iter()
+        .find(|w| w.kind == Kind::Gateway)
+        .expect("edge")
+        .status;
+    let accepted = |name: &str| conds(&listener(gw, name)["conditions"])[0].clone();
+    assert_eq!(accepted("http"), c("Accepted", "True", "Accepted"));
+    assert_eq!(accepted("https"), c("Accepted", "True", "Accepted"));
+    assert_eq!(
+        conds(&listener(gw, "https")["conditions"])[2],
+        c("Programmed", "True", "Programmed")
+    );
+    // TCP is served, on 9100 only.
+    assert_eq!(accepted("tcp"), c("Accepted", "False", "PortUnavailable"));
+    assert_eq!(
+        conds(&listener(gw, "tcp")["conditions"])[2],
+        c("Programmed", "False", "Invalid")
+    );
+    // HTTPS on 8443 (the container port, not a Service port).
+    assert_eq!(
+        accepted("https-missing"),
+        c("Accepted", "False", "PortUnavailable")
+    );
+    assert_eq!(
+        accepted("custom"),
+        c("Accepted", "False", "UnsupportedProtocol")
+    );
 }

@@ -5,14 +5,9 @@
 
 use std::net::IpAddr;
 
-use futures::StreamExt;
-use futures::stream::BoxStream;
-use kube::api::Api;
-use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event, watcher};
 use serde_json::{Value, json};
 
-use super::{Inputs, PlanScope, StatusOptions, StatusWrite};
+use super::{Inputs, PlanScope, StatusWrite};
 use crate::api::Service;
 use crate::kinds::Kind;
 use crate::snapshot::{Snapshot, in_namespace};
@@ -129,84 +124,6 @@ pub fn service_addresses(service: &Service) -> Vec<Value> {
         .filter(|ip| !ip.is_empty() && *ip != "None")
         .map(|ip| json!({ "ip": ip }))
         .collect()
-}
-
-/// The addresses to publish, kept current by a watch on the publish Service (if any). It
-/// is polled from the status task, so it ends with it.
-pub struct Publish {
-    stream: Option<BoxStream<'static, Result<Event<Service>, watcher::Error>>>,
-    addresses: Vec<Value>,
-    /// Whether the relist in progress has seen the Service.
-    seen: bool,
-}
-
-impl Publish {
-    pub fn new(client: &kube::Client, options: &StatusOptions) -> Self {
-        if !options.publish_status_addresses.is_empty() {
-            return Publish {
-                stream: None,
-                addresses: options
-                    .publish_status_addresses
-                    .iter()
-                    .map(|a| address_entry(a))
-                    .collect(),
-                seen: false,
-            };
-        }
-        let stream = options.publish_service.as_ref().map(|(ns, name)| {
-            let api = Api::<Service>::namespaced(client.clone(), ns);
-            let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-            watcher(api, config).default_backoff().boxed()
-        });
-        Publish {
-            stream,
-            addresses: Vec::new(),
-            seen: false,
-        }
-    }
-
-    pub fn addresses(&self) -> &[Value] {
-        &self.addresses
-    }
-
-    fn set(&mut self, addresses: Vec<Value>) -> bool {
-        let changed = addresses != self.addresses;
-        self.addresses = addresses;
-        changed
-    }
-
-    /// Resolves when the addresses changed; never, without a publish Service.
-    pub async fn changed(&mut self) {
-        loop {
-            let Some(stream) = self.stream.as_mut() else {
-                return std::future::pending().await;
-            };
-            let changed = match stream.next().await {
-                Some(Ok(Event::Apply(s))) => self.set(service_addresses(&s)),
-                Some(Ok(Event::InitApply(s))) => {
-                    self.seen = true;
-                    self.set(service_addresses(&s))
-                }
-                Some(Ok(Event::Delete(_))) => self.set(Vec::new()),
-                Some(Ok(Event::Init)) => {
-                    self.seen = false;
-                    false
-                }
-                Some(Ok(Event::InitDone)) => !self.seen && self.set(Vec::new()),
-                Some(Err(e)) => {
-                    tracing::warn!(error = %e, "watching the --publish-service Service failed; retrying with backoff");
-                    false
-                }
-                None => {
-                    self.stream = None;
-                    false
-                }
-            };
-            if changed {
-                return;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

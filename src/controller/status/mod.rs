@@ -14,8 +14,10 @@ mod conditions;
 mod consumer;
 pub mod gateway;
 pub mod ingress;
+pub mod kong_listens;
 pub mod plugin;
 pub mod policy;
+mod publish;
 pub mod route;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -32,6 +34,7 @@ use super::store::Store;
 use super::sync::SyncState;
 use crate::kinds::{Kind, KindSpec, ObjectKey, with_kind};
 use crate::translate::Facts;
+use kong_listens::KongListens;
 
 /// The field manager of every status write (and the Events' reporting controller).
 pub const FIELD_MANAGER: &str = "kingress";
@@ -73,6 +76,9 @@ pub struct Inputs<'a> {
     pub controller_name: &'a str,
     /// Ingress `status.loadBalancer.ingress` entries; empty: Ingress status is not written.
     pub addresses: &'a [Value],
+    /// The Gateway listens Kong serves; None while unknown (no publish Service, or no replica
+    /// has reported its listeners): Gateway listeners are then not checked against Kong.
+    pub kong_listens: Option<&'a KongListens>,
     pub now: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
 }
 
@@ -206,7 +212,7 @@ pub async fn run(
     mut state: watch::Receiver<Arc<SyncState>>,
     mut leader: watch::Receiver<bool>,
 ) {
-    let mut publish = ingress::Publish::new(&client, &options);
+    let mut publish = publish::Publish::new(&client, &options);
     let mut programmed = Programmed::default();
     let mut written = Written::default();
     let mut events = EventLog::new(client.clone());
@@ -240,7 +246,10 @@ pub async fn run(
         if current.desired_hash.is_none() {
             continue; // Nothing translated yet.
         }
-        let addrs = publish.addresses().to_vec();
+        let addrs = publish.addresses();
+        let kong_listens = publish
+            .ports()
+            .and_then(|ports| KongListens::across(&ports, current.listeners.values()));
         let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             k8s_openapi::jiff::Timestamp::now(),
         );
@@ -249,6 +258,7 @@ pub async fn run(
             programmed: programmed.current.as_deref(),
             controller_name: &controller_name,
             addresses: &addrs,
+            kong_listens: kong_listens.as_ref(),
             now: &now,
         };
         let mut writes: Vec<(StatusWrite, Option<String>)> = Vec::new();

@@ -368,6 +368,7 @@ mod tests {
             programmed: Some(&facts),
             controller_name: "c",
             addresses: &[],
+            kong_listens: None,
             now: &now,
         };
         let route = GatewayRoute::from(&route);
