@@ -813,3 +813,86 @@ async fn a_backend_tls_policy_is_applied_and_reported_on_its_gateway() {
     })
     .await;
 }
+
+/// A cluster that serves TCPRoute only at `v1alpha2` (experimental installs, and Gateway API
+/// before v1.5): kingress watches the version served, tags the route with it as KIC does
+/// (`k8s-version:v1alpha2`), and writes `status.parents` through it. The CRD change is made in
+/// this test binary's apiserver; no other test here creates TCPRoutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcproutes_served_only_at_v1alpha2_are_read_and_get_status() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let cp = controlplane::shared();
+    let admin = cp.client().await;
+    let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
+    let mut crd = crds
+        .get("tcproutes.gateway.networking.k8s.io")
+        .await
+        .expect("the TCPRoute CRD");
+    for v in &mut crd.spec.versions {
+        let alpha = v.name == "v1alpha2";
+        v.served = alpha;
+        v.storage = alpha;
+    }
+    crd.metadata.managed_fields = None;
+    crds.replace(
+        "tcproutes.gateway.networking.k8s.io",
+        &Default::default(),
+        &crd,
+    )
+    .await
+    .expect("serve TCPRoute at v1alpha2 only");
+    let served = async |version: &str| {
+        admin
+            .list_api_group_resources(&format!("gateway.networking.k8s.io/{version}"))
+            .await
+            .is_ok_and(|l| l.resources.iter().any(|r| r.name == "tcproutes"))
+    };
+    eventually(
+        "discovery serves TCPRoute at v1alpha2 only",
+        async || match (served("v1").await, served("v1alpha2").await) {
+            (false, true) => Ok(()),
+            other => Err(format!("(v1, v1alpha2) served: {other:?}")),
+        },
+    )
+    .await;
+
+    let env = start("tcproute-alpha", |_| StatusOptions::default()).await;
+    let class = cp.unique_name("kong-class");
+    env.apply(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {DEFAULT_CONTROLLER_NAME}}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: kong}}\nspec:\n  gatewayClassName: {class}\n  listeners: [{{name: tcp, port: 5432, protocol: TCP}}]\n---\n{}---\n{}---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TCPRoute\nmetadata: {{name: db}}\nspec:\n  parentRefs: [{{name: kong, sectionName: tcp}}]\n  rules:\n  - backendRefs: [{{name: web, port: 80}}]\n",
+        service("web", None),
+        slice("web", 1),
+    ))
+    .await;
+    let route = format!("tcproute.{}.db.0.0", env.ns);
+    let c = env
+        .wait("the TCPRoute read at v1alpha2", |c| {
+            c.route(&route).is_some()
+        })
+        .await;
+    let tags = c.route(&route).expect("route")["tags"].clone();
+    assert!(
+        tags.as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "k8s-version:v1alpha2")),
+        "{tags}"
+    );
+    let resource = kube::discovery::ApiResource {
+        group: "gateway.networking.k8s.io".into(),
+        version: "v1alpha2".into(),
+        api_version: "gateway.networking.k8s.io/v1alpha2".into(),
+        kind: "TCPRoute".into(),
+        plural: "tcproutes".into(),
+    };
+    let routes: Api<kube::api::DynamicObject> =
+        Api::namespaced_with(env.client.clone(), &env.ns, &resource);
+    eventually("the TCPRoute's status, written at v1alpha2", async || {
+        let r = routes.get("db").await.map_err(|e| e.to_string())?;
+        let parents = r.data["status"]["parents"].clone();
+        let ours = parents.as_array().and_then(|p| p.first()).cloned();
+        match ours {
+            Some(p) if is(&p, "Accepted", "True", "Accepted") => Ok(()),
+            _ => Err(parents.to_string()),
+        }
+    })
+    .await;
+}

@@ -147,7 +147,7 @@ fn object_ref(snapshot: &Snapshot, key: &ObjectKey) -> Option<ObjectReference> {
         (meta.name.clone(), meta.namespace.clone(), meta.uid.clone())
     });
     Some(ObjectReference {
-        api_version: Some(key.kind.info().preferred_api_version()),
+        api_version: Some(key.kind.info().api_version(snapshot.read_version(key))),
         kind: Some(key.kind.as_str().to_string()),
         name,
         namespace,

@@ -13,6 +13,7 @@ pub mod server;
 pub mod status;
 pub mod store;
 pub mod sync;
+mod versions;
 pub mod watch;
 
 use std::net::SocketAddr;

@@ -6,19 +6,26 @@
 //!
 //! A kind whose API is not installed (e.g. Gateway API CRDs added later) counts as synced
 //! and empty; its stream keeps retrying with backoff, so installing the CRDs later needs
-//! no restart.
+//! no restart. A kind read at several versions is watched at the first one served
+//! ([`versions`]), and looked up again when that one stops being served.
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::sync::{Arc, Weak};
 
+use std::time::Duration;
+
 use futures::StreamExt;
+use futures::stream::BoxStream;
+use kube::api::DynamicObject;
 use kube::core::DeserializeGuard;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
 use kube::{Client, ResourceExt};
 
+use super::pusher::Backoff;
 use super::store::Store;
+use super::versions;
 use crate::kinds::trim::trim;
 use crate::kinds::{Kind, KindSpec, Object, ObjectKey, with_kind};
 use crate::snapshot::{Key, Undecodable};
@@ -78,55 +85,131 @@ fn watch_config(kind: Kind) -> watcher::Config {
 }
 
 fn spawn<K: KindSpec>(client: Client, namespace: Option<String>, store: Weak<Store>) {
-    let api = K::guarded_api(client, namespace.as_deref());
     let kind = K::KIND;
+    let versions = kind.info().versions;
     tokio::spawn(async move {
         let name = stream_name(kind, namespace.as_deref());
-        let mut stream = watcher(api, watch_config(kind)).default_backoff().boxed();
-        // A relist's objects go to the store as they arrive (holding them until the list
-        // ends would double a kind's memory at start-up); what it did not deliver is removed
-        // at its end.
-        let mut seen: BTreeSet<Key> = BTreeSet::new();
-        while let Some(event) = stream.next().await {
-            let Some(store) = store.upgrade() else {
-                tracing::debug!(stream = %name, "controller stopped; watch ends");
-                return;
+        let ns = namespace.as_deref();
+        if versions.len() == 1 {
+            let events = watcher(K::guarded_api(client, ns), watch_config(kind)).default_backoff();
+            follow::<K>(events.boxed(), &name, ns, &store, None).await;
+            return;
+        }
+        // Read at several versions: watch the one served, and look again once it is not.
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
+        loop {
+            let version = versions::served::<K>(&client).await.unwrap_or(versions[0]);
+            let ended = if version == versions[0] {
+                let api = K::guarded_api(client.clone(), ns);
+                let events = watcher(api, watch_config(kind)).default_backoff();
+                follow::<K>(events.boxed(), &name, ns, &store, Some(version)).await
+            } else {
+                let api = versions::dynamic_api::<K>(client.clone(), ns, version);
+                let events = watcher(api, watch_config(kind))
+                    .default_backoff()
+                    .filter_map(|e| std::future::ready(typed::<K>(e)));
+                follow::<K>(events.boxed(), &name, ns, &store, Some(version)).await
             };
-            match event {
-                Ok(Event::Apply(o)) => receive(&store, o),
-                Ok(Event::Delete(o)) => {
-                    store.remove(kind, &o.namespace().unwrap_or_default(), &o.name_any());
-                }
-                Ok(Event::Init) => seen.clear(),
-                Ok(Event::InitApply(o)) => {
-                    seen.insert((o.namespace().unwrap_or_default(), o.name_any()));
-                    receive(&store, o);
-                }
-                Ok(Event::InitDone) => {
-                    store.remove_unseen(kind, namespace.as_deref(), &seen);
-                    seen = BTreeSet::new();
-                    store.mark_synced(&name);
-                    tracing::debug!(stream = %name, "synced");
-                }
-                Err(e) => {
-                    if api_missing(&e) {
-                        // Not installed (yet): nothing of this kind exists.
-                        store.mark_synced(&name);
-                        tracing::debug!(stream = %name, error = %e, "API not served; treating as empty");
-                    } else {
-                        tracing::warn!(stream = %name, error = %e, "watch error; retrying with backoff");
-                    }
-                }
+            match ended {
+                Ended::StoreGone => return,
+                Ended::NotServed => tokio::time::sleep(backoff.next_delay()).await,
             }
         }
     });
 }
 
+/// Why [`follow`] returned.
+enum Ended {
+    /// The controller stopped.
+    StoreGone,
+    /// The version watched is not served (a kind read at several versions looks again).
+    NotServed,
+}
+
+type Events<K> = BoxStream<'static, Result<Event<DeserializeGuard<K>>, watcher::Error>>;
+
+/// Feeds the store from one watch. `version`: for a kind read at several versions, the one
+/// watched (objects are marked with it, and the watch ends when it is not served); None for a
+/// kind of one version, whose watch retries forever.
+async fn follow<K: KindSpec>(
+    mut stream: Events<K>,
+    name: &str,
+    namespace: Option<&str>,
+    store: &Weak<Store>,
+    version: Option<&'static str>,
+) -> Ended {
+    let kind = K::KIND;
+    // A relist's objects go to the store as they arrive (holding them until the list ends
+    // would double a kind's memory at start-up); what it did not deliver is removed at its
+    // end.
+    let mut seen: BTreeSet<Key> = BTreeSet::new();
+    while let Some(event) = stream.next().await {
+        let Some(store) = store.upgrade() else {
+            tracing::debug!(stream = %name, "controller stopped; watch ends");
+            return Ended::StoreGone;
+        };
+        match event {
+            Ok(Event::Apply(o)) => receive(&store, o, version),
+            Ok(Event::Delete(o)) => {
+                store.remove(kind, &o.namespace().unwrap_or_default(), &o.name_any());
+            }
+            Ok(Event::Init) => seen.clear(),
+            Ok(Event::InitApply(o)) => {
+                seen.insert((o.namespace().unwrap_or_default(), o.name_any()));
+                receive(&store, o, version);
+            }
+            Ok(Event::InitDone) => {
+                store.remove_unseen(kind, namespace, &seen);
+                seen = BTreeSet::new();
+                store.mark_synced(name);
+                tracing::debug!(stream = %name, version, "synced");
+            }
+            Err(e) => {
+                if api_missing(&e) {
+                    // Not installed (yet): nothing of this kind exists.
+                    store.mark_synced(name);
+                    tracing::debug!(stream = %name, error = %e, "API not served; treating as empty");
+                    if version.is_some() {
+                        return Ended::NotServed;
+                    }
+                } else {
+                    tracing::warn!(stream = %name, error = %e, "watch error; retrying with backoff");
+                }
+            }
+        }
+    }
+    Ended::StoreGone
+}
+
+/// A dynamic watch's event as `K`'s (an object whose metadata does not decode is dropped).
+fn typed<K: KindSpec>(
+    event: Result<Event<DynamicObject>, watcher::Error>,
+) -> Option<Result<Event<DeserializeGuard<K>>, watcher::Error>> {
+    let event = match event {
+        Ok(event) => event,
+        Err(e) => return Some(Err(e)),
+    };
+    let one = versions::decode::<K>;
+    Some(Ok(match event {
+        Event::Apply(o) => Event::Apply(one(o)?),
+        Event::Delete(o) => Event::Delete(one(o)?),
+        Event::InitApply(o) => Event::InitApply(one(o)?),
+        Event::Init => Event::Init,
+        Event::InitDone => Event::InitDone,
+    }))
+}
+
 /// An object as the watch delivered it: stored when it decodes; otherwise left out (and
 /// reported) while everything else of its kind flows on.
-fn receive<K: KindSpec>(store: &Store, object: DeserializeGuard<K>) {
+fn receive<K: KindSpec>(store: &Store, object: DeserializeGuard<K>, version: Option<&str>) {
     match object.0 {
-        Ok(o) => store.apply(compact(K::wrap(Box::new(o)))),
+        Ok(o) => {
+            let mut object = compact(K::wrap(Box::new(o)));
+            if let Some(version) = version {
+                object.mark_read_version(version);
+            }
+            store.apply(object)
+        }
         Err(invalid) => {
             let meta = &invalid.metadata;
             let key = ObjectKey::new(

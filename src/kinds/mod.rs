@@ -648,6 +648,15 @@ impl std::fmt::Display for Kind {
 }
 
 impl Object {
+    /// Marks the object as read at `version` when that is not its kind's preferred version
+    /// ([`READ_VERSION`]; after trimming, which drops the mark).
+    pub fn mark_read_version(&mut self, version: &str) {
+        if version != self.kind().info().versions[0] {
+            let annotations = self.meta_mut().annotations.get_or_insert_default();
+            annotations.insert(READ_VERSION.into(), version.to_string());
+        }
+    }
+
     /// The object's namespace; empty for cluster-scoped kinds.
     pub fn namespace(&self) -> &str {
         self.meta().namespace.as_deref().unwrap_or_default()

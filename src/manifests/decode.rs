@@ -247,10 +247,7 @@ fn accept(
     version: &'static str,
 ) {
     crate::kinds::trim::trim(&mut object);
-    if version != object.kind().info().versions[0] {
-        let annotations = object.meta_mut().annotations.get_or_insert_default();
-        annotations.insert(crate::kinds::READ_VERSION.into(), version.to_string());
-    }
+    object.mark_read_version(version);
     for field in unknown {
         out.problem(
             Some(label.to_string()),

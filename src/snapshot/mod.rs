@@ -469,6 +469,17 @@ impl Snapshot {
         })
     }
 
+    /// The version an object was read at ([`crate::kinds::read_version`]); the preferred one
+    /// when it is not held.
+    pub fn read_version(&self, key: &ObjectKey) -> &'static str {
+        let preferred = key.kind.info().versions[0];
+        with_kind!(key.kind, |K| {
+            self.stored::<K>(&key.namespace, &key.name)
+                .and_then(|s| s.metadata())
+                .map_or(preferred, |meta| crate::kinds::read_version(key.kind, meta))
+        })
+    }
+
     /// The stored form of an object, by kind and key.
     pub fn stored<K: KindSpec>(&self, namespace: &str, name: &str) -> Option<&K::Stored> {
         K::map(self).get(&(namespace, name) as &dyn KeyRef)

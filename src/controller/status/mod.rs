@@ -261,7 +261,7 @@ pub async fn run(
             kong_listens: kong_listens.as_ref(),
             now: &now,
         };
-        let mut writes: Vec<(StatusWrite, Option<String>)> = Vec::new();
+        let mut writes: Vec<(StatusWrite, Option<String>, &'static str)> = Vec::new();
         if options.update_status {
             let mut scopes: Vec<Option<String>> = store
                 .read(|snapshot| snapshot.status_namespaces())
@@ -277,7 +277,8 @@ pub async fn run(
                 store.read(|snapshot| {
                     writes.extend(plan_in(snapshot, &inputs, scope).into_iter().map(|w| {
                         let rv = snapshot.resource_version(&w.key()).map(str::to_string);
-                        (w, rv)
+                        let version = snapshot.read_version(&w.key());
+                        (w, rv, version)
                     }));
                 });
             }
@@ -286,7 +287,7 @@ pub async fn run(
         let mut budget = options.max_writes_per_round;
         let mut failed = false;
         let mut more = false;
-        for (w, current_rv) in writes {
+        for (w, current_rv, version) in writes {
             if written.already(&w, current_rv.as_deref()) {
                 continue;
             }
@@ -295,7 +296,7 @@ pub async fn run(
                 break;
             }
             budget -= 1;
-            match patch(&client, &w).await {
+            match patch(&client, &w, version).await {
                 Ok(()) => {
                     tracing::debug!(kind = %w.kind, namespace = %w.namespace, name = %w.name, "status written");
                     written.0.insert(w.key(), (current_rv, w.status));
@@ -332,12 +333,13 @@ pub async fn run(
     }
 }
 
-async fn patch(client: &kube::Client, w: &StatusWrite) -> Result<(), StatusError> {
+/// Patches the status at `version`, the one the object was read at.
+async fn patch(client: &kube::Client, w: &StatusWrite, version: &str) -> Result<(), StatusError> {
     let mut body = json!({ "status": w.status });
     if let Some(rv) = &w.precondition {
         body["metadata"] = json!({ "resourceVersion": rv });
     }
-    let result = with_kind!(w.kind, |K| patch_as::<K>(client, w, &body).await);
+    let result = with_kind!(w.kind, |K| patch_as::<K>(client, w, &body, version).await);
     result.map_err(|source| StatusError::Patch {
         kind: w.kind.as_str(),
         namespace: w.namespace.clone(),
@@ -350,16 +352,25 @@ async fn patch_as<K: KindSpec>(
     client: &kube::Client,
     w: &StatusWrite,
     body: &Value,
+    version: &str,
 ) -> Result<(), kube::Error> {
     debug_assert!(K::KIND.info().status, "{} status is not ours", K::KIND);
     let params = PatchParams {
         field_manager: Some(FIELD_MANAGER.into()),
         ..PatchParams::default()
     };
-    K::api(client.clone(), Some(&w.namespace))
-        .patch_status(&w.name, &params, &Patch::Merge(body))
-        .await
-        .map(drop)
+    let patch = Patch::Merge(body);
+    if version == K::KIND.info().versions[0] {
+        K::api(client.clone(), Some(&w.namespace))
+            .patch_status(&w.name, &params, &patch)
+            .await
+            .map(drop)
+    } else {
+        super::versions::dynamic_api::<K>(client.clone(), Some(&w.namespace), version)
+            .patch_status(&w.name, &params, &patch)
+            .await
+            .map(drop)
+    }
 }
 
 #[cfg(test)]
