@@ -710,7 +710,8 @@ async fn gateway_class_and_gateway_status_with_listeners_and_addresses() {
                     .unwrap_or_default()
             };
             let (http, tcp) = (listener("http"), listener("tcp"));
-            let ok = is(&s, "Accepted", "True", "Accepted")
+            // Accepted with one listener (tcp) not: the spec's ListenersNotValid.
+            let ok = is(&s, "Accepted", "True", "ListenersNotValid")
                 && is(&s, "Programmed", "True", "Programmed")
                 && s["conditions"][0]["observedGeneration"] == generation
                 && s["addresses"] == json!([{"type": "IPAddress", "value": cluster_ip}])

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure the kube-apiserver and etcd that the integration tests run are built, and prints
+# Makes sure the kube-apiserver and etcd that the integration tests run (and the
+# kube-controller-manager and kube-scheduler the conformance run adds) are built, and prints
 # the directory holding them on the last line of stdout. Progress and errors go to stderr.
 #
 # Versions come from go.mod/go.sum beside this script. The binaries are built once per machine
@@ -47,7 +48,8 @@ out_parent="$cache_root/controlplane"
 out="$out_parent/$k8s_version-$etcd_version"
 
 have_binaries() {
-  [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ]
+  [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ] &&
+    [ -x "$out/kube-controller-manager" ] && [ -x "$out/kube-scheduler" ]
 }
 
 if have_binaries; then
@@ -85,7 +87,7 @@ export GOTOOLCHAIN=local
 export GOFLAGS="-mod=readonly -buildvcs=false"
 export CGO_ENABLED=0
 
-log "building kube-apiserver $k8s_version and etcd $etcd_version with $go_version into $out"
+log "building kube-apiserver, kube-controller-manager, kube-scheduler $k8s_version and etcd $etcd_version with $go_version into $out"
 log "(once per machine; a cold build takes several minutes)"
 start=$(date +%s)
 
@@ -103,14 +105,17 @@ minor="${minor%%.*}"
 ldflags="-s -w -X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$minor"
 ldflags="$ldflags -X $version_pkg.gitTreeState=clean"
 
-# One invocation, so both binaries share the compile of their common dependencies.
+# One invocation, so the binaries share the compile of their common dependencies.
 go build -trimpath -ldflags "$ldflags" -o "$tmp/" \
-  k8s.io/kubernetes/cmd/kube-apiserver go.etcd.io/etcd/server/v3 ||
-  die "go build of kube-apiserver/etcd failed (see the output above)"
+  k8s.io/kubernetes/cmd/kube-apiserver go.etcd.io/etcd/server/v3 \
+  k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler ||
+  die "go build of kube-apiserver/etcd/kube-controller-manager/kube-scheduler failed (see the output above)"
 # `go build` names the etcd binary after its package path's last non-version element.
 mv "$tmp/server" "$tmp/etcd"
 "$tmp/kube-apiserver" --version >&2 || die "the built kube-apiserver does not run"
 "$tmp/etcd" --version >&2 || die "the built etcd does not run"
+"$tmp/kube-controller-manager" --version >&2 || die "the built kube-controller-manager does not run"
+"$tmp/kube-scheduler" --version >&2 || die "the built kube-scheduler does not run"
 
 chmod 755 "$tmp"
 # Publish the whole directory at once, so an interrupted build never leaves a half binary.

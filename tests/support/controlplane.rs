@@ -49,6 +49,13 @@ pub struct ControlPlane {
     pub kubeconfig: PathBuf,
     pub apiserver_log: PathBuf,
     pub etcd_log: PathBuf,
+    /// The directory of the control plane binaries (kube-controller-manager and kube-scheduler
+    /// are there too, for [`super::cluster`]).
+    pub bin: PathBuf,
+    /// The ServiceAccount signing key (PEM).
+    pub sa_key: PathBuf,
+    /// The CA of the apiserver's serving certificate (PEM).
+    pub ca_file: PathBuf,
     names: AtomicU32,
 }
 
@@ -334,6 +341,9 @@ fn launch(running: &mut Option<Running>) -> Result<ControlPlane, String> {
         kubeconfig,
         apiserver_log,
         etcd_log,
+        bin,
+        sa_key,
+        ca_file: ca_file.clone(),
         names: AtomicU32::new(0),
     };
     let failure = |what: String, running: &mut Running| {

@@ -4,6 +4,8 @@
 //!   (binaries built by `tests/controlplane/ensure.sh`), with kingress's CRDs and the Gateway
 //!   API CRDs installed. `support::controlplane::shared()` starts it on first use.
 //! - [`apply`]: apply multi-document YAML to it, server-side.
+//! - [`cluster`]: kube-controller-manager, kube-scheduler and a kwok node beside it (the
+//!   conformance run).
 //! - [`golden`]: the `UPDATE_GOLDEN=1` switch of the golden tests.
 //! - [`observe`]: poll until something holds; status conditions and Events.
 //! - [`run`]: a `kingress run` controller watching a namespace of its own, pushing to a
@@ -13,9 +15,10 @@
 #![allow(dead_code)]
 
 pub mod apply;
+pub mod cluster;
 pub mod controlplane;
 pub mod golden;
 pub mod observe;
-mod process;
+pub mod process;
 pub mod restart;
 pub mod run;

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, Once};
 
 /// Children to kill at exit (pids; 0 = empty slot).
-static CHILDREN: [AtomicI32; 4] = [const { AtomicI32::new(0) }; 4];
+static CHILDREN: [AtomicI32; 8] = [const { AtomicI32::new(0) }; 8];
 /// Scratch directory to remove at exit.
 static SCRATCH: Mutex<Option<PathBuf>> = Mutex::new(None);
 /// Set once the process is exiting, so the supervisor does not report the kills as crashes.

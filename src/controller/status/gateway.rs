@@ -113,24 +113,29 @@ fn gateway_write(
         .and_then(|s| s.conditions.as_deref())
         .unwrap_or_default();
     let generation = gateway.metadata.generation;
-    let accepted = Wanted::new(ACCEPTED, true, ACCEPTED, "");
-    let pending = Wanted::new(
-        PROGRAMMED,
-        false,
-        "Pending",
-        "not yet in a configuration a Kong replica accepted",
-    );
-    // Any accepted configuration programs the Gateway: its listeners are Kong's own.
-    let held = Wanted::new(PROGRAMMED, true, PROGRAMMED, "");
-    let programmed = conditions::programmed(inputs.programmed, |_| true, held, pending, existing);
-    let conditions = with_others(
-        conditions::build(vec![accepted, programmed], existing, generation, inputs.now),
-        existing,
-    );
     let current_listeners = status
         .and_then(|s| s.listeners.as_deref())
         .unwrap_or_default();
     let listeners = listeners(snapshot, gateway, inputs, current_listeners);
+    let accepted = gateway_accepted(gateway, &listeners);
+    let programmed = match accepted.status {
+        false => Wanted::new(PROGRAMMED, false, "Invalid", "the Gateway is not accepted"),
+        true => {
+            let pending = Wanted::new(
+                PROGRAMMED,
+                false,
+                "Pending",
+                "not yet in a configuration a Kong replica accepted",
+            );
+            // Any accepted configuration programs the Gateway: its listeners are Kong's own.
+            let held = Wanted::new(PROGRAMMED, true, PROGRAMMED, "");
+            conditions::programmed(inputs.programmed, |_| true, held, pending, existing)
+        }
+    };
+    let conditions = with_others(
+        conditions::build(vec![accepted, programmed], existing, generation, inputs.now),
+        existing,
+    );
     let mut wanted = json!({
         "conditions": conditions,
         "listeners": listeners,
@@ -175,6 +180,57 @@ fn addresses(entries: &[Value]) -> Vec<GatewayStatusAddresses> {
         .collect()
 }
 
+/// The Gateway's `Accepted`, as the spec has it (KIC always accepts, GW 548-560): not with
+/// `spec.infrastructure.parametersRef`, which kingress takes none of (`InvalidParameters`), nor
+/// without an accepted listener; accepted with reason `ListenersNotValid` when some listener is
+/// not (conformance tests GatewayInvalidParametersRef, GatewayListenerUnsupportedProtocol).
+fn gateway_accepted(gateway: &Gateway, listeners: &[GatewayStatusListeners]) -> Wanted {
+    let parameters = gateway
+        .spec
+        .infrastructure
+        .as_ref()
+        .and_then(|i| i.parameters_ref.as_ref());
+    if let Some(p) = parameters {
+        return Wanted::new(
+            ACCEPTED,
+            false,
+            "InvalidParameters",
+            format!(
+                "kingress takes no Gateway parameters: spec.infrastructure.parametersRef ({} {}/{}) is not supported",
+                p.kind, p.group, p.name
+            ),
+        );
+    }
+    let not_accepted: Vec<&str> = listeners
+        .iter()
+        .filter(|l| {
+            l.conditions
+                .iter()
+                .any(|c| c.type_ == ACCEPTED && c.status == "False")
+        })
+        .map(|l| l.name.as_str())
+        .collect();
+    match (
+        not_accepted.is_empty(),
+        not_accepted.len() == listeners.len(),
+    ) {
+        (true, _) => Wanted::new(ACCEPTED, true, ACCEPTED, ""),
+        (false, true) => Wanted::new(
+            ACCEPTED,
+            false,
+            "ListenersNotValid",
+            format!("no listener is accepted: {}", not_accepted.join(", ")),
+        ),
+        (false, false) => Wanted::new(
+            ACCEPTED,
+            true,
+            "ListenersNotValid",
+            format!("listeners not accepted: {}", not_accepted.join(", ")),
+        ),
+    }
+}
+
+/// Each listener's status.
 fn listeners(
     snapshot: &Snapshot,
     gateway: &Gateway,
@@ -191,7 +247,8 @@ fn listeners(
         .listeners
         .iter()
         .zip(checks)
-        .map(|(l, mut check)| {
+        .map(|(l, check)| {
+            let mut check = check.for_status(l);
             if let (Ok(()), Some(kong)) = (&check.accepted, inputs.kong_listens) {
                 check.accepted = kong.accepts(l);
             }
@@ -250,7 +307,6 @@ fn attached_routes(
                 .any(|(parent, g)| {
                     g.namespace().unwrap_or_default() == gw_ns
                         && g.name_any() == gw_name
-                        && parent.port.is_none_or(|p| p == listener.port)
                         && attachment::named_listeners(parent, g)
                             .into_iter()
                             .any(|l| l.name == listener.name)

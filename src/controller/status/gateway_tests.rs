@@ -186,10 +186,12 @@ fn gateway_conditions_and_addresses() {
         .find(|w| w.kind == Kind::Gateway)
         .expect("edge")
         .status;
+    // Its listener `custom` is not accepted: the Gateway is, with reason ListenersNotValid
+    // (the spec's GatewayReasonListenersNotValid; conformance GatewayListenerUnsupportedProtocol).
     assert_eq!(
         conds(&gw["conditions"]),
         [
-            c("Accepted", "True", "Accepted"),
+            c("Accepted", "True", "ListenersNotValid"),
             c("Programmed", "False", "Pending")
         ]
     );
@@ -410,5 +412,81 @@ fn listeners_kong_does_not_serve_are_not_accepted() {
     assert_eq!(
         accepted("custom"),
         c("Accepted", "False", "UnsupportedProtocol")
+    );
+}
+
+/// Where the spec is stricter than KIC's controller, status follows the spec (the conformance
+/// tests named): a Gateway with parameters kingress cannot take, or without any accepted
+/// listener, is not accepted nor programmed; a TLS listener terminating TLS is not accepted;
+/// a listener lists only the kinds its protocol carries.
+#[test]
+fn gateway_and_listener_rules_of_the_spec() {
+    let extra = r#"
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: with-parameters, namespace: infra}
+spec:
+  gatewayClassName: kong
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+  infrastructure: {parametersRef: {group: invalid.io, kind: InvalidParameters, name: invalid}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: nothing-valid, namespace: infra}
+spec:
+  gatewayClassName: kong
+  listeners: [{name: invalid, port: 1111, protocol: INVALID}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: tls, namespace: infra}
+spec:
+  gatewayClassName: kong
+  listeners:
+  - {name: terminate, port: 8443, protocol: TLS, tls: {mode: Terminate, certificateRefs: [{name: good-cert}]}}
+  - {name: passthrough, port: 443, protocol: TLS, tls: {mode: Passthrough}, allowedRoutes: {kinds: [{kind: TCPRoute}, {kind: TLSRoute}]}}
+"#;
+    let w = writes(&snapshot(extra), true, &[]);
+    let status = |name: &str| {
+        w.iter()
+            .find(|w| w.kind == Kind::Gateway && w.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .status
+            .clone()
+    };
+    assert_eq!(
+        conds(&status("with-parameters")["conditions"]),
+        [
+            c("Accepted", "False", "InvalidParameters"),
+            c("Programmed", "False", "Invalid")
+        ]
+    );
+    assert_eq!(
+        conds(&status("nothing-valid")["conditions"]),
+        [
+            c("Accepted", "False", "ListenersNotValid"),
+            c("Programmed", "False", "Invalid")
+        ]
+    );
+    let tls = status("tls");
+    let terminate = listener(&tls, "terminate");
+    assert_eq!(
+        conds(&terminate["conditions"])[0],
+        c("Accepted", "False", "UnsupportedValue")
+    );
+    assert_eq!(terminate["supportedKinds"], json!([]));
+    let passthrough = listener(&tls, "passthrough");
+    assert_eq!(
+        conds(&passthrough["conditions"])[3],
+        c("ResolvedRefs", "False", "InvalidRouteKinds")
+    );
+    assert_eq!(
+        passthrough["supportedKinds"],
+        json!([{"group": "gateway.networking.k8s.io", "kind": "TLSRoute"}])
+    );
+    assert_eq!(
+        conds(&tls["conditions"])[0],
+        c("Accepted", "True", "ListenersNotValid")
     );
 }

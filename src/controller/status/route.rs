@@ -171,9 +171,13 @@ fn accepted(
     let gw = format!("Gateway {gw_ns}/{}", gateway.name_any());
     let listeners = attachment::named_listeners(parent, gateway);
     if listeners.is_empty() {
+        let on_port = parent
+            .port
+            .map(|p| format!(" on port {p}"))
+            .unwrap_or_default();
         let message = match &parent.section_name {
-            Some(s) => format!("{gw} has no listener named {s}"),
-            None => format!("{gw} has no listeners"),
+            Some(s) => format!("{gw} has no listener named {s}{on_port}"),
+            None => format!("{gw} has no listeners{on_port}"),
         };
         return Wanted::new(ACCEPTED, false, "NoMatchingParent", message);
     }

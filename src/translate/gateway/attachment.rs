@@ -52,7 +52,7 @@ pub fn parent_listeners<'s>(
     for parent in &route.parents {
         let ns = parent.namespace.as_deref().filter(|n| !n.is_empty());
         if let Some(gateway) = snapshot.gateway(ns.unwrap_or(route_ns), &parent.name) {
-            out.extend(named_listeners(parent, gateway));
+            out.extend(by_section(parent, gateway));
         }
     }
     out
@@ -78,8 +78,19 @@ pub fn listener_protocols(snapshot: &Snapshot, route: &GatewayRoute<'_>) -> Vec<
     protocols
 }
 
-/// The listeners of `gateway` that `parent` names (all of them without a sectionName).
+/// The listeners of `gateway` that `parent` names: the one of its sectionName (all of them
+/// without one), on its port when it gives one (GEP-957; KIC v3.5.13
+/// internal/controllers/gateway/route_utils.go lines 250-272).
 pub fn named_listeners<'a>(parent: &ParentRef, gateway: &'a Gateway) -> Vec<&'a GatewayListeners> {
+    by_section(parent, gateway)
+        .into_iter()
+        .filter(|l| parent.port.is_none_or(|p| p == l.port))
+        .collect()
+}
+
+/// [`named_listeners`] by sectionName only: KIC's translator reads listener ports and
+/// protocols so (internal/dataplane/translator/translate_routes_helpers.go lines 188-217).
+fn by_section<'a>(parent: &ParentRef, gateway: &'a Gateway) -> Vec<&'a GatewayListeners> {
     let section = parent.section_name.as_ref();
     let listeners = gateway.spec.listeners.iter();
     listeners

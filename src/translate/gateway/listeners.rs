@@ -36,6 +36,45 @@ impl Check {
     pub fn valid(&self) -> bool {
         self.accepted.is_ok() && self.resolved.is_ok() && self.conflict.is_none()
     }
+
+    /// The check as status reports it where the Gateway API spec is stricter than KIC's
+    /// controller, whose rules translation keeps (Kong gets the listener certificates KIC gives
+    /// it): a listener supports only the kinds its protocol and TLS mode carry (KIC lists every
+    /// kind it serves; conformance test TLSRouteListenerPassthroughSupportedKinds), and a TLS
+    /// listener that terminates TLS, which takes no route (TLSRoutes attach in Passthrough mode,
+    /// KIC's route_utils.go lines 409-418), is not accepted (`UnsupportedValue`; conformance
+    /// test TLSRouteListenerTerminateNotSupported).
+    pub fn for_status(mut self, l: &GatewayListeners) -> Check {
+        let asked = l
+            .allowed_routes
+            .as_ref()
+            .and_then(|a| a.kinds.as_ref())
+            .is_some_and(|k| !k.is_empty());
+        let (carried, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut self.kinds)
+            .into_iter()
+            .partition(|k| RouteKind::by_name(&k.kind).is_some_and(|kind| kind.carried_by(l)));
+        self.kinds = carried;
+        if asked && !dropped.is_empty() && self.resolved.is_ok() {
+            let names: Vec<&str> = dropped.iter().map(|k| k.kind.as_str()).collect();
+            self.resolved = Err((
+                "InvalidRouteKinds",
+                format!(
+                    "a {} listener does not carry {}",
+                    l.protocol,
+                    names.join(", ")
+                ),
+            ));
+        }
+        let mode = l.tls.as_ref().and_then(|t| t.mode.as_ref());
+        let terminates = mode.is_some_and(|m| format!("{m:?}") == "Terminate");
+        if l.protocol == "TLS" && terminates && self.accepted.is_ok() {
+            self.accepted = Err((
+                "UnsupportedValue",
+                "kingress routes TLS listeners in Passthrough mode only (TLSRoutes); tls.mode Terminate is not supported".to_string(),
+            ));
+        }
+        self
+    }
 }
 
 /// Protocols kingress routes: HTTP and HTTPS (HTTPRoutes, GRPCRoutes), TCP, UDP and TLS

@@ -83,15 +83,8 @@ pub fn build_service(
             continue;
         }
         let ref_ns = r.namespace.unwrap_or(&namespace);
-        let Some(service) = ctx.backend_service(
-            obj,
-            format!("{field}.name"),
-            ref_ns,
-            r.name,
-            "backend left out",
-        ) else {
-            continue;
-        };
+        // A reference the route may not make is refused before looking for its Service (the
+        // spec's RefNotPermitted, whether or not the Service exists).
         let from = grants::From {
             group: crate::api::GATEWAY_GROUP,
             kind: owner.kind.name(),
@@ -116,6 +109,15 @@ pub fn build_service(
             );
             continue;
         }
+        let Some(service) = ctx.backend_service(
+            obj,
+            format!("{field}.name"),
+            ref_ns,
+            r.name,
+            "backend left out",
+        ) else {
+            continue;
+        };
         let port_ref = r.port.map_or(PortRef::Implicit, PortRef::Number);
         let port = match targets::resolve_port(service, &port_ref) {
             Ok(p) => p,
