@@ -405,20 +405,33 @@ fn launch(running: &mut Option<Running>) -> Result<ControlPlane, String> {
     Ok(cp)
 }
 
+/// An admin client from the kubeconfig as it is now (its CA file may still be being written).
+async fn fresh_client(cp: &ControlPlane) -> Result<Client, String> {
+    let kubeconfig = Kubeconfig::read_from(&cp.kubeconfig).map_err(|e| e.to_string())?;
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| format!("loading the kubeconfig: {e}"))?;
+    Client::try_from(config).map_err(|e| format!("building admin client: {e}"))
+}
+
 async fn wait_ready(
     cp: &ControlPlane,
     deadline: Instant,
     apiserver: &mut Child,
 ) -> Result<(), String> {
-    let client = Client::try_from(cp.config().await).map_err(err("building admin client"))?;
     loop {
+        // A fresh client each time: the apiserver writes its serving certificate (leaf, then
+        // CA) while starting, and a client that read the file half-written would never trust it.
         let request = http::Request::get("/readyz")
             .body(Vec::new())
             .map_err(err("building /readyz request"))?;
-        let last = match client.request_text(request).await {
-            Ok(body) if body.trim() == "ok" => return Ok(()),
-            Ok(body) => body,
-            Err(e) => e.to_string(),
+        let last = match fresh_client(cp).await {
+            Err(e) => e,
+            Ok(client) => match client.request_text(request).await {
+                Ok(body) if body.trim() == "ok" => return Ok(()),
+                Ok(body) => body,
+                Err(e) => e.to_string(),
+            },
         };
         if let Ok(Some(status)) = apiserver.try_wait() {
             return Err(format!(
