@@ -30,6 +30,7 @@ const FEATURES: &[&str] = &[
     "ReferenceGrant",
     "HTTPRoute",
     "HTTPRouteParentRefPort",
+    "BackendTLSPolicy",
     "GRPCRoute",
     "TLSRoute",
     "TCPRoute",
