@@ -280,10 +280,13 @@ impl AdminApiClient {
         }
     }
 
-    /// The hash of the config the replica holds (all zeros when empty).
-    pub async fn configuration_hash(&self) -> Result<String, AdminApiError> {
+    /// `GET path`, its 200 body decoded as JSON.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, AdminApiError> {
         let resp = self
-            .request(reqwest::Method::GET, "/status")
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
@@ -296,12 +299,16 @@ impl AdminApiClient {
                 body: truncate(&body),
             });
         }
-        let parsed: StatusBody =
-            serde_json::from_str(&body).map_err(|e| AdminApiError::Status {
-                url: self.url.clone(),
-                status,
-                body: format!("unreadable /status body: {e}"),
-            })?;
+        serde_json::from_str(&body).map_err(|e| AdminApiError::Status {
+            url: self.url.clone(),
+            status,
+            body: format!("unreadable GET {path} body: {e}"),
+        })
+    }
+
+    /// The hash of the config the replica holds (all zeros when empty).
+    pub async fn configuration_hash(&self) -> Result<String, AdminApiError> {
+        let parsed: StatusBody = self.get_json("/status").await?;
         Ok(parsed
             .configuration_hash
             .unwrap_or_else(|| EMPTY_CONFIG_HASH.to_string()))
@@ -309,26 +316,7 @@ impl AdminApiClient {
 
     /// The replica's proxy and stream listeners, from `GET /`.
     pub async fn listeners(&self) -> Result<KongListeners, AdminApiError> {
-        let resp = self
-            .request(reqwest::Method::GET, "/")
-            .send()
-            .await
-            .map_err(|e| self.unreachable(&e))?;
-        let status = resp.status().as_u16();
-        let body = resp.text().await.map_err(|e| self.unreachable(&e))?;
-        if status != 200 {
-            return Err(AdminApiError::Status {
-                url: self.url.clone(),
-                status,
-                body: truncate(&body),
-            });
-        }
-        let root: serde_json::Value =
-            serde_json::from_str(&body).map_err(|e| AdminApiError::Status {
-                url: self.url.clone(),
-                status,
-                body: format!("unreadable GET / body: {e}"),
-            })?;
+        let root: serde_json::Value = self.get_json("/").await?;
         Ok(KongListeners::from_root(&root))
     }
 
