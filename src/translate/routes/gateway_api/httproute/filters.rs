@@ -131,6 +131,23 @@ pub struct Translated {
     pub paths: Option<Vec<String>>,
 }
 
+/// The transformer of a Request- or ResponseHeaderModifier: two generated types of one shape
+/// (`set`, `add`, `remove`), hence a macro rather than a function.
+macro_rules! header_modifier {
+    ($m:expr) => {{
+        let m = $m;
+        let set = m
+            .set
+            .as_ref()
+            .map(|v| v.iter().map(|h| (&h.name, &h.value)));
+        let add = m
+            .add
+            .as_ref()
+            .map(|v| v.iter().map(|h| (&h.name, &h.value)));
+        modifier(headers(set), headers(add), m.remove.clone())
+    }};
+}
+
 /// The plugins and route changes of `filters` for a route whose (first) match has path
 /// `path` (the match's raw value), tagged `tags`. Call [`unsupported`] first: filters it
 /// refuses are skipped here.
@@ -143,32 +160,12 @@ pub fn translate(filters: &[HttpRouteRulesFilters], path: &str, tags: &[String])
         match f.r#type {
             T::RequestHeaderModifier => {
                 if let Some(m) = &f.request_header_modifier {
-                    let set = headers(
-                        m.set
-                            .as_ref()
-                            .map(|v| v.iter().map(|h| (&h.name, &h.value))),
-                    );
-                    let add = headers(
-                        m.add
-                            .as_ref()
-                            .map(|v| v.iter().map(|h| (&h.name, &h.value))),
-                    );
-                    request.merge(modifier(set, add, m.remove.clone()));
+                    request.merge(header_modifier!(m));
                 }
             }
             T::ResponseHeaderModifier => {
                 if let Some(m) = &f.response_header_modifier {
-                    let set = headers(
-                        m.set
-                            .as_ref()
-                            .map(|v| v.iter().map(|h| (&h.name, &h.value))),
-                    );
-                    let add = headers(
-                        m.add
-                            .as_ref()
-                            .map(|v| v.iter().map(|h| (&h.name, &h.value))),
-                    );
-                    response.merge(modifier(set, add, m.remove.clone()));
+                    response.merge(header_modifier!(m));
                 }
             }
             T::RequestRedirect => {
