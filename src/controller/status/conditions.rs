@@ -61,6 +61,24 @@ pub fn programmed(
     }
 }
 
+/// [`programmed`] with the wording Gateway API kinds and KongUpstreamPolicy share:
+/// `True`/`Programmed` once a replica's configuration holds the object, `False`/`Pending` until
+/// then.
+pub fn programmed_or_pending(
+    accepted: Option<&crate::translate::Facts>,
+    holds: impl FnOnce(&crate::translate::Facts) -> bool,
+    existing: &[Condition],
+) -> Wanted {
+    let held = Wanted::new("Programmed", true, "Programmed", "");
+    let pending = Wanted::new(
+        "Programmed",
+        false,
+        "Pending",
+        "not yet in a configuration a Kong replica accepted",
+    );
+    programmed(accepted, holds, held, pending, existing)
+}
+
 fn status_str(status: bool) -> &'static str {
     if status { "True" } else { "False" }
 }

@@ -120,17 +120,8 @@ fn gateway_write(
     let accepted = gateway_accepted(gateway, &listeners);
     let programmed = match accepted.status {
         false => Wanted::new(PROGRAMMED, false, "Invalid", "the Gateway is not accepted"),
-        true => {
-            let pending = Wanted::new(
-                PROGRAMMED,
-                false,
-                "Pending",
-                "not yet in a configuration a Kong replica accepted",
-            );
-            // Any accepted configuration programs the Gateway: its listeners are Kong's own.
-            let held = Wanted::new(PROGRAMMED, true, PROGRAMMED, "");
-            conditions::programmed(inputs.programmed, |_| true, held, pending, existing)
-        }
+        // Any accepted configuration programs the Gateway: its listeners are Kong's own.
+        true => conditions::programmed_or_pending(inputs.programmed, |_| true, existing),
     };
     let conditions = with_others(
         conditions::build(vec![accepted, programmed], existing, generation, inputs.now),

@@ -170,18 +170,11 @@ fn conditions_for(
             Wanted::new(PROGRAMMED, false, RING_CAPACITY, p.message.clone()),
         ];
     }
-    let pending = Wanted::new(
-        PROGRAMMED,
-        false,
-        PENDING,
-        "not yet in a configuration a Kong replica accepted",
-    );
     let applied = |facts: &crate::translate::Facts| {
         let services = facts.policy_services.get(&policy_key);
         services.is_some_and(|s| s.contains(&service_key))
     };
-    let held = Wanted::new(PROGRAMMED, true, PROGRAMMED, "");
-    let programmed = conditions::programmed(inputs.programmed, applied, held, pending, existing);
+    let programmed = conditions::programmed_or_pending(inputs.programmed, applied, existing);
     vec![Wanted::new(ACCEPTED, true, ACCEPTED, ""), programmed]
 }
 

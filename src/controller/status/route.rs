@@ -284,15 +284,8 @@ fn programmed(
     }) {
         return Wanted::new(PROGRAMMED, false, "TranslationError", describe(p));
     }
-    let pending = Wanted::new(
-        PROGRAMMED,
-        false,
-        "Pending",
-        "not yet in a configuration a Kong replica accepted",
-    );
-    let held = Wanted::new(PROGRAMMED, true, PROGRAMMED, "");
     let holds = |facts: &crate::translate::Facts| facts.configured.contains(&key);
-    conditions::programmed(inputs.programmed, holds, held, pending, existing)
+    conditions::programmed_or_pending(inputs.programmed, holds, existing)
 }
 
 #[cfg(test)]
