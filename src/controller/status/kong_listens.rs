@@ -76,11 +76,11 @@ impl KongListens {
     /// `Accepted` as far as Kong's listens decide it (GU 395-418); the messages are KIC's, with
     /// what Kong does serve.
     pub fn accepts(&self, listener: &GatewayListeners) -> Result<(), Failure> {
-        let ports: Vec<String> = self
+        let ports: Vec<i32> = self
             .0
             .iter()
             .filter(|(protocol, _)| *protocol == listener.protocol)
-            .map(|(_, port)| port.to_string())
+            .map(|(_, port)| *port)
             .collect();
         if ports.is_empty() {
             return Err((
@@ -91,7 +91,8 @@ impl KongListens {
                 ),
             ));
         }
-        if !ports.contains(&listener.port.to_string()) {
+        if !ports.contains(&listener.port) {
+            let ports: Vec<String> = ports.iter().map(i32::to_string).collect();
             return Err((
                 "PortUnavailable",
                 format!(
