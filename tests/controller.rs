@@ -418,3 +418,141 @@ async fn a_namespace_label_admits_and_drops_routes_of_a_selector_listener() {
     })
     .await;
 }
+
+/// The names of a config's `ty` entities' `field`, sorted.
+fn names_of(config: &ValidConfig, ty: &str, field: &str) -> Vec<String> {
+    let mut names: Vec<String> = config
+        .entities(ty)
+        .iter()
+        .filter_map(|e| e[field].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Two controllers of two ingress classes on one cluster (an internal and an external
+/// gateway): each configures its Kong with its own class's Ingresses, global
+/// KongClusterPlugins, plugins named by annotation and KongConsumers only, as KIC v3.5.13's
+/// class filters do (`internal/store/store.go` 647-696, `MatchesIngressClass`), and neither
+/// writes status on the other's KongClusterPlugins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_controllers_of_two_classes_each_configure_only_their_own() {
+    let cp = controlplane::shared();
+    let (a, b) = (cp.unique_name("internal"), cp.unique_name("external"));
+    let class_a = a.clone();
+    let env = support::run::start_with("two-classes", |mut options| {
+        options.translate.ingress_class = class_a;
+        options
+    })
+    .await;
+    let kong_b = KongAdminDouble::start()
+        .await
+        .expect("start the second Kong");
+    let mut options_b = support::run::options(&env.ns, &kong_b);
+    options_b.translate.ingress_class = b.clone();
+    let _controller_b = controller::start(env.client.clone(), options_b)
+        .await
+        .expect("start the second controller");
+    // Cluster-scoped names are unique per run; the classes are neither default.
+    let per_class = |class: &str, path: &str, header: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {{name: {class}}}\nspec: {{controller: ingress-controllers.konghq.com/kong}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongClusterPlugin\nmetadata: {{name: {class}-global, labels: {{global: \"true\"}}, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nplugin: correlation-id\nconfig: {{header_name: {header}}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongClusterPlugin\nmetadata: {{name: {class}-terminate, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nplugin: request-termination\nconfig: {{status_code: 503}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongConsumer\nmetadata: {{name: {header}, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nusername: {header}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: {header}, annotations: {{konghq.com/plugins: {a}-terminate}}}}\nspec:\n  ingressClassName: {class}\n  rules:\n  - http:\n      paths:\n      - {{path: {path}, pathType: Prefix, backend: {{service: {{name: web, port: {{number: 80}}}}}}}}\n---\n"
+        )
+    };
+    env.apply(&format!(
+        "{}{}apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{ports: [{{name: http, port: 80}}]}}\n",
+        per_class(&a, "/in", "x-internal"),
+        per_class(&b, "/out", "x-external"),
+    ))
+    .await;
+    let ns = env.ns.clone();
+    let settled = |mine: &'static str| {
+        let ns = ns.clone();
+        move |c: &ValidConfig| c.route(&format!("{ns}.{mine}.web..80")).is_some()
+    };
+    let config_a = env
+        .wait(
+            "the internal Ingress in the internal Kong",
+            settled("x-internal"),
+        )
+        .await;
+    let config_b = match kong_b.wait_for_config(settled("x-external"), WAIT).await {
+        Some(c) => c,
+        None => panic!(
+            "the external Kong never got its Ingress: {:?}",
+            kong_b.current().map(|c| c.to_kong_json())
+        ),
+    };
+    let routes = |c: &ValidConfig| names_of(c, "routes", "name");
+    assert_eq!(
+        routes(&config_a),
+        [format!("{}.x-internal.web..80", env.ns)]
+    );
+    assert_eq!(
+        routes(&config_b),
+        [format!("{}.x-external.web..80", env.ns)]
+    );
+    assert_eq!(names_of(&config_a, "consumers", "username"), ["x-internal"]);
+    assert_eq!(names_of(&config_b, "consumers", "username"), ["x-external"]);
+    let global_headers = |c: &ValidConfig| -> Vec<String> {
+        c.plugins()
+            .iter()
+            .filter(|p| p["name"] == "correlation-id")
+            .filter_map(|p| p["config"]["header_name"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(global_headers(&config_a), ["x-internal"]);
+    assert_eq!(global_headers(&config_b), ["x-external"]);
+    // Both Ingresses name the internal class's plugin: only the internal Kong runs it.
+    let terminations = |c: &ValidConfig| {
+        c.plugins()
+            .iter()
+            .filter(|p| p["name"] == "request-termination")
+            .count()
+    };
+    assert_eq!((terminations(&config_a), terminations(&config_b)), (1, 0));
+    // The external controller says why, naming the plugin's class.
+    let note = support::observe::eventually("an Event on the external Ingress", async || {
+        let found = support::observe::events(
+            &env.client,
+            &env.ns,
+            "Ingress",
+            "x-external",
+            "KongConfigurationTranslationFailed",
+        )
+        .await;
+        found
+            .iter()
+            .find_map(|e| e.note.clone().filter(|n| n.contains("-terminate")))
+            .ok_or_else(|| format!("{} Events", found.len()))
+    })
+    .await;
+    assert!(
+        note.contains(&format!("is of ingress class \"{a}\"")),
+        "{note}"
+    );
+    // Each class's unreferenced-or-used plugin status comes from its own controller only.
+    let plugins: kube::Api<kingress::api::KongClusterPlugin> = kube::Api::all(env.client.clone());
+    for (name, reason) in [
+        (format!("{a}-global"), "Programmed"),
+        (format!("{b}-global"), "Programmed"),
+        (format!("{a}-terminate"), "Programmed"),
+        (format!("{b}-terminate"), "Unused"),
+    ] {
+        support::observe::eventually(&format!("{name} Programmed {reason}"), async || {
+            let p = plugins.get(&name).await.map_err(|e| e.to_string())?;
+            let conditions =
+                serde_json::to_value(p.status.map(|s| s.conditions)).unwrap_or_default();
+            let entry = conditions
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == "Programmed"))
+                .cloned()
+                .unwrap_or_default();
+            match entry["reason"] == reason {
+                true => Ok(()),
+                false => Err(entry.to_string()),
+            }
+        })
+        .await;
+    }
+}

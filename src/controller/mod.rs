@@ -188,6 +188,7 @@ pub async fn start(
         client.clone(),
         store.clone(),
         options.translate.controller_name.clone(),
+        options.translate.ingress_class.clone(),
         options.status.clone(),
         state_rx.clone(),
         leader_rx.clone(),

@@ -4,7 +4,7 @@
 
 use kube::ResourceExt;
 
-use crate::api::Ingress;
+use crate::api::{Ingress, KongClusterPlugin};
 use crate::snapshot::Snapshot;
 
 pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
@@ -42,6 +42,38 @@ pub fn annotated(snapshot: &Snapshot, class: &str, object: &impl ResourceExt) ->
         .map(String::as_str)
         .unwrap_or_default();
     value == class || (value.is_empty() && is_default(snapshot, class))
+}
+
+/// The KongClusterPlugin `name` if it is of `class`. KIC v3.5.13 keeps no KongClusterPlugin of
+/// another class in its store (the generated reconciler deletes it:
+/// `hack/generators/controllers/networking/main.go` lines 128-146 and 679-697, with
+/// `MatchesIngressClass`, `internal/controllers/utils/utils.go` lines 27-43), so such a plugin is
+/// neither global nor found by name from `konghq.com/plugins`.
+pub fn cluster_plugin<'s>(
+    snapshot: &'s Snapshot,
+    class: &str,
+    name: &str,
+) -> Option<&'s KongClusterPlugin> {
+    snapshot
+        .kong_cluster_plugin(name)
+        .filter(|p| annotated(snapshot, class, *p))
+}
+
+/// Why a KongClusterPlugin `name` that exists is not of `class`, for error messages; None
+/// when there is none or it is ours.
+pub fn other_class(snapshot: &Snapshot, class: &str, name: &str) -> Option<String> {
+    let plugin = snapshot.kong_cluster_plugin(name)?;
+    if annotated(snapshot, class, plugin) {
+        return None;
+    }
+    Some(match plugin.annotations().get(CLASS_ANNOTATION) {
+        Some(other) if !other.is_empty() => format!(
+            "KongClusterPlugin {name} is of ingress class {other:?} ({CLASS_ANNOTATION}), not {class:?}"
+        ),
+        _ => format!(
+            "KongClusterPlugin {name} has no {CLASS_ANNOTATION} annotation and IngressClass {class} is not the default"
+        ),
+    })
 }
 
 /// Whether the IngressClass `class` exists and is marked the cluster's default.

@@ -122,6 +122,7 @@ fn writes_with(
         state: &state,
         programmed: programmed.then_some(&facts),
         controller_name: DEFAULT_CONTROLLER_NAME,
+        ingress_class: "kong",
         addresses,
         kong_listens,
         now: &now,

@@ -74,6 +74,8 @@ pub struct Inputs<'a> {
     /// right after a restart), in which case Programmed conditions are left as they are.
     pub programmed: Option<&'a Facts>,
     pub controller_name: &'a str,
+    /// Our ingress class: KongClusterPlugins of another class are another controller's.
+    pub ingress_class: &'a str,
     /// Ingress `status.loadBalancer.ingress` entries; empty: Ingress status is not written.
     pub addresses: &'a [Value],
     /// The Gateway listens Kong serves; None while unknown (no publish Service, or no replica
@@ -208,6 +210,7 @@ pub async fn run(
     client: kube::Client,
     store: Arc<Store>,
     controller_name: String,
+    ingress_class: String,
     options: StatusOptions,
     mut state: watch::Receiver<Arc<SyncState>>,
     mut leader: watch::Receiver<bool>,
@@ -257,6 +260,7 @@ pub async fn run(
             state: &current,
             programmed: programmed.current.as_deref(),
             controller_name: &controller_name,
+            ingress_class: &ingress_class,
             addresses: &addrs,
             kong_listens: kong_listens.as_ref(),
             now: &now,

@@ -13,6 +13,7 @@ use super::conditions::{self, Wanted};
 use super::{Inputs, PlanScope, StatusWrite};
 use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
+use crate::translate::ingress_class;
 use crate::translate::{Reason, Severity, object_key};
 
 const PROGRAMMED: &str = "Programmed";
@@ -30,10 +31,13 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
             let current = p.status.as_ref().map(|s| s.conditions.as_slice());
             (Kind::KongPlugin, &p.metadata, current)
         });
+    // Another class's KongClusterPlugins are another controller's (KIC v3.5.13 drops them
+    // from its store: `MatchesIngressClass`, `internal/controllers/utils/utils.go` 27-43).
     let cluster = snapshot
         .kong_cluster_plugins
         .values()
         .filter(|_| scope == PlanScope::Cluster)
+        .filter(|p| ingress_class::annotated(snapshot, inputs.ingress_class, &***p))
         .map(|p| {
             let current = p.status.as_ref().map(|s| s.conditions.as_slice());
             (Kind::KongClusterPlugin, &p.metadata, current)
@@ -130,4 +134,64 @@ fn wanted(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::sync::SyncState;
+    use crate::manifests::{Loaded, load_str};
+    use crate::translate::Facts;
+
+    /// Another class's KongClusterPlugin gets no status from us (two controllers would
+    /// otherwise fight over it); ours, unreferenced, is `Unused`.
+    #[test]
+    fn only_cluster_plugins_of_our_class_get_status() {
+        let yaml = r#"apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: kong}
+spec: {controller: ingress-controllers.konghq.com/kong}
+---
+apiVersion: configuration.konghq.com/v1
+kind: KongClusterPlugin
+metadata: {name: ours, annotations: {kubernetes.io/ingress.class: kong}}
+plugin: cors
+---
+apiVersion: configuration.konghq.com/v1
+kind: KongClusterPlugin
+metadata: {name: theirs, annotations: {kubernetes.io/ingress.class: internal}}
+plugin: cors
+---
+apiVersion: configuration.konghq.com/v1
+kind: KongClusterPlugin
+metadata: {name: unclassed}
+plugin: cors
+"#;
+        let mut loaded = Loaded::default();
+        load_str(yaml, std::path::Path::new("plugins.yaml"), &mut loaded);
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let state = SyncState::default();
+        let facts = Facts::default();
+        let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-01-01T00:00:00Z".parse().expect("time"),
+        );
+        let inputs = Inputs {
+            state: &state,
+            programmed: Some(&facts),
+            controller_name: "c",
+            ingress_class: "kong",
+            addresses: &[],
+            kong_listens: None,
+            now: &now,
+        };
+        let names: Vec<String> = plan(&loaded.snapshot, &inputs, PlanScope::Cluster)
+            .into_iter()
+            .map(|w| w.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["ours"],
+            "kong is not the default class: unclassed is not ours either"
+        );
+    }
 }

@@ -364,6 +364,7 @@ mod tests {
             state: &state,
             programmed: Some(&facts),
             controller_name: "c",
+            ingress_class: "kong",
             addresses: &[],
             kong_listens: None,
             now: &now,

@@ -225,7 +225,7 @@ impl Consumers {
             .filter(|(_, d)| !d)
             .map(|(e, _)| e)
             .collect();
-        let plugin_refs = plugin_refs(snapshot, &kept, &mut problems);
+        let plugin_refs = plugin_refs(snapshot, class, &kept, &mut problems);
         let mut entities: Vec<Consumer> = kept.into_iter().map(|(_, c)| c).collect();
         // Ascending; no username (then no custom_id) first (consumer_cmp.go lines 13-55).
         entities.sort_by(|a, b| (&a.username, &a.custom_id).cmp(&(&b.username, &b.custom_id)));
@@ -268,6 +268,7 @@ impl Consumers {
 /// its namespace); an entry naming no KongPlugin or KongClusterPlugin is reported.
 fn plugin_refs(
     snapshot: &Snapshot,
+    class: &str,
     consumers: &[(ObjectRef, Consumer)],
     problems: &mut Problems,
 ) -> BTreeMap<(String, String), Vec<(String, ObjectRef)>> {
@@ -311,14 +312,10 @@ fn plugin_refs(
                 }
             };
             if snapshot.kong_plugin(ns, name).is_none()
-                && snapshot.kong_cluster_plugin(name).is_none()
+                && ingress_class::cluster_plugin(snapshot, class, name).is_none()
             {
-                problems.error(
-                    obj,
-                    Reason::PluginNotFound,
-                    field.clone(),
-                    format!("no KongPlugin {ns}/{name} or KongClusterPlugin {name}; the plugin is not applied"),
-                );
+                let message = plugins::not_found(snapshot, class, ns, name);
+                problems.error(obj, Reason::PluginNotFound, field.clone(), message);
                 continue;
             }
             out.entry((ns.to_string(), name.to_string()))

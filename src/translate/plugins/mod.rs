@@ -23,12 +23,14 @@ use sha2::{Digest, Sha256};
 pub use config::PluginConfigError;
 
 use super::Context;
+use super::ingress_class;
 use super::names::{self, Entity, ObjectRef};
 use super::problems::Reason;
 use crate::api::{KongClusterPlugin, KongPlugin};
 use crate::crd::plugin::PluginProtocol;
 use crate::kinds::Kind;
 use crate::kong::config::Plugin;
+use crate::snapshot::Snapshot;
 
 pub const ANNOTATION: &str = "konghq.com/plugins";
 pub const REPLICA_AWARE_ANNOTATION: &str = "kingress.io/replica-aware-limits";
@@ -133,16 +135,17 @@ pub fn attach(
             );
             continue;
         }
+        let class = ctx.options.ingress_class.as_str();
         let source = if let Some(p) = ctx.snapshot.kong_plugin(namespace, name) {
             from_kong_plugin(ctx, p)
-        } else if let Some(p) = ctx.snapshot.kong_cluster_plugin(name) {
+        } else if let Some(p) = ingress_class::cluster_plugin(ctx.snapshot, class, name) {
             from_cluster_plugin(ctx, p)
         } else {
             ctx.problems.error(
                 owner,
                 Reason::PluginNotFound,
                 Some(format!("metadata.annotations[{ANNOTATION}]")),
-                format!("no KongPlugin {namespace}/{name} or KongClusterPlugin {name}; the plugin is not applied"),
+                not_found(ctx.snapshot, class, namespace, name),
             );
             continue;
         };
@@ -187,7 +190,9 @@ pub fn consumer_only(
             continue;
         } else if let Some(p) = ctx.snapshot.kong_plugin(namespace, name) {
             from_kong_plugin(ctx, p)
-        } else if let Some(p) = ctx.snapshot.kong_cluster_plugin(name) {
+        } else if let Some(p) =
+            ingress_class::cluster_plugin(ctx.snapshot, &ctx.options.ingress_class, name)
+        {
             from_cluster_plugin(ctx, p)
         } else {
             continue;
@@ -261,16 +266,31 @@ pub fn granted(
     crate::translate::gateway::grants::granted(snapshot, from, to)
 }
 
-/// KongClusterPlugins labelled `global: "true"`.
+/// Why the `konghq.com/plugins` entry `namespace/name` names no plugin of `class`.
+pub fn not_found(snapshot: &Snapshot, class: &str, namespace: &str, name: &str) -> String {
+    match ingress_class::other_class(snapshot, class, name) {
+        Some(why) => {
+            format!("no KongPlugin {namespace}/{name}, and {why}; the plugin is not applied")
+        }
+        None => format!(
+            "no KongPlugin {namespace}/{name} or KongClusterPlugin {name}; the plugin is not applied"
+        ),
+    }
+}
+
+/// KongClusterPlugins of our class labelled `global: "true"` (KIC v3.5.13
+/// `ListGlobalKongClusterPlugins`, `internal/store/store.go` lines 675-696).
 pub fn globals(ctx: &mut Context<'_>) {
     let snapshot = ctx.snapshot;
+    let class = ctx.options.ingress_class.as_str();
     for p in snapshot.kong_cluster_plugins.values() {
         let global = p
             .metadata
             .labels
             .as_ref()
             .and_then(|l| l.get(GLOBAL_LABEL))
-            .is_some_and(|v| v == "true");
+            .is_some_and(|v| v == "true")
+            && ingress_class::annotated(snapshot, class, &**p);
         let name = p.metadata.name.as_deref().unwrap_or_default();
         if global && !ctx.excluded.contains(Kind::KongClusterPlugin, "", name) {
             let source = from_cluster_plugin(ctx, p);
