@@ -204,11 +204,13 @@ fn exclude_leaves_an_object_out_and_names_the_form_it_wants() {
         "-o",
         "json",
         "--exclude",
-        "KongIngress/default/echo",
+        "KongServiceFacade/default/echo",
     ]);
     assert!(ok, "{stderr}");
     assert!(
-        stderr.contains("--exclude KongIngress/default/echo: kingress does not read this kind yet"),
+        stderr.contains(
+            "--exclude KongServiceFacade/default/echo: kingress does not read this kind yet"
+        ),
         "{stderr}"
     );
     assert_eq!(names(&same), names(&all));

@@ -24,6 +24,7 @@ fn crd_order_and_file_names() {
             "configuration.konghq.com_kongclusterplugins.yaml",
             "configuration.konghq.com_kongconsumergroups.yaml",
             "configuration.konghq.com_kongconsumers.yaml",
+            "configuration.konghq.com_kongingresses.yaml",
             "configuration.konghq.com_kongplugins.yaml",
             "configuration.konghq.com_kongupstreampolicies.yaml",
             "configuration.konghq.com_tcpingresses.yaml",

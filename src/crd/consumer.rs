@@ -8,7 +8,7 @@ use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::schema::{self, CrdNames, age_column, column, programmed_column};
+use super::schema::{self, CATEGORIES, CrdNames, age_column, column, programmed_column};
 use super::status::ConditionSchema;
 
 /// CEL rules on the whole object, verbatim from KIC (order matters for the equality test).
@@ -126,6 +126,7 @@ kube_object!(KongConsumer {
 impl KongConsumer {
     fn crd_names() -> CrdNames {
         CrdNames {
+            categories: &CATEGORIES,
             columns: vec![
                 column(
                     "Username",

@@ -11,7 +11,7 @@ use super::consumer::{
     CONTROL_PLANE_REF_RULES, ControlPlaneRef, TAG_RULES, konnect_status_property,
     pending_status_default,
 };
-use super::schema::{self, CrdNames, age_column, programmed_column};
+use super::schema::{self, CATEGORIES, CrdNames, age_column, programmed_column};
 use super::status::ConditionSchema;
 
 /// CEL rules on the whole object, verbatim from KIC (order matters for the equality test).
@@ -63,6 +63,7 @@ kube_object!(KongConsumerGroup {
 impl KongConsumerGroup {
     fn crd_names() -> CrdNames {
         CrdNames {
+            categories: &CATEGORIES,
             columns: vec![age_column(), programmed_column()],
             labels: &[],
             deprecation: None,

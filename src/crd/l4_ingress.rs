@@ -7,7 +7,7 @@ use kube::core::NamespaceResourceScope;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::{self, CrdNames, age_column, column};
+use super::schema::{self, CATEGORIES, CrdNames, age_column, column};
 
 /// TCPIngress is the Schema for the tcpingresses API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -62,6 +62,7 @@ kube_object!(UdpIngress {
 /// Both kinds' printer columns and deprecation, as KIC's CRDs have them.
 fn crd_names(kind: &str) -> CrdNames {
     CrdNames {
+        categories: &CATEGORIES,
         columns: vec![
             column(
                 "Address",

@@ -7,6 +7,7 @@
 mod object;
 pub mod consumer;
 pub mod consumer_group;
+pub mod kong_ingress;
 pub mod l4_ingress;
 pub mod plugin;
 mod schema;
@@ -21,6 +22,7 @@ pub use consumer::{
     KonnectNamespacedRef,
 };
 pub use consumer_group::{KongConsumerGroup, KongConsumerGroupSpec, KongConsumerGroupStatus};
+pub use kong_ingress::KongIngress;
 pub use l4_ingress::{TcpIngress, UdpIngress};
 pub use plugin::{
     ConfigPatch, ConfigSource, KongClusterPlugin, KongClusterPluginStatus, KongPlugin,
@@ -42,6 +44,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         KongClusterPlugin::crd(),
         KongConsumerGroup::crd(),
         KongConsumer::crd(),
+        KongIngress::crd(),
         KongPlugin::crd(),
         KongUpstreamPolicy::crd(),
         TcpIngress::crd(),

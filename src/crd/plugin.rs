@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::schema::{self, CrdNames, age_column, column, programmed_column};
+use super::schema::{self, CATEGORIES, CrdNames, age_column, column, programmed_column};
 use super::status::ConditionSchema;
 
 /// CEL rules shared by both kinds, verbatim from KIC.
@@ -162,6 +162,7 @@ impl KongClusterPlugin {
 
 fn plugin_crd_names() -> CrdNames {
     CrdNames {
+        categories: &CATEGORIES,
         columns: vec![
             column(
                 "Plugin-Type",

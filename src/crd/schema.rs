@@ -168,6 +168,8 @@ impl ScopeName for ClusterResourceScope {
 
 /// What differs between the KIC CRDs besides what the Rust type already knows.
 pub(crate) struct CrdNames {
+    /// `names.categories` (`kubectl get <category>`).
+    pub categories: &'static [&'static str],
     pub columns: Vec<CustomResourceColumnDefinition>,
     pub labels: &'static [(&'static str, &'static str)],
     /// The version's `deprecationWarning` (and `deprecated: true`), for kinds KIC deprecates.
@@ -198,7 +200,7 @@ where
         spec: CustomResourceDefinitionSpec {
             group: K::group(&()).into_owned(),
             names: CustomResourceDefinitionNames {
-                categories: Some(CATEGORIES.iter().map(|c| c.to_string()).collect()),
+                categories: Some(names.categories.iter().map(|c| c.to_string()).collect()),
                 kind: kind.to_string(),
                 list_kind: Some(format!("{kind}List")),
                 plural: plural.to_string(),

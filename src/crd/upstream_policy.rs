@@ -9,7 +9,7 @@ use kube::core::NamespaceResourceScope;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::{self, CrdNames, go_int};
+use super::schema::{self, CATEGORIES, CrdNames, go_int};
 use super::status::PolicyAncestorStatus;
 
 /// KongUpstreamPolicy configures the load-balancing algorithm and health checks of the Kong
@@ -69,6 +69,7 @@ impl KongUpstreamPolicy {
 
     fn crd_names() -> CrdNames {
         CrdNames {
+            categories: &CATEGORIES,
             columns: Vec::new(),
             // Gateway API policy discovery (GEP-713): attached directly to its targets.
             labels: &[("gateway.networking.k8s.io/policy", "direct")],

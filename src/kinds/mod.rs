@@ -34,7 +34,6 @@ use crate::snapshot::{Key, Slice, Snapshot};
 pub const NOT_READ: &[(&str, bool)] = &[
     ("KongServiceFacade", true),
     ("KongCustomEntity", true),
-    ("KongIngress", true),
     ("IngressClassParameters", true),
     ("KongVault", false),
 ];
@@ -509,6 +508,18 @@ kinds! { $
         fields: None,
         reach: Namespace,
         status: true,
+    },
+    // Deprecated by KIC; its `upstream` section still applies through `konghq.com/override`.
+    KongIngress: crate::api::KongIngress {
+        name: "KongIngress",
+        group: KONG_GROUP,
+        versions: ["v1"],
+        namespaced: true,
+        map: kong_ingresses as Box<crate::api::KongIngress>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: false,
     },
     KongPlugin: crate::api::KongPlugin {
         name: "KongPlugin",

@@ -33,6 +33,7 @@ fn minimal_body(kind: Kind) -> &'static str {
         Kind::GatewayClass => "spec: {controllerName: konghq.com/kic-gateway-controller}",
         Kind::ReferenceGrant => "spec: {from: [], to: []}",
         Kind::KongUpstreamPolicy => "spec: {}",
+        Kind::KongIngress => "upstream: {}",
         Kind::KongPlugin => "plugin: cors",
         Kind::KongClusterPlugin => "plugin: cors",
         Kind::KongConsumer => "username: alice",

@@ -101,6 +101,7 @@ trim_meta_only!(
     TcpIngress,
     UdpIngress,
     KongUpstreamPolicy,
+    KongIngress,
     KongPlugin,
     KongConsumer,
     KongConsumerGroup,

@@ -245,8 +245,21 @@ pub struct Healthchecks {
     pub active: Option<ActiveHealthcheck>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passive: Option<PassiveHealthcheck>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A percentage: written as an integer when whole (`25`, as KIC's go-kong writes it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "whole_as_integer"
+    )]
     pub threshold: Option<f64>,
+}
+
+fn whole_as_integer<S: serde::Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) if v.fract() == 0.0 && v.abs() < 2f64.powi(53) => s.serialize_i64(*v as i64),
+        Some(v) => s.serialize_f64(*v),
+        None => s.serialize_none(),
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

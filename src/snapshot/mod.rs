@@ -123,6 +123,7 @@ pub struct Snapshot {
     pub reference_grants: BTreeMap<Key, Box<ReferenceGrant>>,
     pub backend_tls_policies: BTreeMap<Key, Box<BackendTlsPolicy>>,
     pub upstream_policies: BTreeMap<Key, Box<KongUpstreamPolicy>>,
+    pub kong_ingresses: BTreeMap<Key, Box<KongIngress>>,
     pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
     pub kong_cluster_plugins: BTreeMap<Key, Box<KongClusterPlugin>>,
     pub kong_consumers: BTreeMap<Key, Box<KongConsumer>>,
@@ -415,6 +416,10 @@ impl Snapshot {
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
         get(&self.services, namespace, name)
+    }
+
+    pub fn kong_ingress(&self, namespace: &str, name: &str) -> Option<&KongIngress> {
+        get(&self.kong_ingresses, namespace, name)
     }
 
     pub fn upstream_policy(&self, namespace: &str, name: &str) -> Option<&KongUpstreamPolicy> {

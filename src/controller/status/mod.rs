@@ -171,8 +171,13 @@ const RECENT_TRANSLATIONS: usize = 16;
 
 impl Programmed {
     fn observe(&mut self, state: &SyncState) {
+        // A change can leave Kong's config as it was and still change the facts (a Service
+        // moved from a KongIngress to an equal KongUpstreamPolicy): the newest facts win.
         if let Some(hash) = &state.desired_hash
-            && self.recent.back().is_none_or(|(h, _)| h != hash)
+            && self
+                .recent
+                .back()
+                .is_none_or(|(h, f)| h != hash || !Arc::ptr_eq(f, &state.facts))
         {
             self.recent.retain(|(h, _)| h != hash);
             self.recent.push_back((hash.clone(), state.facts.clone()));

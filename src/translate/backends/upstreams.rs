@@ -83,6 +83,8 @@ pub fn build(
         tags,
         ..Default::default()
     };
+    // KIC's order: KongIngress, then the Services' annotations, then KongUpstreamPolicy.
+    super::kong_ingress::apply(ctx, &naming, backends, &mut upstream);
     for (b, object) in backends.iter().zip(&objects) {
         // The Service's annotations, with those its BackendTLSPolicy sets (as KIC reads them).
         let effective = super::backend_tls_policy::annotations(

@@ -1,0 +1,242 @@
+//! What a cluster that ran KIC v3.5.13 carries besides routes, end to end on the real apiserver
+//! and the Kong admin API double: two controllers of two ingress classes side by side, and the
+//! migration from a KongIngress (`konghq.com/override`) to a KongUpstreamPolicy.
+
+mod support;
+
+use kingress::controller;
+use kong_admin_double::{KongAdminDouble, ValidConfig};
+use serde_json::Value;
+use support::controlplane;
+use support::run::WAIT;
+
+/// The names of a config's `ty` entities' `field`, sorted.
+fn names_of(config: &ValidConfig, ty: &str, field: &str) -> Vec<String> {
+    let mut names: Vec<String> = config
+        .entities(ty)
+        .iter()
+        .filter_map(|e| e[field].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Two controllers of two ingress classes on one cluster (an internal and an external
+/// gateway): each configures its Kong with its own class's Ingresses, global
+/// KongClusterPlugins, plugins named by annotation and KongConsumers only, as KIC v3.5.13's
+/// class filters do (`internal/store/store.go` 647-696, `MatchesIngressClass`), and neither
+/// writes status on the other's KongClusterPlugins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_controllers_of_two_classes_each_configure_only_their_own() {
+    let cp = controlplane::shared();
+    let (a, b) = (cp.unique_name("internal"), cp.unique_name("external"));
+    let class_a = a.clone();
+    let env = support::run::start_with("two-classes", |mut options| {
+        options.translate.ingress_class = class_a;
+        options
+    })
+    .await;
+    let kong_b = KongAdminDouble::start()
+        .await
+        .expect("start the second Kong");
+    let mut options_b = support::run::options(&env.ns, &kong_b);
+    options_b.translate.ingress_class = b.clone();
+    let _controller_b = controller::start(env.client.clone(), options_b)
+        .await
+        .expect("start the second controller");
+    // Cluster-scoped names are unique per run; the classes are neither default.
+    let per_class = |class: &str, path: &str, header: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {{name: {class}}}\nspec: {{controller: ingress-controllers.konghq.com/kong}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongClusterPlugin\nmetadata: {{name: {class}-global, labels: {{global: \"true\"}}, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nplugin: correlation-id\nconfig: {{header_name: {header}}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongClusterPlugin\nmetadata: {{name: {class}-terminate, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nplugin: request-termination\nconfig: {{status_code: 503}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongConsumer\nmetadata: {{name: {header}, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nusername: {header}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: {header}, annotations: {{konghq.com/plugins: {a}-terminate}}}}\nspec:\n  ingressClassName: {class}\n  rules:\n  - http:\n      paths:\n      - {{path: {path}, pathType: Prefix, backend: {{service: {{name: web, port: {{number: 80}}}}}}}}\n---\n"
+        )
+    };
+    env.apply(&format!(
+        "{}{}apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{ports: [{{name: http, port: 80}}]}}\n",
+        per_class(&a, "/in", "x-internal"),
+        per_class(&b, "/out", "x-external"),
+    ))
+    .await;
+    let ns = env.ns.clone();
+    let settled = |mine: &'static str| {
+        let ns = ns.clone();
+        move |c: &ValidConfig| c.route(&format!("{ns}.{mine}.web..80")).is_some()
+    };
+    let config_a = env
+        .wait(
+            "the internal Ingress in the internal Kong",
+            settled("x-internal"),
+        )
+        .await;
+    let config_b = match kong_b.wait_for_config(settled("x-external"), WAIT).await {
+        Some(c) => c,
+        None => panic!(
+            "the external Kong never got its Ingress: {:?}",
+            kong_b.current().map(|c| c.to_kong_json())
+        ),
+    };
+    let routes = |c: &ValidConfig| names_of(c, "routes", "name");
+    assert_eq!(
+        routes(&config_a),
+        [format!("{}.x-internal.web..80", env.ns)]
+    );
+    assert_eq!(
+        routes(&config_b),
+        [format!("{}.x-external.web..80", env.ns)]
+    );
+    assert_eq!(names_of(&config_a, "consumers", "username"), ["x-internal"]);
+    assert_eq!(names_of(&config_b, "consumers", "username"), ["x-external"]);
+    let global_headers = |c: &ValidConfig| -> Vec<String> {
+        c.plugins()
+            .iter()
+            .filter(|p| p["name"] == "correlation-id")
+            .filter_map(|p| p["config"]["header_name"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(global_headers(&config_a), ["x-internal"]);
+    assert_eq!(global_headers(&config_b), ["x-external"]);
+    // Both Ingresses name the internal class's plugin: only the internal Kong runs it.
+    let terminations = |c: &ValidConfig| {
+        c.plugins()
+            .iter()
+            .filter(|p| p["name"] == "request-termination")
+            .count()
+    };
+    assert_eq!((terminations(&config_a), terminations(&config_b)), (1, 0));
+    // The external controller says why, naming the plugin's class.
+    let note = support::observe::eventually("an Event on the external Ingress", async || {
+        let found = support::observe::events(
+            &env.client,
+            &env.ns,
+            "Ingress",
+            "x-external",
+            "KongConfigurationTranslationFailed",
+        )
+        .await;
+        found
+            .iter()
+            .find_map(|e| e.note.clone().filter(|n| n.contains("-terminate")))
+            .ok_or_else(|| format!("{} Events", found.len()))
+    })
+    .await;
+    assert!(
+        note.contains(&format!("is of ingress class \"{a}\"")),
+        "{note}"
+    );
+    // Each class's unreferenced-or-used plugin status comes from its own controller only.
+    let plugins: kube::Api<kingress::api::KongClusterPlugin> = kube::Api::all(env.client.clone());
+    for (name, reason) in [
+        (format!("{a}-global"), "Programmed"),
+        (format!("{b}-global"), "Programmed"),
+        (format!("{a}-terminate"), "Programmed"),
+        (format!("{b}-terminate"), "Unused"),
+    ] {
+        support::observe::eventually(&format!("{name} Programmed {reason}"), async || {
+            let p = plugins.get(&name).await.map_err(|e| e.to_string())?;
+            let conditions =
+                serde_json::to_value(p.status.map(|s| s.conditions)).unwrap_or_default();
+            let entry = conditions
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == "Programmed"))
+                .cloned()
+                .unwrap_or_default();
+            match entry["reason"] == reason {
+                true => Ok(()),
+                false => Err(entry.to_string()),
+            }
+        })
+        .await;
+    }
+}
+
+/// The upstream `name` of the config, without its tags (which name the Service either way).
+fn upstream(config: &ValidConfig, name: &str) -> Option<Value> {
+    let mut u = config
+        .entities("upstreams")
+        .iter()
+        .find(|u| u["name"] == name)?
+        .clone();
+    u.as_object_mut()?.remove("tags");
+    Some(u)
+}
+
+/// A Service's KongIngress replaced by the equivalent KongUpstreamPolicy (KIC's documented
+/// migration): Kong's upstream is the same before and after; while the KongIngress is used the
+/// Service gets KIC's deprecation message as a warning Event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kongingress_migrated_to_a_kongupstreampolicy_changes_nothing_in_kong() {
+    let env = support::run::start("kongingress").await;
+    env.apply(
+        "apiVersion: configuration.konghq.com/v1\nkind: KongIngress\nmetadata: {name: hashing}\nupstream:\n  algorithm: consistent-hashing\n  slots: 100\n  hash_on: header\n  hash_on_header: x-user\n  hash_fallback: ip\n  healthchecks:\n    threshold: 25\n    active:\n      type: http\n      http_path: /healthz\n      healthy: {interval: 5, successes: 2}\n      unhealthy: {interval: 5, http_failures: 3}\n    passive:\n      unhealthy: {http_failures: 5}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, annotations: {konghq.com/override: hashing}}\nspec: {ports: [{name: http, port: 80}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: kong\n  rules:\n  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n",
+    )
+    .await;
+    let name = format!("web.{}.80.svc", env.ns);
+    let hashed = |c: &ValidConfig| {
+        upstream(c, &name)
+            .is_some_and(|u| u["hash_on"] == "header" && u["healthchecks"]["threshold"] == 25)
+    };
+    let before = upstream(
+        &env.wait("the KongIngress's upstream in Kong", hashed).await,
+        &name,
+    );
+    let deprecation = async |present: bool| {
+        support::observe::eventually("the deprecation Event", async || {
+            let found = support::observe::events(
+                &env.client,
+                &env.ns,
+                "Service",
+                "web",
+                "KongConfigurationWarning",
+            )
+            .await;
+            let any = found.iter().any(|e| {
+                e.note
+                    .as_deref()
+                    .is_some_and(|n| n.contains("migrate to konghq.com/upstream-policy"))
+            });
+            match any == present {
+                true => Ok(()),
+                false => Err(format!("{} Events", found.len())),
+            }
+        })
+        .await
+    };
+    deprecation(true).await;
+
+    // The migration: the policy, the Service's annotation switched, the KongIngress deleted.
+    env.apply(
+        "apiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {name: hashing}\nspec:\n  algorithm: consistent-hashing\n  slots: 100\n  hashOn: {header: x-user}\n  hashOnFallback: {input: ip}\n  healthchecks:\n    threshold: 25\n    active:\n      type: http\n      httpPath: /healthz\n      healthy: {interval: 5, successes: 2}\n      unhealthy: {interval: 5, httpFailures: 3}\n    passive:\n      unhealthy: {httpFailures: 5}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, annotations: {konghq.com/upstream-policy: hashing}}\nspec: {ports: [{name: http, port: 80}]}\n",
+    )
+    .await;
+    let kong_ingresses: kube::Api<kingress::api::KongIngress> =
+        kube::Api::namespaced(env.client.clone(), &env.ns);
+    kong_ingresses
+        .delete("hashing", &Default::default())
+        .await
+        .expect("delete the KongIngress");
+    // The policy holds the upstream once a replica took it (its ancestor Programmed)...
+    let policies: kube::Api<kingress::api::KongUpstreamPolicy> =
+        kube::Api::namespaced(env.client.clone(), &env.ns);
+    support::observe::eventually("the policy Programmed for Service web", async || {
+        let policy = policies.get("hashing").await.map_err(|e| e.to_string())?;
+        let ancestors =
+            serde_json::to_value(policy.status.map(|s| s.ancestors)).unwrap_or_default();
+        let programmed = ancestors.as_array().into_iter().flatten().any(|a| {
+            a["ancestorRef"]["name"] == "web"
+                && support::observe::is(a, "Programmed", "True", "Programmed")
+        });
+        match programmed {
+            true => Ok(()),
+            false => Err(ancestors.to_string()),
+        }
+    })
+    .await;
+    // ...and with the KongIngress gone, Kong's upstream is the one it had before.
+    support::observe::eventually("the same upstream after the migration", async || {
+        let now = env.kong.current().and_then(|c| upstream(&c, &name));
+        match now == before {
+            true => Ok(()),
+            false => Err(format!("before {before:?}, now {now:?}")),
+        }
+    })
+    .await;
+}
