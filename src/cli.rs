@@ -52,6 +52,10 @@ pub enum Command {
         /// or `Kind/name` for a cluster-scoped kind; repeatable.
         #[arg(long = "exclude", value_name = "KIND/[NAMESPACE/]NAME", value_parser = parse_exclusion)]
         exclude: Vec<Exclusion>,
+        /// KIC's feature gates, `Name=true|false,...` (e.g. `RewriteURIs=true`), KIC's defaults;
+        /// repeatable.
+        #[arg(long, value_name = "GATES")]
+        feature_gates: Vec<String>,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -72,7 +76,19 @@ pub fn main() -> ExitCode {
             gateway_controller_name,
             kong_replicas,
             exclude,
+            feature_gates,
         } => {
+            let feature_gates: translate::feature_gates::FeatureGates =
+                match feature_gates.join(",").parse() {
+                    Ok(g) => g,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+            for note in feature_gates.notes() {
+                eprintln!("note: --feature-gates {note}");
+            }
             let mut excluded = std::collections::BTreeSet::new();
             for e in exclude {
                 match e {
@@ -94,6 +110,7 @@ pub fn main() -> ExitCode {
                     assume_attached_without_gateways: true,
                     kong_replicas: kong_replicas.max(1),
                     excluded,
+                    feature_gates,
                 },
             )
         }

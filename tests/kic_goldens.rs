@@ -281,7 +281,7 @@ fn kic_v3_5_13_goldens_match_the_table() {
 
 /// Cases of our own (`tests/kic-oracle/<case>/in.yaml`), each with `kic.yaml`: what KIC v3.5.13's
 /// own translator produced for it (`../shared/tools/kic-oracle`, `kic-translate -skip-unsupported
-/// in.yaml`), compared the same way. Every one is reproduced exactly, and Kong's schemas (the
+/// in.yaml`, with `-settings settings.yaml` when the case has one), compared the same way. Every one is reproduced exactly, and Kong's schemas (the
 /// admin API test double) accept every one.
 #[test]
 fn kic_oracle_cases_are_reproduced() {
@@ -295,9 +295,11 @@ fn kic_oracle_cases_are_reproduced() {
     assert!(!cases.is_empty(), "no oracle cases");
     let mut wrong = Vec::new();
     for case in cases {
+        // `settings.yaml`: the oracle ran with `-settings` (KIC's feature flags).
         let run = Command::new(env!("CARGO_BIN_EXE_kingress"))
             .args(["translate", "-o", "json", "-f"])
             .arg(case.join("in.yaml"))
+            .args(flags_for(&case.join("settings.yaml")))
             .output()
             .expect("run kingress translate");
         let mut got: Value = serde_json::from_slice(&run.stdout).expect("a config");

@@ -55,6 +55,10 @@ pub struct RunArgs {
     pub ingress_class: String,
     #[arg(long, default_value = translate::DEFAULT_CONTROLLER_NAME)]
     pub gateway_api_controller_name: String,
+    /// KIC's feature gates, `Name=true|false,...` (e.g. `RewriteURIs=true`), KIC's defaults;
+    /// repeatable.
+    #[arg(long, value_name = "GATES")]
+    pub feature_gates: Vec<String>,
     /// Namespaces to watch (comma-separated or repeated); all when empty.
     #[arg(long, value_delimiter = ',')]
     pub watch_namespace: Vec<String>,
@@ -91,6 +95,8 @@ pub enum ArgsError {
     NotNamespacedName { flag: &'static str, value: String },
     #[error("--leader-elect needs --election-namespace or $POD_NAMESPACE")]
     NoElectionNamespace,
+    #[error(transparent)]
+    FeatureGates(#[from] crate::translate::feature_gates::FeatureGateError),
 }
 
 /// `<namespace>/<name>`, both non-empty.
@@ -189,6 +195,7 @@ impl RunArgs {
             translate: Options {
                 ingress_class: self.ingress_class.clone(),
                 controller_name: self.gateway_api_controller_name.clone(),
+                feature_gates: self.feature_gates.join(",").parse()?,
                 ..Options::default()
             },
             scope: WatchScope {

@@ -124,6 +124,9 @@ pub async fn start(
     if options.admin_apis.is_empty() && options.admin_service.is_none() {
         return Err(ControllerError::NoAdminApi);
     }
+    for note in options.translate.feature_gates.notes() {
+        tracing::info!("--feature-gates {note}");
+    }
     let metrics = Arc::new(metrics::Metrics::new());
     let store = Arc::new(store::Store::new(watch::stream_names(&options.scope)));
     watch::spawn_all(&client, &options.scope, &store);

@@ -44,6 +44,20 @@ impl Reader<'_> {
         }
     }
 
+    /// Go's `strconv.ParseBool` of the lowercased value, as KIC v3.5.13 reads the buffering
+    /// annotations (`kongstate/route.go` 258-292): `1`, `t`, `true`, `0`, `f`, `false`.
+    fn go_bool(&mut self, key: &str) -> Option<bool> {
+        let v = self.raw(key)?.to_string();
+        match v.to_ascii_lowercase().as_str() {
+            "1" | "t" | "true" => Some(true),
+            "0" | "f" | "false" => Some(false),
+            _ => {
+                self.invalid(key, &v, "a boolean (true, false, 1, 0, t, f)");
+                None
+            }
+        }
+    }
+
     fn int(&mut self, key: &str, min: i64, max: i64) -> Option<i64> {
         let v = self.raw(key)?.to_string();
         match v.parse::<i64>() {
@@ -164,14 +178,24 @@ pub fn apply_to_route(
     if let Some(b) = r.bool("preserve-host") {
         route.preserve_host = Some(b);
     }
-    if let Some(b) = r.bool("request-buffering") {
+    if let Some(b) = r.go_bool("request-buffering") {
         route.request_buffering = Some(b);
     }
-    if let Some(b) = r.bool("response-buffering") {
+    if let Some(b) = r.go_bool("response-buffering") {
         route.response_buffering = Some(b);
     }
     if let Some(n) = r.int("regex-priority", i64::from(i32::MIN), i64::from(i32::MAX)) {
         route.regex_priority = Some(n);
+    }
+    // KIC: exactly "true" (`annotations.go` HasForceSSLRedirectAnnotation) → 302 and the TLS
+    // protocols (`route.go` 67-93, 131-135); `konghq.com/https-redirect-status-code` and
+    // `konghq.com/protocols` then apply over it.
+    if annotations
+        .and_then(|a| a.get(FORCE_SSL_REDIRECT))
+        .is_some_and(|v| v == "true")
+    {
+        route.https_redirect_status_code = 302;
+        route.protocols = ssl_protocols(&route.protocols);
     }
     if let Some(raw) = r.raw("https-redirect-status-code").map(str::to_string) {
         match raw.parse::<i64>() {
@@ -217,13 +241,36 @@ pub fn apply_to_route(
             None => route.methods = upper,
         }
     }
+    // One invalid name and KIC ignores the whole annotation (`route.go` 205-227, 295-328).
     if let Some(snis) = r.list("snis") {
-        route.snis = snis;
+        match snis.iter().find(|s| !valid_sni(s)) {
+            Some(bad) => {
+                let bad = bad.clone();
+                r.invalid(
+                    "snis",
+                    &bad,
+                    "a hostname (the whole annotation is ignored, as KIC ignores it)",
+                );
+            }
+            None => route.snis = snis,
+        }
     }
-    if let Some(aliases) = r.list("host-aliases") {
-        for alias in aliases {
-            if !route.hosts.contains(&alias) {
-                route.hosts.push(alias);
+    if let Some(aliases) = r.list("host-aliases").filter(|a| !a.is_empty()) {
+        match aliases.iter().find(|h| !valid_host(h)) {
+            Some(bad) => {
+                let bad = bad.clone();
+                r.invalid(
+                    "host-aliases",
+                    &bad,
+                    "a hostname, optionally with a leading `*.` or trailing `.*` (the whole annotation is ignored, as KIC ignores it)",
+                );
+            }
+            None => {
+                for alias in aliases {
+                    if !route.hosts.contains(&alias) {
+                        route.hosts.push(alias);
+                    }
+                }
             }
         }
     }
@@ -236,23 +283,74 @@ pub fn apply_to_route(
             route.protocols = vec!["http".into(), "https".into()];
         }
     }
+    // `konghq.com/headers.<name>`: split on `konghq.com/headers-separator` (default `,`), and
+    // when any is set they *replace* the route's header matches (KIC `annotations.go`
+    // ExtractHeaders, `route.go` 330-336), e.g. an HTTPRoute's.
     if let Some(all) = annotations {
+        let separator = all
+            .get(&format!("{PREFIX}headers-separator"))
+            .map_or(",", String::as_str);
         let header_prefix = format!("{PREFIX}headers.");
+        let mut headers = BTreeMap::new();
         for (key, value) in all.range(header_prefix.clone()..) {
             let Some(name) = key.strip_prefix(&header_prefix) else {
                 break;
             };
-            let values: Vec<String> = value
-                .split(',')
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-                .collect();
-            if !name.is_empty() && !values.is_empty() {
-                route.headers.insert(name.to_string(), values);
+            if name.is_empty() || value.is_empty() {
+                continue;
             }
+            let values: Vec<String> = if separator.is_empty() {
+                // Go's strings.Split with an empty separator splits into characters.
+                value.chars().map(|c| c.to_string()).collect()
+            } else {
+                value
+                    .split(separator)
+                    .map(|v| v.trim().to_string())
+                    .collect()
+            };
+            headers.insert(name.to_string(), values);
+        }
+        if !headers.is_empty() {
+            route.headers = headers;
         }
     }
+}
+
+const FORCE_SSL_REDIRECT: &str = "ingress.kubernetes.io/force-ssl-redirect";
+
+/// KIC's `useSSLProtocol`: grpcs if any protocol is gRPC, https if any is HTTP (or none is).
+fn ssl_protocols(protocols: &[String]) -> Vec<String> {
+    let grpc = protocols.iter().any(|p| p.contains("grpc"));
+    let http = protocols.iter().any(|p| p.contains("http"));
+    let mut out = Vec::new();
+    if grpc {
+        out.push("grpcs".to_string());
+    }
+    if http || !grpc {
+        out.push("https".to_string());
+    }
+    out
+}
+
+/// One label of KIC's host patterns: alphanumeric runs joined by single hyphens.
+fn valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && !label.contains("--")
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// KIC's `validSNIs`: `^([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)+(\.([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*))*$`.
+fn valid_sni(sni: &str) -> bool {
+    sni.split('.').all(valid_label)
+}
+
+/// KIC's `validHosts`: as [`valid_sni`], with an optional leading `*.` and trailing `.*`.
+fn valid_host(host: &str) -> bool {
+    let host = host.strip_prefix("*.").unwrap_or(host);
+    let host = host.strip_suffix(".*").unwrap_or(host);
+    valid_sni(host)
 }
 
 #[cfg(test)]
@@ -326,6 +424,78 @@ mod tests {
             p.iter()
                 .any(|p| p.field.as_deref() == Some("metadata.annotations[konghq.com/strip-path]"))
         );
+    }
+
+    #[test]
+    fn force_ssl_redirect_buffering_and_header_annotations_read_as_kic_reads_them() {
+        let mut a = ann(&[
+            ("request-buffering", "F"),
+            ("response-buffering", "1"),
+            ("headers-separator", ";"),
+            ("headers.x-env", "prod; canary"),
+            ("snis", "a.example.com,b.example.com"),
+        ]);
+        a.insert(FORCE_SSL_REDIRECT.into(), "true".into());
+        let mut problems = Problems::default();
+        let mut route = Route {
+            protocols: vec!["grpc".into(), "http".into()],
+            headers: BTreeMap::from([("x-from-match".to_string(), vec!["1".to_string()])]),
+            ..Default::default()
+        };
+        apply_to_route(Some(&a), &obj(), &mut problems, &mut route);
+        assert_eq!(route.https_redirect_status_code, 302);
+        // grpcs and https: then gRPC with HTTP normalizes as before to http/https.
+        assert_eq!(route.protocols, vec!["http", "https"]);
+        assert_eq!(
+            (route.request_buffering, route.response_buffering),
+            (Some(false), Some(true))
+        );
+        // Replaced, not merged, and split on the separator.
+        assert_eq!(
+            route.headers,
+            BTreeMap::from([(
+                "x-env".to_string(),
+                vec!["prod".to_string(), "canary".to_string()]
+            )])
+        );
+        assert_eq!(route.snis, vec!["a.example.com", "b.example.com"]);
+        assert!(problems.into_sorted().is_empty());
+
+        let mut https_only = Route {
+            protocols: vec!["http".into()],
+            ..Default::default()
+        };
+        let only = BTreeMap::from([(FORCE_SSL_REDIRECT.to_string(), "True".to_string())]);
+        apply_to_route(
+            Some(&only),
+            &obj(),
+            &mut Problems::default(),
+            &mut https_only,
+        );
+        assert_eq!(
+            https_only.protocols,
+            vec!["http"],
+            "KIC wants exactly \"true\""
+        );
+    }
+
+    #[test]
+    fn one_invalid_sni_or_host_alias_drops_the_whole_annotation() {
+        let a = ann(&[
+            ("snis", "ok.example.com,bad_name.example.com"),
+            ("host-aliases", "*.example.com,a--b.example.com"),
+        ]);
+        let mut problems = Problems::default();
+        let mut route = Route {
+            hosts: vec!["example.com".into()],
+            ..Default::default()
+        };
+        apply_to_route(Some(&a), &obj(), &mut problems, &mut route);
+        assert!(route.snis.is_empty());
+        assert_eq!(route.hosts, vec!["example.com"]);
+        assert_eq!(problems.into_sorted().len(), 2);
+        assert!(valid_host("*.example.com") && valid_host("shop.*") && valid_host("a-b.c"));
+        assert!(!valid_sni("*.example.com") && !valid_sni("a..b") && !valid_sni("-a.b"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod certificates;
 pub mod configured;
 pub mod consumers;
 pub mod fallback;
+pub mod feature_gates;
 pub mod gateway;
 pub mod incremental;
 pub mod ingress_class;
@@ -62,6 +63,8 @@ pub struct Options {
     pub excluded: std::collections::BTreeSet<ObjectKey>,
     /// Kong replicas being configured: rate limits with `policy: local` count per replica.
     pub kong_replicas: usize,
+    /// KIC's `--feature-gates`.
+    pub feature_gates: feature_gates::FeatureGates,
 }
 
 impl Default for Options {
@@ -72,6 +75,7 @@ impl Default for Options {
             assume_attached_without_gateways: false,
             excluded: Default::default(),
             kong_replicas: 1,
+            feature_gates: Default::default(),
         }
     }
 }
@@ -326,6 +330,39 @@ impl Context<'_> {
             slot.insert(self.services.len());
             self.services.push((service, upstream));
         }
+    }
+
+    /// Removes Kong service `name` with its upstream and the plugins of it and its routes;
+    /// returns the objects its routes were made from (by their tags), in order, once each.
+    pub fn remove_service(&mut self, name: &str) -> Vec<names::ObjectRef> {
+        let Some(i) = self.service_index.remove(name) else {
+            return Vec::new();
+        };
+        let (service, _) = self.services.remove(i);
+        for index in self.service_index.values_mut() {
+            if *index > i {
+                *index -= 1;
+            }
+        }
+        let routes: std::collections::HashSet<&str> =
+            service.routes.iter().map(|r| r.name.as_str()).collect();
+        self.plugins.retain(|p| {
+            p.service.as_deref() != Some(name)
+                && p.route.as_deref().is_none_or(|r| !routes.contains(r))
+        });
+        self.plugin_ids = self.plugins.iter().map(|p| p.id.clone()).collect();
+        let mut owners: Vec<names::ObjectRef> = Vec::new();
+        for key in service
+            .routes
+            .iter()
+            .filter_map(|r| object_of_tags(&r.tags))
+        {
+            let owner = names::ObjectRef::new(key.kind, Some(&key.namespace), &key.name);
+            if !owners.contains(&owner) {
+                owners.push(owner);
+            }
+        }
+        owners
     }
 
     pub fn service_mut(&mut self, name: &str) -> Option<&mut Service> {

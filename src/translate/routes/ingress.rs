@@ -18,9 +18,11 @@ use crate::translate::backends::upstreams::{self, Backend, Naming};
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
 
+use super::rewrite::Rewrites;
 use crate::translate::ingress_class::{self, CLASS_ANNOTATION};
 
 pub fn translate_all(ctx: &mut Context<'_>) {
+    let mut rewrites = Rewrites::default();
     for ingress in ctx.ingresses() {
         if !is_ours(ctx, ingress) {
             continue;
@@ -30,9 +32,11 @@ pub fn translate_all(ctx: &mut Context<'_>) {
             Some(why) => ctx
                 .problems
                 .error(&ObjectRef::of(ingress), Reason::Excluded, None, why),
-            None => translate(ctx, ingress),
+            None => translate(ctx, ingress, &mut rewrites),
         }
     }
+    // After every Ingress, as KIC: a rewrite may leave out a service other Ingresses share.
+    rewrites.apply(ctx);
 }
 
 /// [`ingress_class::ours`], with a warning on an Ingress that names no class when ours is not the default.
@@ -102,7 +106,7 @@ struct RouteGroup {
     paths: Vec<String>,
 }
 
-fn translate(ctx: &mut Context<'_>, ingress: &Ingress) {
+fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) {
     let obj = ObjectRef::of(ingress);
     let namespace = ingress.namespace().unwrap_or_default();
     let ingress_name = ingress.name_any();
@@ -176,6 +180,12 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress) {
                 paths.push(p);
             }
         }
+        rewrites.note(
+            &g.service_name,
+            &route_name,
+            &obj,
+            ingress.metadata.annotations.as_ref(),
+        );
         add_route(
             ctx,
             ingress,

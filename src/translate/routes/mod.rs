@@ -6,6 +6,7 @@
 pub mod gateway_api;
 pub mod ingress;
 pub mod l4_ingress;
+pub mod rewrite;
 
 use std::collections::BTreeMap;
 
