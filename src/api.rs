@@ -12,7 +12,7 @@ pub use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 pub use crate::crd::{
     KongClusterPlugin, KongConsumer, KongConsumerGroup, KongIngress, KongPlugin,
-    KongUpstreamPolicy, TcpIngress, UdpIngress,
+    KongUpstreamPolicy, KongVault, TcpIngress, UdpIngress,
 };
 
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";

@@ -27,6 +27,7 @@ fn crd_order_and_file_names() {
             "configuration.konghq.com_kongingresses.yaml",
             "configuration.konghq.com_kongplugins.yaml",
             "configuration.konghq.com_kongupstreampolicies.yaml",
+            "configuration.konghq.com_kongvaults.yaml",
             "configuration.konghq.com_tcpingresses.yaml",
             "configuration.konghq.com_udpingresses.yaml",
         ]

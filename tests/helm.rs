@@ -880,6 +880,7 @@ const CLUSTER_SCOPED: &[&str] = &[
     "networking.k8s.io/ingressclasses",
     "gateway.networking.k8s.io/gatewayclasses",
     "configuration.konghq.com/kongclusterplugins",
+    "configuration.konghq.com/kongvaults",
 ];
 /// The status subresources it writes.
 const STATUS: &[&str] = &[

@@ -23,7 +23,7 @@ fn names_of(config: &ValidConfig, ty: &str, field: &str) -> Vec<String> {
 
 /// Two controllers of two ingress classes on one cluster (an internal and an external
 /// gateway): each configures its Kong with its own class's Ingresses, global
-/// KongClusterPlugins, plugins named by annotation and KongConsumers only, as KIC v3.5.13's
+/// KongClusterPlugins, plugins named by annotation, KongConsumers and KongVaults only, as KIC v3.5.13's
 /// class filters do (`internal/store/store.go` 647-696, `MatchesIngressClass`), and neither
 /// writes status on the other's KongClusterPlugins.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +47,7 @@ async fn two_controllers_of_two_classes_each_configure_only_their_own() {
     // Cluster-scoped names are unique per run; the classes are neither default.
     let per_class = |class: &str, path: &str, header: &str| {
         format!(
-            "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {{name: {class}}}\nspec: {{controller: ingress-controllers.konghq.com/kong}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongClusterPlugin\nmetadata: {{name: {class}-global, labels: {{global: \"true\"}}, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nplugin: correlation-id\nconfig: {{header_name: {header}}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongClusterPlugin\nmetadata: {{name: {class}-terminate, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nplugin: request-termination\nconfig: {{status_code: 503}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongConsumer\nmetadata: {{name: {header}, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nusername: {header}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: {header}, annotations: {{konghq.com/plugins: {a}-terminate}}}}\nspec:\n  ingressClassName: {class}\n  rules:\n  - http:\n      paths:\n      - {{path: {path}, pathType: Prefix, backend: {{service: {{name: web, port: {{number: 80}}}}}}}}\n---\n"
+            "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {{name: {class}}}\nspec: {{controller: ingress-controllers.konghq.com/kong}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongClusterPlugin\nmetadata: {{name: {class}-global, labels: {{global: \"true\"}}, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nplugin: correlation-id\nconfig: {{header_name: {header}}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongClusterPlugin\nmetadata: {{name: {class}-terminate, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nplugin: request-termination\nconfig: {{status_code: 503}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongConsumer\nmetadata: {{name: {header}, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nusername: {header}\n---\napiVersion: configuration.konghq.com/v1alpha1\nkind: KongVault\nmetadata: {{name: {class}-vault, annotations: {{kubernetes.io/ingress.class: {class}}}}}\nspec: {{backend: env, prefix: {class}-env}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: {header}, annotations: {{konghq.com/plugins: {a}-terminate}}}}\nspec:\n  ingressClassName: {class}\n  rules:\n  - http:\n      paths:\n      - {{path: {path}, pathType: Prefix, backend: {{service: {{name: web, port: {{number: 80}}}}}}}}\n---\n"
         )
     };
     env.apply(&format!(
@@ -85,6 +85,14 @@ async fn two_controllers_of_two_classes_each_configure_only_their_own() {
     );
     assert_eq!(names_of(&config_a, "consumers", "username"), ["x-internal"]);
     assert_eq!(names_of(&config_b, "consumers", "username"), ["x-external"]);
+    assert_eq!(
+        names_of(&config_a, "vaults", "prefix"),
+        [format!("{a}-env")]
+    );
+    assert_eq!(
+        names_of(&config_b, "vaults", "prefix"),
+        [format!("{b}-env")]
+    );
     let global_headers = |c: &ValidConfig| -> Vec<String> {
         c.plugins()
             .iter()

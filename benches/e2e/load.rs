@@ -79,6 +79,7 @@ async fn create_object(client: &Client, o: Object) -> Result<(), String> {
         Object::ReferenceGrant(x) => create(ns_api(client, &*x), *x).await,
         Object::KongUpstreamPolicy(x) => create(ns_api(client, &*x), *x).await,
         Object::KongIngress(x) => create(ns_api(client, &*x), *x).await,
+        Object::KongVault(x) => create(cluster_api(client), *x).await,
         Object::KongPlugin(x) => create(ns_api(client, &*x), *x).await,
         Object::KongClusterPlugin(x) => create(cluster_api(client), *x).await,
         Object::KongConsumer(x) => create(ns_api(client, &*x), *x).await,

@@ -73,6 +73,13 @@ fn record_for(def: &Def, obj: &Map<String, Value>) -> Result<Record, (&'static s
             routes::record_for(obj.get("protocols")).map_err(|e| ("protocols", Node::Msg(e)))?
         }
         "upstreams" => upstreams::record(),
+        // vaults.lua:49-50: subschema_key `name`, with its own subschema_error
+        "vaults" => match obj.get("name") {
+            None | Some(Value::Null) => return Err(("name", Node::msg(schema::REQUIRED))),
+            Some(Value::String(n)) => entities::vaults::record_for(n)
+                .ok_or_else(|| ("name", Node::Msg(entities::vaults::not_installed(n))))?,
+            Some(_) => return Err(("name", Node::msg("expected a string"))),
+        },
         "targets" => targets::record(),
         "acls" => credentials::acls(),
         "basicauth_credentials" => credentials::basicauth_credentials(),

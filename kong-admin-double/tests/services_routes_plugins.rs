@@ -335,11 +335,28 @@ fn duplicate_plugins_on_one_entity_collide() {
 
 #[test]
 fn unsupported_entities_are_refused() {
-    let e = fields(dc(json!({"vaults": []})));
+    let e = fields(dc(json!({"keys": []})));
     assert_eq!(
-        e["vaults"],
-        "'vaults' entities are not supported by the Kong admin API test double"
+        e["keys"],
+        "'keys' entities are not supported by the Kong admin API test double"
     );
+}
+
+/// Kong OSS has the `env` vault only (vaults.lua:50 for the others).
+#[test]
+fn vaults_env_only_with_kongs_prefix_rules() {
+    assert!(
+        validate(&dc(json!({"vaults": [
+            {"name": "env", "prefix": "my-env", "config": {"prefix": "SECRET_"}, "tags": ["t"]}
+        ]})))
+        .is_ok()
+    );
+    let e = fields(dc(json!({"vaults": [
+        {"name": "aws", "prefix": "aws-secrets"},
+        {"name": "env", "prefix": "env"},
+    ]})));
+    assert_eq!(e["vaults"][0]["name"], "vault 'aws' is not installed");
+    assert_eq!(e["vaults"][1]["prefix"], "must not be one of: env");
 }
 
 #[test]

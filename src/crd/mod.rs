@@ -13,6 +13,7 @@ pub mod plugin;
 mod schema;
 mod status;
 pub mod upstream_policy;
+pub mod vault;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::core::CustomResourceExt;
@@ -37,6 +38,7 @@ pub use upstream_policy::{
     KongUpstreamPassiveHealthcheck, KongUpstreamPolicy, KongUpstreamPolicySpec,
     KongUpstreamPolicyStatus, KongUpstreamStickySessions,
 };
+pub use vault::{KongVault, KongVaultSpec, KongVaultStatus};
 
 /// Every CRD kingress serves, sorted by name (the order of `crds/` and `kingress crds`).
 pub fn all() -> Vec<CustomResourceDefinition> {
@@ -47,6 +49,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         KongIngress::crd(),
         KongPlugin::crd(),
         KongUpstreamPolicy::crd(),
+        KongVault::crd(),
         TcpIngress::crd(),
         UdpIngress::crd(),
     ]

@@ -92,6 +92,11 @@ pub(crate) fn free_form_object(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "object", "x-kubernetes-preserve-unknown-fields": true })
 }
 
+/// Free-form JSON value of any type (KongVault `config`), kept as-is by the API server.
+pub(crate) fn free_form_value(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "x-kubernetes-preserve-unknown-fields": true })
+}
+
 /// Transform appending CEL rules (`(rule, message)`) to a schema's `x-kubernetes-validations`.
 pub(crate) fn cel_rules(rules: &'static [(&'static str, &'static str)]) -> impl FnMut(&mut Schema) {
     move |schema: &mut Schema| {

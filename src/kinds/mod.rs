@@ -35,7 +35,6 @@ pub const NOT_READ: &[(&str, bool)] = &[
     ("KongServiceFacade", true),
     ("KongCustomEntity", true),
     ("IngressClassParameters", true),
-    ("KongVault", false),
 ];
 
 /// Marks an object read at a version other than its kind's preferred one (manifests may use
@@ -508,6 +507,18 @@ kinds! { $
         fields: None,
         reach: Namespace,
         status: true,
+    },
+    // Cluster-scoped; read by ingress class, as KongClusterPlugins are.
+    KongVault: crate::api::KongVault {
+        name: "KongVault",
+        group: KONG_GROUP,
+        versions: ["v1alpha1"],
+        namespaced: false,
+        map: kong_vaults as Box<crate::api::KongVault>, via map,
+        labels: None,
+        fields: None,
+        reach: Everything,
+        status: false,
     },
     // Deprecated by KIC; its `upstream` section still applies through `konghq.com/override`.
     KongIngress: crate::api::KongIngress {

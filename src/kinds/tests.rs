@@ -34,6 +34,7 @@ fn minimal_body(kind: Kind) -> &'static str {
         Kind::ReferenceGrant => "spec: {from: [], to: []}",
         Kind::KongUpstreamPolicy => "spec: {}",
         Kind::KongIngress => "upstream: {}",
+        Kind::KongVault => "spec: {backend: env, prefix: env-vault}",
         Kind::KongPlugin => "plugin: cors",
         Kind::KongClusterPlugin => "plugin: cors",
         Kind::KongConsumer => "username: alice",

@@ -102,6 +102,7 @@ trim_meta_only!(
     UdpIngress,
     KongUpstreamPolicy,
     KongIngress,
+    KongVault,
     KongPlugin,
     KongConsumer,
     KongConsumerGroup,

@@ -27,6 +27,23 @@ pub struct KongConfig {
     pub services: Vec<Service>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub upstreams: Vec<Upstream>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vaults: Vec<Vault>,
+}
+
+/// A Kong vault (KongVault): `{vault://<prefix>/...}` references resolve through it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Vault {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub id: String,
+    /// The backend (`env` in Kong OSS).
+    pub name: String,
+    pub prefix: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl KongConfig {

@@ -124,6 +124,7 @@ pub struct Snapshot {
     pub backend_tls_policies: BTreeMap<Key, Box<BackendTlsPolicy>>,
     pub upstream_policies: BTreeMap<Key, Box<KongUpstreamPolicy>>,
     pub kong_ingresses: BTreeMap<Key, Box<KongIngress>>,
+    pub kong_vaults: BTreeMap<Key, Box<KongVault>>,
     pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
     pub kong_cluster_plugins: BTreeMap<Key, Box<KongClusterPlugin>>,
     pub kong_consumers: BTreeMap<Key, Box<KongConsumer>>,

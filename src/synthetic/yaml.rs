@@ -45,6 +45,7 @@ pub fn write_yaml(spec: &Spec, objects: &[Object], w: &mut impl Write) -> io::Re
             Object::ReferenceGrant(x) => document(w, x)?,
             Object::KongUpstreamPolicy(x) => document(w, x)?,
             Object::KongIngress(x) => document(w, x)?,
+            Object::KongVault(x) => document(w, x)?,
             Object::KongPlugin(x) => document(w, x)?,
             Object::KongClusterPlugin(x) => document(w, x)?,
             Object::KongConsumer(x) => document(w, x)?,

@@ -18,7 +18,7 @@ use super::plugins;
 use super::{Derived, Facts, Options, Problem, Scope, Translation, translate_scope};
 use crate::kinds::ObjectKey;
 use crate::kinds::Reach;
-use crate::kong::config::{CaCertificate, Certificate, Consumer, FORMAT_VERSION};
+use crate::kong::config::{CaCertificate, Certificate, Consumer, FORMAT_VERSION, Vault};
 use crate::kong::config_text::{ConfigText, Fragment};
 use crate::snapshot::{Kind, Snapshot};
 
@@ -99,6 +99,7 @@ struct Part {
     ca_certificates: Vec<CaCertificate>,
     certificates: Vec<Certificate>,
     consumers: Vec<Consumer>,
+    vaults: Vec<Vault>,
     /// Top-level plugins: (name, service, route, consumer, id) as the config sorts them, and JSON.
     plugins: Vec<(PluginKey, Arc<Fragment>)>,
     /// The global part's plugins of consumers alone: included unless some part's routes or
@@ -154,6 +155,7 @@ impl Part {
             ca_certificates: config.ca_certificates,
             certificates: config.certificates,
             consumers: config.consumers,
+            vaults: config.vaults,
             plugins,
             consumer_plugins,
             problems: t.problems,
@@ -342,6 +344,7 @@ impl Incremental {
             if derived.ca_certificates != self.derived.ca_certificates
                 || derived.certificates != self.derived.certificates
                 || derived.consumers != self.derived.consumers
+                || derived.vaults != self.derived.vaults
                 // The plugins consumers name live in these namespaces (with their Secrets).
                 || derived
                     .consumers
@@ -389,6 +392,8 @@ impl Incremental {
         let mut ca_certificates: Vec<&CaCertificate> = Vec::new();
         // Only the global part has consumers, already sorted.
         let mut consumers: Vec<&Consumer> = Vec::new();
+        // Only the global part has vaults, already sorted.
+        let mut vaults: Vec<&Vault> = Vec::new();
         let mut plugins: Vec<(&PluginKey, &Arc<Fragment>)> = Vec::new();
         let mut plugin_ids = HashSet::new();
         let mut problems = Vec::new();
@@ -400,6 +405,7 @@ impl Incremental {
             }
             ca_certificates.extend(&part.ca_certificates);
             consumers.extend(&part.consumers);
+            vaults.extend(&part.vaults);
             for (key, json) in &part.plugins {
                 if plugin_ids.insert(key.4.as_str()) {
                     plugins.push((key, json));
@@ -459,6 +465,7 @@ impl Incremental {
         if certificates.is_empty()
             && ca_certificates.is_empty()
             && consumers.is_empty()
+            && vaults.is_empty()
             && plugins.is_empty()
             && self.services.is_empty()
             && upstreams.is_empty()
@@ -469,7 +476,7 @@ impl Incremental {
         let plugins: Vec<&Arc<Fragment>> = plugins.into_iter().map(|(_, json)| json).collect();
         let mut text = ConfigText::default();
         // Key order as KongConfig serialises: _format_version, ca_certificates, certificates,
-        // consumers, plugins, services, upstreams; empty lists left out. The glue is written escaped, as
+        // consumers, plugins, services, upstreams, vaults; empty lists left out. The glue is written escaped, as
         // ConfigText keeps its pieces.
         text.push_owned(format!(
             "{{\"_format_version\":{}",
@@ -510,6 +517,9 @@ impl Incremental {
                 text.push_shared(Arc::clone(json));
             }
             text.push_plain("]");
+        }
+        if !vaults.is_empty() {
+            text.push_owned(format!(",\"vaults\":{}", serde_json::to_string(&vaults)?));
         }
         text.push_plain("}");
         Ok(Output {

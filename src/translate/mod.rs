@@ -30,6 +30,7 @@ pub mod problems;
 pub mod round_cache;
 pub mod routes;
 pub mod secret_values;
+pub mod vaults;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -164,6 +165,7 @@ fn configured_objects(config: &KongConfig) -> Configured {
     seen.extend(config.upstreams.iter().filter_map(|u| key(&u.tags)));
     seen.extend(config.plugins.iter().filter_map(|p| key(&p.tags)));
     seen.extend(config.consumers.iter().filter_map(|c| key(&c.tags)));
+    seen.extend(config.vaults.iter().filter_map(|v| key(&v.tags)));
     seen.into_iter()
         .map(|(kind, namespace, name)| object_key(kind, namespace, name))
         .collect()
@@ -454,6 +456,7 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
     if config.certificates.is_empty()
         && config.ca_certificates.is_empty()
         && config.consumers.is_empty()
+        && config.vaults.is_empty()
         && config.plugins.is_empty()
         && config.services.is_empty()
         && config.upstreams.is_empty()
@@ -470,6 +473,7 @@ pub struct Derived {
     pub ca_certificates: backends::ca_certificates::CaCertificates,
     pub certificates: certificates::Certificates,
     pub consumers: consumers::Consumers,
+    pub vaults: vaults::Vaults,
 }
 
 impl Derived {
@@ -479,6 +483,7 @@ impl Derived {
             ca_certificates: backends::ca_certificates::CaCertificates::new(snapshot, &excluded),
             certificates: certificates::Certificates::new(snapshot, options, &excluded),
             consumers: consumers::Consumers::new(snapshot, &options.ingress_class, &excluded),
+            vaults: vaults::Vaults::new(snapshot, &options.ingress_class, &excluded),
             excluded,
         }
     }
@@ -559,6 +564,7 @@ pub fn translate_scope(
     let (ca_certificates, consumers) = match scope {
         Scope::All | Scope::Global => {
             derived.consumers.report(ctx.problems);
+            derived.vaults.report(ctx.problems);
             derived.ca_certificates.report(ctx.problems);
             derived.certificates.report(ctx.problems);
             for cert in derived.certificates.entities() {
@@ -595,6 +601,9 @@ pub fn translate_scope(
     config.certificates = sorted_certificates(std::mem::take(&mut ctx.certificates));
     config.ca_certificates = ca_certificates;
     config.consumers = consumers;
+    if matches!(scope, Scope::All | Scope::Global) {
+        config.vaults = derived.vaults.entities().to_vec();
+    }
     config.plugins = std::mem::take(&mut ctx.plugins);
     sort_plugins(&mut config.plugins);
     let upstream_policies = std::mem::take(&mut ctx.upstream_policies);

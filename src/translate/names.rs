@@ -22,6 +22,7 @@ pub enum Entity {
     Route,
     Plugin,
     Consumer,
+    Vault,
 }
 
 impl Entity {
@@ -31,18 +32,20 @@ impl Entity {
             Entity::Route => "routes",
             Entity::Plugin => "plugins",
             Entity::Consumer => "consumers",
+            Entity::Vault => "vaults",
         }
     }
 }
 
 pub fn entity_id(entity: Entity, key: &str) -> String {
     // The per-entity namespaces are fixed: derive each once.
-    static NAMESPACES: std::sync::LazyLock<[Uuid; 4]> = std::sync::LazyLock::new(|| {
+    static NAMESPACES: std::sync::LazyLock<[Uuid; 5]> = std::sync::LazyLock::new(|| {
         [
             Entity::Service,
             Entity::Route,
             Entity::Plugin,
             Entity::Consumer,
+            Entity::Vault,
         ]
         .map(|e| Uuid::new_v5(&KIC_NAMESPACE, e.plural().as_bytes()))
     });

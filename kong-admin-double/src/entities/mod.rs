@@ -11,6 +11,7 @@ pub(crate) mod services;
 pub(crate) mod snis;
 pub(crate) mod targets;
 pub(crate) mod upstreams;
+pub(crate) mod vaults;
 
 /// Declarative metadata of one entity type.
 pub(crate) struct Def {
@@ -122,6 +123,15 @@ pub(crate) const DEFS: &[Def] = &[
         ],
         children: &[],
     },
+    // vaults.lua:45-47: endpoint_key and cache_key `prefix` (unique, line 56); no foreign
+    // key. constants.lua:151 puts it after ca_certificates.
+    Def {
+        name: "vaults",
+        unique_key: Some("prefix"),
+        cache_key: &["prefix"],
+        fks: &[],
+        children: &[],
+    },
     // ca_certificates.lua: no endpoint_key or cache_key (ids are random,
     // declarative_config.lua:628-683), no foreign key, and none points at it:
     // services' `ca_certificates` is an array of uuids (services.lua:47), not
@@ -210,7 +220,6 @@ pub(crate) const DEFS: &[Def] = &[
 /// (kong/db/schema/init.lua:1120-1124, UNKNOWN at 102), top-level or nested.
 pub(crate) const UNSUPPORTED: &[&str] = &[
     // constants.lua:138-154
-    "vaults",
     "keys",
     "key_sets",
     "filter_chains",
