@@ -56,6 +56,10 @@ pub enum Command {
         /// repeatable.
         #[arg(long, value_name = "GATES")]
         feature_gates: Vec<String>,
+        /// Keep terminating endpoints at weight 0 so Kong drains them (KIC's flag; on here,
+        /// off in KIC, which drops them: `--enable-drain-support=false` for KIC's behaviour).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        enable_drain_support: bool,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -77,6 +81,7 @@ pub fn main() -> ExitCode {
             kong_replicas,
             exclude,
             feature_gates,
+            enable_drain_support,
         } => {
             let feature_gates: translate::feature_gates::FeatureGates =
                 match feature_gates.join(",").parse() {
@@ -111,6 +116,7 @@ pub fn main() -> ExitCode {
                     kong_replicas: kong_replicas.max(1),
                     excluded,
                     feature_gates,
+                    enable_drain_support,
                 },
             )
         }

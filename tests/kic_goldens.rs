@@ -295,11 +295,14 @@ fn kic_oracle_cases_are_reproduced() {
     assert!(!cases.is_empty(), "no oracle cases");
     let mut wrong = Vec::new();
     for case in cases {
-        // `settings.yaml`: the oracle ran with `-settings` (KIC's feature flags).
+        // `settings.yaml`: the oracle ran with `-settings` (KIC's feature flags);
+        // `kingress-flags.txt`: kingress flags that give KIC's default where kingress's differs.
+        let extra = std::fs::read_to_string(case.join("kingress-flags.txt")).unwrap_or_default();
         let run = Command::new(env!("CARGO_BIN_EXE_kingress"))
             .args(["translate", "-o", "json", "-f"])
             .arg(case.join("in.yaml"))
             .args(flags_for(&case.join("settings.yaml")))
+            .args(extra.split_whitespace())
             .output()
             .expect("run kingress translate");
         let mut got: Value = serde_json::from_slice(&run.stdout).expect("a config");

@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// repeatable.
     #[arg(long, value_name = "GATES")]
     pub feature_gates: Vec<String>,
+    /// Keep terminating endpoints at weight 0 so Kong drains them (KIC's flag; on here,
+    /// off in KIC, which drops them: `--enable-drain-support=false` for KIC's behaviour).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub enable_drain_support: bool,
     /// Namespaces to watch (comma-separated or repeated); all when empty.
     #[arg(long, value_delimiter = ',')]
     pub watch_namespace: Vec<String>,
@@ -196,6 +200,7 @@ impl RunArgs {
                 ingress_class: self.ingress_class.clone(),
                 controller_name: self.gateway_api_controller_name.clone(),
                 feature_gates: self.feature_gates.join(",").parse()?,
+                enable_drain_support: self.enable_drain_support,
                 ..Options::default()
             },
             scope: WatchScope {

@@ -66,6 +66,9 @@ pub struct Options {
     pub kong_replicas: usize,
     /// KIC's `--feature-gates`.
     pub feature_gates: feature_gates::FeatureGates,
+    /// KIC's `--enable-drain-support`: terminating endpoints stay at weight 0 so Kong drains
+    /// them. On in kingress (off in KIC, which then drops them).
+    pub enable_drain_support: bool,
 }
 
 impl Default for Options {
@@ -77,6 +80,7 @@ impl Default for Options {
             excluded: Default::default(),
             kong_replicas: 1,
             feature_gates: Default::default(),
+            enable_drain_support: true,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! Service has exactly one port; a slice port must carry the same name as the Service
 //! port (and the same protocol); the target is `addresses[0]:<slice port>`, IPv6
 //! bracketed, de-duplicated across slices. Ready (or unset) endpoints serve; terminating
-//! ones are kept at weight 0 so Kong drains them; other not-ready endpoints are left out.
+//! ones are kept at weight 0 so Kong drains them (KIC's `--enable-drain-support`, on in
+//! kingress; off, as KIC's default, they are left out unless ready, then serve:
+//! KIC v3.5.13 `translate_upstreams.go` 341-360); other not-ready endpoints are left out.
 //! `ingress.kubernetes.io/service-upstream: "true"` and ExternalName Services give one
 //! DNS target instead.
 
@@ -132,6 +134,7 @@ fn format_target(address: &str, port: &str) -> String {
 pub fn endpoints(
     snapshot: &Snapshot,
     excluded: &Excluded,
+    drain: bool,
     service: &Service,
     port: &ServicePort,
 ) -> Vec<Endpoint> {
@@ -180,7 +183,7 @@ pub fn endpoints(
         let number = number.to_string();
         found.reserve(slice.endpoints.len());
         for ep in &slice.endpoints {
-            let terminating = is_true(ep.terminating);
+            let terminating = is_true(ep.terminating) && drain;
             let ready = ep.ready.unwrap_or(true);
             if !terminating && !ready {
                 continue;

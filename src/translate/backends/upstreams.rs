@@ -263,7 +263,13 @@ fn build_targets(ctx: &mut Context<'_>, naming: &Naming, backends: &[Backend<'_>
     let endpoints: Vec<Vec<Endpoint>> = backends
         .iter()
         .map(|b| match b.port_found {
-            true => targets::endpoints(ctx.snapshot, ctx.excluded, b.service, b.port),
+            true => targets::endpoints(
+                ctx.snapshot,
+                ctx.excluded,
+                ctx.options.enable_drain_support,
+                b.service,
+                b.port,
+            ),
             false => Vec::new(),
         })
         .collect();
