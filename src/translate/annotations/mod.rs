@@ -2,6 +2,8 @@
 //! HTTPRoutes (→ Kong routes). An invalid value is reported and ignored, leaving Kong's
 //! default, instead of failing the object.
 
+pub mod keys;
+
 use std::collections::BTreeMap;
 
 use super::names::ObjectRef;
@@ -121,6 +123,7 @@ pub fn apply_to_service(
     service: &mut Service,
     upstream: &mut Upstream,
 ) {
+    keys::check(annotations, object, problems);
     let mut r = Reader {
         annotations,
         object,
@@ -167,6 +170,7 @@ pub fn apply_to_route(
     problems: &mut Problems,
     route: &mut Route,
 ) {
+    keys::check(annotations, object, problems);
     let mut r = Reader {
         annotations,
         object,
