@@ -21,6 +21,7 @@ fn crd_order_and_file_names() {
     assert_eq!(
         names,
         [
+            "configuration.konghq.com_ingressclassparameterses.yaml",
             "configuration.konghq.com_kongclusterplugins.yaml",
             "configuration.konghq.com_kongconsumergroups.yaml",
             "configuration.konghq.com_kongconsumers.yaml",

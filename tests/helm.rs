@@ -870,6 +870,7 @@ const NAMESPACED: &[&str] = &[
     "gateway.networking.k8s.io/gateways",
     "configuration.konghq.com/kongupstreampolicies",
     "configuration.konghq.com/kongingresses",
+    "configuration.konghq.com/ingressclassparameterses",
     "configuration.konghq.com/kongplugins",
     "gateway.networking.k8s.io/referencegrants",
     "gateway.networking.k8s.io/backendtlspolicies",

@@ -67,6 +67,7 @@ async fn create_object(client: &Client, o: Object) -> Result<(), String> {
         Object::EndpointSlice(x) => create(ns_api(client, &*x), *x).await,
         Object::Ingress(x) => create(ns_api(client, &*x), *x).await,
         Object::IngressClass(x) => create(cluster_api(client), *x).await,
+        Object::IngressClassParameters(x) => create(ns_api(client, &*x), *x).await,
         Object::HttpRoute(x) => create(ns_api(client, &*x), *x).await,
         Object::GrpcRoute(x) => create(ns_api(client, &*x), *x).await,
         Object::TcpRoute(x) => create(ns_api(client, &*x), *x).await,

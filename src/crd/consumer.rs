@@ -127,6 +127,7 @@ impl KongConsumer {
     fn crd_names() -> CrdNames {
         CrdNames {
             categories: &CATEGORIES,
+            status_subresource: true,
             columns: vec![
                 column(
                     "Username",

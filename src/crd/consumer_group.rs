@@ -64,6 +64,7 @@ impl KongConsumerGroup {
     fn crd_names() -> CrdNames {
         CrdNames {
             categories: &CATEGORIES,
+            status_subresource: true,
             columns: vec![age_column(), programmed_column()],
             labels: &[],
             deprecation: None,

@@ -69,6 +69,7 @@ impl KongIngress {
         CrdNames {
             // Unlike KIC's other CRDs, not in the `kong` category.
             categories: &["kong-ingress-controller"],
+            status_subresource: true,
             columns: Vec::new(),
             labels: &[],
             deprecation: Some("configuration.konghq.com/v1 KongIngress is deprecated".into()),

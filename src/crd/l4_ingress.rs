@@ -63,6 +63,7 @@ kube_object!(UdpIngress {
 fn crd_names(kind: &str) -> CrdNames {
     CrdNames {
         categories: &CATEGORIES,
+        status_subresource: true,
         columns: vec![
             column(
                 "Address",

@@ -7,6 +7,7 @@
 mod object;
 pub mod consumer;
 pub mod consumer_group;
+pub mod ingress_class_parameters;
 pub mod kong_ingress;
 pub mod l4_ingress;
 pub mod plugin;
@@ -23,6 +24,7 @@ pub use consumer::{
     KonnectNamespacedRef,
 };
 pub use consumer_group::{KongConsumerGroup, KongConsumerGroupSpec, KongConsumerGroupStatus};
+pub use ingress_class_parameters::{IngressClassParameters, IngressClassParametersSpec};
 pub use kong_ingress::KongIngress;
 pub use l4_ingress::{TcpIngress, UdpIngress};
 pub use plugin::{
@@ -43,6 +45,7 @@ pub use vault::{KongVault, KongVaultSpec, KongVaultStatus};
 /// Every CRD kingress serves, sorted by name (the order of `crds/` and `kingress crds`).
 pub fn all() -> Vec<CustomResourceDefinition> {
     vec![
+        IngressClassParameters::crd(),
         KongClusterPlugin::crd(),
         KongConsumerGroup::crd(),
         KongConsumer::crd(),

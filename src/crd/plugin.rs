@@ -163,6 +163,7 @@ impl KongClusterPlugin {
 fn plugin_crd_names() -> CrdNames {
     CrdNames {
         categories: &CATEGORIES,
+        status_subresource: true,
         columns: vec![
             column(
                 "Plugin-Type",

@@ -173,8 +173,10 @@ impl ScopeName for ClusterResourceScope {
 
 /// What differs between the KIC CRDs besides what the Rust type already knows.
 pub(crate) struct CrdNames {
-    /// `names.categories` (`kubectl get <category>`).
+    /// `names.categories` (`kubectl get <category>`); none when empty.
     pub categories: &'static [&'static str],
+    /// Whether the version has the `status` subresource.
+    pub status_subresource: bool,
     pub columns: Vec<CustomResourceColumnDefinition>,
     pub labels: &'static [(&'static str, &'static str)],
     /// The version's `deprecationWarning` (and `deprecated: true`), for kinds KIC deprecates.
@@ -205,7 +207,8 @@ where
         spec: CustomResourceDefinitionSpec {
             group: K::group(&()).into_owned(),
             names: CustomResourceDefinitionNames {
-                categories: Some(names.categories.iter().map(|c| c.to_string()).collect()),
+                categories: (!names.categories.is_empty())
+                    .then(|| names.categories.iter().map(|c| c.to_string()).collect()),
                 kind: kind.to_string(),
                 list_kind: Some(format!("{kind}List")),
                 plural: plural.to_string(),
@@ -224,10 +227,12 @@ where
                 }),
                 served: true,
                 storage: true,
-                subresources: Some(CustomResourceSubresources {
-                    status: Some(CustomResourceSubresourceStatus(json!({}))),
-                    scale: None,
-                }),
+                subresources: names
+                    .status_subresource
+                    .then(|| CustomResourceSubresources {
+                        status: Some(CustomResourceSubresourceStatus(json!({}))),
+                        scale: None,
+                    }),
                 ..CustomResourceDefinitionVersion::default()
             }],
             ..CustomResourceDefinitionSpec::default()

@@ -70,6 +70,7 @@ impl KongUpstreamPolicy {
     fn crd_names() -> CrdNames {
         CrdNames {
             categories: &CATEGORIES,
+            status_subresource: true,
             columns: Vec::new(),
             // Gateway API policy discovery (GEP-713): attached directly to its targets.
             labels: &[("gateway.networking.k8s.io/policy", "direct")],

@@ -70,6 +70,7 @@ impl KongVault {
         );
         CrdNames {
             categories: &CATEGORIES,
+            status_subresource: true,
             columns: vec![
                 column(
                     "Backend Type",

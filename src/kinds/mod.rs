@@ -31,11 +31,7 @@ use crate::snapshot::{Key, Slice, Snapshot};
 /// (KIC's list: `internal/dataplane/fallback/graph_dependencies.go` lines 23-75; scopes from
 /// the CRDs users install). `translate --exclude` accepts them so KIC's fallback cases run
 /// unchanged; leaving one out changes nothing.
-pub const NOT_READ: &[(&str, bool)] = &[
-    ("KongServiceFacade", true),
-    ("KongCustomEntity", true),
-    ("IngressClassParameters", true),
-];
+pub const NOT_READ: &[(&str, bool)] = &[("KongServiceFacade", true), ("KongCustomEntity", true)];
 
 /// Marks an object read at a version other than its kind's preferred one (manifests may use
 /// any version the kind lists; tags name the version, as KIC's do). Set by the manifest
@@ -358,6 +354,18 @@ kinds! { $
         versions: ["v1"],
         namespaced: false,
         map: ingress_classes as Box<crate::api::IngressClass>, via map,
+        labels: None,
+        fields: None,
+        reach: Everything,
+        status: false,
+    },
+    // The parameters our IngressClass names: they change every upstream and Ingress path.
+    IngressClassParameters: crate::api::IngressClassParameters {
+        name: "IngressClassParameters",
+        group: KONG_GROUP,
+        versions: ["v1alpha1"],
+        namespaced: true,
+        map: ingress_class_parameters as Box<crate::api::IngressClassParameters>, via map,
         labels: None,
         fields: None,
         reach: Everything,

@@ -20,6 +20,7 @@ fn minimal_body(kind: Kind) -> &'static str {
         }
         Kind::Ingress => "spec: {}",
         Kind::IngressClass => "spec: {controller: ingress-controllers.konghq.com/kong}",
+        Kind::IngressClassParameters => "spec: {}",
         Kind::HttpRoute => "spec: {}",
         Kind::GrpcRoute => "spec: {}",
         Kind::TcpIngress | Kind::UdpIngress => "spec: {}",

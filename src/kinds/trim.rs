@@ -107,6 +107,7 @@ trim_meta_only!(
     KongConsumer,
     KongConsumerGroup,
     IngressClass,
+    IngressClassParameters,
     Gateway,
     GatewayClass,
     ReferenceGrant,

@@ -110,6 +110,7 @@ pub struct Snapshot {
     pub ingresses: BTreeMap<Key, Box<Ingress>>,
     /// Cluster-scoped kinds are keyed with an empty namespace.
     pub ingress_classes: BTreeMap<Key, Box<IngressClass>>,
+    pub ingress_class_parameters: BTreeMap<Key, Box<IngressClassParameters>>,
     pub namespaces: BTreeMap<Key, Box<Namespace>>,
     pub httproutes: BTreeMap<Key, Box<HttpRoute>>,
     pub grpcroutes: BTreeMap<Key, Box<GrpcRoute>>,

@@ -33,6 +33,7 @@ pub fn write_yaml(spec: &Spec, objects: &[Object], w: &mut impl Write) -> io::Re
             Object::EndpointSlice(x) => document(w, x)?,
             Object::Ingress(x) => document(w, x)?,
             Object::IngressClass(x) => document(w, x)?,
+            Object::IngressClassParameters(x) => document(w, x)?,
             Object::HttpRoute(x) => document(w, x)?,
             Object::GrpcRoute(x) => document(w, x)?,
             Object::TcpRoute(x) => document(w, x)?,

@@ -345,6 +345,7 @@ impl Incremental {
                 || derived.certificates != self.derived.certificates
                 || derived.consumers != self.derived.consumers
                 || derived.vaults != self.derived.vaults
+                || derived.class_parameters != self.derived.class_parameters
                 // The plugins consumers name live in these namespaces (with their Secrets).
                 || derived
                     .consumers

@@ -5,7 +5,11 @@
 use kube::ResourceExt;
 
 use crate::api::{Ingress, KongClusterPlugin};
+use crate::crd::IngressClassParametersSpec;
+use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
+use crate::translate::names::ObjectRef;
+use crate::translate::problems::{Problems, Reason};
 
 pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";
@@ -83,4 +87,63 @@ pub fn is_default(snapshot: &Snapshot, class: &str) -> bool {
             .get(DEFAULT_CLASS_ANNOTATION)
             .is_some_and(|v| v == "true")
     })
+}
+
+/// The settings of our IngressClass's `spec.parameters` (KIC v3.5.13 `store.go` 557-596
+/// `GetIngressClassParametersV1Alpha1`, used by `translate_ingress.go` 26-31 and
+/// `translate_upstreams.go` 218-225): KIC's defaults (both off) when the class names none, and
+/// when the reference is wrong or missing, which KIC only logs and kingress reports on the
+/// IngressClass.
+#[derive(Debug, Default, PartialEq)]
+pub struct ClassParameters {
+    pub spec: IngressClassParametersSpec,
+    problems: Vec<super::problems::Problem>,
+}
+
+impl ClassParameters {
+    pub fn new(snapshot: &Snapshot, class: &str) -> Self {
+        let Some(ic) = snapshot.ingress_class(class) else {
+            return ClassParameters::default();
+        };
+        let Some(p) = ic.spec.as_ref().and_then(|s| s.parameters.as_ref()) else {
+            return ClassParameters::default();
+        };
+        let group = crate::api::KONG_GROUP;
+        let why = if p.api_group.as_deref() != Some(group) {
+            format!("IngressClass {class} should reference parameters in apiGroup:{group}")
+        } else if p.kind != "IngressClassParameters" {
+            format!(
+                "IngressClass {class} should reference parameters with kind:IngressClassParameters"
+            )
+        } else if let (Some(_), Some(ns)) = (&p.scope, &p.namespace) {
+            match snapshot.stored::<crate::api::IngressClassParameters>(ns, &p.name) {
+                Some(found) => {
+                    return ClassParameters {
+                        spec: found.spec.clone(),
+                        problems: Vec::new(),
+                    };
+                }
+                None => format!("IngressClassParameters {ns}/{} not found", p.name),
+            }
+        } else {
+            format!("IngressClass {class} should reference namespaced parameters")
+        };
+        let mut problems = Problems::default();
+        problems.warning(
+            &ObjectRef::new(Kind::IngressClass, None, class),
+            Reason::InvalidValue,
+            Some("spec.parameters".into()),
+            format!(
+                "{why}; KIC's defaults apply (serviceUpstream and enableLegacyRegexDetection off)"
+            ),
+        );
+        ClassParameters {
+            spec: IngressClassParametersSpec::default(),
+            problems: problems.into_sorted(),
+        }
+    }
+
+    pub fn report(&self, problems: &mut Problems) {
+        problems.extend(&self.problems);
+    }
 }

@@ -214,6 +214,8 @@ pub struct Context<'a> {
     pub cluster_certificates: &'a certificates::Certificates,
     /// The consumers of the whole cluster (plugins they name apply per consumer).
     pub cluster_consumers: &'a consumers::Consumers,
+    /// Our IngressClass's parameters (service upstreams, legacy regex paths).
+    pub class_parameters: &'a crate::crd::IngressClassParametersSpec,
     scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
@@ -478,6 +480,7 @@ pub struct Derived {
     pub certificates: certificates::Certificates,
     pub consumers: consumers::Consumers,
     pub vaults: vaults::Vaults,
+    pub class_parameters: ingress_class::ClassParameters,
 }
 
 impl Derived {
@@ -488,6 +491,7 @@ impl Derived {
             certificates: certificates::Certificates::new(snapshot, options, &excluded),
             consumers: consumers::Consumers::new(snapshot, &options.ingress_class, &excluded),
             vaults: vaults::Vaults::new(snapshot, &options.ingress_class, &excluded),
+            class_parameters: ingress_class::ClassParameters::new(snapshot, &options.ingress_class),
             excluded,
         }
     }
@@ -531,6 +535,7 @@ pub fn translate_scope(
         ca_certificates: &derived.ca_certificates,
         cluster_certificates: &derived.certificates,
         cluster_consumers: &derived.consumers,
+        class_parameters: &derived.class_parameters.spec,
         scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,
@@ -569,6 +574,7 @@ pub fn translate_scope(
         Scope::All | Scope::Global => {
             derived.consumers.report(ctx.problems);
             derived.vaults.report(ctx.problems);
+            derived.class_parameters.report(ctx.problems);
             derived.ca_certificates.report(ctx.problems);
             derived.certificates.report(ctx.problems);
             for cert in derived.certificates.entities() {

@@ -11,6 +11,7 @@
 //! DNS target instead.
 
 use k8s_openapi::api::core::v1::ServicePort;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::Service;
 use crate::kinds::Kind;
@@ -131,34 +132,53 @@ fn format_target(address: &str, port: &str) -> String {
 }
 
 /// The endpoints of `service`'s `port`, sorted by target, serving before draining.
+/// Cluster-wide settings that change targets.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// `--enable-drain-support`.
+    pub drain: bool,
+    /// Our IngressClassParameters' `serviceUpstream`: every Service as with
+    /// [`SERVICE_UPSTREAM_ANNOTATION`] (KIC v3.5.13 `translate_upstreams.go` 218-225, 285).
+    pub service_upstream: bool,
+}
+
 pub fn endpoints(
     snapshot: &Snapshot,
     excluded: &Excluded,
-    drain: bool,
+    settings: Settings,
     service: &Service,
     port: &ServicePort,
 ) -> Vec<Endpoint> {
+    let drain = settings.drain;
     let namespace = service.metadata.namespace.as_deref().unwrap_or_default();
     let name = service.metadata.name.as_deref().unwrap_or_default();
-    let spec = service.spec.as_ref();
-    if spec.and_then(|s| s.type_.as_deref()) == Some("ExternalName") {
-        let host = spec
-            .and_then(|s| s.external_name.as_deref())
-            .unwrap_or_default();
-        return vec![Endpoint {
-            target: format!("{host}:{}", port.port),
-            draining: false,
-        }];
-    }
     let service_upstream = service
         .metadata
         .annotations
         .as_ref()
         .and_then(|a| a.get(SERVICE_UPSTREAM_ANNOTATION))
         .is_some_and(|v| v == "true");
-    if service_upstream {
+    // Before ExternalName, as KIC checks it first (`translate_upstreams.go` 284-296).
+    if service_upstream || settings.service_upstream {
         return vec![Endpoint {
             target: format!("{name}.{namespace}.svc:{}", port.port),
+            draining: false,
+        }];
+    }
+    let spec = service.spec.as_ref();
+    if spec.and_then(|s| s.type_.as_deref()) == Some("ExternalName") {
+        let host = spec
+            .and_then(|s| s.external_name.as_deref())
+            .unwrap_or_default();
+        // KIC takes `targetPort` as written (`translate_upstreams.go` 305-313); the apiserver
+        // defaults it to `port`.
+        let target_port = match &port.target_port {
+            Some(IntOrString::Int(n)) => n.to_string(),
+            Some(IntOrString::String(s)) => s.clone(),
+            None => port.port.to_string(),
+        };
+        return vec![Endpoint {
+            target: format!("{host}:{target_port}"),
             draining: false,
         }];
     }

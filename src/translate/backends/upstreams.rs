@@ -266,7 +266,10 @@ fn build_targets(ctx: &mut Context<'_>, naming: &Naming, backends: &[Backend<'_>
             true => targets::endpoints(
                 ctx.snapshot,
                 ctx.excluded,
-                ctx.options.enable_drain_support,
+                targets::Settings {
+                    drain: ctx.options.enable_drain_support,
+                    service_upstream: ctx.class_parameters.service_upstream,
+                },
                 b.service,
                 b.port,
             ),

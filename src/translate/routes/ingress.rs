@@ -64,8 +64,14 @@ fn is_ours(ctx: &mut Context<'_>, ingress: &Ingress) -> bool {
     false
 }
 
-/// Kong paths for one Ingress path (KIC's rules).
-pub fn kong_paths(path: Option<&str>, path_type: &str, regex_prefix: &str) -> Vec<String> {
+/// Kong paths for one Ingress path (KIC's rules: `PathsFromIngressPaths`, then
+/// `MaybePrependRegexPrefix` on each path it made, `subtranslator/ingress.go` 452-557).
+pub fn kong_paths(
+    path: Option<&str>,
+    path_type: &str,
+    regex_prefix: &str,
+    legacy_regex: bool,
+) -> Vec<String> {
     let raw = path.unwrap_or_default();
     let mut collapsed = String::with_capacity(raw.len());
     for c in raw.chars() {
@@ -78,7 +84,7 @@ pub fn kong_paths(path: Option<&str>, path_type: &str, regex_prefix: &str) -> Ve
     } else {
         collapsed
     };
-    match path_type {
+    let paths = match path_type {
         "Exact" => vec![format!("~/{}$", path.trim_start_matches('/'))],
         "Prefix" => {
             let base = path.trim_matches('/');
@@ -88,12 +94,28 @@ pub fn kong_paths(path: Option<&str>, path_type: &str, regex_prefix: &str) -> Ve
                 vec![format!("/{base}/"), format!("~/{base}$")]
             }
         }
-        // ImplementationSpecific: as written; the regex prefix marks a Kong regex path.
-        _ => match path.strip_prefix(regex_prefix) {
-            Some(rest) if !regex_prefix.is_empty() => vec![format!("~{rest}")],
-            _ => vec![path],
-        },
+        // ImplementationSpecific: as written.
+        _ => vec![path],
+    };
+    paths
+        .into_iter()
+        .map(|p| regex_path(p, regex_prefix, legacy_regex))
+        .collect()
+}
+
+/// KIC's `MaybePrependRegexPrefix`: a path starting with the regex prefix (`/~` unless
+/// `konghq.com/regex-prefix` says otherwise; an empty one prefixes every path) becomes a Kong
+/// regex path (`~`); with `enableLegacyRegexDetection`, so does one Kong 2.x took for a regex
+/// (a character outside `[a-zA-Z0-9.\-_~/%]`).
+fn regex_path(path: String, regex_prefix: &str, legacy: bool) -> String {
+    if let Some(rest) = path.strip_prefix(regex_prefix) {
+        return format!("~{rest}");
     }
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-~/%".contains(c);
+    if legacy && !path.chars().all(plain) && !path.starts_with('~') {
+        return format!("~{path}");
+    }
+    path
 }
 
 struct RouteGroup {
@@ -146,7 +168,12 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) 
                 .as_ref()
                 .map(|s| s.name.clone())
                 .unwrap_or_default();
-            let paths = kong_paths(path.path.as_deref(), &path.path_type, &regex_prefix);
+            let paths = kong_paths(
+                path.path.as_deref(),
+                &path.path_type,
+                &regex_prefix,
+                ctx.class_parameters.enable_legacy_regex_detection,
+            );
             match groups.iter_mut().find(|g| {
                 g.host == host && g.service_name == service_name && g.port_label == port_label
             }) {
@@ -374,40 +401,79 @@ mod tests {
     #[test]
     fn prefix_paths() {
         assert_eq!(
-            kong_paths(Some("/foo"), "Prefix", "/~"),
+            kong_paths(Some("/foo"), "Prefix", "/~", false),
             vec!["/foo/", "~/foo$"]
         );
         assert_eq!(
-            kong_paths(Some("/foo/"), "Prefix", "/~"),
+            kong_paths(Some("/foo/"), "Prefix", "/~", false),
             vec!["/foo/", "~/foo$"]
         );
-        assert_eq!(kong_paths(Some("/"), "Prefix", "/~"), vec!["/"]);
-        assert_eq!(kong_paths(None, "Prefix", "/~"), vec!["/"]);
+        assert_eq!(kong_paths(Some("/"), "Prefix", "/~", false), vec!["/"]);
+        assert_eq!(kong_paths(None, "Prefix", "/~", false), vec!["/"]);
         assert_eq!(
-            kong_paths(Some("//a//b"), "Prefix", "/~"),
+            kong_paths(Some("//a//b"), "Prefix", "/~", false),
             vec!["/a/b/", "~/a/b$"]
         );
     }
 
     #[test]
     fn exact_paths() {
-        assert_eq!(kong_paths(Some("/foo"), "Exact", "/~"), vec!["~/foo$"]);
-        assert_eq!(kong_paths(Some("/"), "Exact", "/~"), vec!["~/$"]);
+        assert_eq!(
+            kong_paths(Some("/foo"), "Exact", "/~", false),
+            vec!["~/foo$"]
+        );
+        assert_eq!(kong_paths(Some("/"), "Exact", "/~", false), vec!["~/$"]);
     }
 
     #[test]
     fn implementation_specific_paths() {
         assert_eq!(
-            kong_paths(Some("/foo"), "ImplementationSpecific", "/~"),
+            kong_paths(Some("/foo"), "ImplementationSpecific", "/~", false),
             vec!["/foo"]
         );
         assert_eq!(
-            kong_paths(Some("/~/api/v[0-9]+"), "ImplementationSpecific", "/~"),
+            kong_paths(
+                Some("/~/api/v[0-9]+"),
+                "ImplementationSpecific",
+                "/~",
+                false
+            ),
             vec!["~/api/v[0-9]+"]
         );
         assert_eq!(
-            kong_paths(Some(""), "ImplementationSpecific", "/~"),
+            kong_paths(Some(""), "ImplementationSpecific", "/~", false),
             vec!["/"]
+        );
+    }
+
+    /// KIC applies the regex prefix to every path it makes (a Prefix path too), an empty prefix
+    /// to all of them, and the 2.x heuristic with IngressClassParameters' legacy detection.
+    #[test]
+    fn regex_prefix_on_every_path_and_legacy_detection() {
+        assert_eq!(
+            kong_paths(Some("/reapi"), "Prefix", "/re", false),
+            vec!["~api/", "~/reapi$"]
+        );
+        assert_eq!(
+            kong_paths(Some("/a"), "ImplementationSpecific", "", false),
+            vec!["~/a"]
+        );
+        assert_eq!(
+            kong_paths(Some("/v[0-9]+/users"), "ImplementationSpecific", "/~", true),
+            vec!["~/v[0-9]+/users"]
+        );
+        assert_eq!(
+            kong_paths(
+                Some("/plain-path_1.%2F~x"),
+                "ImplementationSpecific",
+                "/~",
+                true
+            ),
+            vec!["/plain-path_1.%2F~x"]
+        );
+        assert_eq!(
+            kong_paths(Some("/v[0-9]+"), "ImplementationSpecific", "/~", false),
+            vec!["/v[0-9]+"]
         );
     }
 }
