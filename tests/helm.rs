@@ -650,6 +650,7 @@ fn watch_namespaces_render_roles_per_namespace() {
             "gatewayclasses",
             "gatewayclasses/status",
             "kongclusterplugins",
+            "kongvaults",
             "kongclusterplugins/status"
         ]
     );

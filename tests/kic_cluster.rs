@@ -57,9 +57,18 @@ async fn two_controllers_of_two_classes_each_configure_only_their_own() {
     ))
     .await;
     let ns = env.ns.clone();
+    // Everything of the class in (the objects arrive through separate watches): its route,
+    // consumer, vault and global plugin; the assertions below check nothing else came.
     let settled = |mine: &'static str| {
         let ns = ns.clone();
-        move |c: &ValidConfig| c.route(&format!("{ns}.{mine}.web..80")).is_some()
+        move |c: &ValidConfig| {
+            c.route(&format!("{ns}.{mine}.web..80")).is_some()
+                && c.consumers().iter().any(|u| u["username"] == mine)
+                && !c.entities("vaults").is_empty()
+                && c.plugins()
+                    .iter()
+                    .any(|p| p["config"]["header_name"] == mine)
+        }
     };
     let config_a = env
         .wait(

@@ -129,6 +129,12 @@ impl Spec {
             .then(|| ((h >> 8) % POLICIES.len() as u64) as usize)
     }
 
+    /// Whether Service `i` names the KongPlugin `svc-limit` (one in twenty).
+    fn service_plugin(&self, i: usize) -> bool {
+        let h = self.hash(i as u64, 0x7472_6169_7473);
+        (h >> 24).is_multiple_of(20)
+    }
+
     pub fn traits(&self, i: usize) -> Traits {
         let h = self.hash(i as u64, 0x7472_6169_7473);
         let pick = |shift: u32, modulus: u64| (h >> shift) % modulus;
@@ -139,14 +145,20 @@ impl Spec {
         let routing = match pick(0, 10) {
             0..=6 => Routing::Ingress,
             // A split needs a second Service in the namespace, and both must name the same
-            // policy (else Kong gets none: an error kingress reports).
-            7 if canary != i && self.policy(canary) == policy => Routing::SplitHttpRoute { canary },
+            // policy (else Kong gets none: an error kingress reports) and the same plugins
+            // (else KIC, and kingress, leave the Kong service out).
+            7 if canary != i
+                && self.policy(canary) == policy
+                && self.service_plugin(canary) == self.service_plugin(i) =>
+            {
+                Routing::SplitHttpRoute { canary }
+            }
             _ => Routing::HttpRoute,
         };
         Traits {
             routing,
             policy,
-            service_plugin: pick(24, 20) == 0,
+            service_plugin: self.service_plugin(i),
             route_plugin: pick(32, 20) == 0,
         }
     }

@@ -229,6 +229,10 @@ pub struct Context<'a> {
     /// IDs of `plugins`, for de-duplication without a scan per plugin.
     plugin_ids: std::collections::HashSet<String>,
     facts: Facts,
+    /// Kong services to remove after translation (see [`Context::leave_out_service`]).
+    left_out_services: Vec<String>,
+    /// Upstreams without a Kong service (what KIC keeps of a Kong service it leaves out).
+    bare_upstreams: Vec<Upstream>,
 }
 
 impl<'a> Context<'a> {
@@ -320,6 +324,12 @@ impl Context<'_> {
             .entry(policy)
             .or_default()
             .extend(services);
+    }
+
+    /// Marks Kong service `name` to be removed with its routes and plugins once every route
+    /// is translated ([`Context::remove_service`]).
+    pub fn leave_out_service(&mut self, name: &str) {
+        self.left_out_services.push(name.to_string());
     }
 
     pub fn record_policy_conflict(&mut self, conflict: PolicyConflict) {
@@ -548,12 +558,27 @@ pub fn translate_scope(
         plugins: Vec::new(),
         plugin_ids: Default::default(),
         facts: Facts::default(),
+        left_out_services: Vec::new(),
+        bare_upstreams: Vec::new(),
     };
     routes::ingress::translate_all(&mut ctx);
     routes::gateway_api::httproute::translate_all(&mut ctx);
     routes::gateway_api::grpcroute::translate_all(&mut ctx);
     routes::gateway_api::stream::translate_all(&mut ctx);
     routes::l4_ingress::translate_all(&mut ctx);
+    // KIC skips such a Kong service but keeps a bare upstream of its name (no targets or
+    // tags: `populateServices` skips it before its tags, `ingressrules.go` 74-90).
+    for name in std::mem::take(&mut ctx.left_out_services) {
+        if let Some(i) = ctx.service_index.get(&name).copied() {
+            let upstream = &ctx.services[i].1;
+            ctx.bare_upstreams.push(Upstream {
+                name: upstream.name.clone(),
+                algorithm: Some("round-robin".into()),
+                ..Upstream::default()
+            });
+        }
+        ctx.remove_service(&name);
+    }
     if matches!(scope, Scope::All | Scope::Global) {
         plugins::globals(&mut ctx);
     }
@@ -592,7 +617,8 @@ pub fn translate_scope(
     let mut services = std::mem::take(&mut ctx.services);
     // By name, ascending (names are unique): the order a map by name iterates in.
     services.sort_unstable_by(|a, b| a.0.name.cmp(&b.0.name));
-    let mut upstreams: Vec<Upstream> = Vec::with_capacity(services.len());
+    let mut upstreams: Vec<Upstream> = std::mem::take(&mut ctx.bare_upstreams);
+    upstreams.reserve(services.len());
     config.services.reserve(services.len());
     for (mut service, mut upstream) in services {
         service.routes.sort_by(|a, b| b.name.cmp(&a.name));

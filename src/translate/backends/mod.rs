@@ -5,6 +5,7 @@
 
 pub mod backend_tls_policy;
 pub mod ca_certificates;
+pub mod consistency;
 pub mod kong_ingress;
 pub mod ring_capacity;
 pub mod targets;

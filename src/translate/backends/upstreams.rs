@@ -122,6 +122,10 @@ pub fn build(
         }
     }
     let policy = apply_policy(ctx, &naming, backends, &mut upstream);
+    if !super::consistency::check(backends, &naming.service_name, ctx.problems) {
+        // Left out once its routes are in (they go with it).
+        ctx.leave_out_service(&naming.service_name);
+    }
     upstream.targets = build_targets(ctx, &naming, backends);
     if let Some(finding) = ring_capacity::check(&upstream) {
         // Reported on the policy (whose slots fix it) and on each Service behind it.
