@@ -651,7 +651,8 @@ fn watch_namespaces_render_roles_per_namespace() {
             "gatewayclasses/status",
             "kongclusterplugins",
             "kongvaults",
-            "kongclusterplugins/status"
+            "kongclusterplugins/status",
+            "kongvaults/status"
         ]
     );
     assert!(!rendered.contains_key("Role/c/kingress"));
@@ -896,6 +897,7 @@ const STATUS: &[&str] = &[
 const CLUSTER_STATUS: &[&str] = &[
     "gateway.networking.k8s.io/gatewayclasses/status",
     "configuration.konghq.com/kongclusterplugins/status",
+    "configuration.konghq.com/kongvaults/status",
 ];
 const LEASES: &str = "coordination.k8s.io/leases";
 const WRITES: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];

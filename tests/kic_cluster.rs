@@ -163,6 +163,27 @@ async fn two_controllers_of_two_classes_each_configure_only_their_own() {
         })
         .await;
     }
+    // Each class's KongVault Programmed by its own controller (another class's Pending or
+    // Unused from the other would flip it).
+    let vaults: kube::Api<kingress::api::KongVault> = kube::Api::all(env.client.clone());
+    for class in [&a, &b] {
+        let name = format!("{class}-vault");
+        support::observe::eventually(&format!("{name} Programmed"), async || {
+            let v = vaults.get(&name).await.map_err(|e| e.to_string())?;
+            let conditions =
+                serde_json::to_value(v.status.map(|s| s.conditions)).unwrap_or_default();
+            let entry = conditions
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == "Programmed"))
+                .cloned()
+                .unwrap_or_default();
+            match entry["status"] == "True" && entry["reason"] == "Programmed" {
+                true => Ok(()),
+                false => Err(entry.to_string()),
+            }
+        })
+        .await;
+    }
 }
 
 /// The upstream `name` of the config, without its tags (which name the Service either way).

@@ -526,7 +526,7 @@ kinds! { $
         labels: None,
         fields: None,
         reach: Everything,
-        status: false,
+        status: true,
     },
     // Deprecated by KIC; its `upstream` section still applies through `konghq.com/override`.
     KongIngress: crate::api::KongIngress {

@@ -3,6 +3,7 @@
 //! holds a config with the consumer; False `Invalid` when it, or one of its credentials, could
 //! not be translated (the message says which, never a credential's value); False `Pending`
 //! until a replica accepts it. Consumers of another class are left alone, as KIC leaves them.
+//! KongVaults (cluster-scoped) get the same condition.
 
 use super::conditions::{self, Wanted};
 use super::{Inputs, PlanScope, StatusWrite};
@@ -13,49 +14,66 @@ use crate::translate::{Severity, object_key};
 const PROGRAMMED: &str = "Programmed";
 
 pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> Vec<StatusWrite> {
-    let PlanScope::Namespace(ns) = scope else {
-        return Vec::new();
-    };
-    snapshot
-        .kong_consumers
-        .values()
-        .filter(|c| c.metadata.namespace.as_deref() == Some(ns))
-        .filter_map(|c| {
-            let name = c.metadata.name.clone().unwrap_or_default();
-            let current = c
-                .status
-                .as_ref()
-                .map(|s| s.conditions.as_slice())
-                .unwrap_or_default();
-            // None: not ours (another class's; KIC leaves those alone too).
-            let wanted = vec![programmed(ns, &name, current, inputs)?];
-            let built = conditions::build(wanted, current, c.metadata.generation, inputs.now);
-            if serde_json::to_value(&built).ok()? == serde_json::to_value(current).ok()? {
-                return None;
-            }
-            Some(StatusWrite {
-                kind: Kind::KongConsumer,
-                namespace: ns.to_string(),
-                name,
-                precondition: None,
-                status: serde_json::json!({ "conditions": built }),
+    match scope {
+        PlanScope::Namespace(ns) => snapshot
+            .kong_consumers
+            .values()
+            .filter(|c| c.metadata.namespace.as_deref() == Some(ns))
+            .filter_map(|c| {
+                let current = c.status.as_ref().map(|s| s.conditions.as_slice());
+                write_for(Kind::KongConsumer, &c.metadata, current, inputs)
             })
-        })
-        .collect()
+            .collect(),
+        // KongVaults: KIC writes the same condition (their generated reconciler has
+        // `ProgrammedCondition.UpdatesEnabled`, networking/main.go 252-269).
+        PlanScope::Cluster => snapshot
+            .kong_vaults
+            .values()
+            .filter_map(|v| {
+                let current = v.status.as_ref().map(|s| s.conditions.as_slice());
+                write_for(Kind::KongVault, &v.metadata, current, inputs)
+            })
+            .collect(),
+    }
+}
+
+fn write_for(
+    kind: Kind,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    current: Option<&[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition]>,
+    inputs: &Inputs<'_>,
+) -> Option<StatusWrite> {
+    let ns = meta.namespace.as_deref().unwrap_or_default();
+    let name = meta.name.clone().unwrap_or_default();
+    let current = current.unwrap_or_default();
+    // None: not ours (another class's; KIC leaves those alone too).
+    let wanted = vec![programmed(kind, ns, &name, current, inputs)?];
+    let built = conditions::build(wanted, current, meta.generation, inputs.now);
+    if serde_json::to_value(&built).ok()? == serde_json::to_value(current).ok()? {
+        return None;
+    }
+    Some(StatusWrite {
+        kind,
+        namespace: ns.to_string(),
+        name,
+        precondition: None,
+        status: serde_json::json!({ "conditions": built }),
+    })
 }
 
 fn programmed(
+    kind: Kind,
     ns: &str,
     name: &str,
     current: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
     inputs: &Inputs<'_>,
 ) -> Option<Wanted> {
-    let key = object_key(Kind::KongConsumer, ns, name);
+    let key = object_key(kind, ns, name);
     let error = inputs.state.problems.iter().find(|p| {
         p.severity == Severity::Error
-            && p.object.kind == Kind::KongConsumer
+            && p.object.kind == kind
             && p.object.name == name
-            && p.object.namespace.as_deref() == Some(ns)
+            && p.object.namespace.as_deref().unwrap_or_default() == ns
     });
     let pending = Wanted::new(
         PROGRAMMED,
