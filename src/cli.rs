@@ -60,6 +60,9 @@ pub enum Command {
         /// off in KIC, which drops them: `--enable-drain-support=false` for KIC's behaviour).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
         enable_drain_support: bool,
+        /// The Kong version to translate for (KIC's version gates, e.g. sticky-sessions from 3.11).
+        #[arg(long, default_value_t = crate::kong::version::DEFAULT)]
+        kong_version: crate::kong::version::KongVersion,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
             exclude,
             feature_gates,
             enable_drain_support,
+            kong_version,
         } => {
             let feature_gates: translate::feature_gates::FeatureGates =
                 match feature_gates.join(",").parse() {
@@ -117,6 +121,7 @@ pub fn main() -> ExitCode {
                     excluded,
                     feature_gates,
                     enable_drain_support,
+                    kong_version,
                 },
             )
         }

@@ -215,3 +215,30 @@ fn exclude_leaves_an_object_out_and_names_the_form_it_wants() {
     );
     assert_eq!(names(&same), names(&all));
 }
+
+/// KIC's version gate: a sticky-sessions policy applies from Kong 3.11 (`--kong-version`); the
+/// default (3.10) refuses it with KIC's error.
+#[test]
+fn kong_version_gates_sticky_sessions() {
+    let input = "tests/golden/upstream-policy-sticky-sessions/in.yaml";
+    let algorithm = |config: &KongConfig| {
+        config
+            .upstreams
+            .iter()
+            .find(|u| u.name == "cart.default.80.svc")
+            .and_then(|u| u.algorithm.clone())
+    };
+    let (old, stderr, _) = translate(&["-f", input, "-o", "json"]);
+    assert_eq!(algorithm(&old).as_deref(), Some("round-robin"), "{stderr}");
+    assert!(
+        stderr.contains("not supported with Kong Gateway versions < 3.11.0"),
+        "{stderr}"
+    );
+    let (new, stderr, _) = translate(&["-f", input, "-o", "json", "--kong-version", "3.11.0"]);
+    assert_eq!(
+        algorithm(&new).as_deref(),
+        Some("sticky-sessions"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sticky sessions algorithm"), "{stderr}");
+}

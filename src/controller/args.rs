@@ -63,6 +63,10 @@ pub struct RunArgs {
     /// off in KIC, which drops them: `--enable-drain-support=false` for KIC's behaviour).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub enable_drain_support: bool,
+    /// Translate for this Kong version (KIC's version gates) instead of the oldest version the
+    /// replicas report on `GET /`.
+    #[arg(long)]
+    pub kong_version: Option<crate::kong::version::KongVersion>,
     /// Namespaces to watch (comma-separated or repeated); all when empty.
     #[arg(long, value_delimiter = ',')]
     pub watch_namespace: Vec<String>,
@@ -211,6 +215,7 @@ impl RunArgs {
             leader_election,
             probe_addr: Some(self.health_probe_bind_address),
             metrics_addr: Some(self.metrics_bind_address),
+            kong_version: self.kong_version,
             debounce: Duration::from_millis(self.debounce_ms),
             status: StatusOptions {
                 update_status: self.update_status,

@@ -54,6 +54,8 @@ pub struct ControllerOptions {
     pub probe_addr: Option<SocketAddr>,
     /// `/metrics` (KIC: :10255).
     pub metrics_addr: Option<SocketAddr>,
+    /// `--kong-version`: translate for this Kong version instead of the oldest replica's.
+    pub kong_version: Option<crate::kong::version::KongVersion>,
 }
 
 impl Default for ControllerOptions {
@@ -68,6 +70,7 @@ impl Default for ControllerOptions {
             leader_election: None,
             probe_addr: None,
             metrics_addr: None,
+            kong_version: None,
         }
     }
 }
@@ -220,6 +223,7 @@ pub async fn start(
             debounce: options.debounce,
             replicas: replicas_rx,
             metrics: metrics.clone(),
+            kong_version: options.kong_version,
         },
         desired_tx,
         report_rx,

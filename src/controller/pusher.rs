@@ -71,10 +71,12 @@ pub enum PushReport {
         error: String,
         category: &'static str,
     },
-    /// The replica's proxy and stream listeners (its `GET /`), read when the pusher (re)connects.
+    /// The replica's proxy and stream listeners and its version (its `GET /`), read when
+    /// the pusher (re)connects.
     Listeners {
         replica: String,
         listeners: KongListeners,
+        version: Option<String>,
     },
     /// The replica left (discovery stopped its pusher): forget what it reported.
     Gone { replica: String },
@@ -148,11 +150,12 @@ pub async fn run(
             match client.configuration_hash().await {
                 Ok(hash) => {
                     // Listeners change only when Kong restarts, after which this runs again.
-                    match client.listeners().await {
-                        Ok(listeners) => {
+                    match client.root().await {
+                        Ok((listeners, version)) => {
                             let _ = reports.send(PushReport::Listeners {
                                 replica: replica.clone(),
                                 listeners,
+                                version,
                             });
                         }
                         Err(e) => {

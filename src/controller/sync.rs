@@ -21,6 +21,7 @@ use super::store::Store;
 use crate::kinds::{Kind, Stored, with_kind};
 use crate::kong::admin_api::{RejectedEntity, config_hash};
 use crate::kong::listeners::KongListeners;
+use crate::kong::version::KongVersion;
 use crate::snapshot::Snapshot;
 use crate::translate::incremental::Incremental;
 use crate::translate::{
@@ -52,6 +53,8 @@ pub struct SyncState {
     pub facts: Arc<Facts>,
     /// Per replica: its proxy and stream listeners, once read.
     pub listeners: BTreeMap<String, KongListeners>,
+    /// Each replica's Kong version, from its `GET /`.
+    pub versions: BTreeMap<String, KongVersion>,
 }
 
 pub struct SyncOptions {
@@ -60,6 +63,8 @@ pub struct SyncOptions {
     /// Kong replicas being configured (rate limits with policy local count per replica).
     pub replicas: watch::Receiver<usize>,
     pub metrics: Arc<Metrics>,
+    /// A fixed Kong version (`--kong-version`); None: the oldest replica's.
+    pub kong_version: Option<KongVersion>,
 }
 
 /// Configs Kong rejected, newest last: a translation that lands on one of them again (an
@@ -128,6 +133,13 @@ pub async fn run(
                 let mut opts = options.translate.clone();
                 opts.excluded = exclusions.keys().cloned().collect();
                 opts.kong_replicas = replicas.max(1);
+                // The oldest replica's version (each accepts what it allows), unless a version
+                // was given; Kong's default until one reports.
+                if let Some(v) = options.kong_version {
+                    opts.kong_version = v;
+                } else if let Some(oldest) = state.versions.values().min() {
+                    opts.kong_version = *oldest;
+                }
                 let started = std::time::Instant::now();
                 let output = incremental.update(snapshot, &opts, &changes);
                 if let Ok(o) = &output {
@@ -200,13 +212,23 @@ pub async fn run(
                         state.errors.remove(&replica);
                         state.applied.insert(replica, hash);
                     }
-                    PushReport::Listeners { replica, listeners } => {
-                        state.listeners.insert(replica, listeners);
+                    PushReport::Listeners { replica, listeners, version } => {
+                        state.listeners.insert(replica.clone(), listeners);
+                        match version.as_deref().map(str::parse::<KongVersion>) {
+                            Some(Ok(v)) => {
+                                state.versions.insert(replica, v);
+                            }
+                            Some(Err(e)) => tracing::warn!(replica = %replica, error = %e, "cannot read the Kong replica's version"),
+                            None => {}
+                        }
+                        dirty = true;
                     }
                     PushReport::Gone { replica } => {
                         state.applied.remove(&replica);
                         state.errors.remove(&replica);
                         state.listeners.remove(&replica);
+                        state.versions.remove(&replica);
+                        dirty = true;
                     }
                     PushReport::Failed { replica, error, category } => {
                         metrics.push(&replica, category);

@@ -314,10 +314,11 @@ impl AdminApiClient {
             .unwrap_or_else(|| EMPTY_CONFIG_HASH.to_string()))
     }
 
-    /// The replica's proxy and stream listeners, from `GET /`.
-    pub async fn listeners(&self) -> Result<KongListeners, AdminApiError> {
+    /// The replica's proxy and stream listeners and its version, from `GET /`.
+    pub async fn root(&self) -> Result<(KongListeners, Option<String>), AdminApiError> {
         let root: serde_json::Value = self.get_json("/").await?;
-        Ok(KongListeners::from_root(&root))
+        let version = root["version"].as_str().map(str::to_string);
+        Ok((KongListeners::from_root(&root), version))
     }
 
     /// `POST /config?check_hash=1&flatten_errors=1` with the config as a string.

@@ -6,3 +6,4 @@ pub mod config_text;
 pub mod healthchecks;
 pub mod listeners;
 pub mod ring;
+pub mod version;

@@ -69,6 +69,8 @@ pub struct Options {
     /// KIC's `--enable-drain-support`: terminating endpoints stay at weight 0 so Kong drains
     /// them. On in kingress (off in KIC, which then drops them).
     pub enable_drain_support: bool,
+    /// The Kong version translated for (KIC's version gates).
+    pub kong_version: crate::kong::version::KongVersion,
 }
 
 impl Default for Options {
@@ -81,6 +83,7 @@ impl Default for Options {
             kong_replicas: 1,
             feature_gates: Default::default(),
             enable_drain_support: true,
+            kong_version: crate::kong::version::DEFAULT,
         }
     }
 }

@@ -251,6 +251,25 @@ fn apply_policy(
         }
         return None;
     }
+    // KIC's version gate (kongstate.go 304-315): on Kong older than 3.11 a sticky-sessions
+    // policy is not applied, with a failure on every Service of the upstream.
+    let sticky = crate::kong::version::STICKY_SESSIONS;
+    if policy.spec.algorithm == Some(crate::crd::Algorithm::StickySessions)
+        && ctx.options.kong_version < sticky
+    {
+        for b in backends {
+            ctx.problems.error(
+                &b.object(),
+                Reason::InvalidPolicy,
+                Some(format!("metadata.annotations[{}]", upstream_policy::ANNOTATION)),
+                format!(
+                    "sticky sessions algorithm specified in KongUpstreamPolicy '{policy_name}' is not supported with Kong Gateway versions < {sticky} (translating for Kong {}); the policy is not applied",
+                    ctx.options.kong_version
+                ),
+            );
+        }
+        return None;
+    }
     for w in upstream_policy::apply(&policy.spec, upstream) {
         ctx.problems
             .warning(&policy_ref, Reason::InvalidPolicy, Some(w.field), w.message);
