@@ -47,6 +47,30 @@ pub enum PortError {
     Ambiguous(usize),
     #[error("Service has no port {wanted}; it has [{have}]")]
     NotFound { wanted: String, have: String },
+    /// KIC's message.
+    #[error("rules with an ExternalName service must specify numeric ports")]
+    ExternalNameNeedsNumber,
+}
+
+/// KIC's `findPort` for an ExternalName Service (v3.5.13 `translate_upstreams.go` 152-198): it
+/// declares no ports of its own, so a port number is taken as given (the Service's `ports`
+/// are not consulted); a name or no port is an error. None for other Services.
+pub fn external_name_port(
+    service: &Service,
+    port: &PortRef,
+) -> Option<Result<ServicePort, PortError>> {
+    let spec = service.spec.as_ref()?;
+    if spec.type_.as_deref() != Some("ExternalName") {
+        return None;
+    }
+    Some(match port {
+        PortRef::Number(n) => Ok(ServicePort {
+            port: *n,
+            target_port: Some(IntOrString::Int(*n)),
+            ..ServicePort::default()
+        }),
+        PortRef::Name(_) | PortRef::Implicit => Err(PortError::ExternalNameNeedsNumber),
+    })
 }
 
 /// Finds the Service port a backend refers to, or says why none matches.
@@ -170,15 +194,10 @@ pub fn endpoints(
         let host = spec
             .and_then(|s| s.external_name.as_deref())
             .unwrap_or_default();
-        // KIC takes `targetPort` as written (`translate_upstreams.go` 305-313); the apiserver
-        // defaults it to `port`.
-        let target_port = match &port.target_port {
-            Some(IntOrString::Int(n)) => n.to_string(),
-            Some(IntOrString::String(s)) => s.clone(),
-            None => port.port.to_string(),
-        };
+        // KIC's target port is the backend's number (its findPort makes the port of an
+        // ExternalName Service from it: [`external_name_port`]).
         return vec![Endpoint {
-            target: format!("{host}:{target_port}"),
+            target: format!("{host}:{}", port.port),
             draining: false,
         }];
     }
