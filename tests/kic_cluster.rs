@@ -149,16 +149,10 @@ async fn two_controllers_of_two_classes_each_configure_only_their_own() {
     ] {
         support::observe::eventually(&format!("{name} Programmed {reason}"), async || {
             let p = plugins.get(&name).await.map_err(|e| e.to_string())?;
-            let conditions =
-                serde_json::to_value(p.status.map(|s| s.conditions)).unwrap_or_default();
-            let entry = conditions
-                .as_array()
-                .and_then(|c| c.iter().find(|c| c["type"] == "Programmed"))
-                .cloned()
-                .unwrap_or_default();
-            match entry["reason"] == reason {
-                true => Ok(()),
-                false => Err(entry.to_string()),
+            let status = serde_json::to_value(p.status).unwrap_or_default();
+            match support::observe::condition(&status, "Programmed") {
+                Some((_, r, _)) if r == reason => Ok(()),
+                _ => Err(status.to_string()),
             }
         })
         .await;
@@ -170,16 +164,10 @@ async fn two_controllers_of_two_classes_each_configure_only_their_own() {
         let name = format!("{class}-vault");
         support::observe::eventually(&format!("{name} Programmed"), async || {
             let v = vaults.get(&name).await.map_err(|e| e.to_string())?;
-            let conditions =
-                serde_json::to_value(v.status.map(|s| s.conditions)).unwrap_or_default();
-            let entry = conditions
-                .as_array()
-                .and_then(|c| c.iter().find(|c| c["type"] == "Programmed"))
-                .cloned()
-                .unwrap_or_default();
-            match entry["status"] == "True" && entry["reason"] == "Programmed" {
+            let status = serde_json::to_value(v.status).unwrap_or_default();
+            match support::observe::is(&status, "Programmed", "True", "Programmed") {
                 true => Ok(()),
-                false => Err(entry.to_string()),
+                false => Err(status.to_string()),
             }
         })
         .await;

@@ -198,6 +198,8 @@ pub async fn run(
             }
             report = reports.recv() => {
                 let Some(report) = report else { return };
+                // The version translated for is the oldest replica's: retranslate when it moves.
+                let oldest = state.versions.values().min().copied();
                 match report {
                     PushReport::Applied { replica, hash, elapsed } => {
                         let label = ReplicaLabel { replica: replica.clone() };
@@ -221,14 +223,12 @@ pub async fn run(
                             Some(Err(e)) => tracing::warn!(replica = %replica, error = %e, "cannot read the Kong replica's version"),
                             None => {}
                         }
-                        dirty = true;
                     }
                     PushReport::Gone { replica } => {
                         state.applied.remove(&replica);
                         state.errors.remove(&replica);
                         state.listeners.remove(&replica);
                         state.versions.remove(&replica);
-                        dirty = true;
                     }
                     PushReport::Failed { replica, error, category } => {
                         metrics.push(&replica, category);
@@ -263,6 +263,9 @@ pub async fn run(
                             }
                         }
                     }
+                }
+                if state.versions.values().min().copied() != oldest {
+                    dirty = true;
                 }
                 if let Some(desired) = &state.desired_hash {
                     for (replica, hash) in &state.applied {

@@ -58,7 +58,7 @@ impl Rewrites {
                 } else {
                     continue;
                 };
-                if !culprits.iter().any(|(c, _)| same(c, ingress)) {
+                if !culprits.iter().any(|(c, _)| c.key() == ingress.key()) {
                     culprits.push((ingress.clone(), why));
                 }
             }
@@ -74,7 +74,7 @@ impl Rewrites {
                 }
                 for owner in owners
                     .iter()
-                    .filter(|o| !culprits.iter().any(|(c, _)| same(c, o)))
+                    .filter(|o| !culprits.iter().any(|(c, _)| c.key() == o.key()))
                 {
                     ctx.problems.error(
                         owner,
@@ -98,10 +98,6 @@ impl Rewrites {
             }
         }
     }
-}
-
-fn same(a: &ObjectRef, b: &ObjectRef) -> bool {
-    (a.kind, &a.namespace, &a.name) == (b.kind, &b.namespace, &b.name)
 }
 
 /// KIC's plugin: no ID, tags or protocols (Kong's defaults), nested in its route.
