@@ -11,8 +11,9 @@ pub use k8s_openapi::api::discovery::v1::EndpointSlice;
 pub use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 pub use crate::crd::{
-    IngressClassParameters, KongClusterPlugin, KongConsumer, KongConsumerGroup, KongIngress,
-    KongPlugin, KongUpstreamPolicy, KongVault, TcpIngress, UdpIngress,
+    IngressClassParameters, KongClusterPlugin, KongConsumer, KongConsumerGroup, KongCustomEntity,
+    KongIngress, KongPlugin, KongServiceFacade, KongUpstreamPolicy, KongVault, TcpIngress,
+    UdpIngress,
 };
 
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";

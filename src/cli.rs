@@ -63,6 +63,10 @@ pub enum Command {
         /// The Kong version to translate for (KIC's version gates, e.g. sticky-sessions from 3.11).
         #[arg(long, default_value_t = crate::kong::version::DEFAULT)]
         kong_version: crate::kong::version::KongVersion,
+        /// KIC's `--cluster-domain`: appended to service-upstream targets
+        /// (`<name>.<namespace>.svc.<domain>`); empty (KIC's default) appends nothing.
+        #[arg(long, default_value = "", value_parser = crate::translate::names::parse_cluster_domain)]
+        cluster_domain: String,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -86,6 +90,7 @@ pub fn main() -> ExitCode {
             feature_gates,
             enable_drain_support,
             kong_version,
+            cluster_domain,
         } => {
             let feature_gates: translate::feature_gates::FeatureGates =
                 match feature_gates.join(",").parse() {
@@ -122,6 +127,7 @@ pub fn main() -> ExitCode {
                     feature_gates,
                     enable_drain_support,
                     kong_version,
+                    cluster_domain,
                 },
             )
         }

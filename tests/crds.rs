@@ -25,12 +25,14 @@ fn crd_order_and_file_names() {
             "configuration.konghq.com_kongclusterplugins.yaml",
             "configuration.konghq.com_kongconsumergroups.yaml",
             "configuration.konghq.com_kongconsumers.yaml",
+            "configuration.konghq.com_kongcustomentities.yaml",
             "configuration.konghq.com_kongingresses.yaml",
             "configuration.konghq.com_kongplugins.yaml",
             "configuration.konghq.com_kongupstreampolicies.yaml",
             "configuration.konghq.com_kongvaults.yaml",
             "configuration.konghq.com_tcpingresses.yaml",
             "configuration.konghq.com_udpingresses.yaml",
+            "incubator.ingress-controller.konghq.com_kongservicefacades.yaml",
         ]
     );
     // `kingress crds` prints the same documents as the committed files, in the same order.

@@ -28,7 +28,8 @@ fn cases() -> Vec<PathBuf> {
     dirs
 }
 
-/// `kingress translate`'s options, with a case's `options.yaml` (`kong_replicas: N`) applied.
+/// `kingress translate`'s options, with a case's `options.yaml` (`kong_replicas: N`,
+/// `feature_gates: "Name=true,..."`) applied.
 fn options(dir: &Path) -> Options {
     let mut options = Options {
         assume_attached_without_gateways: true,
@@ -38,6 +39,9 @@ fn options(dir: &Path) -> Options {
         let v: serde_norway::Value = serde_norway::from_str(&text).expect("options.yaml parses");
         if let Some(n) = v.get("kong_replicas").and_then(serde_norway::Value::as_u64) {
             options.kong_replicas = n as usize;
+        }
+        if let Some(gates) = v.get("feature_gates").and_then(serde_norway::Value::as_str) {
+            options.feature_gates = gates.parse().expect("options.yaml feature_gates");
         }
     }
     options

@@ -658,6 +658,48 @@ fn watch_namespaces_render_roles_per_namespace() {
     assert!(!rendered.contains_key("Role/c/kingress"));
 }
 
+/// The rendered arguments are ones `kingress run` accepts (parsed by its own command line), and
+/// the KIC-compatible values reach the translator's options.
+#[test]
+fn controller_args_parse_with_kingress_run() {
+    use clap::Parser;
+    use kingress::cli::{Cli, Command};
+
+    let parse = |sets: &[&str]| {
+        let rendered = objects(&template("kingress", "kong", sets, &[]));
+        let args =
+            strings(&container(get(&rendered, "Deployment/kong/kingress-controller"))["args"]);
+        let argv = std::iter::once("kingress".to_string()).chain(args.clone());
+        match Cli::try_parse_from(argv) {
+            Ok(Cli {
+                command: Command::Run(run),
+            }) => (args, run),
+            Ok(other) => panic!("{args:?} parsed as {other:?}"),
+            Err(e) => panic!("kingress run refuses the chart's args {args:?}: {e}"),
+        }
+    };
+    let (args, run) = parse(&[]);
+    assert!(
+        !args.iter().any(|a| a.starts_with("--feature-gates")),
+        "{args:?}"
+    );
+    let options = run.controller_options().expect("options");
+    assert!(options.translate.enable_drain_support);
+    assert!(!options.translate.feature_gates.rewrite_uris);
+
+    let (args, run) = parse(&[
+        "controller.featureGates=RewriteURIs=true",
+        "controller.enableDrainSupport=false",
+    ]);
+    assert!(
+        args.iter().any(|a| a == "--feature-gates=RewriteURIs=true"),
+        "{args:?}"
+    );
+    let options = run.controller_options().expect("options");
+    assert!(!options.translate.enable_drain_support);
+    assert!(options.translate.feature_gates.rewrite_uris);
+}
+
 #[test]
 fn invalid_values_fail_with_a_clear_message() {
     let chart = chart_dir();
@@ -874,6 +916,8 @@ const NAMESPACED: &[&str] = &[
     "configuration.konghq.com/kongingresses",
     "configuration.konghq.com/ingressclassparameterses",
     "configuration.konghq.com/kongplugins",
+    "configuration.konghq.com/kongcustomentities",
+    "incubator.ingress-controller.konghq.com/kongservicefacades",
     "gateway.networking.k8s.io/referencegrants",
     "gateway.networking.k8s.io/backendtlspolicies",
     "/secrets",
@@ -893,6 +937,7 @@ const STATUS: &[&str] = &[
     "gateway.networking.k8s.io/backendtlspolicies/status",
     "configuration.konghq.com/kongupstreampolicies/status",
     "configuration.konghq.com/kongplugins/status",
+    "incubator.ingress-controller.konghq.com/kongservicefacades/status",
 ];
 const CLUSTER_STATUS: &[&str] = &[
     "gateway.networking.k8s.io/gatewayclasses/status",

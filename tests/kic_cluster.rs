@@ -1,6 +1,7 @@
 //! What a cluster that ran KIC v3.5.13 carries besides routes, end to end on the real apiserver
-//! and the Kong admin API double: two controllers of two ingress classes side by side, and the
-//! migration from a KongIngress (`konghq.com/override`) to a KongUpstreamPolicy.
+//! and the Kong admin API double: two controllers of two ingress classes side by side, the
+//! migration from a KongIngress (`konghq.com/override`) to a KongUpstreamPolicy, and
+//! KongServiceFacades.
 
 mod support;
 
@@ -262,6 +263,93 @@ async fn a_kongingress_migrated_to_a_kongupstreampolicy_changes_nothing_in_kong(
         match now == before {
             true => Ok(()),
             false => Err(format!("before {before:?}, now {now:?}")),
+        }
+    })
+    .await;
+}
+
+/// A KongServiceFacade with KIC's gate on: the Ingress backend naming it gets a Kong service of
+/// its own (`<ns>.<facade>.svc.facade`, the facade's tags and plugins, the Service's targets),
+/// beside the Service's own Kong service, and the facade gets KIC's `Programmed` condition once
+/// Kong holds it. A facade the Ingress names that does not exist leaves its path out with an
+/// Event on the Ingress, the rest applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_facade_gets_its_own_kong_service_and_status() {
+    let env = support::run::start_with("facade", |mut options| {
+        options.translate.feature_gates = "KongServiceFacade=true".parse().expect("gates");
+        options
+    })
+    .await;
+    env.apply(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{name: http, port: 80}]}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nports: [{name: http, port: 8080, protocol: TCP}]\nendpoints:\n- addresses: [10.1.0.1]\n---\napiVersion: configuration.konghq.com/v1\nkind: KongPlugin\nmetadata: {name: terminate}\nplugin: request-termination\nconfig: {status_code: 403}\n---\napiVersion: incubator.ingress-controller.konghq.com/v1alpha1\nkind: KongServiceFacade\nmetadata: {name: locked, annotations: {kubernetes.io/ingress.class: kong, konghq.com/plugins: terminate}}\nspec: {backendRef: {name: web, port: 80}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: kong\n  rules:\n  - http:\n      paths:\n      - {path: /open, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n      - {path: /locked, pathType: Prefix, backend: {resource: {apiGroup: incubator.ingress-controller.konghq.com, kind: KongServiceFacade, name: locked}}}\n      - {path: /ghost, pathType: Prefix, backend: {resource: {apiGroup: incubator.ingress-controller.konghq.com, kind: KongServiceFacade, name: ghost}}}\n",
+    )
+    .await;
+    let ns = env.ns.clone();
+    let facade_service = format!("{ns}.locked.svc.facade");
+    let config = env
+        .wait("the facade's Kong service", |c| {
+            c.service(&facade_service).is_some() && c.service(&format!("{ns}.web.80")).is_some()
+        })
+        .await;
+    let service = config.service(&facade_service).expect("facade service");
+    assert!(
+        service["tags"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "k8s-kind:KongServiceFacade")),
+        "{service}"
+    );
+    // Its plugin is on the facade's Kong service only; both Kong services reach the same pod.
+    let on: Vec<&Value> = config
+        .plugins()
+        .iter()
+        .filter(|p| p["name"] == "request-termination")
+        .map(|p| &p["service"]["id"])
+        .collect();
+    assert_eq!(on, [&service["id"]], "{:?}", config.plugins());
+    let targets = |u: &str| -> Vec<String> {
+        let mut t: Vec<String> = config
+            .targets_of(u)
+            .iter()
+            .filter_map(|t| t["target"].as_str().map(str::to_string))
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(targets(&facade_service), ["10.1.0.1:8080"]);
+    assert_eq!(targets(&format!("web.{ns}.80.svc")), ["10.1.0.1:8080"]);
+    assert!(
+        config
+            .route(&format!("{ns}.web..ghost.svc.facade"))
+            .is_none()
+    );
+
+    let facades: kube::Api<kingress::api::KongServiceFacade> =
+        kube::Api::namespaced(env.client.clone(), &ns);
+    support::observe::eventually("the facade Programmed", async || {
+        let facade = facades.get("locked").await.map_err(|e| e.to_string())?;
+        let status = serde_json::to_value(&facade.status).unwrap_or_default();
+        match support::observe::is(&status, "Programmed", "True", "Programmed") {
+            true => Ok(()),
+            false => Err(status.to_string()),
+        }
+    })
+    .await;
+    support::observe::eventually("the missing facade's Event on the Ingress", async || {
+        let found = support::observe::events(
+            &env.client,
+            &ns,
+            "Ingress",
+            "web",
+            "KongConfigurationTranslationFailed",
+        )
+        .await;
+        match found.iter().any(|e| {
+            e.note
+                .as_deref()
+                .is_some_and(|n| n.contains("KongServiceFacade") && n.contains("ghost"))
+        }) {
+            true => Ok(()),
+            false => Err(format!("{} Events", found.len())),
         }
     })
     .await;

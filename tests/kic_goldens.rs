@@ -289,10 +289,20 @@ fn kic_oracle_cases_are_reproduced() {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/kic-oracle")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("kic.yaml").is_file())
+        .filter(|p| p.is_dir())
         .collect();
     cases.sort();
     assert!(!cases.is_empty(), "no oracle cases");
+    // A case is never skipped: one without KIC's output is a failure, not a pass.
+    let unrun: Vec<String> = cases
+        .iter()
+        .filter(|c| !c.join("kic.yaml").is_file() || !c.join("in.yaml").is_file())
+        .map(|c| c.display().to_string())
+        .collect();
+    assert!(
+        unrun.is_empty(),
+        "oracle cases without in.yaml or KIC's kic.yaml (run the oracle, README.md): {unrun:?}"
+    );
     let mut wrong = Vec::new();
     for case in cases {
         // `settings.yaml`: the oracle ran with `-settings` (KIC's feature flags);

@@ -81,6 +81,8 @@ async fn create_object(client: &Client, o: Object) -> Result<(), String> {
         Object::KongUpstreamPolicy(x) => create(ns_api(client, &*x), *x).await,
         Object::KongIngress(x) => create(ns_api(client, &*x), *x).await,
         Object::KongVault(x) => create(cluster_api(client), *x).await,
+        Object::KongServiceFacade(x) => create(ns_api(client, &*x), *x).await,
+        Object::KongCustomEntity(x) => create(ns_api(client, &*x), *x).await,
         Object::KongPlugin(x) => create(ns_api(client, &*x), *x).await,
         Object::KongClusterPlugin(x) => create(cluster_api(client), *x).await,
         Object::KongConsumer(x) => create(ns_api(client, &*x), *x).await,

@@ -329,3 +329,27 @@ async fn root_lists_key_auth_and_correlation_id() {
         configured.contains(&json!("key-auth")) && configured.contains(&json!("correlation-id"))
     );
 }
+
+/// basic-auth/schema.lua (Kong 3.10): `anonymous` null (no default), `hide_credentials` false,
+/// `realm` "service" (required, defaulted); protocols_http; `consumer = typedefs.no_consumer`.
+#[test]
+fn basic_auth_fills_kong_defaults_and_refuses_a_consumer() {
+    let p = accepted(json!({"name": "basic-auth"}));
+    assert_eq!(
+        p["config"],
+        json!({"anonymous": null, "hide_credentials": false, "realm": "service"})
+    );
+    assert_eq!(p["protocols"], json!(HTTP));
+    assert_eq!(
+        config_errors("basic-auth", json!({"hide_credentials": "yes", "realm": 1})),
+        json!({"hide_credentials": "expected a boolean", "realm": "expected a string"})
+    );
+    assert_eq!(
+        config_errors("basic-auth", json!({"realm": null})),
+        json!({"realm": "required field missing"})
+    );
+    assert_eq!(
+        rejected(json!({"name": "basic-auth", "consumer": "bob"}))["consumer"],
+        json!("value must be null")
+    );
+}

@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// replicas report on `GET /`.
     #[arg(long)]
     pub kong_version: Option<crate::kong::version::KongVersion>,
+    /// KIC's `--cluster-domain`: appended to service-upstream targets
+    /// (`<name>.<namespace>.svc.<domain>`); empty (KIC's default) appends nothing.
+    #[arg(long, default_value = "", value_parser = crate::translate::names::parse_cluster_domain)]
+    pub cluster_domain: String,
     /// Namespaces to watch (comma-separated or repeated); all when empty.
     #[arg(long, value_delimiter = ',')]
     pub watch_namespace: Vec<String>,
@@ -205,6 +209,7 @@ impl RunArgs {
                 controller_name: self.gateway_api_controller_name.clone(),
                 feature_gates: self.feature_gates.join(",").parse()?,
                 enable_drain_support: self.enable_drain_support,
+                cluster_domain: self.cluster_domain.clone(),
                 ..Options::default()
             },
             scope: WatchScope {

@@ -7,11 +7,13 @@
 mod object;
 pub mod consumer;
 pub mod consumer_group;
+pub mod custom_entity;
 pub mod ingress_class_parameters;
 pub mod kong_ingress;
 pub mod l4_ingress;
 pub mod plugin;
 mod schema;
+pub mod service_facade;
 mod status;
 pub mod upstream_policy;
 pub mod vault;
@@ -24,6 +26,7 @@ pub use consumer::{
     KonnectNamespacedRef,
 };
 pub use consumer_group::{KongConsumerGroup, KongConsumerGroupSpec, KongConsumerGroupStatus};
+pub use custom_entity::{KongCustomEntity, KongCustomEntitySpec, KongCustomEntityStatus};
 pub use ingress_class_parameters::{IngressClassParameters, IngressClassParametersSpec};
 pub use kong_ingress::KongIngress;
 pub use l4_ingress::{TcpIngress, UdpIngress};
@@ -33,6 +36,10 @@ pub use plugin::{
     NamespacedSecretValueFromSource, PluginOrdering, PluginProtocol, SecretValueFromSource,
 };
 pub use schema::GROUP;
+pub use service_facade::{
+    INCUBATOR_GROUP, KongServiceFacade, KongServiceFacadeBackend, KongServiceFacadeSpec,
+    KongServiceFacadeStatus,
+};
 pub use status::{ParentReference, PolicyAncestorStatus};
 pub use upstream_policy::{
     Algorithm, HashInput, HealthcheckType, KongUpstreamActiveHealthcheck, KongUpstreamHash,
@@ -42,19 +49,21 @@ pub use upstream_policy::{
 };
 pub use vault::{KongVault, KongVaultSpec, KongVaultStatus};
 
-/// Every CRD kingress serves, sorted by name (the order of `crds/` and `kingress crds`).
+/// Every CRD kingress serves, sorted by file name (the order of `crds/` and `kingress crds`).
 pub fn all() -> Vec<CustomResourceDefinition> {
     vec![
         IngressClassParameters::crd(),
         KongClusterPlugin::crd(),
         KongConsumerGroup::crd(),
         KongConsumer::crd(),
+        KongCustomEntity::crd(),
         KongIngress::crd(),
         KongPlugin::crd(),
         KongUpstreamPolicy::crd(),
         KongVault::crd(),
         TcpIngress::crd(),
         UdpIngress::crd(),
+        KongServiceFacade::crd(),
     ]
 }
 

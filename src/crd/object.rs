@@ -22,9 +22,31 @@ pub(crate) struct WithTypeMeta<F> {
 /// inherent `serialize`/`deserialize` functions over the fields, which the trait impls here wrap
 /// to add `apiVersion`/`kind` (required by the API server, ignored when reading). It must also
 /// have `metadata` and `status` fields and an inherent `fn crd_names() -> CrdNames`.
+/// `group` defaults to `configuration.konghq.com`.
 macro_rules! kube_object {
     (
         $ty:ident {
+            kind: $kind:literal,
+            plural: $plural:literal,
+            version: $version:literal,
+            scope: $scope:ty,
+            short_names: [$($short:literal),*],
+            status: $status:ty $(,)?
+        }
+    ) => {
+        kube_object!($ty {
+            group: "configuration.konghq.com",
+            kind: $kind,
+            plural: $plural,
+            version: $version,
+            scope: $scope,
+            short_names: [$($short),*],
+            status: $status,
+        });
+    };
+    (
+        $ty:ident {
+            group: $group:literal,
             kind: $kind:literal,
             plural: $plural:literal,
             version: $version:literal,
@@ -42,7 +64,7 @@ macro_rules! kube_object {
             }
 
             fn group(_: &()) -> ::std::borrow::Cow<'_, str> {
-                $crate::crd::schema::GROUP.into()
+                $group.into()
             }
 
             fn version(_: &()) -> ::std::borrow::Cow<'_, str> {
@@ -82,7 +104,7 @@ macro_rules! kube_object {
             }
 
             fn crd_name() -> &'static str {
-                concat!($plural, ".configuration.konghq.com")
+                concat!($plural, ".", $group)
             }
 
             fn api_resource() -> ::kube::core::ApiResource {
@@ -109,7 +131,7 @@ macro_rules! kube_object {
                 }
 
                 $crate::crd::object::WithTypeMeta {
-                    api_version: concat!("configuration.konghq.com/", $version),
+                    api_version: concat!($group, "/", $version),
                     kind: $kind,
                     fields: Fields(self),
                 }

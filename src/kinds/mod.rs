@@ -31,7 +31,7 @@ use crate::snapshot::{Key, Slice, Snapshot};
 /// (KIC's list: `internal/dataplane/fallback/graph_dependencies.go` lines 23-75; scopes from
 /// the CRDs users install). `translate --exclude` accepts them so KIC's fallback cases run
 /// unchanged; leaving one out changes nothing.
-pub const NOT_READ: &[(&str, bool)] = &[("KongServiceFacade", true), ("KongCustomEntity", true)];
+pub const NOT_READ: &[(&str, bool)] = &[];
 
 /// Marks an object read at a version other than its kind's preferred one (manifests may use
 /// any version the kind lists; tags name the version, as KIC's do). Set by the manifest
@@ -539,6 +539,32 @@ kinds! { $
         fields: None,
         reach: Namespace,
         status: false,
+    },
+    // Read only to report that kingress does not configure it; reported by the global scope,
+    // which any change retranslates.
+    KongCustomEntity: crate::api::KongCustomEntity {
+        name: "KongCustomEntity",
+        group: KONG_GROUP,
+        versions: ["v1alpha1"],
+        namespaced: true,
+        map: kong_custom_entities as Box<crate::api::KongCustomEntity>, via map,
+        labels: None,
+        fields: None,
+        reach: Everything,
+        status: false,
+    },
+    // Ingress backends (`backend.resource`), translated with KIC's KongServiceFacade gate on;
+    // the facade, its Service and the Ingresses naming it share a namespace.
+    KongServiceFacade: crate::api::KongServiceFacade {
+        name: "KongServiceFacade",
+        group: crate::crd::INCUBATOR_GROUP,
+        versions: ["v1alpha1"],
+        namespaced: true,
+        map: kong_service_facades as Box<crate::api::KongServiceFacade>, via map,
+        labels: None,
+        fields: None,
+        reach: Namespace,
+        status: true,
     },
     KongPlugin: crate::api::KongPlugin {
         name: "KongPlugin",

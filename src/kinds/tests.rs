@@ -36,6 +36,10 @@ fn minimal_body(kind: Kind) -> &'static str {
         Kind::KongUpstreamPolicy => "spec: {}",
         Kind::KongIngress => "upstream: {}",
         Kind::KongVault => "spec: {backend: env, prefix: env-vault}",
+        Kind::KongCustomEntity => {
+            "spec: {type: degraphql_routes, controllerName: kong, fields: {}}"
+        }
+        Kind::KongServiceFacade => "spec: {backendRef: {name: s, port: 80}}",
         Kind::KongPlugin => "plugin: cors",
         Kind::KongClusterPlugin => "plugin: cors",
         Kind::KongConsumer => "username: alice",

@@ -103,6 +103,8 @@ trim_meta_only!(
     KongUpstreamPolicy,
     KongIngress,
     KongVault,
+    KongServiceFacade,
+    KongCustomEntity,
     KongPlugin,
     KongConsumer,
     KongConsumerGroup,

@@ -195,11 +195,14 @@ fn object(source: Source<'_>, head: Head, out: &mut Decoded) {
         return;
     }
     let Some(known) = Kind::by_name(&kind) else {
-        out.problem(
-            Some(label),
-            format!("kind {kind} ({api_version}) is not read by kingress; ignored"),
-            false,
-        );
+        let message = match kind.as_str() {
+            // Not watched either: the object holds a license key, and Kong OSS takes none.
+            "KongLicense" => format!(
+                "kind {kind} ({api_version}) is a Kong Enterprise license: kingress configures Kong OSS, which has no licenses; ignored"
+            ),
+            _ => format!("kind {kind} ({api_version}) is not read by kingress; ignored"),
+        };
+        out.problem(Some(label), message, false);
         out.ignored += 1;
         return;
     };

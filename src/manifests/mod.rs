@@ -297,6 +297,23 @@ mod tests {
         );
     }
 
+    /// A KongLicense is reported as Kong Enterprise's, and its license string never appears.
+    #[test]
+    fn a_kong_license_is_reported_as_enterprise_without_its_key() {
+        let l = load_text(
+            "apiVersion: configuration.konghq.com/v1alpha1\nkind: KongLicense\nmetadata: {name: l}\nrawLicenseString: SECRET-LICENSE\nenabled: true\n",
+        );
+        assert_eq!((l.objects, l.ignored), (0, 1));
+        let messages: Vec<&str> = l.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "kind KongLicense (configuration.konghq.com/v1alpha1) is a Kong Enterprise license: kingress configures Kong OSS, which has no licenses; ignored"
+            ]
+        );
+        assert!(!format!("{:?}", l.problems).contains("SECRET-LICENSE"));
+    }
+
     /// The apiserver's base64 (Go's encoding/base64) ignores line breaks; KIC's own corpus
     /// writes certificates that way.
     #[test]

@@ -126,6 +126,8 @@ pub struct Snapshot {
     pub upstream_policies: BTreeMap<Key, Box<KongUpstreamPolicy>>,
     pub kong_ingresses: BTreeMap<Key, Box<KongIngress>>,
     pub kong_vaults: BTreeMap<Key, Box<KongVault>>,
+    pub kong_service_facades: BTreeMap<Key, Box<KongServiceFacade>>,
+    pub kong_custom_entities: BTreeMap<Key, Box<KongCustomEntity>>,
     pub kong_plugins: BTreeMap<Key, Box<KongPlugin>>,
     pub kong_cluster_plugins: BTreeMap<Key, Box<KongClusterPlugin>>,
     pub kong_consumers: BTreeMap<Key, Box<KongConsumer>>,
@@ -418,6 +420,10 @@ impl Snapshot {
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
         get(&self.services, namespace, name)
+    }
+
+    pub fn kong_service_facade(&self, namespace: &str, name: &str) -> Option<&KongServiceFacade> {
+        get(&self.kong_service_facades, namespace, name)
     }
 
     pub fn kong_ingress(&self, namespace: &str, name: &str) -> Option<&KongIngress> {

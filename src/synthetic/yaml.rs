@@ -47,6 +47,8 @@ pub fn write_yaml(spec: &Spec, objects: &[Object], w: &mut impl Write) -> io::Re
             Object::KongUpstreamPolicy(x) => document(w, x)?,
             Object::KongIngress(x) => document(w, x)?,
             Object::KongVault(x) => document(w, x)?,
+            Object::KongServiceFacade(x) => document(w, x)?,
+            Object::KongCustomEntity(x) => document(w, x)?,
             Object::KongPlugin(x) => document(w, x)?,
             Object::KongClusterPlugin(x) => document(w, x)?,
             Object::KongConsumer(x) => document(w, x)?,

@@ -6,11 +6,12 @@
 //!
 //! The edges are KIC's (`graph_dependencies*.go` at v3.5.13), for the kinds kingress reads;
 //! an edge exists only when the object depended on is present:
-//! - Service: the KongPlugins (else KongClusterPlugins) its `konghq.com/plugins` names and
-//!   the KongUpstreamPolicy its `konghq.com/upstream-policy` names (`_common.go` 17-51);
+//! - Service and KongServiceFacade: the KongPlugins (else KongClusterPlugins) its
+//!   `konghq.com/plugins` names and the KongUpstreamPolicy its `konghq.com/upstream-policy`
+//!   names (`_common.go` 17-51, `_kong.go` 138-144; a facade does not depend on its Service);
 //! - Ingress: its IngressClass (`spec.ingressClassName`, else the `kubernetes.io/ingress.class`
-//!   annotation), the Services of its rules' paths (not its default backend), its
-//!   upstream-policy annotation and its plugins (`_ingress.go` 22-92);
+//!   annotation), the Services and KongServiceFacades of its rules' paths (not its default
+//!   backend), its upstream-policy annotation and its plugins (`_ingress.go` 22-92);
 //! - KongConsumer: its plugins and its credential Secrets (`_kong.go` 76-97);
 //! - HTTPRoute: the Services its rules' backendRefs name (kind Service, core group; the
 //!   namespace of the ref, else the route's) and its plugins (`_gatewayapi.go` 19-24, 77-103);
@@ -109,6 +110,11 @@ fn edges(snapshot: &Snapshot, edge: &mut dyn FnMut(ObjectKey, ObjectKey)) {
         plugin_edges(snapshot, &this, service.annotations(), edge);
         policy_edge(snapshot, &this, service.annotations(), edge);
     }
+    for facade in snapshot.kong_service_facades.values() {
+        let this = key(Kind::KongServiceFacade, &**facade);
+        plugin_edges(snapshot, &this, facade.annotations(), edge);
+        policy_edge(snapshot, &this, facade.annotations(), edge);
+    }
     for ingress in snapshot.ingresses.values() {
         let this = key(Kind::Ingress, &**ingress);
         let spec = ingress.spec.as_ref();
@@ -136,6 +142,18 @@ fn edges(snapshot: &Snapshot, edge: &mut dyn FnMut(ObjectKey, ObjectKey)) {
         for path in paths {
             if let Some(service) = &path.backend.service {
                 service_edge(snapshot, &this.namespace, &service.name, &this, edge);
+            }
+            if let Some(resource) = &path.backend.resource
+                && resource.kind == "KongServiceFacade"
+                && resource.api_group.as_deref() == Some(crate::crd::INCUBATOR_GROUP)
+                && snapshot
+                    .kong_service_facade(&this.namespace, &resource.name)
+                    .is_some()
+            {
+                edge(
+                    ObjectKey::new(Kind::KongServiceFacade, &this.namespace, &resource.name),
+                    this.clone(),
+                );
             }
         }
         policy_edge(snapshot, &this, ingress.annotations(), edge);

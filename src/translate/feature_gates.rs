@@ -88,6 +88,19 @@ fn go_bool(s: &str) -> Option<bool> {
 }
 
 impl FeatureGates {
+    /// KongCustomEntity (on by default): KIC configures KongCustomEntities.
+    pub fn custom_entity(&self) -> bool {
+        self.others.get("KongCustomEntity").copied().unwrap_or(true)
+    }
+
+    /// KongServiceFacade: Ingress backends may name a KongServiceFacade (off: refused).
+    pub fn service_facade(&self) -> bool {
+        self.others
+            .get("KongServiceFacade")
+            .copied()
+            .unwrap_or(false)
+    }
+
     /// What kingress does differently from KIC for the gates the flag set, one line each
     /// (for a start-up log): gates it always honours one way, and gates of kinds it does not
     /// read. Defaults are not reported (docs/KIC-COMPATIBILITY.md lists them).
@@ -99,11 +112,8 @@ impl FeatureGates {
                 ("FallbackConfiguration", false) => {
                     "FallbackConfiguration=false: kingress always leaves out only what Kong rejected (KIC's gate on); see README"
                 }
-                ("KongServiceFacade", true) => {
-                    "KongServiceFacade=true: kingress does not read KongServiceFacades yet; Ingress backends naming one are refused as with the gate off"
-                }
                 ("KongCustomEntity", true) => {
-                    "KongCustomEntity=true (KIC's default): kingress does not read KongCustomEntities yet"
+                    "KongCustomEntity=true (KIC's default): kingress does not configure KongCustomEntities; each one of its class is reported"
                 }
                 ("GatewayAlpha", true) => {
                     "GatewayAlpha=true: kingress reads the experimental Gateway API kinds it supports (TCPRoute, UDPRoute, TLSRoute) regardless"

@@ -278,6 +278,8 @@ impl Incremental {
         let all = changes.all
             || self.options.as_ref() != Some(options)
             || derived.excluded != self.derived.excluded
+            // Every Ingress with a default backend names the catch-all in its warning.
+            || derived.catch_all != self.derived.catch_all
             || derived
                 .certificates
                 .client_certificates_differ(&self.derived.certificates)

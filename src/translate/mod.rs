@@ -19,6 +19,7 @@ pub mod backends;
 pub mod certificates;
 pub mod configured;
 pub mod consumers;
+pub mod custom_entities;
 pub mod fallback;
 pub mod feature_gates;
 pub mod gateway;
@@ -71,6 +72,9 @@ pub struct Options {
     pub enable_drain_support: bool,
     /// The Kong version translated for (KIC's version gates).
     pub kong_version: crate::kong::version::KongVersion,
+    /// KIC's `--cluster-domain`: the suffix of service-upstream targets
+    /// (`<name>.<namespace>.svc.<domain>`); empty (KIC's default) adds none.
+    pub cluster_domain: String,
 }
 
 impl Default for Options {
@@ -84,6 +88,7 @@ impl Default for Options {
             feature_gates: Default::default(),
             enable_drain_support: true,
             kong_version: crate::kong::version::DEFAULT,
+            cluster_domain: String::new(),
         }
     }
 }
@@ -219,6 +224,8 @@ pub struct Context<'a> {
     pub cluster_consumers: &'a consumers::Consumers,
     /// Our IngressClass's parameters (service upstreams, legacy regex paths).
     pub class_parameters: &'a crate::crd::IngressClassParametersSpec,
+    /// The Ingress whose default backend is the catch-all ([`Derived::catch_all`]).
+    pub catch_all: &'a Option<NamespacedName>,
     scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
@@ -494,6 +501,8 @@ pub struct Derived {
     pub consumers: consumers::Consumers,
     pub vaults: vaults::Vaults,
     pub class_parameters: ingress_class::ClassParameters,
+    /// The Ingress whose default backend is the cluster's catch-all (the oldest of ours).
+    pub catch_all: Option<NamespacedName>,
 }
 
 impl Derived {
@@ -505,6 +514,7 @@ impl Derived {
             consumers: consumers::Consumers::new(snapshot, &options.ingress_class, &excluded),
             vaults: vaults::Vaults::new(snapshot, &options.ingress_class, &excluded),
             class_parameters: ingress_class::ClassParameters::new(snapshot, &options.ingress_class),
+            catch_all: routes::ingress::catch_all(snapshot, &options.ingress_class, &excluded),
             excluded,
         }
     }
@@ -549,6 +559,7 @@ pub fn translate_scope(
         cluster_certificates: &derived.certificates,
         cluster_consumers: &derived.consumers,
         class_parameters: &derived.class_parameters.spec,
+        catch_all: &derived.catch_all,
         scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,
@@ -603,6 +614,7 @@ pub fn translate_scope(
             derived.consumers.report(ctx.problems);
             derived.vaults.report(ctx.problems);
             derived.class_parameters.report(ctx.problems);
+            custom_entities::report(snapshot, options, ctx.problems);
             derived.ca_certificates.report(ctx.problems);
             derived.certificates.report(ctx.problems);
             for cert in derived.certificates.entities() {

@@ -260,6 +260,21 @@ pub fn hostname_error(host: &str) -> Option<String> {
     ))
 }
 
+/// `--cluster-domain` (KIC's flag, which takes any string): empty, or a DNS name without a
+/// wildcard, since Kong refuses a target whose host is not one.
+pub fn parse_cluster_domain(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    if s.starts_with("*.") {
+        return Err(format!("{s:?} is not a DNS name: no wildcard"));
+    }
+    match hostname_error(s) {
+        Some(e) => Err(e),
+        None => Ok(s.to_string()),
+    }
+}
+
 /// Why `name` cannot be matched as a request header: not an HTTP token (RFC 9110, as
 /// Gateway API's CRD requires), or outside what Kong accepts in a route's headers
 /// (letters, digits, `-`, `_`; never `Host`).
@@ -302,6 +317,24 @@ pub fn unknown_service_tags() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_domain_is_a_dns_name_or_empty() {
+        assert_eq!(parse_cluster_domain(""), Ok(String::new()));
+        assert_eq!(
+            parse_cluster_domain("cluster.local"),
+            Ok("cluster.local".into())
+        );
+        for bad in [
+            "Cluster.Local",
+            "cluster.local.",
+            "*.local",
+            "a_b.local",
+            ".local",
+        ] {
+            assert!(parse_cluster_domain(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn service_id_matches_kic() {

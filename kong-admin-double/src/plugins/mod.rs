@@ -2,6 +2,7 @@
 //! double implements. Any other plugin is rejected: bundled ones with a
 //! message naming the double, unknown ones with Kong's own message.
 
+mod basic_auth;
 mod correlation_id;
 mod key_auth;
 mod luajit;
@@ -19,6 +20,7 @@ use serde_json::json;
 // Double-specific subset: Kong 3.10 loads every bundled plugin by default
 // (kong/templates/kong_defaults.lua:15 `plugins = bundled`).
 pub const SUPPORTED_PLUGINS: &[&str] = &[
+    "basic-auth",
     "correlation-id",
     "key-auth",
     "rate-limiting",
@@ -79,10 +81,11 @@ pub(crate) const BUNDLED_PLUGINS: &[&str] = &[
 ];
 
 /// Plugins whose schema sets `consumer = typedefs.no_consumer`: of the
-/// modelled ones, key-auth only (Kong 3.10 kong/plugins/key-auth/schema.lua:7).
+/// modelled ones, key-auth and basic-auth (Kong 3.10
+/// kong/plugins/key-auth/schema.lua:7, kong/plugins/basic-auth/schema.lua:7).
 /// `fullschema.rs` keeps its `eq = null` in Kong's second pass.
 pub(crate) fn no_consumer(name: &str) -> bool {
-    name == "key-auth"
+    matches!(name, "key-auth" | "basic-auth")
 }
 
 /// Message for a plugin name the double cannot validate.
@@ -140,6 +143,12 @@ pub(crate) fn record_for(name: &str) -> Option<Record> {
         "key-auth" => (
             key_auth::config(),
             // Kong 3.10 kong/plugins/key-auth/schema.lua:8
+            td::protocols_http(),
+            Vec::new(),
+        ),
+        "basic-auth" => (
+            basic_auth::config(),
+            // Kong 3.10 kong/plugins/basic-auth/schema.lua:8
             td::protocols_http(),
             Vec::new(),
         ),

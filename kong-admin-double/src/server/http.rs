@@ -67,6 +67,7 @@ fn root(state: &State) -> Value {
             let priority = match *p {
                 "correlation-id" => 100001,    // correlation-id/handler.lua:45
                 "key-auth" => 1250,            // key-auth/handler.lua:22
+                "basic-auth" => 1100,          // basic-auth/handler.lua:7
                 "rate-limiting" => 910,        // rate-limiting/handler.lua:57
                 "request-transformer" => 801,  // request-transformer/handler.lua:7
                 "response-transformer" => 800, // response-transformer/handler.lua:16
@@ -78,7 +79,7 @@ fn root(state: &State) -> Value {
                 // VERSION = kong_meta.version (rate-limiting/handler.lua:56,
                 // request-termination/handler.lua:18, request-transformer/
                 // handler.lua:6, response-transformer/handler.lua:17,
-                // redirect/handler.lua:10, key-auth/handler.lua:21,
+                // redirect/handler.lua:10, key-auth/handler.lua:21, basic-auth/handler.lua:6,
                 // correlation-id/handler.lua:46)
                 json!({"version": "3.10.0", "priority": priority}),
             )

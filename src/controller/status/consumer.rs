@@ -3,7 +3,9 @@
 //! holds a config with the consumer; False `Invalid` when it, or one of its credentials, could
 //! not be translated (the message says which, never a credential's value); False `Pending`
 //! until a replica accepts it. Consumers of another class are left alone, as KIC leaves them.
-//! KongVaults (cluster-scoped) get the same condition.
+//! KongVaults (cluster-scoped) and KongServiceFacades get the same condition (a facade no
+//! Ingress uses keeps its CRD's default, `Pending`, as KIC never writes Unknown over it:
+//! `conditions.go` 98-101).
 
 use super::conditions::{self, Wanted};
 use super::{Inputs, PlanScope, StatusWrite};
@@ -15,15 +17,22 @@ const PROGRAMMED: &str = "Programmed";
 
 pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> Vec<StatusWrite> {
     match scope {
-        PlanScope::Namespace(ns) => snapshot
-            .kong_consumers
-            .values()
-            .filter(|c| c.metadata.namespace.as_deref() == Some(ns))
-            .filter_map(|c| {
-                let current = c.status.as_ref().map(|s| s.conditions.as_slice());
-                write_for(Kind::KongConsumer, &c.metadata, current, inputs)
-            })
-            .collect(),
+        PlanScope::Namespace(ns) => {
+            let consumers = snapshot
+                .kong_consumers
+                .values()
+                .filter(|c| c.metadata.namespace.as_deref() == Some(ns))
+                .filter_map(|c| {
+                    let current = c.status.as_ref().map(|s| s.conditions.as_slice());
+                    write_for(Kind::KongConsumer, &c.metadata, current, inputs)
+                });
+            let facades = crate::snapshot::in_namespace(&snapshot.kong_service_facades, Some(ns))
+                .filter_map(|f| {
+                    let current = f.status.as_ref().map(|s| s.conditions.as_slice());
+                    write_for(Kind::KongServiceFacade, &f.metadata, current, inputs)
+                });
+            consumers.chain(facades).collect()
+        }
         // KongVaults: KIC writes the same condition (their generated reconciler has
         // `ProgrammedCondition.UpdatesEnabled`, networking/main.go 252-269).
         PlanScope::Cluster => snapshot

@@ -158,9 +158,11 @@ fn format_target(address: &str, port: &str) -> String {
 /// The endpoints of `service`'s `port`, sorted by target, serving before draining.
 /// Cluster-wide settings that change targets.
 #[derive(Clone, Copy, Debug)]
-pub struct Settings {
+pub struct Settings<'a> {
     /// `--enable-drain-support`.
     pub drain: bool,
+    /// `--cluster-domain`: appended to service-upstream targets when not empty.
+    pub cluster_domain: &'a str,
     /// Our IngressClassParameters' `serviceUpstream`: every Service as with
     /// [`SERVICE_UPSTREAM_ANNOTATION`] (KIC v3.5.13 `translate_upstreams.go` 218-225, 285).
     pub service_upstream: bool,
@@ -169,7 +171,7 @@ pub struct Settings {
 pub fn endpoints(
     snapshot: &Snapshot,
     excluded: &Excluded,
-    settings: Settings,
+    settings: Settings<'_>,
     service: &Service,
     port: &ServicePort,
 ) -> Vec<Endpoint> {
@@ -182,10 +184,15 @@ pub fn endpoints(
         .as_ref()
         .and_then(|a| a.get(SERVICE_UPSTREAM_ANNOTATION))
         .is_some_and(|v| v == "true");
-    // Before ExternalName, as KIC checks it first (`translate_upstreams.go` 284-296).
+    // Before ExternalName, as KIC checks it first (`translate_upstreams.go` 284-296); the
+    // cluster domain is appended only when set (lines 287-290).
     if service_upstream || settings.service_upstream {
+        let domain = match settings.cluster_domain {
+            "" => String::new(),
+            d => format!(".{d}"),
+        };
         return vec![Endpoint {
-            target: format!("{name}.{namespace}.svc:{}", port.port),
+            target: format!("{name}.{namespace}.svc{domain}:{}", port.port),
             draining: false,
         }];
     }

@@ -291,6 +291,7 @@ fn build_targets(ctx: &mut Context<'_>, naming: &Naming, backends: &[Backend<'_>
                 ctx.excluded,
                 targets::Settings {
                     drain: ctx.options.enable_drain_support,
+                    cluster_domain: &ctx.options.cluster_domain,
                     service_upstream: ctx.class_parameters.service_upstream,
                 },
                 b.service,

@@ -1,8 +1,9 @@
 //! Ingress (networking.k8s.io/v1) → Kong services and routes, as KIC does it.
 //!
 //! One Kong route holds every path of the same Ingress + host + Service + port, named
-//! `<ns>.<ingress>.<svc>.<host>.<port>`; the default backend gets route `<ns>.<ingress>`
-//! with path `/`.
+//! `<ns>.<ingress>.<svc>.<host>.<port>` (`<ns>.<ingress>.<host>.<facade>.svc.facade` for a
+//! KongServiceFacade backend); the oldest Ingress's default backend gets route `<ns>.<ingress>`
+//! with path `/`, the catch-all of the whole cluster.
 
 use crate::kinds::Kind;
 
@@ -13,6 +14,7 @@ use kube::ResourceExt;
 use crate::api::Ingress;
 use crate::kong::config::Route;
 use crate::translate::Context;
+use crate::translate::backends::service_facade;
 use crate::translate::backends::targets::{self, PortRef};
 use crate::translate::backends::upstreams::{self, Backend, Naming};
 use crate::translate::names::{self, Entity, ObjectRef};
@@ -35,6 +37,7 @@ pub fn translate_all(ctx: &mut Context<'_>) {
             None => translate(ctx, ingress, &mut rewrites),
         }
     }
+    default_backend(ctx);
     // After every Ingress, as KIC: a rewrite may leave out a service other Ingresses share.
     rewrites.apply(ctx);
 }
@@ -120,12 +123,45 @@ fn regex_path(path: String, regex_prefix: &str, legacy: bool) -> String {
 
 struct RouteGroup {
     host: String,
-    /// The Kubernetes Service.
-    backend: String,
-    /// The Kong service.
-    service_name: String,
-    port_label: String,
+    backend: Resolved,
     paths: Vec<String>,
+}
+
+/// A path's backend, its Kong service made.
+#[derive(PartialEq, Eq)]
+enum Resolved {
+    Service {
+        name: String,
+        port_label: String,
+        kong_service: String,
+    },
+    Facade {
+        name: String,
+        kong_service: String,
+    },
+}
+
+impl Resolved {
+    fn kong_service(&self) -> &str {
+        match self {
+            Resolved::Service { kong_service, .. } | Resolved::Facade { kong_service, .. } => {
+                kong_service
+            }
+        }
+    }
+
+    /// KIC's `intoKongRouteName` (`subtranslator/ingress.go` 321-339), `*` in the host as `_`.
+    fn route_name(&self, namespace: &str, ingress: &str, host: &str) -> String {
+        match self {
+            Resolved::Service {
+                name, port_label, ..
+            } => names::ingress_route_name(namespace, ingress, name, host, port_label),
+            Resolved::Facade { name, .. } => {
+                let host = host.replace('*', "_");
+                format!("{namespace}.{ingress}.{host}.{name}.svc.facade")
+            }
+        }
+    }
 }
 
 fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) {
@@ -157,45 +193,31 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) 
         }
         for (j, path) in rule.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
             let field = format!("spec.rules[{i}].http.paths[{j}].backend");
-            let Some((service_name, port_label)) =
-                backend(ctx, ingress, &obj, &path.backend, &field, true)
-            else {
+            let Some(resolved) = backend(ctx, ingress, &obj, &path.backend, &field, true) else {
                 continue;
             };
-            let backend_name = path
-                .backend
-                .service
-                .as_ref()
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
             let paths = kong_paths(
                 path.path.as_deref(),
                 &path.path_type,
                 &regex_prefix,
                 ctx.class_parameters.enable_legacy_regex_detection,
             );
-            match groups.iter_mut().find(|g| {
-                g.host == host && g.service_name == service_name && g.port_label == port_label
-            }) {
+            match groups
+                .iter_mut()
+                .find(|g| g.host == host && g.backend == resolved)
+            {
                 Some(g) => g.paths.extend(paths),
                 None => groups.push(RouteGroup {
                     host: host.clone(),
-                    backend: backend_name,
-                    service_name,
-                    port_label,
+                    backend: resolved,
                     paths,
                 }),
             }
         }
     }
     for g in groups {
-        let route_name = names::ingress_route_name(
-            &namespace,
-            &ingress_name,
-            &g.backend,
-            &g.host,
-            &g.port_label,
-        );
+        let route_name = g.backend.route_name(&namespace, &ingress_name, &g.host);
+        let service_name = g.backend.kong_service().to_string();
         let hosts = if g.host.is_empty() {
             vec![]
         } else {
@@ -208,7 +230,7 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) 
             }
         }
         rewrites.note(
-            &g.service_name,
+            &service_name,
             &route_name,
             &obj,
             ingress.metadata.annotations.as_ref(),
@@ -217,29 +239,107 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) 
             ctx,
             ingress,
             &obj,
-            &g.service_name,
+            &service_name,
             route_name,
             hosts,
             paths,
             &tags,
         );
     }
-    if let Some(default) = &spec.default_backend
-        && let Some((service_name, _)) =
-            backend(ctx, ingress, &obj, default, "spec.defaultBackend", false)
+    // KIC drops every default backend but the oldest without a word.
+    if spec.default_backend.is_some()
+        && let Some((ns, name)) = &ctx.catch_all
+        && (ns.as_str(), name.as_str()) != (namespace.as_str(), ingress_name.as_str())
     {
-        let route_name = format!("{namespace}.{ingress_name}");
+        let message = format!(
+            "not used: only the oldest Ingress's default backend is the catch-all route (as KIC), and that is Ingress {ns}/{name}'s"
+        );
+        ctx.problems.warning(
+            &obj,
+            Reason::Ignored,
+            Some("spec.defaultBackend".into()),
+            message,
+        );
+    }
+}
+
+/// The cluster's catch-all: the default backend of the oldest Ingress of ours that has one
+/// ([`catch_all`]), after every Ingress's rules as KIC (`translate_ingress.go` 34-45, 73-81,
+/// 88-121): a rule that made the same Kong service first keeps it, the route joins it.
+fn default_backend(ctx: &mut Context<'_>) {
+    let Some((namespace, name)) = ctx.catch_all.clone() else {
+        return;
+    };
+    // Only the scope of its namespace translates it.
+    let Some(ingress) = ctx.ingresses().find(|i| {
+        i.metadata.namespace.as_deref() == Some(namespace.as_str()) && i.name_any() == name
+    }) else {
+        return;
+    };
+    let Some(default) = ingress
+        .spec
+        .as_ref()
+        .and_then(|s| s.default_backend.as_ref())
+    else {
+        return;
+    };
+    let obj = ObjectRef::of(ingress);
+    let tags = names::tags(&obj, ingress.metadata.annotations.as_ref());
+    if let Some(resolved) = backend(ctx, ingress, &obj, default, "spec.defaultBackend", false) {
         add_route(
             ctx,
             ingress,
             &obj,
-            &service_name,
-            route_name,
+            resolved.kong_service(),
+            format!("{namespace}.{name}"),
             vec![],
             vec!["/".into()],
             &tags,
         );
     }
+}
+
+/// The Ingress whose default backend is the catch-all: of the Ingresses of `class` with one
+/// (and not left out), the oldest, equal creation times by `namespace/name` (KIC sorts its
+/// store's list by `namespace/name`, then stably by creationTimestamp; a missing timestamp is
+/// Go's zero time, the oldest).
+pub fn catch_all(
+    snapshot: &crate::snapshot::Snapshot,
+    class: &str,
+    excluded: &crate::translate::fallback::Excluded,
+) -> Option<(String, String)> {
+    snapshot
+        .ingresses
+        .values()
+        .filter(|i| i.spec.as_ref().is_some_and(|s| s.default_backend.is_some()))
+        .filter(|i| ingress_class::ours(snapshot, class, i))
+        .filter(|i| {
+            let ns = i.metadata.namespace.as_deref().unwrap_or_default();
+            excluded
+                .reason(
+                    Kind::Ingress,
+                    ns,
+                    i.metadata.name.as_deref().unwrap_or_default(),
+                )
+                .is_none()
+        })
+        .min_by(|a, b| {
+            let at = |i: &Ingress| i.metadata.creation_timestamp.as_ref().map(|t| t.0);
+            let key = |i: &Ingress| {
+                format!(
+                    "{}/{}",
+                    i.metadata.namespace.as_deref().unwrap_or_default(),
+                    i.metadata.name.as_deref().unwrap_or_default()
+                )
+            };
+            at(a).cmp(&at(b)).then_with(|| key(a).cmp(&key(b)))
+        })
+        .map(|i| {
+            (
+                i.metadata.namespace.clone().unwrap_or_default(),
+                i.name_any(),
+            )
+        })
 }
 
 /// Why a rule's host is not one Kubernetes admits on an Ingress (empty means any host).
@@ -253,7 +353,7 @@ fn host_error(host: &str) -> Option<String> {
     names::hostname_error(host)
 }
 
-/// Resolves a backend, creating its Kong service on first use; returns (service name, port label).
+/// Resolves a backend, creating its Kong service on first use.
 fn backend(
     ctx: &mut Context<'_>,
     ingress: &Ingress,
@@ -261,17 +361,12 @@ fn backend(
     backend: &IngressBackend,
     field: &str,
     rule_backend: bool,
-) -> Option<(String, String)> {
-    let Some(svc_backend) = &backend.service else {
-        ctx.problems.error(
-            obj,
-            Reason::InvalidBackend,
-            Some(format!("{field}.resource")),
-            "resource backends are not supported; use a Service backend".into(),
-        );
-        return None;
-    };
+) -> Option<Resolved> {
     let namespace = ingress.namespace().unwrap_or_default();
+    let Some(svc_backend) = &backend.service else {
+        let resource = backend.resource.as_ref()?;
+        return facade_backend(ctx, obj, &namespace, resource, field, rule_backend);
+    };
     let port_ref = match &svc_backend.port {
         Some(p) => match (p.number, &p.name) {
             (Some(n), _) => PortRef::Number(n),
@@ -282,8 +377,13 @@ fn backend(
     };
     let port_label = port_ref.label();
     let service_name = names::ingress_service_name(&namespace, &svc_backend.name, &port_label);
+    let made = Resolved::Service {
+        name: svc_backend.name.clone(),
+        port_label: port_label.clone(),
+        kong_service: service_name.clone(),
+    };
     if ctx.has_service(&service_name) {
-        return Some((service_name, port_label));
+        return Some(made);
     }
     let naming = Naming {
         protocol: "http",
@@ -311,7 +411,7 @@ fn backend(
             kong_service.path = Some("/".into());
         }
         ctx.add_service(kong_service, upstream);
-        return Some((service_name, port_label));
+        return Some(made);
     };
     // KIC v3.5.13 keeps a backend whose Service lacks the port (a number it does not have, or
     // none given while it has several): findPort's error only empties the endpoints
@@ -367,7 +467,53 @@ fn backend(
         kong_service.path = Some("/".into());
     }
     ctx.add_service(kong_service, upstream);
-    Some((service_name, port_label))
+    Some(made)
+}
+
+/// A `backend.resource`: a KongServiceFacade with KIC's gate on; otherwise KIC's errors
+/// (`subtranslator/ingress.go` 199-215, `translate_ingress.go` 131-152).
+fn facade_backend(
+    ctx: &mut Context<'_>,
+    obj: &ObjectRef,
+    namespace: &str,
+    resource: &k8s_openapi::api::core::v1::TypedLocalObjectReference,
+    field: &str,
+    rule_backend: bool,
+) -> Option<Resolved> {
+    let is_facade = resource.kind == "KongServiceFacade"
+        && resource.api_group.as_deref() == Some(crate::crd::INCUBATOR_GROUP);
+    let refused = if !is_facade {
+        let gk = match &resource.api_group {
+            Some(group) => format!("{group}/{}", resource.kind),
+            None => resource.kind.clone(),
+        };
+        Some(format!(
+            "unknown resource type {gk}: only KongServiceFacade ({}) resources are backends",
+            crate::crd::INCUBATOR_GROUP
+        ))
+    } else if !ctx.options.feature_gates.service_facade() {
+        Some(
+            "KongServiceFacade is not enabled, please set the \"KongServiceFacade\" feature gate to 'true' to enable it (--feature-gates KongServiceFacade=true)"
+                .into(),
+        )
+    } else {
+        None
+    };
+    if let Some(message) = refused {
+        ctx.problems.error(
+            obj,
+            Reason::InvalidBackend,
+            Some(format!("{field}.resource")),
+            message,
+        );
+        return None;
+    }
+    let kong_service =
+        service_facade::backend(ctx, obj, namespace, &resource.name, field, rule_backend)?;
+    Some(Resolved::Facade {
+        name: resource.name.clone(),
+        kong_service,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

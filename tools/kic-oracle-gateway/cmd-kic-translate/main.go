@@ -108,6 +108,7 @@ func main() {
 	settingsPath := flag.String("settings", "", "a golden-test settings file (<name>_settings.yaml): its feature_flags override the defaults, by translator.FeatureFlags field name, as the golden test applies them")
 	kongVersion := flag.String("kong-version", "3.9.1", "the Kong version the translator targets (the golden test uses 3.9.1)")
 	gatewayControllerName := flag.String("gateway-controller-name", "", "translator.Config.GatewayControllerName: Gateways whose GatewayClass has this spec.controllerName get their listener certificates translated (e.g. konghq.com/kic-gateway-controller); empty = as the golden test")
+	clusterDomain := flag.String("cluster-domain", consts.DefaultClusterDomain, "translator.Config.ClusterDomain (KIC's --cluster-domain; default empty, as the golden test)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		die("usage: kic-translate [-json] [-bench N] FILE")
@@ -154,7 +155,7 @@ func main() {
 	s := store.New(cacheStores, "kong", logger)
 	p, err := translator.NewTranslator(logger, s, "", semver.MustParse(*kongVersion), featureFlags, fakeSchemaServiceProvier{},
 		translator.Config{
-			ClusterDomain:         consts.DefaultClusterDomain,
+			ClusterDomain:         *clusterDomain,
 			EnableDrainSupport:    consts.DefaultEnableDrainSupport,
 			GatewayControllerName: *gatewayControllerName,
 		},
