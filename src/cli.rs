@@ -51,7 +51,7 @@ pub enum Command {
         /// it, as the controller's fallback does after Kong answers 400. `Kind/namespace/name`,
         /// or `Kind/name` for a cluster-scoped kind; repeatable.
         #[arg(long = "exclude", value_name = "KIND/[NAMESPACE/]NAME", value_parser = parse_exclusion)]
-        exclude: Vec<Exclusion>,
+        exclude: Vec<ObjectKey>,
         /// KIC's feature gates, `Name=true|false,...` (e.g. `RewriteURIs=true`), KIC's defaults;
         /// repeatable.
         #[arg(long, value_name = "GATES")]
@@ -103,17 +103,7 @@ pub fn main() -> ExitCode {
             for note in feature_gates.notes() {
                 eprintln!("note: --feature-gates {note}");
             }
-            let mut excluded = std::collections::BTreeSet::new();
-            for e in exclude {
-                match e {
-                    Exclusion::Read(key) => {
-                        excluded.insert(key);
-                    }
-                    Exclusion::NotRead(text) => eprintln!(
-                        "note: --exclude {text}: kingress does not read this kind yet, so leaving it out changes nothing"
-                    ),
-                }
-            }
+            let excluded = exclude.into_iter().collect();
             run_translate(
                 &files,
                 output,
@@ -140,31 +130,18 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// An object `--exclude` names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Exclusion {
-    Read(ObjectKey),
-    /// An object of a kind KIC translates and kingress does not read yet (the text given).
-    NotRead(String),
-}
-
 /// `Kind/namespace/name` (namespaced kinds) or `Kind/name` (cluster-scoped).
-fn parse_exclusion(text: &str) -> Result<Exclusion, String> {
+fn parse_exclusion(text: &str) -> Result<ObjectKey, String> {
     let parts: Vec<&str> = text.split('/').collect();
-    let (kind, namespaced) = match Kind::by_name(parts[0]) {
-        Some(kind) => (Some(kind), kind.info().namespaced),
-        None => match crate::kinds::NOT_READ.iter().find(|(k, _)| *k == parts[0]) {
-            Some(&(_, namespaced)) => (None, namespaced),
-            None => {
-                let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-                return Err(format!(
-                    "unknown kind {:?}; one of {}",
-                    parts[0],
-                    kinds.join(", ")
-                ));
-            }
-        },
+    let Some(kind) = Kind::by_name(parts[0]) else {
+        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        return Err(format!(
+            "unknown kind {:?}; one of {}",
+            parts[0],
+            kinds.join(", ")
+        ));
     };
+    let namespaced = kind.info().namespaced;
     let kind_name = parts[0];
     let key = match (namespaced, parts.as_slice()) {
         (true, [_, ns, name]) if !ns.is_empty() && !name.is_empty() => (*ns, *name),
@@ -176,10 +153,7 @@ fn parse_exclusion(text: &str) -> Result<Exclusion, String> {
         }
         (false, _) => return Err(format!("{kind_name} is cluster-scoped: {kind_name}/<name>")),
     };
-    Ok(match kind {
-        Some(kind) => Exclusion::Read(ObjectKey::new(kind, key.0, key.1)),
-        None => Exclusion::NotRead(text.to_string()),
-    })
+    Ok(ObjectKey::new(kind, key.0, key.1))
 }
 
 fn run_translate(files: &[PathBuf], output: Format, strict: bool, options: Options) -> ExitCode {

@@ -89,7 +89,7 @@ fn errors_go_to_stderr_and_exit_code_follows_the_rules() {
     let (_, stderr, ok) = translate(&["-f", b]);
     assert!(!ok);
     assert!(
-        stderr.contains("Ingress default/i: spec.rules[0].http.paths[0].backend.resource: resource backends are not supported"),
+        stderr.contains("Ingress default/i: spec.rules[0].http.paths[0].backend.resource: unknown resource type example.com/Bucket"),
         "{stderr}"
     );
     // Something valid remains: success unless --strict.
@@ -196,8 +196,7 @@ fn exclude_leaves_an_object_out_and_names_the_form_it_wants() {
             "{bad}: {stderr}"
         );
     }
-    // A kind KIC reads and kingress does not yet: accepted (KIC's fallback cases name them),
-    // said to change nothing, and the config is the same.
+    // A KongServiceFacade that does not exist: accepted, and the config is the same.
     let (same, stderr, ok) = translate(&[
         "-f",
         "examples/",
@@ -207,12 +206,6 @@ fn exclude_leaves_an_object_out_and_names_the_form_it_wants() {
         "KongServiceFacade/default/echo",
     ]);
     assert!(ok, "{stderr}");
-    assert!(
-        stderr.contains(
-            "--exclude KongServiceFacade/default/echo: kingress does not read this kind yet"
-        ),
-        "{stderr}"
-    );
     assert_eq!(names(&same), names(&all));
 }
 

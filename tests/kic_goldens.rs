@@ -124,7 +124,11 @@ fn flags_for(settings: &Path) -> Vec<String> {
     gates.sort_by(|a, b| a.0.cmp(b.0));
     for (name, on) in gates {
         let on = on.as_bool().unwrap_or(false);
-        if name == "ExpressionRoutes" {
+        if name == "SupportRedirectPlugin" {
+            // KIC derives it from Kong's version (`run.go` 209: 3.9.0 and later); kingress too.
+            flags.push("--kong-version".to_string());
+            flags.push(if on { "3.9.0" } else { "3.8.0" }.to_string());
+        } else if name == "ExpressionRoutes" {
             flags.push("--router-flavor".to_string());
             flags.push(
                 if on {

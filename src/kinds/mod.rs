@@ -27,12 +27,6 @@ use serde::de::DeserializeOwned;
 use crate::api::*;
 use crate::snapshot::{Key, Slice, Snapshot};
 
-/// Kinds KIC v3.5.13 reads that kingress does not read yet, and whether each is namespaced
-/// (KIC's list: `internal/dataplane/fallback/graph_dependencies.go` lines 23-75; scopes from
-/// the CRDs users install). `translate --exclude` accepts them so KIC's fallback cases run
-/// unchanged; leaving one out changes nothing.
-pub const NOT_READ: &[(&str, bool)] = &[];
-
 /// Marks an object read at a version other than its kind's preferred one (manifests may use
 /// any version the kind lists; tags name the version, as KIC's do). Set by the manifest
 /// loader after trimming, which drops any value the input carried.

@@ -24,6 +24,9 @@ impl KongVersion {
 
 /// The newest Kong OSS release kingress validates against (the admin API double's schemas).
 pub const DEFAULT: KongVersion = KongVersion::new(3, 10, 0);
+/// KIC's `KongRedirectPluginCutoff` (`internal/versions/versions.go` 11, `run.go` 209): from
+/// it, HTTPRoute RequestRedirect filters become Kong's `redirect` plugin.
+pub const REDIRECT_PLUGIN: KongVersion = KongVersion::new(3, 9, 0);
 /// KIC's `KongStickySessionsCutoff`: the `sticky-sessions` algorithm.
 pub const STICKY_SESSIONS: KongVersion = KongVersion::new(3, 11, 0);
 

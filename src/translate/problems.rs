@@ -54,6 +54,8 @@ pub enum Reason {
     CredentialConflict,
     /// A kind KIC deprecates (TCPIngress, UDPIngress).
     Deprecated,
+    /// Kong entities other than KIC's, where KIC's would be refused by Kong.
+    DiffersFromKic,
 }
 
 impl Reason {
@@ -84,6 +86,7 @@ impl Reason {
             Reason::InvalidCredential => "InvalidCredential",
             Reason::CredentialConflict => "CredentialConflict",
             Reason::Deprecated => "Deprecated",
+            Reason::DiffersFromKic => "DiffersFromKic",
         }
     }
 }

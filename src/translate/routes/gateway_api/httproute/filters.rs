@@ -1,11 +1,13 @@
 //! HTTPRoute rule filters → plugins on the Kong route, as KIC v3.5.13 translates them
-//! (`internal/dataplane/translator/subtranslator/httproute.go`, "HR" below; traditional router,
-//! KIC's `SupportRedirectPlugin` off as in its golden tests):
+//! (`internal/dataplane/translator/subtranslator/httproute.go`, "HR" below; traditional router):
 //! - RequestHeaderModifier → `request-transformer`, ResponseHeaderModifier →
 //!   `response-transformer`: `set` → `replace` and `add`, `add` → `append`, `remove` →
 //!   `remove`, headers as `Name:value` (HR 1288-1370);
-//! - RequestRedirect → `request-termination` with the status code and a `response-transformer`
-//!   adding `Location` (HR 1166-1221);
+//! - RequestRedirect → for Kong 3.9 and later (KIC's `SupportRedirectPlugin`), Kong's `redirect`
+//!   plugin (HR 1223-1259); before, `request-termination` with the status code and a
+//!   `response-transformer` adding `Location` (HR 1166-1221). Where KIC's `redirect` plugin would
+//!   be refused by Kong (no hostname: a path-only `location`, which `typedefs.url` refuses),
+//!   kingress keeps the older pair, which works on every Kong;
 //! - URLRewrite → `request-transformer`: `replace.uri` (a full path, or for ReplacePrefixMatch a
 //!   template over the route's capture, the route's paths rewritten to capture what follows
 //!   the prefix) and the `host` header for a hostname (HR 1372-1570);
@@ -149,9 +151,15 @@ macro_rules! header_modifier {
 }
 
 /// The plugins and route changes of `filters` for a route whose (first) match has path
-/// `path` (the match's raw value), tagged `tags`. Call [`unsupported`] first: filters it
-/// refuses are skipped here.
-pub fn translate(filters: &[HttpRouteRulesFilters], path: &str, tags: &[String]) -> Translated {
+/// `path` (the match's raw value), tagged `tags`; `redirect_plugin`: Kong has the `redirect`
+/// plugin ([`REDIRECT_PLUGIN`](crate::kong::version::REDIRECT_PLUGIN)). Call [`unsupported`]
+/// first: filters it refuses are skipped here.
+pub fn translate(
+    filters: &[HttpRouteRulesFilters],
+    path: &str,
+    tags: &[String],
+    redirect_plugin: bool,
+) -> Translated {
     use HttpRouteRulesFiltersType as T;
     let mut out = Translated::default();
     let mut request = Transformer::default();
@@ -170,6 +178,11 @@ pub fn translate(filters: &[HttpRouteRulesFilters], path: &str, tags: &[String])
             }
             T::RequestRedirect => {
                 if let Some(r) = &f.request_redirect {
+                    if redirect_plugin && r.hostname.is_some() {
+                        out.plugins
+                            .push(plugin("redirect", redirect_config(r), tags));
+                        continue;
+                    }
                     let (termination, location) = redirect(r, path);
                     out.plugins
                         .push(plugin("request-termination", termination, tags));
@@ -335,6 +348,31 @@ fn redirect(r: &HttpRouteRulesFiltersRequestRedirect, path: &str) -> (Map<String
         None => path.to_string(),
     };
     (termination, location)
+}
+
+/// Whether Kong would refuse KIC's `redirect` plugin for this filter: without a hostname its
+/// `location` is a bare path, and Kong's `typedefs.url` wants a scheme and a host (Kong 3.10
+/// `kong/db/schema/typedefs.lua` 205-221).
+pub fn redirect_plugin_refused(r: &HttpRouteRulesFiltersRequestRedirect) -> bool {
+    r.hostname.is_none()
+}
+
+/// KIC's `redirect` plugin config (HR 1223-1259): `location` is `scheme://host[:port]` joined
+/// with `replaceFullPath` (else `/`), and the request's own path is kept unless the filter
+/// replaces it. The status code defaults to 302 as the CRD does.
+fn redirect_config(r: &HttpRouteRulesFiltersRequestRedirect) -> Map<String, Value> {
+    let full_path = r
+        .path
+        .as_ref()
+        .filter(|p| p.r#type == HttpRouteRulesFiltersRequestRedirectPathType::ReplaceFullPath)
+        .and_then(|p| p.replace_full_path.as_deref());
+    let (_, location) = redirect(r, full_path.unwrap_or("/"));
+    // Keys in KIC's (deck's) order.
+    let mut config = Map::new();
+    config.insert("keep_incoming_path".into(), full_path.is_none().into());
+    config.insert("location".into(), location.into());
+    config.insert("status_code".into(), r.status_code.unwrap_or(302).into());
+    config
 }
 
 /// The transformer of a URLRewrite and, for ReplacePrefixMatch, the route's new paths

@@ -29,7 +29,7 @@ fn header_modifiers_set_add_remove() {
     remove: [Server]
 ",
     );
-    let t = translate(&f, "", &["k8s-name:r".into()]);
+    let t = translate(&f, "", &["k8s-name:r".into()], false);
     assert_eq!(
         configs(&t),
         [
@@ -65,7 +65,7 @@ fn transformers_of_one_type_merge_in_filter_order() {
   urlRewrite: {hostname: up.example.com, path: {type: ReplaceFullPath, replaceFullPath: /full}}
 ",
     );
-    let t = translate(&f, "/x", &[]);
+    let t = translate(&f, "/x", &[], false);
     assert_eq!(
         configs(&t),
         [(
@@ -116,7 +116,7 @@ fn redirect_location_from_hostname_port_and_path() {
         let f = filters(&format!(
             "- type: RequestRedirect\n  requestRedirect: {redirect}\n"
         ));
-        let t = translate(&f, path, &[]);
+        let t = translate(&f, path, &[], false);
         assert_eq!(
             configs(&t),
             [
@@ -165,7 +165,7 @@ fn prefix_rewrite_templates_and_paths() {
             "- type: URLRewrite\n  urlRewrite: {{path: {{type: ReplacePrefixMatch, replacePrefixMatch: '{replacement}'}}}}\n"
         ));
         assert_eq!(prefix_rewrite(&f), Some(replacement));
-        let t = translate(&f, path, &[]);
+        let t = translate(&f, path, &[], false);
         assert_eq!(
             configs(&t),
             [(
@@ -185,7 +185,7 @@ fn extension_refs_are_collected_in_order() {
 - {type: ExtensionRef, extensionRef: {group: configuration.konghq.com, kind: KongPlugin, name: limit}}
 ",
     );
-    let t = translate(&f, "/", &[]);
+    let t = translate(&f, "/", &[], false);
     assert_eq!(t.extension_refs, ["auth", "limit"]);
     assert!(t.plugins.is_empty());
 }

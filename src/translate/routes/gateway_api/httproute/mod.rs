@@ -105,6 +105,7 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: 
         annotations: route.metadata.annotations.as_ref(),
         hosts: &hosts,
         protocols: &protocols,
+        redirect_plugin: ctx.options.kong_version >= crate::kong::version::REDIRECT_PLUGIN,
     };
     for (_, members) in groups {
         let service_name = names::httproute_service_name(&namespace, &name, members[0]);
@@ -165,6 +166,19 @@ fn extension_annotations(route: &HttpRoute, refs: &[String]) -> Option<BTreeMap<
 /// Warns about filters that KIC, and so kingress, does not apply: those of a rule without
 /// matches (HR 710-728) and those on backendRefs (HR 164-178).
 fn warn_ignored_filters(ctx: &mut Context<'_>, obj: &ObjectRef, rule: &HttpRouteRules, i: usize) {
+    if ctx.options.kong_version >= crate::kong::version::REDIRECT_PLUGIN {
+        let redirects = rule.filters.iter().flatten().enumerate();
+        for (k, r) in redirects.filter_map(|(k, f)| Some((k, f.request_redirect.as_ref()?))) {
+            if filters::redirect_plugin_refused(r) {
+                ctx.problems.info(
+                    obj,
+                    Reason::DiffersFromKic,
+                    Some(format!("spec.rules[{i}].filters[{k}].requestRedirect")),
+                    "no hostname: KIC would send Kong's redirect plugin with a path-only location, which Kong refuses; kingress sends request-termination with a Location header instead, as KIC does for Kong before 3.9".into(),
+                );
+            }
+        }
+    }
     if matches!(rule.matches.as_deref(), Some([]))
         && rule.filters.as_ref().is_some_and(|f| !f.is_empty())
     {

@@ -38,6 +38,8 @@ pub struct Owner<'a> {
     pub annotations: Option<&'a BTreeMap<String, String>>,
     pub hosts: &'a [String],
     pub protocols: &'a [String],
+    /// Kong has the `redirect` plugin (3.9 and later).
+    pub redirect_plugin: bool,
 }
 
 /// KIC's rule order: by the rule's key as a string.
@@ -97,7 +99,8 @@ pub fn routes_for_group(
                     let mut route = base_route(owner, i, j, m, tags.clone());
                     add_paths(&mut route, m);
                     let path = match_path(m);
-                    let translated = filters::translate(filters, &path, &tags);
+                    let translated =
+                        filters::translate(filters, &path, &tags, owner.redirect_plugin);
                     route.plugins = translated.plugins;
                     out.push(KongRoute {
                         route,
@@ -115,7 +118,7 @@ pub fn routes_for_group(
                 Some(_) => match_path(first),
                 None => String::new(),
             };
-            let translated = filters::translate(filters, &path, &tags);
+            let translated = filters::translate(filters, &path, &tags, owner.redirect_plugin);
             if let Some(paths) = translated.paths {
                 route.paths = paths;
             }
