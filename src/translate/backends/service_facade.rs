@@ -83,6 +83,7 @@ pub fn backend(
     let tags = names::tags(&facade_obj, facade.metadata.annotations.as_ref());
     let naming = Naming {
         protocol: "http",
+        timeout_ms: None,
         service_name: kong_name.clone(),
         upstream_name: kong_name.clone(),
         owner_tags: tags.clone(),

@@ -45,6 +45,9 @@ pub struct Naming {
     /// The service protocol before the Services' `konghq.com/protocol` (KIC sets it at
     /// creation and overrides it from annotations later).
     pub protocol: &'static str,
+    /// An HTTPRoute rule's `timeouts.backendRequest` (ms): the service's connect, read and
+    /// write timeouts, under the Services' annotations.
+    pub timeout_ms: Option<i64>,
 }
 
 /// Builds the Kong service (without routes) and its upstream.
@@ -77,6 +80,14 @@ pub fn build(
         write_timeout: Some(60_000),
         ..Default::default()
     };
+    // Under the Services' timeout annotations, as KIC (checked with its translator:
+    // tests/kic-oracle/httproute-timeouts).
+    if let Some(ms) = naming.timeout_ms {
+        service.connect_timeout = Some(ms);
+        service.read_timeout = Some(ms);
+        service.write_timeout = Some(ms);
+    }
+
     let mut upstream = Upstream {
         algorithm: Some("round-robin".into()),
         name: naming.upstream_name.clone(),

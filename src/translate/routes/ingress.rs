@@ -387,6 +387,7 @@ fn backend(
     }
     let naming = Naming {
         protocol: "http",
+        timeout_ms: None,
         service_name: service_name.clone(),
         upstream_name: names::upstream_name(&namespace, &svc_backend.name, &port_label),
         owner_tags: vec![],

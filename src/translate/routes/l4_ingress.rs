@@ -179,6 +179,7 @@ fn build_service(
         upstream_name: names::upstream_name(namespace, rule.service, &port_label),
         owner_tags: Vec::new(),
         owner: obj.clone(),
+        timeout_ms: None,
     };
     let stays = "its route stays, without targets (as KIC)";
     let service = ctx.backend_service(

@@ -53,6 +53,8 @@ pub struct RouteOwner<'a> {
     /// of an HTTPRoute's service only, and leaves the others untagged (ingressrules.go lines
     /// 306-319; translate_grpcroute.go sets no parent with the traditional router).
     pub route_tags: bool,
+    /// HTTPRoute `timeouts.backendRequest` of the rules sharing the service (ms).
+    pub timeout_ms: Option<i64>,
 }
 
 /// The Kong service `service_name` and its upstream over the refs of rule `rule` that
@@ -176,6 +178,7 @@ pub fn build_service(
         },
         owner: obj.clone(),
         protocol: owner.protocol,
+        timeout_ms: owner.timeout_ms,
     };
     let resolved = backends.len();
     let (service, upstream) = upstreams::build(ctx, naming, &backends);

@@ -81,6 +81,7 @@ fn translate(ctx: &mut Context<'_>, route: &GrpcRoute, obj: &ObjectRef) {
             annotations,
             protocol,
             route_tags: false,
+            timeout_ms: None,
         };
         let (mut service, mut upstream, resolved) =
             backend_refs::build_service(ctx, &owner, &service_name, i, &refs);

@@ -138,6 +138,7 @@ fn translate(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, s: &Stream<'_>) {
             annotations,
             protocol: service_protocol,
             route_tags: true,
+            timeout_ms: None,
         };
         let (mut service, mut upstream, resolved) =
             backend_refs::build_service(ctx, &owner, &service_name, i, &refs);

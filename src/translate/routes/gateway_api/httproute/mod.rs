@@ -8,6 +8,7 @@
 
 mod filters;
 mod routes;
+mod timeouts;
 
 use std::collections::BTreeMap;
 
@@ -134,9 +135,11 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: 
             continue;
         }
         // KIC takes the backends of the first rule in its order (the set is the same).
-        let first = routes::kic_order(&members)[0];
+        let ordered = routes::kic_order(&members);
+        let first = ordered[0];
         let refs = rules[first].backend_refs.as_deref().unwrap_or_default();
-        build_service(ctx, route, obj, &service_name, first, refs);
+        let timeout_ms = timeouts::backend_request_ms(ctx, obj, rules, &ordered);
+        build_service(ctx, route, obj, &service_name, first, refs, timeout_ms);
         for kong_route in routes::routes_for_group(&owner, rules, &members) {
             // ExtensionRef filters name KongPlugins as `konghq.com/plugins` does (HR 1147-1162).
             let with_refs = extension_annotations(route, &kong_route.extension_refs);
@@ -259,6 +262,7 @@ fn build_service(
     service_name: &str,
     rule: usize,
     refs: &[HttpRouteRulesBackendRefs],
+    timeout_ms: Option<i64>,
 ) {
     let refs: Vec<BackendRef<'_>> = refs.iter().map(|r| backend_ref!(r)).collect();
     let owner = RouteOwner {
@@ -267,6 +271,7 @@ fn build_service(
         annotations: route.metadata.annotations.as_ref(),
         protocol: "http",
         route_tags: true,
+        timeout_ms,
     };
     let (mut service, mut upstream, resolved) =
         backend_refs::build_service(ctx, &owner, service_name, rule, &refs);
