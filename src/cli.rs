@@ -67,6 +67,10 @@ pub enum Command {
         /// (`<name>.<namespace>.svc.<domain>`); empty (KIC's default) appends nothing.
         #[arg(long, default_value = "", value_parser = crate::translate::names::parse_cluster_domain)]
         cluster_domain: String,
+        /// KIC's `--combined-services-from-different-httproutes`: rules of different HTTPRoutes of
+        /// a namespace with the same backends share one Kong service named after the backends.
+        #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        combined_services_from_different_httproutes: bool,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
             enable_drain_support,
             kong_version,
             cluster_domain,
+            combined_services_from_different_httproutes,
         } => {
             let feature_gates: translate::feature_gates::FeatureGates =
                 match feature_gates.join(",").parse() {
@@ -118,6 +123,7 @@ pub fn main() -> ExitCode {
                     enable_drain_support,
                     kong_version,
                     cluster_domain,
+                    combined_services_from_different_httproutes,
                 },
             )
         }

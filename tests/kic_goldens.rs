@@ -128,6 +128,10 @@ fn flags_for(settings: &Path) -> Vec<String> {
             // KIC derives it from Kong's version (`run.go` 209: 3.9.0 and later); kingress too.
             flags.push("--kong-version".to_string());
             flags.push(if on { "3.9.0" } else { "3.8.0" }.to_string());
+        } else if name == "CombinedServicesFromDifferentHTTPRoutes" {
+            flags.push(format!(
+                "--combined-services-from-different-httproutes={on}"
+            ));
         } else if name == "ExpressionRoutes" {
             flags.push("--router-flavor".to_string());
             flags.push(

@@ -71,6 +71,10 @@ pub struct RunArgs {
     /// (`<name>.<namespace>.svc.<domain>`); empty (KIC's default) appends nothing.
     #[arg(long, default_value = "", value_parser = crate::translate::names::parse_cluster_domain)]
     pub cluster_domain: String,
+    /// KIC's `--combined-services-from-different-httproutes`: rules of different HTTPRoutes of
+    /// a namespace with the same backends share one Kong service named after the backends.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub combined_services_from_different_httproutes: bool,
     /// Namespaces to watch (comma-separated or repeated); all when empty.
     #[arg(long, value_delimiter = ',')]
     pub watch_namespace: Vec<String>,
@@ -210,6 +214,8 @@ impl RunArgs {
                 feature_gates: self.feature_gates.join(",").parse()?,
                 enable_drain_support: self.enable_drain_support,
                 cluster_domain: self.cluster_domain.clone(),
+                combined_services_from_different_httproutes: self
+                    .combined_services_from_different_httproutes,
                 ..Options::default()
             },
             scope: WatchScope {

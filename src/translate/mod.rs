@@ -75,6 +75,9 @@ pub struct Options {
     /// KIC's `--cluster-domain`: the suffix of service-upstream targets
     /// (`<name>.<namespace>.svc.<domain>`); empty (KIC's default) adds none.
     pub cluster_domain: String,
+    /// KIC's `--combined-services-from-different-httproutes`: rules of different HTTPRoutes
+    /// of a namespace with the same backends share one Kong service.
+    pub combined_services_from_different_httproutes: bool,
 }
 
 impl Default for Options {
@@ -89,6 +92,7 @@ impl Default for Options {
             enable_drain_support: true,
             kong_version: crate::kong::version::DEFAULT,
             cluster_domain: String::new(),
+            combined_services_from_different_httproutes: false,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! with their paths in order. Protocols are always `[http, https]` (KIC's traditional
 //! router), hosts are `spec.hostnames`.
 
+mod combined;
 mod filters;
 mod routes;
 mod timeouts;
@@ -26,17 +27,74 @@ use crate::translate::{Context, plugins};
 
 pub fn translate_all(ctx: &mut Context<'_>) {
     let assume = super::assumes_attached(ctx);
+    let mut prepared = Vec::new();
     for route in ctx.httproutes() {
         let obj = ObjectRef::of(route);
-        if super::takes(ctx, &GatewayRoute::from(route), &obj) {
-            translate(ctx, route, &obj, !assume);
+        if super::takes(ctx, &GatewayRoute::from(route), &obj)
+            && let Some(p) = prepare(ctx, route, obj, !assume)
+        {
+            prepared.push(p);
+        }
+    }
+    if ctx.options.combined_services_from_different_httproutes {
+        combined::translate(ctx, &prepared);
+        return;
+    }
+    for p in &prepared {
+        // Rules with the same backendRefs (in any order) share the service of the first.
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for &i in &p.rules {
+            let key = backends_key(
+                p.route_rules()[i]
+                    .backend_refs
+                    .as_deref()
+                    .unwrap_or_default(),
+            );
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        for (_, members) in groups {
+            let service_name = names::httproute_service_name(&p.namespace, &p.name, members[0]);
+            emit_service(ctx, &service_name, &[Part { of: p, members }]);
         }
     }
 }
 
-/// `narrow`: the route's hostnames are narrowed by its Gateways' listeners (not when it is
-/// assumed attached, offline without Gateways).
-fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: bool) {
+/// An HTTPRoute that passed the route-wide checks: its hostnames, and the rules that remain.
+pub(super) struct Prepared<'a> {
+    route: &'a HttpRoute,
+    obj: ObjectRef,
+    namespace: String,
+    name: String,
+    hosts: Vec<String>,
+    /// Indexes of the rules translated (in order).
+    rules: Vec<usize>,
+}
+
+impl Prepared<'_> {
+    fn route_rules(&self) -> &[HttpRouteRules] {
+        self.route.spec.rules.as_deref().unwrap_or_default()
+    }
+}
+
+/// Some of a route's rules sharing one Kong service.
+pub(super) struct Part<'a> {
+    of: &'a Prepared<'a>,
+    members: Vec<usize>,
+}
+
+/// The route-wide checks, the hostnames, and the rules that can be translated; None when the
+/// HTTPRoute is left out (reported). `narrow`: the route's hostnames are narrowed by its
+/// Gateways' listeners (not when it is assumed attached, offline without Gateways).
+fn prepare<'a>(
+    ctx: &mut Context<'_>,
+    route: &'a HttpRoute,
+    obj: ObjectRef,
+    narrow: bool,
+) -> Option<Prepared<'a>> {
+    let obj = &obj;
     let rules = route.spec.rules.as_deref().unwrap_or_default();
     // Query-parameter matches need Kong's expressions router; translating the rest of the
     // match would route more traffic than asked, so the whole HTTPRoute is left out (KIC).
@@ -49,15 +107,13 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: 
                     Some(format!("spec.rules[{i}].matches[{j}].queryParams")),
                     "query parameter matches need Kong's expressions router, which kingress does not use; HTTPRoute left out".into(),
                 );
-                return;
+                return None;
             }
         }
     }
     let namespace = route.namespace().unwrap_or_default();
     let name = route.name_any();
-    let Some(hosts) = valid_hostnames(ctx, route, obj) else {
-        return;
-    };
+    let hosts = valid_hostnames(ctx, route, obj)?;
     let hosts = match narrow {
         false => hosts,
         true => match hostnames::effective_hostnames(
@@ -74,12 +130,11 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: 
                     Some("spec.hostnames".into()),
                     "no hostname matches a hostname of the listeners the route attaches to (NoMatchingListenerHostname); HTTPRoute left out".into(),
                 );
-                return;
+                return None;
             }
         },
     };
-    // Rules with the same backendRefs (in any order) share the service of the first.
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut kept = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         // Without the header the match would take more traffic than asked.
         if let Some((field, msg)) = invalid_header_name(rule, i) {
@@ -92,61 +147,131 @@ fn translate(ctx: &mut Context<'_>, route: &HttpRoute, obj: &ObjectRef, narrow: 
             continue;
         }
         warn_ignored_filters(ctx, obj, rule, i);
-        let key = backends_key(rule.backend_refs.as_deref().unwrap_or_default());
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, members)) => members.push(i),
-            None => groups.push((key, vec![i])),
-        }
+        kept.push(i);
     }
-    let protocols = attachment::listener_protocols(ctx.snapshot, &GatewayRoute::from(route));
-    let owner = routes::Owner {
-        namespace: &namespace,
-        name: &name,
-        obj,
-        annotations: route.metadata.annotations.as_ref(),
-        hosts: &hosts,
-        protocols: &protocols,
-        redirect_plugin: ctx.options.kong_version >= crate::kong::version::REDIRECT_PLUGIN,
-    };
-    for (_, members) in groups {
-        let service_name = names::httproute_service_name(&namespace, &name, members[0]);
-        // A filter KIC cannot translate leaves out the whole Kong service, the rules that
-        // share its backendRefs included (HR 91-102).
-        let refused: Vec<(usize, String, String)> = members
-            .iter()
-            .filter_map(|&i| {
-                let filters = rules[i].filters.as_deref().unwrap_or_default();
-                filters::unsupported(filters, i).map(|(f, m)| (i, f, m))
+    Some(Prepared {
+        route,
+        obj: obj.clone(),
+        namespace,
+        name,
+        hosts,
+        rules: kept,
+    })
+}
+
+/// The Kong service `service_name` of `parts` (rules sharing it, of one HTTPRoute, or of
+/// several with KIC's `--combined-services-from-different-httproutes`) and its routes. KIC
+/// (`subtranslator/httproute.go` 66-110, 187-280) orders the rules by `<ns>/<name>.<index>`,
+/// takes the backends (and ReferenceGrants) of the first, the timeouts of the last that sets
+/// one, the route protocols from every HTTPRoute's listeners, and fails the whole service,
+/// for every HTTPRoute in it, on a filter it cannot translate.
+pub(super) fn emit_service(ctx: &mut Context<'_>, service_name: &str, parts: &[Part<'_>]) {
+    let refused: Vec<(&Part<'_>, usize, String, String)> = parts
+        .iter()
+        .flat_map(|part| {
+            part.members.iter().filter_map(move |&i| {
+                let filters = part.of.route_rules()[i]
+                    .filters
+                    .as_deref()
+                    .unwrap_or_default();
+                filters::unsupported(filters, i).map(|(f, m)| (part, i, f, m))
             })
-            .collect();
-        if !refused.is_empty() {
-            let listing: Vec<String> = members.iter().map(|i| i.to_string()).collect();
-            for (_, field, msg) in refused {
+        })
+        .collect();
+    if !refused.is_empty() {
+        for part in parts {
+            let listing: Vec<String> = part.members.iter().map(|i| i.to_string()).collect();
+            let mine: Vec<&(&Part<'_>, usize, String, String)> =
+                refused.iter().filter(|r| std::ptr::eq(r.0, part)).collect();
+            for (_, _, field, msg) in &mine {
                 ctx.problems.error(
-                    obj,
+                    &part.of.obj,
                     Reason::UnsupportedFilter,
-                    Some(field),
+                    Some(field.clone()),
                     format!(
                         "{msg}; Kong service {service_name} left out with its rules [{}], as KIC does",
                         listing.join(", ")
                     ),
                 );
             }
-            continue;
+            if mine.is_empty() {
+                let (other, i, _, _) = refused[0];
+                ctx.problems.error(
+                    &part.of.obj,
+                    Reason::UnsupportedFilter,
+                    Some(format!("spec.rules[{}]", part.members[0])),
+                    format!(
+                        "Kong service {service_name}, which its rules [{}] share, is left out: rule {i} of {} has a filter KIC cannot translate, as KIC does",
+                        listing.join(", "),
+                        other.of.obj
+                    ),
+                );
+            }
         }
-        // KIC takes the backends of the first rule in its order (the set is the same).
-        let ordered = routes::kic_order(&members);
-        let first = ordered[0];
-        let refs = rules[first].backend_refs.as_deref().unwrap_or_default();
-        let timeout_ms = timeouts::backend_request_ms(ctx, obj, rules, &ordered);
-        build_service(ctx, route, obj, &service_name, first, refs, timeout_ms);
-        for kong_route in routes::routes_for_group(&owner, rules, &members) {
+        return;
+    }
+    // KIC's rule order over every part: `<ns>/<name>.<index>` as a string.
+    let mut ordered: Vec<(String, &Part<'_>, usize)> = parts
+        .iter()
+        .flat_map(|part| {
+            part.members.iter().map(move |&i| {
+                let key = format!("{}/{}.{i}", part.of.namespace, part.of.name);
+                (key, part, i)
+            })
+        })
+        .collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0));
+    let (_, first_part, first) = ordered[0];
+    let timed: Vec<(&ObjectRef, &HttpRouteRules, usize)> = ordered
+        .iter()
+        .map(|(_, part, i)| (&part.of.obj, &part.of.route_rules()[*i], *i))
+        .collect();
+    let timeout_ms = timeouts::backend_request_ms(ctx, &timed);
+    let refs = first_part.of.route_rules()[first]
+        .backend_refs
+        .as_deref()
+        .unwrap_or_default();
+    build_service(
+        ctx,
+        first_part.of.route,
+        &first_part.of.obj,
+        service_name,
+        first,
+        refs,
+        timeout_ms,
+    );
+    let mut protocols: Vec<String> = parts
+        .iter()
+        .flat_map(|part| {
+            attachment::listener_protocols(ctx.snapshot, &GatewayRoute::from(part.of.route))
+        })
+        .collect();
+    protocols.sort();
+    protocols.dedup();
+    for part in parts {
+        let p = part.of;
+        let owner = routes::Owner {
+            namespace: &p.namespace,
+            name: &p.name,
+            obj: &p.obj,
+            annotations: p.route.metadata.annotations.as_ref(),
+            hosts: &p.hosts,
+            protocols: &protocols,
+            redirect_plugin: ctx.options.kong_version >= crate::kong::version::REDIRECT_PLUGIN,
+        };
+        for kong_route in routes::routes_for_group(&owner, p.route_rules(), &part.members) {
             // ExtensionRef filters name KongPlugins as `konghq.com/plugins` does (HR 1147-1162).
-            let with_refs = extension_annotations(route, &kong_route.extension_refs);
-            let annotations = route.metadata.annotations.as_ref();
+            let with_refs = extension_annotations(p.route, &kong_route.extension_refs);
+            let annotations = p.route.metadata.annotations.as_ref();
             let plugins = with_refs.as_ref().or(annotations);
-            let r = kong_route.route;
-            add_route(ctx, &service_name, r, obj, annotations, plugins);
+            add_route(
+                ctx,
+                service_name,
+                kong_route.route,
+                &p.obj,
+                annotations,
+                plugins,
+            );
         }
     }
 }

@@ -51,17 +51,15 @@ pub fn parse_ms(text: &str) -> Option<i64> {
     (parts > 0 && parts <= 4).then_some(total)
 }
 
-/// The timeout the rules `members` (in KIC's order) give their Kong service, if any; problems
-/// are reported on `obj` (rule indexes name the fields).
+/// The timeout the rules sharing a Kong service give it, if any: `rules` are (HTTPRoute, rule,
+/// its index) in KIC's order; problems are reported on the HTTPRoute.
 pub fn backend_request_ms(
     ctx: &mut Context<'_>,
-    obj: &ObjectRef,
-    rules: &[HttpRouteRules],
-    members: &[usize],
+    rules: &[(&ObjectRef, &HttpRouteRules, usize)],
 ) -> Option<i64> {
     let mut applied = None;
-    for &i in members {
-        let Some(text) = rules[i]
+    for &(obj, rule, i) in rules {
+        let Some(text) = rule
             .timeouts
             .as_ref()
             .and_then(|t| t.backend_request.as_deref())
