@@ -41,7 +41,7 @@ impl PortRef {
 }
 
 /// Why no port of a Service matches a backend's port.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum PortError {
     #[error("no port given and the Service has {0} ports; name one")]
     Ambiguous(usize),

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::ServicePort;
+
 use crate::kong::config;
 use crate::translate::Context;
 use crate::translate::backends::targets::{self, PortRef};
@@ -68,6 +70,18 @@ pub fn build_service(
 ) -> (config::Service, config::Upstream, usize) {
     let obj = owner.obj;
     let namespace = obj.namespace.clone().unwrap_or_default();
+    // ExternalName Services take any port number (KIC's findPort, `translate_upstreams.go`
+    // 152-198): the port made for each ref, borrowed by its backend below.
+    let external: Vec<Option<Result<ServicePort, targets::PortError>>> = refs
+        .iter()
+        .map(|r| {
+            let service = ctx
+                .snapshot
+                .service(r.namespace.unwrap_or(&namespace), r.name)?;
+            let port_ref = r.port.map_or(PortRef::Implicit, PortRef::Number);
+            targets::external_name_port(service, &port_ref)
+        })
+        .collect();
     let mut backends: Vec<Backend<'_>> = Vec::new();
     for (k, r) in refs.iter().enumerate() {
         let field = format!("spec.rules[{rule}].backendRefs[{k}]");
@@ -121,7 +135,12 @@ pub fn build_service(
             continue;
         };
         let port_ref = r.port.map_or(PortRef::Implicit, PortRef::Number);
-        let port = match targets::resolve_port(service, &port_ref) {
+        let resolved = match &external[k] {
+            Some(Ok(p)) => Ok(p),
+            Some(Err(e)) => Err(e.clone()),
+            None => targets::resolve_port(service, &port_ref),
+        };
+        let port = match resolved {
             Ok(p) => p,
             Err(e) => {
                 ctx.problems.error(
