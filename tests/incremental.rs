@@ -33,6 +33,60 @@ fn offline_options() -> Options {
     }
 }
 
+/// A case's options as its golden test runs it: our cases' `options.yaml`, the KIC cases'
+/// `<variant>_settings.yaml` is not read here (their default variant), the oracle cases'
+/// `settings.yaml` (KIC's feature flags) and `kingress-flags.txt`.
+fn case_options(dir: &Path) -> Options {
+    let mut options = offline_options();
+    let yaml = |file: &str| -> Option<serde_norway::Value> {
+        let text = fs::read_to_string(dir.join(file)).ok()?;
+        Some(serde_norway::from_str(&text).expect("options parse"))
+    };
+    if let Some(v) = yaml("options.yaml") {
+        if let Some(n) = v.get("kong_replicas").and_then(serde_norway::Value::as_u64) {
+            options.kong_replicas = n as usize;
+        }
+        if let Some(g) = v.get("feature_gates").and_then(serde_norway::Value::as_str) {
+            options.feature_gates = g.parse().expect("feature_gates");
+        }
+    }
+    if let Some(flags) = yaml("settings.yaml")
+        .and_then(|v| v.get("feature_flags").cloned())
+        .and_then(|f| f.as_mapping().cloned())
+    {
+        let mut gates = Vec::new();
+        for (name, on) in flags {
+            let (name, on) = (
+                name.as_str().unwrap_or_default(),
+                on.as_bool() == Some(true),
+            );
+            match name {
+                "SupportRedirectPlugin" => {
+                    options.kong_version =
+                        if on { "3.9.0" } else { "3.8.0" }.parse().expect("version");
+                }
+                "CombinedServicesFromDifferentHTTPRoutes" => {
+                    options.combined_services_from_different_httproutes = on;
+                }
+                _ => gates.push(format!("{name}={on}")),
+            }
+        }
+        options.feature_gates = gates.join(",").parse().expect("gates");
+    }
+    let flags = fs::read_to_string(dir.join("kingress-flags.txt")).unwrap_or_default();
+    for flag in flags.split_whitespace() {
+        match flag.split_once('=') {
+            Some(("--enable-drain-support", v)) => options.enable_drain_support = v == "true",
+            Some(("--cluster-domain", v)) => options.cluster_domain = v.to_string(),
+            _ => panic!(
+                "{}: kingress-flags.txt: {flag} not known here",
+                dir.display()
+            ),
+        }
+    }
+    options
+}
+
 /// Compares an incremental update with a full translation of the same snapshot.
 fn check(
     inc: &mut Incremental,
@@ -148,7 +202,7 @@ fn golden_cases_under_random_changes_match_full_translation() {
             .to_string();
         let text = fs::read_to_string(dir.join("in.yaml")).expect("in.yaml");
         let docs = documents(&text);
-        let options = offline_options();
+        let options = case_options(&dir);
         let mut present = vec![true; docs.len()];
         let mut inc = Incremental::new();
         if let Err(e) = check(

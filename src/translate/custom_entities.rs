@@ -3,20 +3,33 @@
 //! config (`kongstate/customentity.go` 162-236); the entity types it exists for belong to
 //! plugins such as Kong Enterprise's degraphql (KIC's golden `kong-custom-entity-ee`). kingress
 //! does not configure them: each one of our class is reported, so leaving it out is never
-//! silent. KIC keeps only those whose `spec.controllerName` is its class (its generated
-//! reconciler, `zz_generated.controllers.go`).
+//! silent. KIC keeps those whose `spec.controllerName` or class annotation is its class, or
+//! without a class annotation when its IngressClass is the default (`MatchesIngressClass`,
+//! `internal/controllers/utils/utils.go` 27-44, in the generated reconciler).
 
+use crate::kinds::Kind;
 use crate::snapshot::Snapshot;
-use crate::translate::Options;
+use crate::translate::fallback::Excluded;
 use crate::translate::names::ObjectRef;
 use crate::translate::problems::{Problems, Reason};
+use crate::translate::{Options, ingress_class};
 
-pub fn report(snapshot: &Snapshot, options: &Options, problems: &mut Problems) {
+pub fn report(
+    snapshot: &Snapshot,
+    options: &Options,
+    excluded: &Excluded,
+    problems: &mut Problems,
+) {
     if !options.feature_gates.custom_entity() {
         return;
     }
+    let class = &options.ingress_class;
     for entity in snapshot.kong_custom_entities.values() {
-        if entity.spec.controller_name != options.ingress_class {
+        let ours = entity.spec.controller_name == *class
+            || ingress_class::annotated(snapshot, class, &**entity);
+        let ns = entity.metadata.namespace.as_deref().unwrap_or_default();
+        let name = entity.metadata.name.as_deref().unwrap_or_default();
+        if !ours || excluded.contains(Kind::KongCustomEntity, ns, name) {
             continue;
         }
         problems.error(

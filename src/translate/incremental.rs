@@ -205,6 +205,10 @@ impl Part {
                     .map(|i| &i.metadata),
             )
             .chain(snapshot.services_in(Some(ns)).map(|s| &s.metadata))
+            .chain(
+                crate::snapshot::in_namespace(&snapshot.kong_service_facades, Some(ns))
+                    .map(|f| &f.metadata),
+            )
             .filter_map(|m| m.annotations.as_ref()?.get(plugins::ANNOTATION));
         let plugin_namespaces = annotations.flat_map(|list| {
             plugins::entries(list).filter_map(|e| match e {

@@ -618,7 +618,7 @@ pub fn translate_scope(
             derived.consumers.report(ctx.problems);
             derived.vaults.report(ctx.problems);
             derived.class_parameters.report(ctx.problems);
-            custom_entities::report(snapshot, options, ctx.problems);
+            custom_entities::report(snapshot, options, &derived.excluded, ctx.problems);
             derived.ca_certificates.report(ctx.problems);
             derived.certificates.report(ctx.problems);
             for cert in derived.certificates.entities() {

@@ -156,6 +156,7 @@ pub fn backend(
         port,
         port_found,
         weight: None,
+        reported_as: Some(facade_obj.clone()),
     }];
     let (mut kong_service, mut upstream) = upstreams::build(ctx, naming, &backends);
     // The facade's tags, not its Service's: the facade is the Kong service's parent

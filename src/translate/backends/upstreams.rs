@@ -23,11 +23,17 @@ pub struct Backend<'a> {
     pub port_found: bool,
     /// The route's weight; `None` for Ingress backends, which have none.
     pub weight: Option<u32>,
+    /// The object problems with its annotations are reported on, when not the Service (a
+    /// KongServiceFacade, whose annotations are merged over its Service's).
+    pub reported_as: Option<ObjectRef>,
 }
 
 impl Backend<'_> {
     pub fn object(&self) -> ObjectRef {
-        ObjectRef::of(self.service)
+        match &self.reported_as {
+            Some(o) => o.clone(),
+            None => ObjectRef::of(self.service),
+        }
     }
 }
 

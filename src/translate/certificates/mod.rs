@@ -408,13 +408,29 @@ impl Certificates {
         }
         let with_snis = claims.len();
 
-        // Client certificates of Services (KIC: handleServiceClientCertificates); the protocol
-        // and a missing Secret are reported where the Service is translated.
-        for service in snapshot.services_in(None) {
-            let Some(name) = service.annotations().get(CLIENT_CERT_ANNOTATION) else {
+        // Client certificates of Services (KIC: handleServiceClientCertificates), and of
+        // KongServiceFacades, whose annotations KIC merges over their Service's
+        // (`ingressrules.go` 97-100, 503-525); the protocol and a missing Secret are reported
+        // where the Service is translated.
+        let facades = snapshot
+            .kong_service_facades
+            .values()
+            .filter(|_| options.feature_gates.service_facade())
+            .filter(|f| super::ingress_class::annotated(snapshot, &options.ingress_class, &***f))
+            .map(|f| &f.metadata);
+        let metas = snapshot
+            .services_in(None)
+            .map(|s| &s.metadata)
+            .chain(facades);
+        for meta in metas {
+            let Some(name) = meta
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(CLIENT_CERT_ANNOTATION))
+            else {
                 continue;
             };
-            let ns = service.namespace().unwrap_or_default();
+            let ns = meta.namespace.clone().unwrap_or_default();
             if b.excluded.contains(Kind::Secret, &ns, name) {
                 continue;
             }

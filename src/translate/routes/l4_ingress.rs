@@ -217,6 +217,7 @@ fn build_service(
                 port,
                 port_found,
                 weight: None,
+                reported_as: None,
             }];
             upstreams::build(ctx, naming, &backends)
         }

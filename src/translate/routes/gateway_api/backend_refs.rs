@@ -185,6 +185,7 @@ pub fn build_service(
                 port,
                 port_found: true,
                 weight: Some(weight),
+                reported_as: None,
             }),
         }
     }

@@ -294,7 +294,10 @@ fn extension_annotations(route: &HttpRoute, refs: &[String]) -> Option<BTreeMap<
 /// Warns about filters that KIC, and so kingress, does not apply: those of a rule without
 /// matches (HR 710-728) and those on backendRefs (HR 164-178).
 fn warn_ignored_filters(ctx: &mut Context<'_>, obj: &ObjectRef, rule: &HttpRouteRules, i: usize) {
-    if ctx.options.kong_version >= crate::kong::version::REDIRECT_PLUGIN {
+    // Only where the filters apply (a rule without matches has its filters ignored).
+    if ctx.options.kong_version >= crate::kong::version::REDIRECT_PLUGIN
+        && !matches!(rule.matches.as_deref(), Some([]))
+    {
         let redirects = rule.filters.iter().flatten().enumerate();
         for (k, r) in redirects.filter_map(|(k, f)| Some((k, f.request_redirect.as_ref()?))) {
             if filters::redirect_plugin_refused(r) {

@@ -20,6 +20,10 @@ use crate::translate::backends::upstreams::{self, Backend, Naming};
 use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
 
+mod default_backend;
+
+pub use default_backend::catch_all;
+
 use super::rewrite::Rewrites;
 use crate::translate::ingress_class::{self, CLASS_ANNOTATION};
 
@@ -37,9 +41,11 @@ pub fn translate_all(ctx: &mut Context<'_>) {
             None => translate(ctx, ingress, &mut rewrites),
         }
     }
-    default_backend(ctx);
     // After every Ingress, as KIC: a rewrite may leave out a service other Ingresses share.
     rewrites.apply(ctx);
+    // Then the catch-all, as KIC (`translate_ingress.go` 58-81): if a rewrite left out the
+    // Kong service it shares with a rule, it gets one of its own.
+    default_backend::translate(ctx);
 }
 
 /// [`ingress_class::ours`], with a warning on an Ingress that names no class when ours is not the default.
@@ -263,85 +269,6 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) 
     }
 }
 
-/// The cluster's catch-all: the default backend of the oldest Ingress of ours that has one
-/// ([`catch_all`]), after every Ingress's rules as KIC (`translate_ingress.go` 34-45, 73-81,
-/// 88-121): a rule that made the same Kong service first keeps it, the route joins it.
-fn default_backend(ctx: &mut Context<'_>) {
-    let Some((namespace, name)) = ctx.catch_all.clone() else {
-        return;
-    };
-    // Only the scope of its namespace translates it.
-    let Some(ingress) = ctx.ingresses().find(|i| {
-        i.metadata.namespace.as_deref() == Some(namespace.as_str()) && i.name_any() == name
-    }) else {
-        return;
-    };
-    let Some(default) = ingress
-        .spec
-        .as_ref()
-        .and_then(|s| s.default_backend.as_ref())
-    else {
-        return;
-    };
-    let obj = ObjectRef::of(ingress);
-    let tags = names::tags(&obj, ingress.metadata.annotations.as_ref());
-    if let Some(resolved) = backend(ctx, ingress, &obj, default, "spec.defaultBackend", false) {
-        add_route(
-            ctx,
-            ingress,
-            &obj,
-            resolved.kong_service(),
-            format!("{namespace}.{name}"),
-            vec![],
-            vec!["/".into()],
-            &tags,
-        );
-    }
-}
-
-/// The Ingress whose default backend is the catch-all: of the Ingresses of `class` with one
-/// (and not left out), the oldest, equal creation times by `namespace/name` (KIC sorts its
-/// store's list by `namespace/name`, then stably by creationTimestamp; a missing timestamp is
-/// Go's zero time, the oldest).
-pub fn catch_all(
-    snapshot: &crate::snapshot::Snapshot,
-    class: &str,
-    excluded: &crate::translate::fallback::Excluded,
-) -> Option<(String, String)> {
-    snapshot
-        .ingresses
-        .values()
-        .filter(|i| i.spec.as_ref().is_some_and(|s| s.default_backend.is_some()))
-        .filter(|i| ingress_class::ours(snapshot, class, i))
-        .filter(|i| {
-            let ns = i.metadata.namespace.as_deref().unwrap_or_default();
-            excluded
-                .reason(
-                    Kind::Ingress,
-                    ns,
-                    i.metadata.name.as_deref().unwrap_or_default(),
-                )
-                .is_none()
-        })
-        .min_by(|a, b| {
-            let at = |i: &Ingress| i.metadata.creation_timestamp.as_ref().map(|t| t.0);
-            let key = |i: &Ingress| {
-                format!(
-                    "{}/{}",
-                    i.metadata.namespace.as_deref().unwrap_or_default(),
-                    i.metadata.name.as_deref().unwrap_or_default()
-                )
-            };
-            at(a).cmp(&at(b)).then_with(|| key(a).cmp(&key(b)))
-        })
-        .map(|i| {
-            (
-                i.metadata.namespace.clone().unwrap_or_default(),
-                i.name_any(),
-            )
-        })
-}
-
 /// Why a rule's host is not one Kubernetes admits on an Ingress (empty means any host).
 fn host_error(host: &str) -> Option<String> {
     if host.is_empty() {
@@ -364,7 +291,16 @@ fn backend(
 ) -> Option<Resolved> {
     let namespace = ingress.namespace().unwrap_or_default();
     let Some(svc_backend) = &backend.service else {
-        let resource = backend.resource.as_ref()?;
+        let Some(resource) = &backend.resource else {
+            // The apiserver refuses it; offline, KIC's message (`subtranslator/ingress.go` 235).
+            ctx.problems.error(
+                obj,
+                Reason::InvalidBackend,
+                Some(field.to_string()),
+                "no Service or Resource specified for Ingress path; left out".into(),
+            );
+            return None;
+        };
         return facade_backend(ctx, obj, &namespace, resource, field, rule_backend);
     };
     let port_ref = match &svc_backend.port {
@@ -459,6 +395,7 @@ fn backend(
         port,
         port_found,
         weight: None,
+        reported_as: None,
     }];
     let (kong_service, upstream) = upstreams::build(ctx, naming, &backends);
     let mut kong_service = kong_service;
