@@ -271,7 +271,8 @@ async fn a_kongingress_migrated_to_a_kongupstreampolicy_changes_nothing_in_kong(
 /// A KongServiceFacade with KIC's gate on: the Ingress backend naming it gets a Kong service of
 /// its own (`<ns>.<facade>.svc.facade`, the facade's tags and plugins, the Service's targets),
 /// beside the Service's own Kong service, and the facade gets KIC's `Programmed` condition once
-/// Kong holds it. A facade the Ingress names that does not exist leaves its path out with an
+/// Kong holds it; the KongUpstreamPolicy it names hashes its upstream only, and lists the facade
+/// as an ancestor (KIC's `ancestorRef` for facades). A facade the Ingress names that does not exist leaves its path out with an
 /// Event on the Ingress, the rest applied.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_facade_gets_its_own_kong_service_and_status() {
@@ -281,7 +282,7 @@ async fn a_service_facade_gets_its_own_kong_service_and_status() {
     })
     .await;
     env.apply(
-        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{name: http, port: 80}]}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nports: [{name: http, port: 8080, protocol: TCP}]\nendpoints:\n- addresses: [10.1.0.1]\n---\napiVersion: configuration.konghq.com/v1\nkind: KongPlugin\nmetadata: {name: terminate}\nplugin: request-termination\nconfig: {status_code: 403}\n---\napiVersion: incubator.ingress-controller.konghq.com/v1alpha1\nkind: KongServiceFacade\nmetadata: {name: locked, annotations: {kubernetes.io/ingress.class: kong, konghq.com/plugins: terminate}}\nspec: {backendRef: {name: web, port: 80}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: kong\n  rules:\n  - http:\n      paths:\n      - {path: /open, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n      - {path: /locked, pathType: Prefix, backend: {resource: {apiGroup: incubator.ingress-controller.konghq.com, kind: KongServiceFacade, name: locked}}}\n      - {path: /ghost, pathType: Prefix, backend: {resource: {apiGroup: incubator.ingress-controller.konghq.com, kind: KongServiceFacade, name: ghost}}}\n",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{name: http, port: 80}]}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nports: [{name: http, port: 8080, protocol: TCP}]\nendpoints:\n- addresses: [10.1.0.1]\n---\napiVersion: configuration.konghq.com/v1\nkind: KongPlugin\nmetadata: {name: terminate}\nplugin: request-termination\nconfig: {status_code: 403}\n---\napiVersion: incubator.ingress-controller.konghq.com/v1alpha1\nkind: KongServiceFacade\nmetadata: {name: locked, annotations: {kubernetes.io/ingress.class: kong, konghq.com/plugins: terminate, konghq.com/upstream-policy: hashing}}\nspec: {backendRef: {name: web, port: 80}}\n---\napiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {name: hashing}\nspec:\n  algorithm: consistent-hashing\n  hashOn: {header: x-user}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: kong\n  rules:\n  - http:\n      paths:\n      - {path: /open, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n      - {path: /locked, pathType: Prefix, backend: {resource: {apiGroup: incubator.ingress-controller.konghq.com, kind: KongServiceFacade, name: locked}}}\n      - {path: /ghost, pathType: Prefix, backend: {resource: {apiGroup: incubator.ingress-controller.konghq.com, kind: KongServiceFacade, name: ghost}}}\n",
     )
     .await;
     let ns = env.ns.clone();
@@ -317,6 +318,30 @@ async fn a_service_facade_gets_its_own_kong_service_and_status() {
     };
     assert_eq!(targets(&facade_service), ["10.1.0.1:8080"]);
     assert_eq!(targets(&format!("web.{ns}.80.svc")), ["10.1.0.1:8080"]);
+    let hash_on = |u: &str| config.upstream(u).map(|u| u["hash_on"].clone());
+    assert_eq!(hash_on(&facade_service), Some(Value::from("header")));
+    assert_eq!(
+        hash_on(&format!("web.{ns}.80.svc")),
+        Some(Value::from("none"))
+    );
+    let policies: kube::Api<kingress::api::KongUpstreamPolicy> =
+        kube::Api::namespaced(env.client.clone(), &ns);
+    support::observe::eventually("the policy's facade ancestor Programmed", async || {
+        let policy = policies.get("hashing").await.map_err(|e| e.to_string())?;
+        let ancestors = serde_json::to_value(policy.status.map(|s| s.ancestors))
+            .unwrap_or_default();
+        let listed = ancestors.as_array().into_iter().flatten().any(|a| {
+            a["ancestorRef"]["kind"] == "KongServiceFacade"
+                && a["ancestorRef"]["group"] == "incubator.ingress-controller.konghq.com"
+                && a["ancestorRef"]["name"] == "locked"
+                && support::observe::is(a, "Programmed", "True", "Programmed")
+        });
+        match listed {
+            true => Ok(()),
+            false => Err(ancestors.to_string()),
+        }
+    })
+    .await;
     assert!(
         config
             .route(&format!("{ns}.web..ghost.svc.facade"))

@@ -193,8 +193,11 @@ pub async fn start(
     tasks.push(tokio::spawn(status::run(
         client.clone(),
         store.clone(),
-        options.translate.controller_name.clone(),
-        options.translate.ingress_class.clone(),
+        status::Translated {
+            controller_name: options.translate.controller_name.clone(),
+            ingress_class: options.translate.ingress_class.clone(),
+            service_facades: options.translate.feature_gates.service_facade(),
+        },
         options.status.clone(),
         state_rx.clone(),
         leader_rx.clone(),

@@ -123,6 +123,7 @@ fn writes_with(
         programmed: programmed.then_some(&facts),
         controller_name: DEFAULT_CONTROLLER_NAME,
         ingress_class: "kong",
+        service_facades: false,
         addresses,
         kong_listens,
         now: &now,

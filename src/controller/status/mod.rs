@@ -76,6 +76,8 @@ pub struct Inputs<'a> {
     pub controller_name: &'a str,
     /// Our ingress class: KongClusterPlugins of another class are another controller's.
     pub ingress_class: &'a str,
+    /// KIC's KongServiceFacade gate: facades are KongUpstreamPolicy ancestors.
+    pub service_facades: bool,
     /// Ingress `status.loadBalancer.ingress` entries; empty: Ingress status is not written.
     pub addresses: &'a [Value],
     /// The Gateway listens Kong serves; None while unknown (no publish Service, or no replica
@@ -210,12 +212,20 @@ impl Written {
     }
 }
 
+/// What the translation was set up with that status writing follows.
+pub struct Translated {
+    /// The GatewayClass controllerName served.
+    pub controller_name: String,
+    pub ingress_class: String,
+    /// KIC's KongServiceFacade gate.
+    pub service_facades: bool,
+}
+
 /// Runs until the state channel closes; writes only while `leader` is true.
 pub async fn run(
     client: kube::Client,
     store: Arc<Store>,
-    controller_name: String,
-    ingress_class: String,
+    translated: Translated,
     options: StatusOptions,
     mut state: watch::Receiver<Arc<SyncState>>,
     mut leader: watch::Receiver<bool>,
@@ -264,8 +274,9 @@ pub async fn run(
         let inputs = Inputs {
             state: &current,
             programmed: programmed.current.as_deref(),
-            controller_name: &controller_name,
-            ingress_class: &ingress_class,
+            controller_name: &translated.controller_name,
+            ingress_class: &translated.ingress_class,
+            service_facades: translated.service_facades,
             addresses: &addrs,
             kong_listens: kong_listens.as_ref(),
             now: &now,

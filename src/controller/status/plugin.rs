@@ -180,6 +180,7 @@ plugin: cors
             programmed: Some(&facts),
             controller_name: "c",
             ingress_class: "kong",
+            service_facades: false,
             addresses: &[],
             kong_listens: None,
             now: &now,

@@ -1,5 +1,8 @@
 //! KongUpstreamPolicy `status.ancestors`: one entry per Service that names the policy, as KIC
-//! writes it (`ancestorRef: {group: core, kind: Service}`), with `Accepted` and `Programmed`.
+//! writes it (`ancestorRef: {group: core, kind: Service}`), with `Accepted` and `Programmed`,
+//! and, with the KongServiceFacade gate on, one per KongServiceFacade of our class that names
+//! it (KIC v3.5.13 `kongupstreampolicy_utils.go` 253-335, 420-481: `Programmed` once its Kong
+//! service is configured, else `Pending`), oldest first, then by kind, namespace and name.
 //!
 //! Entries of other controllers (another `controllerName`) are kept as they are; the list is
 //! treated as a map keyed by (ancestorRef, controllerName), as Gateway API asks.
@@ -62,6 +65,85 @@ fn write_for(
     })
 }
 
+/// What names the policy: a Service, or a KongServiceFacade.
+enum Ancestor<'a> {
+    Service(&'a Service),
+    Facade(&'a crate::api::KongServiceFacade),
+}
+
+impl Ancestor<'_> {
+    fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        match self {
+            Ancestor::Service(s) => &s.metadata,
+            Ancestor::Facade(f) => &f.metadata,
+        }
+    }
+
+    /// KIC's ancestor kind (also its sort key after the creation time).
+    fn kind(&self) -> &'static str {
+        match self {
+            Ancestor::Service(_) => "Service",
+            Ancestor::Facade(_) => "KongServiceFacade",
+        }
+    }
+
+    fn reference(&self) -> ParentReference {
+        let meta = self.meta();
+        ParentReference {
+            group: Some(
+                match self {
+                    Ancestor::Service(_) => "core",
+                    Ancestor::Facade(_) => crate::crd::INCUBATOR_GROUP,
+                }
+                .into(),
+            ),
+            kind: Some(self.kind().into()),
+            name: meta.name.clone().unwrap_or_default(),
+            namespace: meta.namespace.clone(),
+            port: None,
+            section_name: None,
+        }
+    }
+}
+
+/// The Services and facades naming the policy, in KIC's order (KIC keeps the oldest when
+/// there are more than 16).
+fn named_by<'a>(
+    snapshot: &'a Snapshot,
+    policy: &KongUpstreamPolicy,
+    inputs: &Inputs<'_>,
+) -> Vec<Ancestor<'a>> {
+    let ns = policy.namespace().unwrap_or_default();
+    let name = policy.name_any();
+    let mut out: Vec<Ancestor<'a>> = services(snapshot, policy)
+        .into_iter()
+        .map(Ancestor::Service)
+        .collect();
+    if inputs.service_facades {
+        out.extend(
+            crate::snapshot::in_namespace(&snapshot.kong_service_facades, Some(&ns))
+                .filter(|f| f.annotations().get(ANNOTATION) == Some(&name))
+                .filter(|f| {
+                    crate::translate::ingress_class::annotated(snapshot, inputs.ingress_class, *f)
+                })
+                .map(Ancestor::Facade),
+        );
+    }
+    out.sort_by(|a, b| {
+        let key = |x: &Ancestor<'_>| {
+            let m = x.meta();
+            (
+                m.creation_timestamp.clone(),
+                x.kind(),
+                m.namespace.clone(),
+                m.name.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    out
+}
+
 /// The Services in the policy's namespace whose annotation names it, oldest first (KIC keeps
 /// the oldest when there are more than 16).
 fn services<'a>(snapshot: &'a Snapshot, policy: &KongUpstreamPolicy) -> Vec<&'a Service> {
@@ -95,7 +177,7 @@ fn ancestors(
         .cloned()
         .collect();
     let room = MAX_ANCESTORS - out.len();
-    let all = services(snapshot, policy);
+    let all = named_by(snapshot, policy, inputs);
     if all.len() > room {
         tracing::info!(
             policy = %format!("{}/{}", policy.namespace().unwrap_or_default(), policy.name_any()),
@@ -104,20 +186,16 @@ fn ancestors(
             "more Services use this KongUpstreamPolicy than its status can list; the newest are left out"
         );
     }
-    for service in all.into_iter().take(room) {
-        let ancestor_ref = ParentReference {
-            group: Some("core".into()),
-            kind: Some("Service".into()),
-            name: service.name_any(),
-            namespace: service.namespace(),
-            port: None,
-            section_name: None,
-        };
+    for ancestor in all.into_iter().take(room) {
+        let ancestor_ref = ancestor.reference();
         let existing: &[Condition] = current
             .iter()
             .find(|a| a.controller_name == inputs.controller_name && a.ancestor_ref == ancestor_ref)
             .map_or(&[], |a| a.conditions.as_slice());
-        let wanted = conditions_for(policy, service, inputs, existing);
+        let wanted = match ancestor {
+            Ancestor::Service(service) => conditions_for(policy, service, inputs, existing),
+            Ancestor::Facade(facade) => facade_conditions(facade, inputs, existing),
+        };
         out.push(PolicyAncestorStatus {
             ancestor_ref,
             controller_name: inputs.controller_name.to_string(),
@@ -125,6 +203,22 @@ fn ancestors(
         });
     }
     out
+}
+
+/// A facade's conditions: Accepted, and Programmed once a replica holds its Kong service.
+fn facade_conditions(
+    facade: &crate::api::KongServiceFacade,
+    inputs: &Inputs<'_>,
+    existing: &[Condition],
+) -> Vec<Wanted> {
+    let key = object_key(
+        Kind::KongServiceFacade,
+        facade.metadata.namespace.as_deref().unwrap_or_default(),
+        facade.metadata.name.as_deref().unwrap_or_default(),
+    );
+    let applied = |facts: &crate::translate::Facts| facts.configured.contains(&key);
+    let programmed = conditions::programmed_or_pending(inputs.programmed, applied, existing);
+    vec![Wanted::new(ACCEPTED, true, ACCEPTED, ""), programmed]
 }
 
 fn conditions_for(

@@ -365,6 +365,7 @@ mod tests {
             programmed: Some(&facts),
             controller_name: "c",
             ingress_class: "kong",
+            service_facades: false,
             addresses: &[],
             kong_listens: None,
             now: &now,
