@@ -328,8 +328,8 @@ async fn a_service_facade_gets_its_own_kong_service_and_status() {
         kube::Api::namespaced(env.client.clone(), &ns);
     support::observe::eventually("the policy's facade ancestor Programmed", async || {
         let policy = policies.get("hashing").await.map_err(|e| e.to_string())?;
-        let ancestors = serde_json::to_value(policy.status.map(|s| s.ancestors))
-            .unwrap_or_default();
+        let ancestors =
+            serde_json::to_value(policy.status.map(|s| s.ancestors)).unwrap_or_default();
         let listed = ancestors.as_array().into_iter().flatten().any(|a| {
             a["ancestorRef"]["kind"] == "KongServiceFacade"
                 && a["ancestorRef"]["group"] == "incubator.ingress-controller.konghq.com"

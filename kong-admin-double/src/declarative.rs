@@ -6,6 +6,7 @@
 //! Line references are to Kong 3.10 (master 22246ef28c)
 //! kong/db/schema/others/declarative_config.lua unless noted.
 
+use crate::entities::route_expressions::RouterFlavor;
 use crate::entities::{self, Def, credentials, routes, targets, upstreams};
 use crate::error::ConfigError;
 use crate::errtree::{Key, Node};
@@ -37,6 +38,8 @@ pub(crate) struct Item {
 
 #[derive(Default)]
 pub(crate) struct Ctx {
+    /// Kong's `router_flavor`: which route fields and checks apply.
+    pub flavor: crate::entities::route_expressions::RouterFlavor,
     pub items: Vec<Item>,
     pub roots: Vec<usize>,
     pub errs: Node,
@@ -62,16 +65,19 @@ fn set_at(errs: &mut Node, path: &[Key], node: Node) {
 /// validation early (unknown route protocol, unsupported plugin): Kong's
 /// subschema gate, kong/db/schema/init.lua:2138-2152. Entity records are
 /// copies of the entity schemas (declarative_config.lua:126-159).
-fn record_for(def: &Def, obj: &Map<String, Value>) -> Result<Record, (&'static str, Node)> {
+fn record_for(
+    def: &Def,
+    obj: &Map<String, Value>,
+    flavor: crate::entities::route_expressions::RouterFlavor,
+) -> Result<Record, (&'static str, Node)> {
     let mut r = match def.name {
         "certificates" => entities::certificates::record(),
         "ca_certificates" => entities::ca_certificates::record(),
         "snis" => entities::snis::record(),
         "consumers" => entities::consumers::record(),
         "services" => entities::services::record(),
-        "routes" => {
-            routes::record_for(obj.get("protocols")).map_err(|e| ("protocols", Node::Msg(e)))?
-        }
+        "routes" => routes::record_for(obj.get("protocols"), flavor)
+            .map_err(|e| ("protocols", Node::Msg(e)))?,
         "upstreams" => upstreams::record(),
         // vaults.lua:49-50: subschema_key `name`, with its own subschema_error
         "vaults" => match obj.get("name") {
@@ -140,7 +146,7 @@ fn validate_entity(
     let mut ck_required = Vec::new();
     let mut ck_auto = false;
     let mut fk_info = FkInfo::default();
-    let data = match record_for(def, &obj) {
+    let data = match record_for(def, &obj, ctx.flavor) {
         Ok(mut rec) => {
             for (fk, _) in def.fks {
                 if rec.field(fk).is_some_and(|f| f.required) {
@@ -526,6 +532,11 @@ fn build(ctx: Ctx, refs: &Refs, format_version: String) -> ValidConfig {
 /// defaults applied, ids assigned (Kong's UUIDv5 scheme), foreign keys as
 /// `{"id": ...}`, targets normalized and upstream algorithms as Kong's shorthands leave them.
 pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
+    validate_for(config, RouterFlavor::default())
+}
+
+/// [`validate`] for Kong running with `router_flavor` `flavor`.
+pub fn validate_for(config: &Value, flavor: RouterFlavor) -> Result<ValidConfig, ConfigError> {
     // kong/db/declarative/init.lua:115-143: Kong says "failed parsing
     // declarative configuration: expected an object" (129, 140) for a
     // scalar, and validates a JSON array as a table.
@@ -545,6 +556,7 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
         migrate_legacy(&mut obj);
     }
     let mut ctx = Ctx {
+        flavor,
         errs: Node::table(),
         ..Ctx::default()
     };

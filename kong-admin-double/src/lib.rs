@@ -27,7 +27,8 @@ mod tls;
 mod typedefs;
 mod valid;
 
-pub use declarative::validate;
+pub use declarative::{validate, validate_for};
+pub use entities::route_expressions::RouterFlavor;
 pub use error::{ConfigError, DECLARATIVE_CONFIG_CODE};
 pub use errtree::{Key, Node};
 pub use plugins::SUPPORTED_PLUGINS;

@@ -6,6 +6,7 @@ pub(crate) mod ca_certificates;
 pub(crate) mod certificates;
 pub(crate) mod consumers;
 pub(crate) mod credentials;
+pub(crate) mod route_expressions;
 pub(crate) mod routes;
 pub(crate) mod services;
 pub(crate) mod snis;

@@ -9,6 +9,7 @@
 //! except for PCRE-only features (look-around, backreferences) which PCRE
 //! accepts and only the router rejects.
 
+use super::route_expressions::{self, RouterFlavor};
 use crate::net;
 use crate::schema::{Check, EntityCheck, Field, Record, Then, is_nonempty, quoted_list};
 use crate::typedefs as td;
@@ -298,39 +299,46 @@ fn protos(v: &Map<String, Value>) -> Vec<&str> {
 
 /// routes_subschemas.lua:12-19 (if 13-15, else 16-18).
 fn http_check(v: &Map<String, Value>) -> Result<(), String> {
-    let p = protos(v);
-    if p.contains(&"https") {
-        must_set(
-            v,
-            &["methods", "hosts", "headers", "paths", "snis"],
-            "must set one of %s when 'protocols' is 'https'",
-        )
-    } else if p.contains(&"http") {
-        must_set(
-            v,
-            &["methods", "hosts", "headers", "paths"],
-            "must set one of %s when 'protocols' is 'http'",
-        )
-    } else {
-        Ok(())
-    }
+    http_like(v, "http", "https", false)
+}
+
+/// [`http_check`] under the expressions flavor (`expression` counts).
+fn http_check_x(v: &Map<String, Value>) -> Result<(), String> {
+    http_like(v, "http", "https", true)
 }
 
 /// routes_subschemas.lua:57-64. Kong's lists have no "methods"
 /// (then 59, else 62): "must set one of 'hosts', 'headers', 'paths'[, 'snis']".
 fn grpc_check(v: &Map<String, Value>) -> Result<(), String> {
+    http_like(v, "grpc", "grpcs", false)
+}
+
+fn grpc_check_x(v: &Map<String, Value>) -> Result<(), String> {
+    http_like(v, "grpc", "grpcs", true)
+}
+
+fn http_like(
+    v: &Map<String, Value>,
+    plain: &str,
+    tls: &str,
+    expression: bool,
+) -> Result<(), String> {
     let p = protos(v);
-    if p.contains(&"grpcs") {
+    let list = |l: &[&'static str]| match expression {
+        true => route_expressions::with_expression(l),
+        false => l.to_vec(),
+    };
+    if p.contains(&tls) {
         must_set(
             v,
-            &["methods", "hosts", "headers", "paths", "snis"],
-            "must set one of %s when 'protocols' is 'grpcs'",
+            &list(&["methods", "hosts", "headers", "paths", "snis"]),
+            &format!("must set one of %s when 'protocols' is '{tls}'"),
         )
-    } else if p.contains(&"grpc") {
+    } else if p.contains(&plain) {
         must_set(
             v,
-            &["methods", "hosts", "headers", "paths"],
-            "must set one of %s when 'protocols' is 'grpc'",
+            &list(&["methods", "hosts", "headers", "paths"]),
+            &format!("must set one of %s when 'protocols' is '{plain}'"),
         )
     } else {
         Ok(())
@@ -338,17 +346,32 @@ fn grpc_check(v: &Map<String, Value>) -> Result<(), String> {
 }
 
 fn stream_check(v: &Map<String, Value>) -> Result<(), String> {
+    stream_like(v, false)
+}
+
+fn stream_check_x(v: &Map<String, Value>) -> Result<(), String> {
+    stream_like(v, true)
+}
+
+fn stream_like(v: &Map<String, Value>, expression: bool) -> Result<(), String> {
     let p = protos(v);
     // routes_subschemas.lua:33-37
     if !p.is_empty() && p.iter().all(|x| ["tcp", "tls", "udp"].contains(x)) {
+        let mut list = vec!["sources", "destinations", "snis"];
+        if expression {
+            list.push("expression");
+        }
         return must_set(
             v,
-            &["sources", "destinations", "snis"],
+            &list,
             "must set one of %s when 'protocols' is 'tcp', 'tls' or 'udp'",
         );
     }
-    // routes_subschemas.lua:38-42
-    if !p.is_empty() && p.iter().all(|x| *x == "tls_passthrough") && !is_nonempty(v.get("snis")) {
+    // routes_subschemas.lua:38-42 (and 97 under the expressions flavor)
+    let passthrough = !p.is_empty() && p.iter().all(|x| *x == "tls_passthrough");
+    let set = is_nonempty(v.get("snis")) || (expression && is_nonempty(v.get("expression")));
+    if passthrough && !set {
+        // then_err names no list (routes_subschemas.lua 41)
         return Err("must set snis when 'protocols' is 'tls_passthrough'".into());
     }
     Ok(())
@@ -364,7 +387,42 @@ fn null_with(err: &'static str) -> Field {
 /// that names a subschema (`get_subschema`, init.lua:1099-1117;
 /// routes.lua:146). `Err` carries Kong's "unknown type" message
 /// (init.lua:2147-2151, SUBSCHEMA_UNKNOWN at 127).
-pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
+pub(crate) fn record_for(
+    protocols: Option<&Value>,
+    flavor: RouterFlavor,
+) -> Result<Record, String> {
+    let mut r = record_traditional(protocols, flavor)?;
+    if flavor == RouterFlavor::Expressions {
+        for (name, f) in route_expressions::fields() {
+            r = r.with_field(name, f);
+        }
+        // routes.lua 123-137
+        r.checks.push(EntityCheck::Custom {
+            fields: &[
+                "id",
+                "protocols",
+                "snis",
+                "sources",
+                "destinations",
+                "methods",
+                "hosts",
+                "paths",
+                "headers",
+                "expression",
+                "regex_priority",
+                "priority",
+            ],
+            f: route_expressions::validate_route,
+        });
+    }
+    Ok(r)
+}
+
+/// The record of the traditional fields; under the expressions flavor the subschemas accept
+/// `sources`/`destinations` on HTTP and gRPC routes and count `expression` among the fields one
+/// of which must be set (routes_subschemas.lua 69-101).
+fn record_traditional(protocols: Option<&Value>, flavor: RouterFlavor) -> Result<Record, String> {
+    let expressions = flavor == RouterFlavor::Expressions;
     let list: Vec<Value> = match protocols {
         // missing: the default {"http", "https"} (routes.lua:165). Kong stops
         // at an explicit null with only `protocols: required field missing`
@@ -481,8 +539,42 @@ pub(crate) fn record_for(protocols: Option<&Value>) -> Result<Record, String> {
         ),
     };
     for (name, f) in extra {
+        if expressions && matches!(name, "sources" | "destinations") {
+            continue;
+        }
         r = r.with_field(name, f);
     }
+    let check = match (expressions, kind) {
+        (true, "http" | "https") => EntityCheck::Custom {
+            fields: &[
+                "protocols",
+                "methods",
+                "hosts",
+                "headers",
+                "paths",
+                "snis",
+                "expression",
+            ],
+            f: http_check_x,
+        },
+        (true, "grpc" | "grpcs") => EntityCheck::Custom {
+            fields: &[
+                "protocols",
+                "methods",
+                "hosts",
+                "headers",
+                "paths",
+                "snis",
+                "expression",
+            ],
+            f: grpc_check_x,
+        },
+        (true, _) if STREAM.contains(&kind) => EntityCheck::Custom {
+            fields: &["protocols", "sources", "destinations", "snis", "expression"],
+            f: stream_check_x,
+        },
+        _ => check,
+    };
     r.checks.push(check);
     Ok(r)
 }
@@ -535,7 +627,9 @@ mod tests {
     #[test]
     fn unknown_protocol() {
         assert_eq!(
-            record_for(Some(&json!(["nope"]))).err().unwrap(),
+            record_for(Some(&json!(["nope"])), RouterFlavor::TraditionalCompatible)
+                .err()
+                .unwrap(),
             "unknown type: nope"
         );
     }

@@ -5,7 +5,7 @@
 
 use super::state::State;
 use crate::errtree::{Key, Node};
-use crate::{ConfigError, SUPPORTED_PLUGINS, validate};
+use crate::{ConfigError, SUPPORTED_PLUGINS, validate_for};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response, StatusCode};
@@ -88,7 +88,7 @@ fn root(state: &State) -> Value {
     let mut configuration = json!({
         "database": "off",                       // DB-less mode
         "role": "traditional",                   // kong/templates/kong_defaults.lua:203
-        "router_flavor": "traditional_compatible", // kong_defaults.lua:189
+        "router_flavor": state.router_flavor.as_str(), // kong_defaults.lua:189 default traditional_compatible
         "plugins": SUPPORTED_PLUGINS, // Kong: the `plugins` setting (kong_defaults.lua:15)
     });
     // kong/conf_loader/init.lua:893-896: the parsed listeners sit beside their settings.
@@ -288,7 +288,7 @@ fn post_config(state: &State, query: &str, ctype: &str, body: &[u8]) -> Resp {
     }
     let result = match rejected_by_fault(state, &cfg) {
         Some(e) => Err(e),
-        None => validate(&cfg),
+        None => validate_for(&cfg, state.router_flavor),
     };
     match result {
         // config.lua:139-149: 400; flattened body kong/db/errors.lua:1170-1185,

@@ -32,6 +32,9 @@ pub struct Options {
     pub proxy_listen: Option<String>,
     /// Kong's `stream_listen` setting (None: Kong's default, `off`), reported by `GET /`.
     pub stream_listen: Option<String>,
+    /// Kong's `router_flavor` (default `traditional_compatible`): the route fields and checks
+    /// configs are validated with, reported by `GET /`.
+    pub router_flavor: crate::RouterFlavor,
 }
 
 /// A running Kong admin API double. Dropping it stops the server.
@@ -113,11 +116,9 @@ impl KongAdminDouble {
         // prefix (kong/pdk/node.lua:72 get_id); this one is stable per address.
         let node_id =
             uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, addr.to_string().as_bytes()).to_string();
-        let state = Arc::new(State::new(
-            opts.admin_token,
-            node_id,
-            [proxy_listen, stream_listen],
-        ));
+        let mut state = State::new(opts.admin_token, node_id, [proxy_listen, stream_listen]);
+        state.router_flavor = opts.router_flavor;
+        let state = Arc::new(state);
         let (down, rx) = watch::channel(false);
         let task = tokio::spawn(serve(listener, state.clone(), rx));
         Ok(KongAdminDouble {

@@ -59,6 +59,7 @@ pub(crate) struct State {
     pub node_id: String,
     /// `proxy_listen` and `stream_listen`, parsed at start-up.
     pub listen: [Listen; 2],
+    pub router_flavor: crate::RouterFlavor,
 }
 
 impl State {
@@ -74,6 +75,7 @@ impl State {
             admin_token,
             node_id,
             listen,
+            router_flavor: crate::RouterFlavor::default(),
         }
     }
 
