@@ -71,6 +71,10 @@ pub enum Command {
         /// a namespace with the same backends share one Kong service named after the backends.
         #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
         combined_services_from_different_httproutes: bool,
+        /// Kong's `router_flavor` to translate for (`expressions`: routes as expressions with
+        /// priorities, as KIC writes them).
+        #[arg(long, value_enum, default_value_t = crate::kong::router_flavor::RouterFlavor::TraditionalCompatible)]
+        router_flavor: crate::kong::router_flavor::RouterFlavor,
     },
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
@@ -96,6 +100,7 @@ pub fn main() -> ExitCode {
             kong_version,
             cluster_domain,
             combined_services_from_different_httproutes,
+            router_flavor,
         } => {
             let feature_gates: translate::feature_gates::FeatureGates =
                 match feature_gates.join(",").parse() {
@@ -124,6 +129,7 @@ pub fn main() -> ExitCode {
                     kong_version,
                     cluster_domain,
                     combined_services_from_different_httproutes,
+                    router_flavor,
                 },
             )
         }

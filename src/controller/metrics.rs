@@ -45,6 +45,8 @@ pub struct Metrics {
     pub replica_in_sync: Family<ReplicaLabel, Gauge>,
     pub replica_last_success: Family<ReplicaLabel, Gauge<f64, AtomicU64>>,
     pub replicas: Gauge,
+    /// Distinct `router_flavor`s the replicas report (more than 1: they disagree).
+    pub router_flavors: Gauge,
     pub leader: Gauge,
 }
 
@@ -124,6 +126,12 @@ impl Metrics {
             "Kong replicas being configured",
             replicas.clone(),
         );
+        let router_flavors = Gauge::default();
+        registry.register(
+            "kong_router_flavors",
+            "Distinct router_flavor settings the Kong replicas report; above 1 they disagree and routes are translated for traditional_compatible",
+            router_flavors.clone(),
+        );
         let leader = Gauge::default();
         registry.register(
             "leader",
@@ -142,6 +150,7 @@ impl Metrics {
             replica_in_sync,
             replica_last_success,
             replicas,
+            router_flavors,
             leader,
         }
     }

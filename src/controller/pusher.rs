@@ -77,6 +77,8 @@ pub enum PushReport {
         replica: String,
         listeners: KongListeners,
         version: Option<String>,
+        /// Its `router_flavor`.
+        router_flavor: Option<String>,
     },
     /// The replica left (discovery stopped its pusher): forget what it reported.
     Gone { replica: String },
@@ -151,11 +153,12 @@ pub async fn run(
                 Ok(hash) => {
                     // Listeners change only when Kong restarts, after which this runs again.
                     match client.root().await {
-                        Ok((listeners, version)) => {
+                        Ok(root) => {
                             let _ = reports.send(PushReport::Listeners {
                                 replica: replica.clone(),
-                                listeners,
-                                version,
+                                listeners: root.listeners,
+                                version: root.version,
+                                router_flavor: root.router_flavor,
                             });
                         }
                         Err(e) => {

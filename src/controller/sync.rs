@@ -9,6 +9,7 @@
 //! annotations) it had when Kong rejected it: editing (fixing) it brings it back on the next
 //! translation, while status writes, which change only its resourceVersion, do not.
 
+use crate::kong::router_flavor::RouterFlavor;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +56,8 @@ pub struct SyncState {
     pub listeners: BTreeMap<String, KongListeners>,
     /// Each replica's Kong version, from its `GET /`.
     pub versions: BTreeMap<String, KongVersion>,
+    /// Each replica's `router_flavor`, from its `GET /`.
+    pub flavors: BTreeMap<String, RouterFlavor>,
 }
 
 pub struct SyncOptions {
@@ -140,6 +143,9 @@ pub async fn run(
                 } else if let Some(oldest) = state.versions.values().min() {
                     opts.kong_version = *oldest;
                 }
+                if let Some(f) = router_flavor(&state.flavors) {
+                    opts.router_flavor = f;
+                }
                 let started = std::time::Instant::now();
                 let output = incremental.update(snapshot, &opts, &changes);
                 if let Ok(o) = &output {
@@ -198,8 +204,10 @@ pub async fn run(
             }
             report = reports.recv() => {
                 let Some(report) = report else { return };
-                // The version translated for is the oldest replica's: retranslate when it moves.
+                // The version translated for is the oldest replica's, the flavor the one they
+                // share: retranslate when either moves.
                 let oldest = state.versions.values().min().copied();
+                let flavor = router_flavor(&state.flavors);
                 match report {
                     PushReport::Applied { replica, hash, elapsed } => {
                         let label = ReplicaLabel { replica: replica.clone() };
@@ -214,8 +222,15 @@ pub async fn run(
                         state.errors.remove(&replica);
                         state.applied.insert(replica, hash);
                     }
-                    PushReport::Listeners { replica, listeners, version } => {
+                    PushReport::Listeners { replica, listeners, version, router_flavor } => {
                         state.listeners.insert(replica.clone(), listeners);
+                        match router_flavor.as_deref().map(str::parse::<RouterFlavor>) {
+                            Some(Ok(f)) => {
+                                state.flavors.insert(replica.clone(), f);
+                            }
+                            Some(Err(e)) => tracing::warn!(replica = %replica, error = %e, "cannot read the Kong replica's router flavor"),
+                            None => {}
+                        }
                         match version.as_deref().map(str::parse::<KongVersion>) {
                             Some(Ok(v)) => {
                                 state.versions.insert(replica, v);
@@ -225,6 +240,7 @@ pub async fn run(
                         }
                     }
                     PushReport::Gone { replica } => {
+                        state.flavors.remove(&replica);
                         state.applied.remove(&replica);
                         state.errors.remove(&replica);
                         state.listeners.remove(&replica);
@@ -264,8 +280,16 @@ pub async fn run(
                         }
                     }
                 }
-                if state.versions.values().min().copied() != oldest {
+                if state.versions.values().min().copied() != oldest
+                    || router_flavor(&state.flavors) != flavor
+                {
                     dirty = true;
+                }
+                let distinct: std::collections::BTreeSet<&RouterFlavor> = state.flavors.values().collect();
+                let before = metrics.router_flavors.get();
+                metrics.router_flavors.set(distinct.len() as i64);
+                if distinct.len() > 1 && before <= 1 {
+                    tracing::warn!(flavors = ?state.flavors, "Kong replicas run different router flavors; routes are translated for traditional_compatible, which every flavor accepts");
                 }
                 if let Some(desired) = &state.desired_hash {
                     for (replica, hash) in &state.applied {
@@ -288,6 +312,18 @@ pub async fn run(
                 state_tx.send_replace(Arc::new(state.clone()));
             }
         }
+    }
+}
+
+/// The router flavor to translate for: the one every replica reports (KIC translates for
+/// `expressions` only then). When replicas disagree, `traditional_compatible`, whose routes
+/// every flavor accepts (Kong 3.10 routes.lua 41-137); None until one reports.
+fn router_flavor(flavors: &BTreeMap<String, RouterFlavor>) -> Option<RouterFlavor> {
+    let mut all = flavors.values();
+    let first = *all.next()?;
+    match all.all(|f| *f == first) {
+        true => Some(first),
+        false => Some(RouterFlavor::TraditionalCompatible),
     }
 }
 

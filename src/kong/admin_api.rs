@@ -182,6 +182,14 @@ pub enum PushOutcome {
     Unchanged,
 }
 
+/// What a replica's `GET /` says of it.
+#[derive(Clone, Debug)]
+pub struct Root {
+    pub listeners: KongListeners,
+    pub version: Option<String>,
+    pub router_flavor: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct AdminApiClient {
     http: reqwest::Client,
@@ -314,11 +322,17 @@ impl AdminApiClient {
             .unwrap_or_else(|| EMPTY_CONFIG_HASH.to_string()))
     }
 
-    /// The replica's proxy and stream listeners and its version, from `GET /`.
-    pub async fn root(&self) -> Result<(KongListeners, Option<String>), AdminApiError> {
+    /// What the replica's `GET /` says of it: listeners, version and router flavor.
+    pub async fn root(&self) -> Result<Root, AdminApiError> {
         let root: serde_json::Value = self.get_json("/").await?;
-        let version = root["version"].as_str().map(str::to_string);
-        Ok((KongListeners::from_root(&root), version))
+        Ok(Root {
+            listeners: KongListeners::from_root(&root),
+            version: root["version"].as_str().map(str::to_string),
+            // Kong 3.10 kong/api/routes/kong.lua 73-148: the configuration, router_flavor in it.
+            router_flavor: root["configuration"]["router_flavor"]
+                .as_str()
+                .map(str::to_string),
+        })
     }
 
     /// `POST /config?check_hash=1&flatten_errors=1` with the config as a string.

@@ -129,11 +129,16 @@ pub struct Route {
     pub headers: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<String>,
+    /// Kong's expressions router: the route's expression (traditional fields then unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
     pub https_redirect_status_code: i64,
     pub id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub methods: Vec<String>,
     pub name: String,
+    /// Empty: unset (expression routes, as KIC sends them).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path_handling: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
@@ -142,6 +147,9 @@ pub struct Route {
     /// None: Kong's default (false), as KIC leaves it on GRPCRoute routes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preserve_host: Option<bool>,
+    /// Kong's expressions router: the route's priority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u64>,
     /// Empty: Kong's default (http, https), as KIC v3.5.13 leaves it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub protocols: Vec<String>,

@@ -6,4 +6,5 @@ pub mod config_text;
 pub mod healthchecks;
 pub mod listeners;
 pub mod ring;
+pub mod router_flavor;
 pub mod version;

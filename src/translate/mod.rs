@@ -78,6 +78,8 @@ pub struct Options {
     /// KIC's `--combined-services-from-different-httproutes`: rules of different HTTPRoutes
     /// of a namespace with the same backends share one Kong service.
     pub combined_services_from_different_httproutes: bool,
+    /// Kong's `router_flavor`: with `expressions`, routes are expressions with priorities.
+    pub router_flavor: crate::kong::router_flavor::RouterFlavor,
 }
 
 impl Default for Options {
@@ -93,6 +95,7 @@ impl Default for Options {
             kong_version: crate::kong::version::DEFAULT,
             cluster_domain: String::new(),
             combined_services_from_different_httproutes: false,
+            router_flavor: Default::default(),
         }
     }
 }

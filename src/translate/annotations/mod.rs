@@ -188,7 +188,13 @@ pub fn apply_to_route(
     if let Some(b) = r.go_bool("response-buffering") {
         route.response_buffering = Some(b);
     }
-    if let Some(n) = r.int("regex-priority", i64::from(i32::MIN), i64::from(i32::MAX)) {
+    // KIC applies these to expression routes too, and skips the matching ones (regex-priority,
+    // methods, snis, host-aliases, headers, path-handling: the expression holds them) and
+    // normalizeProtocols (`kongstate/route.go` 36-40, 229-256).
+    let expression = route.expression.is_some();
+    if !expression
+        && let Some(n) = r.int("regex-priority", i64::from(i32::MIN), i64::from(i32::MAX))
+    {
         route.regex_priority = Some(n);
     }
     // KIC: exactly "true" (`annotations.go` HasForceSSLRedirectAnnotation) → 302 and the TLS
@@ -211,7 +217,7 @@ pub fn apply_to_route(
             ),
         }
     }
-    if let Some(p) = r.one_of("path-handling", &["v0", "v1"]) {
+    if !expression && let Some(p) = r.one_of("path-handling", &["v0", "v1"]) {
         route.path_handling = p;
     }
     if let Some(protocols) = r.list("protocols") {
@@ -231,6 +237,9 @@ pub fn apply_to_route(
             None if !lower.is_empty() => route.protocols = lower,
             None => {}
         }
+    }
+    if expression {
+        return;
     }
     if let Some(methods) = r.list("methods") {
         let upper: Vec<String> = methods.iter().map(|m| m.to_ascii_uppercase()).collect();

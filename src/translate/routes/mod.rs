@@ -18,6 +18,8 @@ use crate::kong::config::Route;
 /// (KIC's `overrideByAnnotation` for every route, then the route's plugins): the route
 /// settings of `owner`'s annotations (`konghq.com/strip-path`, ...), then the KongPlugins
 /// `plugin_annotations` name in `konghq.com/plugins` (usually the same annotations).
+pub mod atc;
+
 pub(crate) fn add_route(
     ctx: &mut Context<'_>,
     service_name: &str,

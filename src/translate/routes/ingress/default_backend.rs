@@ -3,7 +3,7 @@
 
 use kube::ResourceExt;
 
-use super::{add_route, backend};
+use super::{Matching, add_route, backend, expressions};
 use crate::api::Ingress;
 use crate::kinds::Kind;
 use crate::translate::Context;
@@ -33,14 +33,25 @@ pub(super) fn translate(ctx: &mut Context<'_>) {
     let obj = ObjectRef::of(ingress);
     let tags = names::tags(&obj, ingress.metadata.annotations.as_ref());
     if let Some(resolved) = backend(ctx, ingress, &obj, default, "spec.defaultBackend", false) {
+        let matching = if ctx.options.router_flavor.expressions() {
+            let (expression, priority) = expressions::catch_all();
+            Matching::Expression {
+                expression,
+                priority,
+            }
+        } else {
+            Matching::Traditional {
+                hosts: vec![],
+                paths: vec!["/".into()],
+            }
+        };
         add_route(
             ctx,
             ingress,
             &obj,
             resolved.kong_service(),
             format!("{namespace}.{name}"),
-            vec![],
-            vec!["/".into()],
+            matching,
             &tags,
         );
     }

@@ -21,6 +21,7 @@ use crate::translate::names::{self, Entity, ObjectRef};
 use crate::translate::problems::Reason;
 
 mod default_backend;
+mod expressions;
 
 pub use default_backend::catch_all;
 
@@ -81,18 +82,7 @@ pub fn kong_paths(
     regex_prefix: &str,
     legacy_regex: bool,
 ) -> Vec<String> {
-    let raw = path.unwrap_or_default();
-    let mut collapsed = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        if !(c == '/' && collapsed.ends_with('/')) {
-            collapsed.push(c);
-        }
-    }
-    let path = if collapsed.is_empty() {
-        "/".to_string()
-    } else {
-        collapsed
-    };
+    let path = flatten(path);
     let paths = match path_type {
         "Exact" => vec![format!("~/{}$", path.trim_start_matches('/'))],
         "Prefix" => {
@@ -131,6 +121,20 @@ struct RouteGroup {
     host: String,
     backend: Resolved,
     paths: Vec<String>,
+    /// The paths as written (for the expressions router).
+    raw: Vec<expressions::IngressPath>,
+}
+
+/// How a route matches: traditional hosts and paths, or an expression and its priority.
+enum Matching {
+    Traditional {
+        hosts: Vec<String>,
+        paths: Vec<String>,
+    },
+    Expression {
+        expression: String,
+        priority: u64,
+    },
 }
 
 /// A path's backend, its Kong service made.
@@ -208,15 +212,26 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) 
                 &regex_prefix,
                 ctx.class_parameters.enable_legacy_regex_detection,
             );
+            let raw = expressions::IngressPath {
+                path: flatten(path.path.as_deref()),
+                path_type: match path.path_type.as_str() {
+                    "" => "ImplementationSpecific".into(),
+                    t => t.to_string(),
+                },
+            };
             match groups
                 .iter_mut()
                 .find(|g| g.host == host && g.backend == resolved)
             {
-                Some(g) => g.paths.extend(paths),
+                Some(g) => {
+                    g.paths.extend(paths);
+                    g.raw.push(raw);
+                }
                 None => groups.push(RouteGroup {
                     host: host.clone(),
                     backend: resolved,
                     paths,
+                    raw: vec![raw],
                 }),
             }
         }
@@ -224,17 +239,27 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) 
     for g in groups {
         let route_name = g.backend.route_name(&namespace, &ingress_name, &g.host);
         let service_name = g.backend.kong_service().to_string();
-        let hosts = if g.host.is_empty() {
-            vec![]
-        } else {
-            vec![g.host.clone()]
-        };
-        let mut paths = Vec::new();
-        for p in g.paths {
-            if !paths.contains(&p) {
-                paths.push(p);
+        let matching = if ctx.options.router_flavor.expressions() {
+            let annotations = ingress.metadata.annotations.as_ref();
+            let (expression, priority) = expressions::route(&g.host, &g.raw, annotations);
+            Matching::Expression {
+                expression,
+                priority,
             }
-        }
+        } else {
+            let hosts = if g.host.is_empty() {
+                vec![]
+            } else {
+                vec![g.host.clone()]
+            };
+            let mut paths = Vec::new();
+            for p in g.paths {
+                if !paths.contains(&p) {
+                    paths.push(p);
+                }
+            }
+            Matching::Traditional { hosts, paths }
+        };
         rewrites.note(
             &service_name,
             &route_name,
@@ -247,8 +272,7 @@ fn translate(ctx: &mut Context<'_>, ingress: &Ingress, rewrites: &mut Rewrites) 
             &obj,
             &service_name,
             route_name,
-            hosts,
-            paths,
+            matching,
             &tags,
         );
     }
@@ -454,37 +478,64 @@ fn facade_backend(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn add_route(
     ctx: &mut Context<'_>,
     ingress: &Ingress,
     obj: &ObjectRef,
     service_name: &str,
     name: String,
-    hosts: Vec<String>,
-    paths: Vec<String>,
+    matching: Matching,
     tags: &[String],
 ) {
-    let route = Route {
-        hosts,
+    let mut route = Route {
         https_redirect_status_code: 426,
         id: names::entity_id(Entity::Route, &name),
         name,
-        path_handling: "v0".into(),
-        paths,
         preserve_host: Some(true),
         // KIC v3.5.13 sets none unless konghq.com/protocols says (subtranslator/ingress.go
         // lines 83-96, 441): Kong's default, http and https.
         protocols: Vec::new(),
-        regex_priority: Some(0),
         request_buffering: Some(true),
         response_buffering: Some(true),
         strip_path: Some(false),
         tags: tags.to_vec(),
         ..Default::default()
     };
+    match matching {
+        Matching::Traditional { hosts, paths } => {
+            route.hosts = hosts;
+            route.paths = paths;
+            route.path_handling = "v0".into();
+            route.regex_priority = Some(0);
+        }
+        // KIC sets neither hosts, paths, regex_priority nor path_handling on expression routes
+        // (`ingress_atc.go` 41-53; deckgen `fillRoute` sets path_handling only without them).
+        Matching::Expression {
+            expression,
+            priority,
+        } => {
+            route.expression = Some(expression);
+            route.priority = Some(priority);
+        }
+    }
     let annotations = ingress.metadata.annotations.as_ref();
     super::add_route(ctx, service_name, route, obj, annotations, annotations);
+}
+
+/// An Ingress path with runs of `/` collapsed, empty as `/` (KIC's `flattenMultipleSlashes`).
+fn flatten(path: Option<&str>) -> String {
+    let raw = path.unwrap_or_default();
+    let mut collapsed = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if !(c == '/' && collapsed.ends_with('/')) {
+            collapsed.push(c);
+        }
+    }
+    if collapsed.is_empty() {
+        "/".to_string()
+    } else {
+        collapsed
+    }
 }
 
 #[cfg(test)]

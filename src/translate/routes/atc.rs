@@ -1,0 +1,100 @@
+//! Kong's router expressions (ATC) as KIC v3.5.13 writes them
+//! (`internal/dataplane/translator/atc/`): predicates `<field> <op> <literal>`, and `&&`/`||`
+//! of matchers, each child in parentheses when there are several, a lone child bare, empty
+//! children dropped (`matcher.go` 37-122, `predicate.go` 75-114).
+
+/// A matcher: a predicate, or all / any of several.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Matcher {
+    Predicate {
+        field: String,
+        op: &'static str,
+        value: String,
+    },
+    And(Vec<Matcher>),
+    Or(Vec<Matcher>),
+}
+
+impl Matcher {
+    /// `field op "value"` with the value quoted as KIC's `predicate.go` 75-85 does.
+    pub fn string(field: impl Into<String>, op: &'static str, value: &str) -> Matcher {
+        Matcher::Predicate {
+            field: field.into(),
+            op,
+            value: quote(value),
+        }
+    }
+
+    /// Whether it renders to nothing (a logical matcher with no children that render).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Matcher::Predicate { .. } => false,
+            Matcher::And(c) | Matcher::Or(c) => c.iter().all(Matcher::is_empty),
+        }
+    }
+
+    pub fn render(&self) -> String {
+        match self {
+            Matcher::Predicate { field, op, value } => format!("{field} {op} {value}"),
+            Matcher::And(c) => join(c, " && "),
+            Matcher::Or(c) => join(c, " || "),
+        }
+    }
+}
+
+fn join(children: &[Matcher], sep: &str) -> String {
+    let kept: Vec<&Matcher> = children.iter().filter(|c| !c.is_empty()).collect();
+    match kept.as_slice() {
+        [] => String::new(),
+        [one] => one.render(),
+        many => many
+            .iter()
+            .map(|c| format!("({})", c.render()))
+            .collect::<Vec<_>>()
+            .join(sep),
+    }
+}
+
+/// KIC's string literal: backslash, double quote, LF, CR and TAB escaped, in double quotes.
+pub fn quote(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t");
+    format!("\"{escaped}\"")
+}
+
+/// The header field KIC matches a header on: `http.headers.<lowercase, - as _>`.
+pub fn header_field(name: &str) -> String {
+    format!(
+        "http.headers.{}",
+        name.to_ascii_lowercase().replace('-', "_")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_as_kic() {
+        let path = Matcher::Or(vec![
+            Matcher::string("http.path", "==", "/api"),
+            Matcher::string("http.path", "^=", "/api/"),
+        ]);
+        let m = Matcher::And(vec![
+            Matcher::Or(vec![Matcher::string("http.host", "==", "konghq.com")]),
+            path,
+            Matcher::And(vec![]),
+        ]);
+        assert_eq!(
+            m.render(),
+            r#"(http.host == "konghq.com") && ((http.path == "/api") || (http.path ^= "/api/"))"#
+        );
+        assert_eq!(quote("^/foo/\\d{3}\"\n"), r#""^/foo/\\d{3}\"\n""#);
+        assert_eq!(header_field("X-Key-1"), "http.headers.x_key_1");
+        assert!(Matcher::Or(vec![Matcher::And(vec![])]).is_empty());
+    }
+}
