@@ -36,7 +36,10 @@ async fn a_replica_with_the_expressions_router_gets_expression_routes() {
     );
     let priority = (3u64 << 44) + (2 << 41) + (1 << 32) + (1 << 16) + 6;
     assert_eq!(route["priority"], priority);
-    assert!(route["paths"].is_null() && route["hosts"].is_null(), "{route}");
+    assert!(
+        route["paths"].is_null() && route["hosts"].is_null(),
+        "{route}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,8 +57,11 @@ async fn replicas_of_different_flavors_get_routes_both_accept() {
         c.route(&name)
             .is_some_and(|r| r["expression"].is_null() && r["paths"].is_array())
     };
-    env.wait("a traditional route on the expressions replica", traditional_route)
-        .await;
+    env.wait(
+        "a traditional route on the expressions replica",
+        traditional_route,
+    )
+    .await;
     traditional
         .wait_for_config(traditional_route, WAIT)
         .await

@@ -3,6 +3,50 @@
 //! of matchers, each child in parentheses when there are several, a lone child bare, empty
 //! children dropped (`matcher.go` 37-122, `predicate.go` 75-114).
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::kong::config::Route;
+
+/// KIC's `validSNIs` (`subtranslator/ingress_atc.go` 25): no wildcards.
+pub static VALID_SNI: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)+(\.([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*))*$")
+        .expect("KIC's SNI pattern")
+});
+
+/// KIC's `ApplyExpressionToL4KongRoute` (`subtranslator/l4route_atc.go` 12-37), for the routes
+/// of TCPRoutes, UDPRoutes, TLSRoutes, TCPIngresses and UDPIngresses: any of its SNIs and any
+/// of its destination ports, priority 1, `snis` and `destinations` cleared (and no
+/// `path_handling`, which deck sets only without expressions).
+pub fn apply_l4(route: &mut Route) {
+    let snis = Matcher::Or(
+        route
+            .snis
+            .iter()
+            .filter(|s| VALID_SNI.is_match(s))
+            .map(|s| Matcher::string("tls.sni", "==", s))
+            .collect(),
+    );
+    let ports = Matcher::Or(
+        route
+            .destinations
+            .iter()
+            .filter_map(|d| d.port)
+            .map(|p| Matcher::Predicate {
+                field: "net.dst.port".into(),
+                op: "==",
+                value: p.to_string(),
+            })
+            .collect(),
+    );
+    route.expression = Some(Matcher::And(vec![snis, ports]).render());
+    route.priority = Some(1);
+    route.snis.clear();
+    route.destinations.clear();
+    route.path_handling.clear();
+}
+
 /// A matcher: a predicate, or all / any of several.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Matcher {

@@ -138,7 +138,7 @@ fn translate(
                 continue;
             }
         }
-        let route = Route {
+        let mut route = Route {
             destinations: vec![Destination {
                 ip: None,
                 port: Some(i64::from(rule.port)),
@@ -155,6 +155,9 @@ fn translate(
             tags: names::tags(obj, annotations),
             ..Default::default()
         };
+        if ctx.options.router_flavor.expressions() {
+            super::atc::apply_l4(&mut route);
+        }
         super::add_route(ctx, &service_name, route, obj, annotations, annotations);
     }
 }

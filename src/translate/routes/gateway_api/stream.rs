@@ -157,7 +157,7 @@ fn translate(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, s: &Stream<'_>) {
             .map(|n| format!("k8s-named-route-rule:{n}"))
             .into_iter()
             .collect();
-        let r = Route {
+        let mut r = Route {
             destinations: destinations.clone(),
             https_redirect_status_code: 426,
             id: names::entity_id(Entity::Route, &route_name),
@@ -168,6 +168,9 @@ fn translate(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, s: &Stream<'_>) {
             tags: names::tags_with(obj, &extra, annotations),
             ..Default::default()
         };
+        if ctx.options.router_flavor.expressions() {
+            crate::translate::routes::atc::apply_l4(&mut r);
+        }
         add_route(ctx, &service_name, r, obj, annotations, annotations);
     }
 }
