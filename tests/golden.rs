@@ -40,6 +40,9 @@ fn options(dir: &Path) -> Options {
         if let Some(n) = v.get("kong_replicas").and_then(serde_norway::Value::as_u64) {
             options.kong_replicas = n as usize;
         }
+        if let Some(f) = v.get("router_flavor").and_then(serde_norway::Value::as_str) {
+            options.router_flavor = f.parse().expect("options.yaml router_flavor");
+        }
         if let Some(gates) = v.get("feature_gates").and_then(serde_norway::Value::as_str) {
             options.feature_gates = gates.parse().expect("options.yaml feature_gates");
         }

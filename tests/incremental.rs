@@ -46,6 +46,9 @@ fn case_options(dir: &Path) -> Options {
         if let Some(n) = v.get("kong_replicas").and_then(serde_norway::Value::as_u64) {
             options.kong_replicas = n as usize;
         }
+        if let Some(f) = v.get("router_flavor").and_then(serde_norway::Value::as_str) {
+            options.router_flavor = f.parse().expect("options.yaml router_flavor");
+        }
         if let Some(g) = v.get("feature_gates").and_then(serde_norway::Value::as_str) {
             options.feature_gates = g.parse().expect("feature_gates");
         }
@@ -68,6 +71,10 @@ fn case_options(dir: &Path) -> Options {
                 "CombinedServicesFromDifferentHTTPRoutes" => {
                     options.combined_services_from_different_httproutes = on;
                 }
+                "ExpressionRoutes" if on => {
+                    options.router_flavor = "expressions".parse().expect("flavor");
+                }
+                "ExpressionRoutes" => {}
                 _ => gates.push(format!("{name}={on}")),
             }
         }

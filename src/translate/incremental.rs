@@ -312,6 +312,14 @@ impl Incremental {
         } else {
             // The changed namespaces, and those whose HTTPRoutes send to one of them.
             let mut namespaces = changes.namespaces.clone();
+            // Under the expressions router, those whose HTTPRoute priorities moved (their
+            // relative order reaches across namespaces).
+            let (old, new) = (&self.derived.httproute_orders, &derived.httproute_orders);
+            for ns in old.keys().chain(new.keys()) {
+                if old.get(ns) != new.get(ns) {
+                    namespaces.insert(ns.clone());
+                }
+            }
             // Whether a BackendTLSPolicy applies depends on the HTTPRoutes of any namespace
             // (its ancestors): a change anywhere retranslates the namespaces that have one.
             if !namespaces.is_empty() {

@@ -233,6 +233,8 @@ pub struct Context<'a> {
     pub class_parameters: &'a crate::crd::IngressClassParametersSpec,
     /// The Ingress whose default backend is the catch-all ([`Derived::catch_all`]).
     pub catch_all: &'a Option<NamespacedName>,
+    /// [`Derived::httproute_orders`].
+    pub httproute_orders: &'a routes::gateway_api::httproute::expressions::Orders,
     scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
@@ -510,6 +512,9 @@ pub struct Derived {
     pub class_parameters: ingress_class::ClassParameters,
     /// The Ingress whose default backend is the cluster's catch-all (the oldest of ours).
     pub catch_all: Option<NamespacedName>,
+    /// Under the expressions router, every HTTPRoute split's priority (their relative order
+    /// reaches across namespaces).
+    pub httproute_orders: routes::gateway_api::httproute::expressions::Orders,
 }
 
 impl Derived {
@@ -522,6 +527,16 @@ impl Derived {
             vaults: vaults::Vaults::new(snapshot, &options.ingress_class, &excluded),
             class_parameters: ingress_class::ClassParameters::new(snapshot, &options.ingress_class),
             catch_all: routes::ingress::catch_all(snapshot, &options.ingress_class, &excluded),
+            httproute_orders: match options.router_flavor.expressions() {
+                true => routes::gateway_api::httproute::expressions::orders(
+                    snapshot.httproutes.values().map(|r| &**r).filter(|r| {
+                        let ns = r.metadata.namespace.as_deref().unwrap_or_default();
+                        let name = r.metadata.name.as_deref().unwrap_or_default();
+                        !excluded.contains(Kind::HttpRoute, ns, name)
+                    }),
+                ),
+                false => Default::default(),
+            },
             excluded,
         }
     }
@@ -567,6 +582,7 @@ pub fn translate_scope(
         cluster_consumers: &derived.consumers,
         class_parameters: &derived.class_parameters.spec,
         catch_all: &derived.catch_all,
+        httproute_orders: &derived.httproute_orders,
         scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,

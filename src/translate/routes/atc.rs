@@ -9,6 +9,14 @@ use regex::Regex;
 
 use crate::kong::config::Route;
 
+/// KIC's `validHosts` (`subtranslator/ingress_atc.go` 26): hosts it matches on.
+pub static VALID_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(\*\.)?([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)+(\.([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*))*?(\.\*)?$",
+    )
+    .expect("KIC's host pattern")
+});
+
 /// KIC's `validSNIs` (`subtranslator/ingress_atc.go` 25): no wildcards.
 pub static VALID_SNI: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)+(\.([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*))*$")

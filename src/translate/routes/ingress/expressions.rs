@@ -10,19 +10,13 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::translate::routes::atc::{Matcher, VALID_SNI, header_field};
+use crate::translate::routes::atc::{Matcher, VALID_HOST, VALID_SNI, header_field};
 
 /// KIC's `FromResourceKindPriorityShiftBits` and `ResourceKindBitsIngress` (`atc_utils.go`
 /// 9-22).
 const INGRESS_KIND_BITS: u64 = 3 << 44;
 
-/// `validHosts` (`ingress_atc.go` 26), `validMethods` (`atc_utils.go`).
-static VALID_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(\*\.)?([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)+(\.([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*))*?(\.\*)?$",
-    )
-    .expect("KIC's host pattern")
-});
+/// `validMethods` (`atc_utils.go`).
 static VALID_METHOD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\A[A-Z]+$").expect("KIC's method pattern"));
 

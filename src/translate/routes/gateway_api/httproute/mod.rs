@@ -7,6 +7,7 @@
 //! router), hosts are `spec.hostnames`.
 
 mod combined;
+pub mod expressions;
 mod filters;
 mod routes;
 mod timeouts;
@@ -100,7 +101,9 @@ fn prepare<'a>(
     // match would route more traffic than asked, so the whole HTTPRoute is left out (KIC).
     for (i, rule) in rules.iter().enumerate() {
         for (j, m) in rule.matches.iter().flatten().enumerate() {
-            if m.query_params.as_ref().is_some_and(|q| !q.is_empty()) {
+            if !ctx.options.router_flavor.expressions()
+                && m.query_params.as_ref().is_some_and(|q| !q.is_empty())
+            {
                 ctx.problems.error(
                     obj,
                     Reason::UnsupportedMatch,
@@ -259,7 +262,21 @@ pub(super) fn emit_service(ctx: &mut Context<'_>, service_name: &str, parts: &[P
             protocols: &protocols,
             redirect_plugin: ctx.options.kong_version >= crate::kong::version::REDIRECT_PLUGIN,
         };
-        for kong_route in routes::routes_for_group(&owner, p.route_rules(), &part.members) {
+        let kong_routes = match ctx.options.router_flavor.expressions() {
+            true => routes::kic_order(&part.members)
+                .into_iter()
+                .flat_map(|i| {
+                    expressions::routes_for_rule(
+                        &owner,
+                        p.route_rules(),
+                        i,
+                        ctx.httproute_orders.get(&p.namespace),
+                    )
+                })
+                .collect(),
+            false => routes::routes_for_group(&owner, p.route_rules(), &part.members),
+        };
+        for kong_route in kong_routes {
             // ExtensionRef filters name KongPlugins as `konghq.com/plugins` does (HR 1147-1162).
             let with_refs = extension_annotations(p.route, &kong_route.extension_refs);
             let annotations = p.route.metadata.annotations.as_ref();
