@@ -320,6 +320,12 @@ impl Incremental {
                     namespaces.insert(ns.clone());
                 }
             }
+            let (old, new) = (&self.derived.grpcroute_orders, &derived.grpcroute_orders);
+            for ns in old.keys().chain(new.keys()) {
+                if old.get(ns) != new.get(ns) {
+                    namespaces.insert(ns.clone());
+                }
+            }
             // Whether a BackendTLSPolicy applies depends on the HTTPRoutes of any namespace
             // (its ancestors): a change anywhere retranslates the namespaces that have one.
             if !namespaces.is_empty() {

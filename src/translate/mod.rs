@@ -235,6 +235,8 @@ pub struct Context<'a> {
     pub catch_all: &'a Option<NamespacedName>,
     /// [`Derived::httproute_orders`].
     pub httproute_orders: &'a routes::gateway_api::httproute::expressions::Orders,
+    /// [`Derived::grpcroute_orders`].
+    pub grpcroute_orders: &'a routes::gateway_api::grpc_expressions::Orders,
     scope: Scope<'a>,
     pub problems: &'a mut Problems,
     /// Kong services, each with its upstream (routes are added as found), in the order
@@ -515,6 +517,8 @@ pub struct Derived {
     /// Under the expressions router, every HTTPRoute split's priority (their relative order
     /// reaches across namespaces).
     pub httproute_orders: routes::gateway_api::httproute::expressions::Orders,
+    /// The same for GRPCRoutes.
+    pub grpcroute_orders: routes::gateway_api::grpc_expressions::Orders,
 }
 
 impl Derived {
@@ -533,6 +537,16 @@ impl Derived {
                         let ns = r.metadata.namespace.as_deref().unwrap_or_default();
                         let name = r.metadata.name.as_deref().unwrap_or_default();
                         !excluded.contains(Kind::HttpRoute, ns, name)
+                    }),
+                ),
+                false => Default::default(),
+            },
+            grpcroute_orders: match options.router_flavor.expressions() {
+                true => routes::gateway_api::grpc_expressions::orders(
+                    snapshot.grpcroutes.values().map(|r| &**r).filter(|r| {
+                        let ns = r.metadata.namespace.as_deref().unwrap_or_default();
+                        let name = r.metadata.name.as_deref().unwrap_or_default();
+                        !excluded.contains(Kind::GrpcRoute, ns, name)
                     }),
                 ),
                 false => Default::default(),
@@ -583,6 +597,7 @@ pub fn translate_scope(
         class_parameters: &derived.class_parameters.spec,
         catch_all: &derived.catch_all,
         httproute_orders: &derived.httproute_orders,
+        grpcroute_orders: &derived.grpcroute_orders,
         scope,
         problems: &mut problems,
         // Sized up front (at most one Kong service per Service port or HTTPRoute rule group,

@@ -24,6 +24,7 @@ use gateway_api::apis::standard::grpcroutes::{
 use kube::ResourceExt;
 
 use super::backend_refs::{self, BackendRef, RouteOwner, backend_ref};
+use super::grpc_expressions;
 use crate::api::GrpcRoute;
 use crate::kong::config::Route;
 use crate::snapshot::Snapshot;
@@ -70,6 +71,10 @@ fn translate(ctx: &mut Context<'_>, route: &GrpcRoute, obj: &ObjectRef) {
         .collect();
     let annotations = route.metadata.annotations.as_ref();
     let tags = names::tags_with(obj, &rule_names, annotations);
+    if ctx.options.router_flavor.expressions() {
+        expression_routes(ctx, route, obj, protocol, &tags);
+        return;
+    }
     for (i, rule) in rules.iter().enumerate() {
         warn_unapplied(ctx, obj, rule, i);
         let service_name = names::grpcroute_service_name(&namespace, &name, i);
@@ -96,6 +101,71 @@ fn translate(ctx: &mut Context<'_>, route: &GrpcRoute, obj: &ObjectRef) {
         }
         ctx.add_service(service, upstream);
         for r in rule_routes(&namespace, &name, i, rule, &hosts, &tags) {
+            add_route(ctx, &service_name, r, obj, annotations, annotations);
+        }
+    }
+}
+
+/// Under the expressions router (KIC's `ingressRulesFromGRPCRoutesUsingExpressionRoutes`,
+/// `translate_grpcroute.go` 79-139): a Kong service per `spec.hostnames` entry (or none) ×
+/// rule, a route per match; route protocols from the listeners (`grpc` for HTTP, `grpcs` for
+/// HTTPS, none when no listener resolves).
+fn expression_routes(
+    ctx: &mut Context<'_>,
+    route: &GrpcRoute,
+    obj: &ObjectRef,
+    protocol: &'static str,
+    tags: &[String],
+) {
+    let namespace = route.namespace().unwrap_or_default();
+    let name = route.name_any();
+    let rules = route.spec.rules.as_deref().unwrap_or_default();
+    let annotations = route.metadata.annotations.as_ref();
+    let hosts = route.spec.hostnames.clone().unwrap_or_default();
+    let listeners = attachment::parent_listeners(ctx.snapshot, &GatewayRoute::from(route));
+    let mut protocols = Vec::new();
+    if listeners.iter().any(|l| l.protocol == "HTTP") {
+        protocols.push("grpc".to_string());
+    }
+    if listeners.iter().any(|l| l.protocol == "HTTPS") {
+        protocols.push("grpcs".to_string());
+    }
+    let snis = annotations.and_then(|a| a.get("konghq.com/snis"));
+    for (i, rule) in rules.iter().enumerate() {
+        warn_unapplied(ctx, obj, rule, i);
+        let refs = rule.backend_refs.as_deref().unwrap_or_default();
+        let refs: Vec<BackendRef<'_>> = refs.iter().map(|r| backend_ref!(r)).collect();
+        let splits = grpc_expressions::splits_of_rule(&hosts, rule);
+        for (host, j, m) in &splits {
+            let service_name = grpc_expressions::service_name(&namespace, &name, host, i);
+            if !ctx.has_service(&service_name) {
+                let owner = RouteOwner {
+                    obj,
+                    kind: RouteKind::Grpc,
+                    annotations,
+                    protocol,
+                    route_tags: false,
+                    timeout_ms: None,
+                };
+                let (mut service, mut upstream, resolved) =
+                    backend_refs::build_service(ctx, &owner, &service_name, i, &refs);
+                if resolved == 0 {
+                    service.tags = names::unknown_service_tags();
+                    upstream.tags = service.tags.clone();
+                    if !refs.is_empty() {
+                        service.plugins.push(plugins::no_backend_termination());
+                    }
+                }
+                ctx.add_service(service, upstream);
+            }
+            let priority = ctx
+                .grpcroute_orders
+                .get(&namespace)
+                .and_then(|o| o.get(&(name.clone(), host.clone(), i, *j)))
+                .copied();
+            let r = grpc_expressions::route(
+                &namespace, &name, host, i, *j, m, snis, tags, &protocols, priority,
+            );
             add_route(ctx, &service_name, r, obj, annotations, annotations);
         }
     }
@@ -182,7 +252,12 @@ fn warn_unapplied(ctx: &mut Context<'_>, obj: &ObjectRef, rule: &GrpcRouteRules,
     let filtered = rule.backend_refs.iter().flatten();
     let filtered = filtered.map(|r| r.filters.as_ref().is_some_and(|f| !f.is_empty()));
     backend_refs::warn_filters(ctx, obj, i, filtered);
-    for (j, m) in rule.matches.iter().flatten().enumerate() {
+    // The expressions router matches RegularExpression headers as regexes.
+    let matches = rule.matches.iter().flatten();
+    for (j, m) in matches
+        .enumerate()
+        .filter(|_| !ctx.options.router_flavor.expressions())
+    {
         for (k, h) in m.headers.iter().flatten().enumerate() {
             if matches!(
                 h.r#type,

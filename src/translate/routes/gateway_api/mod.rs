@@ -3,6 +3,7 @@
 //! backendRefs made into Kong services by [`backend_refs`].
 
 pub mod backend_refs;
+pub mod grpc_expressions;
 pub mod grpcroute;
 pub mod httproute;
 pub mod stream;

@@ -1,0 +1,223 @@
+//! GRPCRoute routes for Kong's expressions router, as KIC v3.5.13 makes them
+//! (`translate_grpcroute.go` 75-175, `subtranslator/grpcroute_atc.go`, "GA" below): a Kong
+//! service per hostname × rule (`grpcroute.<ns>.<name>.<host or _>.<rule>`) and a route per
+//! match (`...<rule>.<match>`), the expression the method, headers, hostname and
+//! `konghq.com/snis` (GA 19-123), the priority the match's traits plus a relative order among
+//! the splits of every GRPCRoute with the same traits (GA 196-385), which [`orders`] computes.
+
+use std::collections::BTreeMap;
+
+use gateway_api::apis::standard::grpcroutes::{
+    GrpcRouteRules, GrpcRouteRulesMatches, GrpcRouteRulesMatchesHeadersType,
+    GrpcRouteRulesMatchesMethodType,
+};
+
+use crate::api::GrpcRoute;
+use crate::kong::config::Route;
+use crate::translate::names::{self, Entity};
+use crate::translate::routes::atc::{Matcher, VALID_HOST, VALID_SNI, header_field};
+
+/// KIC's `ResourceKindBitsGRPCRoute << FromResourceKindPriorityShiftBits`.
+const GRPCROUTE_KIND_BITS: u64 = 1 << 44;
+/// The relative-order bits (GA 311-340): 8 of them (which KIC lays over the header count's).
+const RELATIVE_ORDER_MAX: u64 = (1 << 8) - 1;
+const CATCH_ALL: &str = r#"(net.protocol == "http") || (net.protocol == "https")"#;
+
+/// A split's identity within its namespace: (name, hostname, rule, match).
+pub type SplitKey = (String, String, usize, usize);
+/// Every split's final priority, by namespace.
+pub type Orders = BTreeMap<String, BTreeMap<SplitKey, u64>>;
+
+/// KIC's `SplitGRPCRoute`: each of `spec.hostnames` (or `""`) × each match of rule `rule` (an
+/// empty match for a rule without any), as (hostname, match index, match).
+pub fn splits_of_rule(
+    hosts: &[String],
+    rule: &GrpcRouteRules,
+) -> Vec<(String, usize, GrpcRouteRulesMatches)> {
+    let matches: Vec<GrpcRouteRulesMatches> = match rule.matches.as_deref() {
+        None | Some([]) => vec![GrpcRouteRulesMatches::default()],
+        Some(m) => m.to_vec(),
+    };
+    let hosts: Vec<String> = match hosts {
+        [] => vec![String::new()],
+        h => h.to_vec(),
+    };
+    let mut out = Vec::new();
+    for host in &hosts {
+        for (j, m) in matches.iter().enumerate() {
+            out.push((host.clone(), j, m.clone()));
+        }
+    }
+    out
+}
+
+/// `CalculateGRCPRouteMatchPriorityTraits` + `EncodeToPriority` (GA 196-271).
+fn base_priority(host: &str, m: &GrpcRouteRulesMatches) -> u64 {
+    let mut p = GRPCROUTE_KIND_BITS;
+    if !host.is_empty() && !host.starts_with('*') {
+        p += 1 << 43;
+    }
+    p += (host.len() as u64) << 35;
+    if let Some(method) = &m.method {
+        p += (method.service.as_deref().map_or(0, str::len) as u64) << 24;
+        p += (method.method.as_deref().map_or(0, str::len) as u64) << 13;
+    }
+    p += (m.headers.as_ref().map_or(0, Vec::len) as u64) << 8;
+    p
+}
+
+/// Every split's priority over `routes` (`AssignRoutePriorityToSplitGRPCRouteMatches`).
+pub fn orders<'a>(routes: impl Iterator<Item = &'a GrpcRoute>) -> Orders {
+    type Entry = (
+        Option<k8s_openapi::jiff::Timestamp>,
+        String,
+        String,
+        usize,
+        usize,
+        String,
+    );
+    let mut buckets: BTreeMap<u64, Vec<Entry>> = BTreeMap::new();
+    for route in routes {
+        let ns = route.metadata.namespace.clone().unwrap_or_default();
+        let name = route.metadata.name.clone().unwrap_or_default();
+        let created = route.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        let hosts = route.spec.hostnames.clone().unwrap_or_default();
+        for (i, rule) in route.spec.rules.iter().flatten().enumerate() {
+            for (host, j, m) in splits_of_rule(&hosts, rule) {
+                buckets.entry(base_priority(&host, &m)).or_default().push((
+                    created,
+                    ns.clone(),
+                    name.clone(),
+                    i,
+                    j,
+                    host,
+                ));
+            }
+        }
+    }
+    let mut out = Orders::new();
+    for (base, mut entries) in buckets {
+        entries.sort_by(|a, b| (&a.0, &a.1, &a.2, a.3, a.4).cmp(&(&b.0, &b.1, &b.2, b.3, b.4)));
+        for (k, (_, ns, name, i, j, host)) in entries.into_iter().enumerate() {
+            let order = RELATIVE_ORDER_MAX.saturating_sub(k as u64);
+            out.entry(ns)
+                .or_default()
+                .insert((name, host, i, j), base + order);
+        }
+    }
+    out
+}
+
+/// `KongServiceNameFromSplitGRPCRouteMatch` (GA 437-450).
+pub fn service_name(namespace: &str, name: &str, host: &str, rule: usize) -> String {
+    format!("grpcroute.{namespace}.{name}.{}.{rule}", host_part(host))
+}
+
+fn host_part(host: &str) -> String {
+    match host {
+        "" => "_".into(),
+        h => h.replace('*', "_"),
+    }
+}
+
+/// The route of one split (GA 390-433).
+#[allow(clippy::too_many_arguments)]
+pub fn route(
+    namespace: &str,
+    name: &str,
+    host: &str,
+    i: usize,
+    j: usize,
+    m: &GrpcRouteRulesMatches,
+    snis: Option<&String>,
+    tags: &[String],
+    protocols: &[String],
+    priority: Option<u64>,
+) -> Route {
+    let route_name = format!("grpcroute.{namespace}.{name}.{}.{i}.{j}", host_part(host));
+    let mut all = Vec::new();
+    if let Some(method) = &m.method {
+        all.push(method_matcher(
+            method.r#type.as_ref(),
+            method.service.as_deref(),
+            method.method.as_deref(),
+        ));
+    }
+    let mut headers: Vec<_> = m.headers.iter().flatten().collect();
+    headers.sort_by(|a, b| a.name.cmp(&b.name));
+    if !headers.is_empty() {
+        all.push(Matcher::And(
+            headers
+                .iter()
+                .map(|h| {
+                    let op = match h.r#type {
+                        Some(GrpcRouteRulesMatchesHeadersType::RegularExpression) => "~",
+                        _ => "==",
+                    };
+                    Matcher::string(header_field(&h.name), op, &h.value)
+                })
+                .collect(),
+        ));
+    }
+    if VALID_HOST.is_match(host) {
+        all.push(match host.strip_prefix('*') {
+            Some(suffix) => Matcher::string("http.host", "=^", suffix),
+            None => Matcher::string("http.host", "==", host),
+        });
+    }
+    let snis: Vec<&str> = snis
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !snis.is_empty() {
+        all.push(Matcher::Or(
+            snis.iter()
+                .filter(|s| VALID_SNI.is_match(s))
+                .map(|s| Matcher::string("tls.sni", "==", s))
+                .collect(),
+        ));
+    }
+    let rendered = Matcher::And(all).render();
+    Route {
+        expression: Some(match rendered.is_empty() {
+            true => CATCH_ALL.to_string(),
+            false => rendered,
+        }),
+        https_redirect_status_code: 426,
+        id: names::entity_id(Entity::Route, &route_name),
+        name: route_name,
+        preserve_host: Some(true),
+        priority: Some(priority.unwrap_or_else(|| base_priority(host, m) + RELATIVE_ORDER_MAX)),
+        protocols: protocols.to_vec(),
+        tags: tags.to_vec(),
+        ..Default::default()
+    }
+}
+
+/// GA 46-99: exact `/S/M`, `/S/` prefix, `/M` suffix, or a regex `^/S/M` (`.+` for a missing
+/// part); `/` prefix without either.
+fn method_matcher(
+    kind: Option<&GrpcRouteRulesMatchesMethodType>,
+    service: Option<&str>,
+    method: Option<&str>,
+) -> Matcher {
+    let regex = matches!(
+        kind,
+        Some(GrpcRouteRulesMatchesMethodType::RegularExpression)
+    );
+    match (service, method, regex) {
+        (None, None, _) => Matcher::string("http.path", "^=", "/"),
+        (s, m, true) => Matcher::string(
+            "http.path",
+            "~",
+            &format!("^/{}/{}", s.unwrap_or(".+"), m.unwrap_or(".+")),
+        ),
+        (Some(s), None, false) => Matcher::string("http.path", "^=", &format!("/{s}/")),
+        (None, Some(m), false) => Matcher::string("http.path", "=^", &format!("/{m}")),
+        (Some(s), Some(m), false) => Matcher::string("http.path", "==", &format!("/{s}/{m}")),
+    }
+}
