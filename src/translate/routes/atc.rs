@@ -55,6 +55,55 @@ pub fn apply_l4(route: &mut Route) {
     route.path_handling.clear();
 }
 
+/// Whether Kong's router takes `expression` on a route of `protocols` (Kong 3.10 routes.lua
+/// 99-121: atc-router 1.7.1, Kong's pin, with Kong's field schema of the first protocol,
+/// kong/router/fields.lua 20-50 and atc.lua 89-104; the default protocols are HTTP's).
+pub fn validate(expression: &str, protocols: &[String]) -> Result<(), String> {
+    use atc_router::ast::Type;
+    use atc_router::semantics::Validate;
+    let http = protocols
+        .first()
+        .is_none_or(|p| matches!(p.as_str(), "http" | "https" | "grpc" | "grpcs"));
+    let mut schema = atc_router::schema::Schema::default();
+    let mut strings = vec!["net.protocol", "tls.sni"];
+    let mut ints = vec!["net.src.port", "net.dst.port"];
+    if http {
+        strings.extend([
+            "http.method",
+            "http.host",
+            "http.path",
+            "http.path.segments.*",
+            "http.headers.*",
+            "http.queries.*",
+        ]);
+        ints.push("http.path.segments.len");
+    }
+    for f in strings {
+        schema.add_field(f, Type::String);
+    }
+    for f in ints {
+        schema.add_field(f, Type::Int);
+    }
+    for f in ["net.src.ip", "net.dst.ip"] {
+        schema.add_field(f, Type::IpAddr);
+    }
+    let ast = atc_router::parser::parse(expression).map_err(|e| brief(&e.to_string()))?;
+    ast.validate(&schema)
+}
+
+/// atc-router's multi-line parse error as one line: its last `error:` line (a regex's), else
+/// its `= ` note, else the lines joined.
+fn brief(e: &str) -> String {
+    let lines: Vec<&str> = e.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if let Some(l) = lines.iter().rev().find(|l| l.starts_with("error:")) {
+        return l.trim_start_matches("error:").trim().to_string();
+    }
+    if let Some(l) = lines.iter().find(|l| l.starts_with("= ")) {
+        return l.trim_start_matches("= ").to_string();
+    }
+    lines.join(" ")
+}
+
 /// A matcher: a predicate, or all / any of several.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Matcher {
@@ -148,5 +197,9 @@ mod tests {
         assert_eq!(quote("^/foo/\\d{3}\"\n"), r#""^/foo/\\d{3}\"\n""#);
         assert_eq!(header_field("X-Key-1"), "http.headers.x_key_1");
         assert!(Matcher::Or(vec![Matcher::And(vec![])]).is_empty());
+        assert!(validate(r#"http.path ~ "^/a""#, &[]).is_ok());
+        assert!(validate(r#"http.path ~ "^/a(""#, &[]).is_err());
+        assert!(validate(r#"http.path ^= "/""#, &["tcp".into()]).is_err());
+        assert!(validate("", &[]).is_err());
     }
 }
