@@ -51,6 +51,14 @@ async fn replicas_of_different_flavors_get_routes_both_accept() {
         o
     })
     .await;
+    // Both replicas first hold a config (each reported its flavor on GET / before its first
+    // push), so the Ingress below is translated knowing both.
+    env.wait("a config on the expressions replica", |_| true)
+        .await;
+    traditional
+        .wait_for_config(|_| true, WAIT)
+        .await
+        .expect("a config on the traditional_compatible replica");
     env.apply(INGRESS).await;
     let name = format!("{}.shop.web.shop.example.com.80", env.ns);
     let traditional_route = |c: &ValidConfig| {

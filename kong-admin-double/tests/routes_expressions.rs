@@ -96,6 +96,22 @@ fn bad_expressions_get_kongs_errors() {
     );
 }
 
+/// gRPC's "must set one of" lists have no `methods` (routes_subschemas.lua 59, 62), under
+/// either flavor.
+#[test]
+fn grpc_lists_name_no_methods() {
+    let e = errors(&route(json!({"protocols": ["grpc"]})));
+    assert_eq!(
+        e["@entity"][0],
+        "must set one of 'hosts', 'headers', 'paths', 'expression' when 'protocols' is 'grpc'"
+    );
+    let e = fields(route(json!({"protocols": ["grpcs"]})))["services"][0]["routes"][0].clone();
+    assert_eq!(
+        e["@entity"][0],
+        "must set one of 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'grpcs'"
+    );
+}
+
 #[tokio::test]
 async fn get_root_reports_the_flavor() {
     let kong = KongAdminDouble::start_with(Options {

@@ -284,6 +284,9 @@ pub async fn run(
                     || router_flavor(&state.flavors) != flavor
                 {
                     dirty = true;
+                    // A config a replica of another version or flavor refused may be right for
+                    // the replicas now: its remembered rejection must not exclude objects.
+                    rejected.clear();
                 }
                 let distinct: std::collections::BTreeSet<&RouterFlavor> = state.flavors.values().collect();
                 let before = metrics.router_flavors.get();

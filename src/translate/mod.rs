@@ -532,22 +532,14 @@ impl Derived {
             class_parameters: ingress_class::ClassParameters::new(snapshot, &options.ingress_class),
             catch_all: routes::ingress::catch_all(snapshot, &options.ingress_class, &excluded),
             httproute_orders: match options.router_flavor.expressions() {
-                true => routes::gateway_api::httproute::expressions::orders(
-                    snapshot.httproutes.values().map(|r| &**r).filter(|r| {
-                        let ns = r.metadata.namespace.as_deref().unwrap_or_default();
-                        let name = r.metadata.name.as_deref().unwrap_or_default();
-                        !excluded.contains(Kind::HttpRoute, ns, name)
-                    }),
+                true => routes::gateway_api::httproute::expressions::cluster_orders(
+                    snapshot, options, &excluded,
                 ),
                 false => Default::default(),
             },
             grpcroute_orders: match options.router_flavor.expressions() {
-                true => routes::gateway_api::grpc_expressions::orders(
-                    snapshot.grpcroutes.values().map(|r| &**r).filter(|r| {
-                        let ns = r.metadata.namespace.as_deref().unwrap_or_default();
-                        let name = r.metadata.name.as_deref().unwrap_or_default();
-                        !excluded.contains(Kind::GrpcRoute, ns, name)
-                    }),
+                true => routes::gateway_api::grpc_expressions::cluster_orders(
+                    snapshot, options, &excluded,
                 ),
                 false => Default::default(),
             },

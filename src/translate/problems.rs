@@ -56,6 +56,8 @@ pub enum Reason {
     Deprecated,
     /// Kong entities other than KIC's, where KIC's would be refused by Kong.
     DiffersFromKic,
+    /// A route Kong's router would refuse (its expression): left out.
+    InvalidRoute,
 }
 
 impl Reason {
@@ -87,6 +89,7 @@ impl Reason {
             Reason::CredentialConflict => "CredentialConflict",
             Reason::Deprecated => "Deprecated",
             Reason::DiffersFromKic => "DiffersFromKic",
+            Reason::InvalidRoute => "InvalidRoute",
         }
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod certificates;
 pub(crate) mod consumers;
 pub(crate) mod credentials;
 pub(crate) mod route_expressions;
+pub(crate) mod route_subschemas;
 pub(crate) mod routes;
 pub(crate) mod services;
 pub(crate) mod snis;

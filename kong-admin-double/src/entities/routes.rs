@@ -10,6 +10,9 @@
 //! accepts and only the router rejects.
 
 use super::route_expressions::{self, RouterFlavor};
+use super::route_subschemas::{
+    grpc_check, grpc_check_x, http_check, http_check_x, stream_check, stream_check_x,
+};
 use crate::net;
 use crate::schema::{Check, EntityCheck, Field, Record, Then, is_nonempty, quoted_list};
 use crate::typedefs as td;
@@ -286,95 +289,15 @@ fn router_validation(v: &Map<String, Value>) -> Result<(), String> {
 
 /// `conditional_at_least_one_of` (init.lua:607-672): `then_err:format(list)`
 /// (666-668, 648-651), list from `quoted_list` (init.lua:185-196).
-fn must_set(v: &Map<String, Value>, names: &[&str], err: &str) -> Result<(), String> {
+pub(crate) fn must_set(v: &Map<String, Value>, names: &[&str], err: &str) -> Result<(), String> {
     if names.iter().any(|n| is_nonempty(v.get(*n))) {
         return Ok(());
     }
     Err(err.replace("%s", &quoted_list(names)))
 }
 
-fn protos(v: &Map<String, Value>) -> Vec<&str> {
+pub(crate) fn protos(v: &Map<String, Value>) -> Vec<&str> {
     strs(v.get("protocols").unwrap_or(&Value::Null))
-}
-
-/// routes_subschemas.lua:12-19 (if 13-15, else 16-18).
-fn http_check(v: &Map<String, Value>) -> Result<(), String> {
-    http_like(v, "http", "https", false)
-}
-
-/// [`http_check`] under the expressions flavor (`expression` counts).
-fn http_check_x(v: &Map<String, Value>) -> Result<(), String> {
-    http_like(v, "http", "https", true)
-}
-
-/// routes_subschemas.lua:57-64. Kong's lists have no "methods"
-/// (then 59, else 62): "must set one of 'hosts', 'headers', 'paths'[, 'snis']".
-fn grpc_check(v: &Map<String, Value>) -> Result<(), String> {
-    http_like(v, "grpc", "grpcs", false)
-}
-
-fn grpc_check_x(v: &Map<String, Value>) -> Result<(), String> {
-    http_like(v, "grpc", "grpcs", true)
-}
-
-fn http_like(
-    v: &Map<String, Value>,
-    plain: &str,
-    tls: &str,
-    expression: bool,
-) -> Result<(), String> {
-    let p = protos(v);
-    let list = |l: &[&'static str]| match expression {
-        true => route_expressions::with_expression(l),
-        false => l.to_vec(),
-    };
-    if p.contains(&tls) {
-        must_set(
-            v,
-            &list(&["methods", "hosts", "headers", "paths", "snis"]),
-            &format!("must set one of %s when 'protocols' is '{tls}'"),
-        )
-    } else if p.contains(&plain) {
-        must_set(
-            v,
-            &list(&["methods", "hosts", "headers", "paths"]),
-            &format!("must set one of %s when 'protocols' is '{plain}'"),
-        )
-    } else {
-        Ok(())
-    }
-}
-
-fn stream_check(v: &Map<String, Value>) -> Result<(), String> {
-    stream_like(v, false)
-}
-
-fn stream_check_x(v: &Map<String, Value>) -> Result<(), String> {
-    stream_like(v, true)
-}
-
-fn stream_like(v: &Map<String, Value>, expression: bool) -> Result<(), String> {
-    let p = protos(v);
-    // routes_subschemas.lua:33-37
-    if !p.is_empty() && p.iter().all(|x| ["tcp", "tls", "udp"].contains(x)) {
-        let mut list = vec!["sources", "destinations", "snis"];
-        if expression {
-            list.push("expression");
-        }
-        return must_set(
-            v,
-            &list,
-            "must set one of %s when 'protocols' is 'tcp', 'tls' or 'udp'",
-        );
-    }
-    // routes_subschemas.lua:38-42 (and 97 under the expressions flavor)
-    let passthrough = !p.is_empty() && p.iter().all(|x| *x == "tls_passthrough");
-    let set = is_nonempty(v.get("snis")) || (expression && is_nonempty(v.get("expression")));
-    if passthrough && !set {
-        // then_err names no list (routes_subschemas.lua 41)
-        return Err("must set snis when 'protocols' is 'tls_passthrough'".into());
-    }
-    Ok(())
 }
 
 /// `typedefs.no_*` (`eq = null`, typedefs.lua:548, 565, 573, 594, 617, 631)

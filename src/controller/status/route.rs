@@ -275,11 +275,12 @@ fn programmed(
         );
     }
     // What translation could not put in Kong: a filter it cannot translate (its rules' Kong
-    // service is left out), or the route left out for an object it depends on. KIC's reason
-    // (v3.5.13 internal/controllers/gateway/route_utils.go line 34).
+    // service is left out), a Kong route whose expression Kong's router refuses, or the route
+    // left out for an object it depends on. KIC's reason (v3.5.13
+    // internal/controllers/gateway/route_utils.go line 34).
     if let Some(p) = problems.iter().find(|p| {
         p.severity == Severity::Error
-            && (p.reason == Reason::UnsupportedFilter
+            && (matches!(p.reason, Reason::UnsupportedFilter | Reason::InvalidRoute)
                 || (p.reason == Reason::Excluded && p.field.is_none()))
     }) {
         return Wanted::new(PROGRAMMED, false, "TranslationError", describe(p));
@@ -378,6 +379,11 @@ mod tests {
         let mut left_out = problem(Reason::Excluded, "");
         left_out.field = None;
         let w = programmed(&route, true, &inputs, &[&left_out], &[]);
+        assert_eq!((w.status, w.reason.as_str()), (false, "TranslationError"));
+        // A Kong route whose expression Kong's router refuses (left out).
+        let mut refused = problem(Reason::InvalidRoute, "");
+        refused.field = None;
+        let w = programmed(&route, true, &inputs, &[&refused], &[]);
         assert_eq!((w.status, w.reason.as_str()), (false, "TranslationError"));
         // A backend left out is a ResolvedRefs matter; the route is still programmed.
         let backend = problem(Reason::Excluded, "spec.rules[0].backendRefs[0].name");

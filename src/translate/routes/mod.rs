@@ -35,7 +35,7 @@ pub(crate) fn add_route(
     {
         ctx.problems.error(
             owner,
-            super::problems::Reason::InvalidValue,
+            super::problems::Reason::InvalidRoute,
             None,
             format!(
                 "Kong route {}: Kong's router refuses its expression `{expression}` ({e}); route left out",

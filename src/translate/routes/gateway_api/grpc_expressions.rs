@@ -66,6 +66,30 @@ fn base_priority(host: &str, m: &GrpcRouteRulesMatches) -> u64 {
     p
 }
 
+/// [`orders`] over the GRPCRoutes translated (of ours, not left out); KIC splits them on their
+/// `spec.hostnames` as written.
+pub fn cluster_orders(
+    snapshot: &crate::snapshot::Snapshot,
+    options: &crate::translate::Options,
+    excluded: &crate::translate::fallback::Excluded,
+) -> Orders {
+    use crate::translate::gateway::{attachment, route::GatewayRoute};
+    let assume = options.assume_attached_without_gateways
+        && snapshot.gateways.is_empty()
+        && snapshot.gateway_classes.is_empty();
+    orders(snapshot.grpcroutes.values().map(|r| &**r).filter(|r| {
+        let ns = r.metadata.namespace.as_deref().unwrap_or_default();
+        let name = r.metadata.name.as_deref().unwrap_or_default();
+        !excluded.contains(crate::kinds::Kind::GrpcRoute, ns, name)
+            && (assume
+                || attachment::attached(
+                    snapshot,
+                    &GatewayRoute::from(*r),
+                    &options.controller_name,
+                ))
+    }))
+}
+
 /// Every split's priority over `routes` (`AssignRoutePriorityToSplitGRPCRouteMatches`).
 pub fn orders<'a>(routes: impl Iterator<Item = &'a GrpcRoute>) -> Orders {
     type Entry = (

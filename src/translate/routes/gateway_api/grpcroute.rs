@@ -48,6 +48,22 @@ fn translate(ctx: &mut Context<'_>, route: &GrpcRoute, obj: &ObjectRef) {
     let namespace = route.namespace().unwrap_or_default();
     let name = route.name_any();
     let rules = route.spec.rules.as_deref().unwrap_or_default();
+    let protocol = match has_http_listener(ctx.snapshot, route) {
+        true => "grpc",
+        false => "grpcs",
+    };
+    let rule_names: Vec<String> = rules
+        .iter()
+        .filter_map(|r| r.name.as_deref().map(str::trim).filter(|n| !n.is_empty()))
+        .map(|n| format!("k8s-named-route-rule:{n}"))
+        .collect();
+    let annotations = route.metadata.annotations.as_ref();
+    let tags = names::tags_with(obj, &rule_names, annotations);
+    // The expressions router splits on spec.hostnames alone (no listener hostnames).
+    if ctx.options.router_flavor.expressions() {
+        expression_routes(ctx, route, obj, protocol, &tags);
+        return;
+    }
     let hosts = match hostnames(ctx.snapshot, route) {
         Ok(hosts) => hosts,
         Err(k) => {
@@ -60,21 +76,6 @@ fn translate(ctx: &mut Context<'_>, route: &GrpcRoute, obj: &ObjectRef) {
             Vec::new()
         }
     };
-    let protocol = match has_http_listener(ctx.snapshot, route) {
-        true => "grpc",
-        false => "grpcs",
-    };
-    let rule_names: Vec<String> = rules
-        .iter()
-        .filter_map(|r| r.name.as_deref().map(str::trim).filter(|n| !n.is_empty()))
-        .map(|n| format!("k8s-named-route-rule:{n}"))
-        .collect();
-    let annotations = route.metadata.annotations.as_ref();
-    let tags = names::tags_with(obj, &rule_names, annotations);
-    if ctx.options.router_flavor.expressions() {
-        expression_routes(ctx, route, obj, protocol, &tags);
-        return;
-    }
     for (i, rule) in rules.iter().enumerate() {
         warn_unapplied(ctx, obj, rule, i);
         let service_name = names::grpcroute_service_name(&namespace, &name, i);

@@ -12,16 +12,18 @@ use k8s_openapi::api::networking::v1::IngressBackend;
 use kube::ResourceExt;
 
 use crate::api::Ingress;
-use crate::kong::config::Route;
 use crate::translate::Context;
 use crate::translate::backends::service_facade;
 use crate::translate::backends::targets::{self, PortRef};
 use crate::translate::backends::upstreams::{self, Backend, Naming};
-use crate::translate::names::{self, Entity, ObjectRef};
+use crate::translate::names::{self, ObjectRef};
 use crate::translate::problems::Reason;
 
 mod default_backend;
 mod expressions;
+mod kong_route;
+
+use kong_route::{Matching, add_route, flatten};
 
 pub use default_backend::catch_all;
 
@@ -123,18 +125,6 @@ struct RouteGroup {
     paths: Vec<String>,
     /// The paths as written (for the expressions router).
     raw: Vec<expressions::IngressPath>,
-}
-
-/// How a route matches: traditional hosts and paths, or an expression and its priority.
-enum Matching {
-    Traditional {
-        hosts: Vec<String>,
-        paths: Vec<String>,
-    },
-    Expression {
-        expression: String,
-        priority: u64,
-    },
 }
 
 /// A path's backend, its Kong service made.
@@ -476,66 +466,6 @@ fn facade_backend(
         name: resource.name.clone(),
         kong_service,
     })
-}
-
-fn add_route(
-    ctx: &mut Context<'_>,
-    ingress: &Ingress,
-    obj: &ObjectRef,
-    service_name: &str,
-    name: String,
-    matching: Matching,
-    tags: &[String],
-) {
-    let mut route = Route {
-        https_redirect_status_code: 426,
-        id: names::entity_id(Entity::Route, &name),
-        name,
-        preserve_host: Some(true),
-        // KIC v3.5.13 sets none unless konghq.com/protocols says (subtranslator/ingress.go
-        // lines 83-96, 441): Kong's default, http and https.
-        protocols: Vec::new(),
-        request_buffering: Some(true),
-        response_buffering: Some(true),
-        strip_path: Some(false),
-        tags: tags.to_vec(),
-        ..Default::default()
-    };
-    match matching {
-        Matching::Traditional { hosts, paths } => {
-            route.hosts = hosts;
-            route.paths = paths;
-            route.path_handling = "v0".into();
-            route.regex_priority = Some(0);
-        }
-        // KIC sets neither hosts, paths, regex_priority nor path_handling on expression routes
-        // (`ingress_atc.go` 41-53; deckgen `fillRoute` sets path_handling only without them).
-        Matching::Expression {
-            expression,
-            priority,
-        } => {
-            route.expression = Some(expression);
-            route.priority = Some(priority);
-        }
-    }
-    let annotations = ingress.metadata.annotations.as_ref();
-    super::add_route(ctx, service_name, route, obj, annotations, annotations);
-}
-
-/// An Ingress path with runs of `/` collapsed, empty as `/` (KIC's `flattenMultipleSlashes`).
-fn flatten(path: Option<&str>) -> String {
-    let raw = path.unwrap_or_default();
-    let mut collapsed = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        if !(c == '/' && collapsed.ends_with('/')) {
-            collapsed.push(c);
-        }
-    }
-    if collapsed.is_empty() {
-        "/".to_string()
-    } else {
-        collapsed
-    }
 }
 
 #[cfg(test)]

@@ -99,10 +99,52 @@ fn base_priority(host: &str, m: &HttpRouteRulesMatches) -> u64 {
     p
 }
 
-/// Every split's priority over `routes` (KIC's `assignRoutePriorityToSplitHTTPRouteMatches`):
-/// splits alone with their traits get the relative-order bits all ones; ties are ordered by
-/// creation time, namespace, name, rule and match, the first getting all ones.
-pub fn orders<'a>(routes: impl Iterator<Item = &'a HttpRoute>) -> Orders {
+/// [`orders`] over the HTTPRoutes translated (of ours, not left out), with the hostnames their
+/// routes get (valid, narrowed by the listeners), as KIC's store holds them (its controller
+/// filters the hostnames first, `route_utils.go` 603).
+pub fn cluster_orders(
+    snapshot: &crate::snapshot::Snapshot,
+    options: &crate::translate::Options,
+    excluded: &crate::translate::fallback::Excluded,
+) -> Orders {
+    use crate::translate::gateway::{attachment, hostnames, route::GatewayRoute};
+    let assume = options.assume_attached_without_gateways
+        && snapshot.gateways.is_empty()
+        && snapshot.gateway_classes.is_empty();
+    let routes = snapshot.httproutes.values().filter_map(|r| {
+        let ns = r.metadata.namespace.as_deref().unwrap_or_default();
+        let name = r.metadata.name.as_deref().unwrap_or_default();
+        if excluded.contains(crate::kinds::Kind::HttpRoute, ns, name) {
+            return None;
+        }
+        let gw = GatewayRoute::from(&**r);
+        if !assume && !attachment::attached(snapshot, &gw, &options.controller_name) {
+            return None;
+        }
+        let valid: Vec<String> = r
+            .spec
+            .hostnames
+            .iter()
+            .flatten()
+            .filter(|h| names::hostname_error(h).is_none())
+            .cloned()
+            .collect();
+        let hosts = match assume {
+            true => valid,
+            false => {
+                hostnames::effective_hostnames(snapshot, &gw, &valid, &options.controller_name)?
+            }
+        };
+        Some((&**r, hosts))
+    });
+    orders(routes)
+}
+
+/// Every split's priority over `routes` with their hostnames (KIC's
+/// `assignRoutePriorityToSplitHTTPRouteMatches`): splits alone with their traits get the
+/// relative-order bits all ones; ties are ordered by creation time, namespace, name, rule and
+/// match, the first getting all ones.
+pub fn orders<'a>(routes: impl Iterator<Item = (&'a HttpRoute, Vec<String>)>) -> Orders {
     type Entry = (
         Option<jiff_time::Time>,
         String,
@@ -112,11 +154,10 @@ pub fn orders<'a>(routes: impl Iterator<Item = &'a HttpRoute>) -> Orders {
         String,
     );
     let mut buckets: BTreeMap<u64, Vec<Entry>> = BTreeMap::new();
-    for route in routes {
+    for (route, hosts) in routes {
         let ns = route.metadata.namespace.clone().unwrap_or_default();
         let name = route.metadata.name.clone().unwrap_or_default();
         let created = route.metadata.creation_timestamp.as_ref().map(|t| t.0);
-        let hosts = route.spec.hostnames.clone().unwrap_or_default();
         for (i, rule) in route.spec.rules.iter().flatten().enumerate() {
             for (host, j, m) in splits_of_rule(&hosts, rule) {
                 let base = base_priority(&host, &m);

@@ -311,9 +311,12 @@ fn extension_annotations(route: &HttpRoute, refs: &[String]) -> Option<BTreeMap<
 /// Warns about filters that KIC, and so kingress, does not apply: those of a rule without
 /// matches (HR 710-728) and those on backendRefs (HR 164-178).
 fn warn_ignored_filters(ctx: &mut Context<'_>, obj: &ObjectRef, rule: &HttpRouteRules, i: usize) {
-    // Only where the filters apply (a rule without matches has its filters ignored).
+    // Only where the filters apply: with the traditional router a rule without matches has
+    // its filters ignored; the expressions router applies them to its catch-all route.
+    let expressions = ctx.options.router_flavor.expressions();
+    let no_matches = matches!(rule.matches.as_deref(), Some([]));
     if ctx.options.kong_version >= crate::kong::version::REDIRECT_PLUGIN
-        && !matches!(rule.matches.as_deref(), Some([]))
+        && (expressions || !no_matches)
     {
         let redirects = rule.filters.iter().flatten().enumerate();
         for (k, r) in redirects.filter_map(|(k, f)| Some((k, f.request_redirect.as_ref()?))) {
@@ -327,9 +330,7 @@ fn warn_ignored_filters(ctx: &mut Context<'_>, obj: &ObjectRef, rule: &HttpRoute
             }
         }
     }
-    if matches!(rule.matches.as_deref(), Some([]))
-        && rule.filters.as_ref().is_some_and(|f| !f.is_empty())
-    {
+    if !expressions && no_matches && rule.filters.as_ref().is_some_and(|f| !f.is_empty()) {
         ctx.problems.warning(
             obj,
             Reason::Ignored,
