@@ -287,9 +287,15 @@ async fn a_service_facade_gets_its_own_kong_service_and_status() {
     .await;
     let ns = env.ns.clone();
     let facade_service = format!("{ns}.locked.svc.facade");
+    // Everything in (the objects arrive through separate watches): both Kong services, the
+    // facade's plugin and its policy's hashing; the assertions below check what else holds.
     let config = env
-        .wait("the facade's Kong service", |c| {
-            c.service(&facade_service).is_some() && c.service(&format!("{ns}.web.80")).is_some()
+        .wait("the facade's Kong service, plugin and policy", |c| {
+            c.service(&facade_service).is_some()
+                && c.service(&format!("{ns}.web.80")).is_some()
+                && c.plugins().iter().any(|p| p["name"] == "request-termination")
+                && c.upstream(&facade_service)
+                    .is_some_and(|u| u["hash_on"] == "header")
         })
         .await;
     let service = config.service(&facade_service).expect("facade service");
