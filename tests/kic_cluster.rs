@@ -293,7 +293,9 @@ async fn a_service_facade_gets_its_own_kong_service_and_status() {
         .wait("the facade's Kong service, plugin and policy", |c| {
             c.service(&facade_service).is_some()
                 && c.service(&format!("{ns}.web.80")).is_some()
-                && c.plugins().iter().any(|p| p["name"] == "request-termination")
+                && c.plugins()
+                    .iter()
+                    .any(|p| p["name"] == "request-termination")
                 && c.upstream(&facade_service)
                     .is_some_and(|u| u["hash_on"] == "header")
         })
