@@ -299,34 +299,38 @@ pub fn apply_to_route(
     // `konghq.com/headers.<name>`: split on `konghq.com/headers-separator` (default `,`), and
     // when any is set they *replace* the route's header matches (KIC `annotations.go`
     // ExtractHeaders, `route.go` 330-336), e.g. an HTTPRoute's.
-    if let Some(all) = annotations {
-        let separator = all
-            .get(&format!("{PREFIX}headers-separator"))
-            .map_or(",", String::as_str);
-        let header_prefix = format!("{PREFIX}headers.");
-        let mut headers = BTreeMap::new();
-        for (key, value) in all.range(header_prefix.clone()..) {
-            let Some(name) = key.strip_prefix(&header_prefix) else {
-                break;
-            };
-            if name.is_empty() || value.is_empty() {
-                continue;
-            }
-            let values: Vec<String> = if separator.is_empty() {
-                // Go's strings.Split with an empty separator splits into characters.
-                value.chars().map(|c| c.to_string()).collect()
-            } else {
-                value
-                    .split(separator)
-                    .map(|v| v.trim().to_string())
-                    .collect()
-            };
-            headers.insert(name.to_string(), values);
-        }
-        if !headers.is_empty() {
-            route.headers = headers;
-        }
+    if let Some(headers) = annotations.and_then(headers) {
+        route.headers = headers;
     }
+}
+
+/// KIC's `ExtractHeaders`: each `konghq.com/headers.<name>` split on
+/// `konghq.com/headers-separator` (default `,`) and trimmed; None when there is none.
+pub fn headers(all: &BTreeMap<String, String>) -> Option<BTreeMap<String, Vec<String>>> {
+    let separator = all
+        .get(&format!("{PREFIX}headers-separator"))
+        .map_or(",", String::as_str);
+    let header_prefix = format!("{PREFIX}headers.");
+    let mut headers = BTreeMap::new();
+    for (key, value) in all.range(header_prefix.clone()..) {
+        let Some(name) = key.strip_prefix(&header_prefix) else {
+            break;
+        };
+        if name.is_empty() || value.is_empty() {
+            continue;
+        }
+        let values: Vec<String> = if separator.is_empty() {
+            // Go's strings.Split with an empty separator splits into characters.
+            value.chars().map(|c| c.to_string()).collect()
+        } else {
+            value
+                .split(separator)
+                .map(|v| v.trim().to_string())
+                .collect()
+        };
+        headers.insert(name.to_string(), values);
+    }
+    (!headers.is_empty()).then_some(headers)
 }
 
 const FORCE_SSL_REDIRECT: &str = "ingress.kubernetes.io/force-ssl-redirect";

@@ -23,10 +23,8 @@ const GRPCROUTE_KIND_BITS: u64 = 1 << 44;
 const RELATIVE_ORDER_MAX: u64 = (1 << 8) - 1;
 const CATCH_ALL: &str = r#"(net.protocol == "http") || (net.protocol == "https")"#;
 
-/// A split's identity within its namespace: (name, hostname, rule, match).
-pub type SplitKey = (String, String, usize, usize);
-/// Every split's final priority, by namespace.
-pub type Orders = BTreeMap<String, BTreeMap<SplitKey, u64>>;
+pub use super::httproute::expressions::Orders;
+use super::httproute::expressions::{Split, assign};
 
 /// KIC's `SplitGRPCRoute`: each of `spec.hostnames` (or `""`) × each match of rule `rule` (an
 /// empty match for a rule without any), as (hostname, match index, match).
@@ -92,15 +90,7 @@ pub fn cluster_orders(
 
 /// Every split's priority over `routes` (`AssignRoutePriorityToSplitGRPCRouteMatches`).
 pub fn orders<'a>(routes: impl Iterator<Item = &'a GrpcRoute>) -> Orders {
-    type Entry = (
-        Option<k8s_openapi::jiff::Timestamp>,
-        String,
-        String,
-        usize,
-        usize,
-        String,
-    );
-    let mut buckets: BTreeMap<u64, Vec<Entry>> = BTreeMap::new();
+    let mut buckets: BTreeMap<u64, Vec<Split>> = BTreeMap::new();
     for route in routes {
         let ns = route.metadata.namespace.clone().unwrap_or_default();
         let name = route.metadata.name.clone().unwrap_or_default();
@@ -119,17 +109,7 @@ pub fn orders<'a>(routes: impl Iterator<Item = &'a GrpcRoute>) -> Orders {
             }
         }
     }
-    let mut out = Orders::new();
-    for (base, mut entries) in buckets {
-        entries.sort_by(|a, b| (&a.0, &a.1, &a.2, a.3, a.4).cmp(&(&b.0, &b.1, &b.2, b.3, b.4)));
-        for (k, (_, ns, name, i, j, host)) in entries.into_iter().enumerate() {
-            let order = RELATIVE_ORDER_MAX.saturating_sub(k as u64);
-            out.entry(ns)
-                .or_default()
-                .insert((name, host, i, j), base + order);
-        }
-    }
-    out
+    assign(buckets, RELATIVE_ORDER_MAX)
 }
 
 /// `KongServiceNameFromSplitGRPCRouteMatch` (GA 437-450).

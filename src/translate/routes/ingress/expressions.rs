@@ -51,7 +51,7 @@ pub fn route(
             .filter_map(|p| path_matcher(p, regex_prefix))
             .collect(),
     ));
-    let headers = headers(a);
+    let headers = crate::translate::annotations::headers(a);
     if let Some(h) = &headers {
         all.push(header_matcher(h));
     }
@@ -110,33 +110,6 @@ fn comma_list(v: Option<&String>, upper: bool) -> Vec<String> {
             .collect()
     })
     .unwrap_or_default()
-}
-
-/// KIC's `ExtractHeaders`: `konghq.com/headers.<name>` split on the separator and trimmed;
-/// None when there is none.
-fn headers(a: &BTreeMap<String, String>) -> Option<BTreeMap<String, Vec<String>>> {
-    let separator = a
-        .get("konghq.com/headers-separator")
-        .map_or(",", String::as_str);
-    let mut out = BTreeMap::new();
-    for (key, value) in a {
-        let Some(name) = key.strip_prefix("konghq.com/headers.") else {
-            continue;
-        };
-        if name.is_empty() || value.is_empty() {
-            continue;
-        }
-        let values: Vec<String> = if separator.is_empty() {
-            value.chars().map(|c| c.to_string()).collect()
-        } else {
-            value
-                .split(separator)
-                .map(|v| v.trim().to_string())
-                .collect()
-        };
-        out.insert(name.to_string(), values);
-    }
-    (!out.is_empty()).then_some(out)
 }
 
 /// `hostMatcherFromHosts` (`atc_utils.go` 48-64).

@@ -145,15 +145,7 @@ pub fn cluster_orders(
 /// relative-order bits all ones; ties are ordered by creation time, namespace, name, rule and
 /// match, the first getting all ones.
 pub fn orders<'a>(routes: impl Iterator<Item = (&'a HttpRoute, Vec<String>)>) -> Orders {
-    type Entry = (
-        Option<jiff_time::Time>,
-        String,
-        String,
-        usize,
-        usize,
-        String,
-    );
-    let mut buckets: BTreeMap<u64, Vec<Entry>> = BTreeMap::new();
+    let mut buckets: BTreeMap<u64, Vec<Split>> = BTreeMap::new();
     for (route, hosts) in routes {
         let ns = route.metadata.namespace.clone().unwrap_or_default();
         let name = route.metadata.name.clone().unwrap_or_default();
@@ -172,21 +164,34 @@ pub fn orders<'a>(routes: impl Iterator<Item = (&'a HttpRoute, Vec<String>)>) ->
             }
         }
     }
+    assign(buckets, RELATIVE_ORDER_MAX)
+}
+
+/// A split to order: (creation time, namespace, name, rule, match, hostname).
+pub type Split = (
+    Option<k8s_openapi::jiff::Timestamp>,
+    String,
+    String,
+    usize,
+    usize,
+    String,
+);
+
+/// KIC's relative order (HTTPRoutes: HA 381-462; GRPCRoutes: GA 311-385): within each bucket of
+/// splits with one base priority, sorted by creation time, namespace, name, rule and match, the
+/// first gets `max`, the next `max - 1`, ... (never below 0).
+pub fn assign(buckets: BTreeMap<u64, Vec<Split>>, max: u64) -> Orders {
     let mut out = Orders::new();
     for (base, mut entries) in buckets {
         entries.sort_by(|a, b| (&a.0, &a.1, &a.2, a.3, a.4).cmp(&(&b.0, &b.1, &b.2, b.3, b.4)));
         for (k, (_, ns, name, i, j, host)) in entries.into_iter().enumerate() {
-            let order = RELATIVE_ORDER_MAX.saturating_sub(k as u64);
+            let order = max.saturating_sub(k as u64);
             out.entry(ns)
                 .or_default()
                 .insert((name, host, i, j), base + order);
         }
     }
     out
-}
-
-mod jiff_time {
-    pub type Time = k8s_openapi::jiff::Timestamp;
 }
 
 /// The Kong routes of rule `i` (its filters `filters`) under the expressions router.
