@@ -116,15 +116,8 @@ pub fn backend(
         annotations.insert(k.clone(), v.clone());
     }
     let port_ref = PortRef::Number(backend_ref.port);
-    let external_port;
-    let resolved = match targets::external_name_port(&merged, &port_ref) {
-        Some(Ok(p)) => {
-            external_port = p;
-            Ok(&external_port)
-        }
-        Some(Err(e)) => Err(e),
-        None => targets::resolve_port(&merged, &port_ref),
-    };
+    let mut external_port = None;
+    let resolved = targets::find_port(&merged, &port_ref, &mut external_port);
     let missing_port;
     let (port, port_found) = match resolved {
         Ok(p) => (p, true),

@@ -73,6 +73,20 @@ pub fn external_name_port(
     })
 }
 
+/// KIC's `findPort` for any Service: [`external_name_port`] for an ExternalName Service (the
+/// port made is kept in `made`), else [`resolve_port`].
+pub fn find_port<'a>(
+    service: &'a Service,
+    port: &PortRef,
+    made: &'a mut Option<ServicePort>,
+) -> Result<&'a ServicePort, PortError> {
+    match external_name_port(service, port) {
+        Some(Ok(p)) => Ok(made.insert(p)),
+        Some(Err(e)) => Err(e),
+        None => resolve_port(service, port),
+    }
+}
+
 /// Finds the Service port a backend refers to, or says why none matches.
 pub fn resolve_port<'a>(
     service: &'a Service,

@@ -370,15 +370,8 @@ fn backend(
     // translator's default port 80 (subtranslator/ingress.go line 79). Checked with the KIC
     // oracle (tests/kic-oracle/ingress-missing-port). Kong answers 503.
     let missing_port;
-    let external_port;
-    let resolved = match targets::external_name_port(service, &port_ref) {
-        Some(Ok(p)) => {
-            external_port = p;
-            Ok(&external_port)
-        }
-        Some(Err(e)) => Err(e),
-        None => targets::resolve_port(service, &port_ref),
-    };
+    let mut external_port = None;
+    let resolved = targets::find_port(service, &port_ref, &mut external_port);
     let (port, port_found) = match resolved {
         Ok(p) => (p, true),
         Err(e) => {
