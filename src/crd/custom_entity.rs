@@ -7,7 +7,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
 use kube::core::NamespaceResourceScope;
 use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::schema::{self, CATEGORIES, CrdNames, age_column, column, programmed_column};
 use super::status::ConditionSchema;
@@ -29,7 +28,7 @@ const SPEC_RULES: &[(&str, &str)] = &[(
 #[schemars(
     transform = schema::root_object,
     transform = schema::cel_rules(RULES),
-    transform = spec_required,
+    transform = schema::spec_required,
 )]
 pub struct KongCustomEntity {
     #[serde(default)]
@@ -71,10 +70,6 @@ impl KongCustomEntity {
             deprecation: None,
         }
     }
-}
-
-fn spec_required(schema: &mut Schema) {
-    schema.insert("required".into(), json!(["spec"]));
 }
 
 /// KongCustomEntitySpec defines the specification of the KongCustomEntity.
@@ -124,7 +119,7 @@ fn parent_kind(_: &mut schemars::SchemaGenerator) -> Schema {
 
 /// Status stores the reconciling status of the resource.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(transform = conditions_required)]
+#[schemars(transform = schema::conditions_required)]
 pub struct KongCustomEntityStatus {
     /// Conditions describe the current conditions of the KongCustomEntityStatus.
     ///
@@ -136,24 +131,7 @@ pub struct KongCustomEntityStatus {
         with = "Vec<ConditionSchema>",
         length(max = 8),
         transform = schema::condition_list,
-        transform = pending_conditions_default
+        transform = schema::pending_conditions_default
     )]
     pub conditions: Vec<Condition>,
-}
-
-fn conditions_required(schema: &mut Schema) {
-    schema.insert("required".into(), json!(["conditions"]));
-}
-
-fn pending_conditions_default(schema: &mut Schema) {
-    schema.insert(
-        "default".into(),
-        json!([{
-            "lastTransitionTime": "1970-01-01T00:00:00Z",
-            "message": "Waiting for controller",
-            "reason": "Pending",
-            "status": "Unknown",
-            "type": "Programmed",
-        }]),
-    );
 }

@@ -240,3 +240,27 @@ where
         status: None,
     }
 }
+
+/// `required: [spec]` on a root object.
+pub(crate) fn spec_required(schema: &mut Schema) {
+    schema.insert("required".into(), json!(["spec"]));
+}
+
+/// `required: [conditions]` on a status object.
+pub(crate) fn conditions_required(schema: &mut Schema) {
+    schema.insert("required".into(), json!(["conditions"]));
+}
+
+/// KIC's default conditions: `Programmed` Unknown, reason Pending, "Waiting for controller".
+pub(crate) fn pending_conditions_default(schema: &mut Schema) {
+    schema.insert(
+        "default".into(),
+        json!([{
+            "lastTransitionTime": "1970-01-01T00:00:00Z",
+            "message": "Waiting for controller",
+            "reason": "Pending",
+            "status": "Unknown",
+            "type": "Programmed",
+        }]),
+    );
+}

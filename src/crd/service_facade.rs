@@ -6,9 +6,8 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
 use kube::core::NamespaceResourceScope;
-use schemars::{JsonSchema, Schema};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::schema::{self, CrdNames};
 use super::status::ConditionSchema;
@@ -29,7 +28,7 @@ const CATEGORIES: [&str; 1] = ["kong-ingress-controller"];
 /// matching the ingressClass of the Kong Ingress Controller (`kong` by default) to be reconciled.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(remote = "Self", rename_all = "camelCase")]
-#[schemars(transform = schema::root_object, transform = spec_required)]
+#[schemars(transform = schema::root_object, transform = schema::spec_required)]
 pub struct KongServiceFacade {
     #[serde(default)]
     #[schemars(skip)]
@@ -61,10 +60,6 @@ impl KongServiceFacade {
             deprecation: None,
         }
     }
-}
-
-fn spec_required(schema: &mut Schema) {
-    schema.insert("required".into(), json!(["spec"]));
 }
 
 /// KongServiceFacadeSpec defines the desired state of KongServiceFacade.
@@ -101,22 +96,9 @@ pub struct KongServiceFacadeStatus {
         with = "Vec<ConditionSchema>",
         length(max = 8),
         transform = schema::condition_list,
-        transform = pending_conditions_default
+        transform = schema::pending_conditions_default
     )]
     pub conditions: Vec<Condition>,
-}
-
-fn pending_conditions_default(schema: &mut Schema) {
-    schema.insert(
-        "default".into(),
-        json!([{
-            "lastTransitionTime": "1970-01-01T00:00:00Z",
-            "message": "Waiting for controller",
-            "reason": "Pending",
-            "status": "Unknown",
-            "type": "Programmed",
-        }]),
-    );
 }
 
 #[cfg(test)]

@@ -4,9 +4,8 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
 use kube::core::ClusterResourceScope;
-use schemars::{JsonSchema, Schema};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::consumer::{
     CONTROL_PLANE_REF_RULES, ControlPlaneRef, TAG_RULES, konnect_status_property,
@@ -37,7 +36,7 @@ const RULES: &[(&str, &str)] = &[
 #[schemars(
     transform = schema::root_object,
     transform = schema::cel_rules(RULES),
-    transform = spec_required,
+    transform = schema::spec_required,
 )]
 pub struct KongVault {
     #[serde(default)]
@@ -96,10 +95,6 @@ impl KongVault {
     }
 }
 
-fn spec_required(schema: &mut Schema) {
-    schema.insert("required".into(), json!(["spec"]));
-}
-
 /// KongVaultSpec defines specification of a custom Kong vault.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -129,7 +124,7 @@ pub struct KongVaultSpec {
 
 /// KongVaultStatus represents the current status of the KongVault resource.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(transform = konnect_status_property, transform = conditions_required)]
+#[schemars(transform = konnect_status_property, transform = schema::conditions_required)]
 pub struct KongVaultStatus {
     /// Conditions describe the current conditions of the KongVaultStatus.
     #[serde(default)]
@@ -137,24 +132,7 @@ pub struct KongVaultStatus {
         with = "Vec<ConditionSchema>",
         length(max = 8),
         transform = schema::condition_list,
-        transform = pending_conditions_default
+        transform = schema::pending_conditions_default
     )]
     pub conditions: Vec<Condition>,
-}
-
-fn conditions_required(schema: &mut Schema) {
-    schema.insert("required".into(), json!(["conditions"]));
-}
-
-fn pending_conditions_default(schema: &mut Schema) {
-    schema.insert(
-        "default".into(),
-        json!([{
-            "lastTransitionTime": "1970-01-01T00:00:00Z",
-            "message": "Waiting for controller",
-            "reason": "Pending",
-            "status": "Unknown",
-            "type": "Programmed",
-        }]),
-    );
 }
