@@ -1,7 +1,7 @@
 //! Kong's expressions router end to end: `kingress run` reads each replica's `router_flavor`
 //! from its `GET /` and translates Ingress routes as KIC does for `expressions` (expression
 //! and priority; the admin API double checks every expression with Kong's atc-router); when
-//! replicas disagree, routes every flavor accepts (traditional).
+//! replicas disagree, each gets the routes of its own flavor.
 
 mod support;
 
@@ -43,7 +43,7 @@ async fn a_replica_with_the_expressions_router_gets_expression_routes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_of_different_flavors_get_routes_both_accept() {
+async fn replicas_of_different_flavors_each_get_their_own_routes() {
     let traditional = KongAdminDouble::start().await.expect("second replica");
     let url = traditional.url();
     let env = run::start_with_kong("flavors", expressions(), |mut o| {
@@ -51,27 +51,40 @@ async fn replicas_of_different_flavors_get_routes_both_accept() {
         o
     })
     .await;
-    // Both replicas first hold a config (each reported its flavor on GET / before its first
-    // push), so the Ingress below is translated knowing both.
-    env.wait("a config on the expressions replica", |_| true)
-        .await;
-    traditional
-        .wait_for_config(|_| true, WAIT)
-        .await
-        .expect("a config on the traditional_compatible replica");
     env.apply(INGRESS).await;
     let name = format!("{}.shop.web.shop.example.com.80", env.ns);
-    let traditional_route = |c: &ValidConfig| {
+    env.wait("an expression route on the expressions replica", |c| {
         c.route(&name)
-            .is_some_and(|r| r["expression"].is_null() && r["paths"].is_array())
-    };
-    env.wait(
-        "a traditional route on the expressions replica",
-        traditional_route,
-    )
+            .is_some_and(|r| r["expression"].is_string() && r["paths"].is_null())
+    })
     .await;
     traditional
-        .wait_for_config(traditional_route, WAIT)
+        .wait_for_config(
+            |c: &ValidConfig| {
+                c.route(&name)
+                    .is_some_and(|r| r["expression"].is_null() && r["paths"].is_array())
+            },
+            WAIT,
+        )
         .await
         .expect("a traditional route on the traditional_compatible replica");
+    // Each replica holds the config meant for it, as the controller sees it too.
+    let mut state = env.controller.state.clone();
+    let in_sync = |s: &kingress::controller::sync::SyncState| {
+        s.applied.len() == 2
+            && s.applied
+                .iter()
+                .all(|(r, id)| s.desired_for(r) == Some(id.as_str()))
+    };
+    let state = tokio::time::timeout(WAIT, state.wait_for(|s| in_sync(s)))
+        .await
+        .expect("both replicas reported in sync")
+        .expect("controller running")
+        .clone();
+    let ids: std::collections::BTreeSet<&String> = state.applied.values().collect();
+    assert_eq!(
+        ids.len(),
+        2,
+        "different flavors, different configs: {state:?}"
+    );
 }

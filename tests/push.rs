@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kingress::controller::profiles::Configs;
 use kingress::controller::pusher::{self, Desired, PushReport};
 use kingress::kong::admin_api::{AdminApiClient, AdminApiOptions};
 use kong_admin_double::{Fault, KongAdminDouble, Options};
@@ -56,7 +57,7 @@ async fn latest_config_lands_after_an_outage_with_several_changes() {
     let client = AdminApiClient::new(&options(kong.url(), None)).expect("client");
     let task = tokio::spawn(pusher::run(client, rx, leader(), reports));
 
-    tx.send_replace(Some(desired("a", 1)));
+    tx.send_replace(Some(Arc::new(Configs::uniform(desired("a", 1)))));
     kong.wait_for_config(has_upstream("a", 1), WAIT)
         .await
         .expect("first config");
@@ -69,7 +70,7 @@ async fn latest_config_lands_after_an_outage_with_several_changes() {
 
     kong.inject(Fault::Down);
     for n in 2..=4 {
-        tx.send_replace(Some(desired("a", n)));
+        tx.send_replace(Some(Arc::new(Configs::uniform(desired("a", n)))));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Failures are reported while the replica is down.
@@ -104,7 +105,7 @@ async fn server_errors_are_retried_and_rejections_reported_once() {
     let (reports, mut report_rx) = mpsc::unbounded_channel();
     let client = AdminApiClient::new(&options(kong.url(), None)).expect("client");
     let task = tokio::spawn(pusher::run(client, rx, leader(), reports));
-    tx.send_replace(Some(desired("b", 2)));
+    tx.send_replace(Some(Arc::new(Configs::uniform(desired("b", 2)))));
     kong.wait_for_config(has_upstream("b", 2), WAIT)
         .await
         .expect("config lands after the 500s");
@@ -114,7 +115,7 @@ async fn server_errors_are_retried_and_rejections_reported_once() {
         name: "c".into(),
     });
     let bad = desired("c", 1);
-    tx.send_replace(Some(bad.clone()));
+    tx.send_replace(Some(Arc::new(Configs::uniform(bad.clone()))));
     let rejected = tokio::time::timeout(WAIT, async {
         while let Some(r) = report_rx.recv().await {
             if let PushReport::Rejected { hash, entities, .. } = r {
@@ -146,7 +147,7 @@ async fn a_replica_that_already_holds_the_config_gets_no_push() {
         .await
         .expect("seed the replica");
     let posts = kong.history().len();
-    let (tx, rx) = watch::channel(Some(d.clone()));
+    let (tx, rx) = watch::channel(Some(Arc::new(Configs::uniform(d.clone()))));
     let (reports, _report_rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(pusher::run(client, rx, leader(), reports));
     tokio::time::sleep(Duration::from_millis(300)).await;

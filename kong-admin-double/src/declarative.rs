@@ -40,6 +40,9 @@ pub(crate) struct Item {
 pub(crate) struct Ctx {
     /// Kong's `router_flavor`: which route fields and checks apply.
     pub flavor: crate::entities::route_expressions::RouterFlavor,
+    pub release: crate::KongRelease,
+    /// Where certificates' nested `snis` are (see [`crate::KongRelease::loses_nested_snis`]).
+    nested_snis: Vec<Vec<Key>>,
     pub items: Vec<Item>,
     pub roots: Vec<usize>,
     pub errs: Node,
@@ -69,6 +72,7 @@ fn record_for(
     def: &Def,
     obj: &Map<String, Value>,
     flavor: crate::entities::route_expressions::RouterFlavor,
+    release: crate::KongRelease,
 ) -> Result<Record, (&'static str, Node)> {
     let mut r = match def.name {
         "certificates" => entities::certificates::record(),
@@ -99,7 +103,8 @@ fn record_for(
             None | Some(Value::Null) => return Err(("name", Node::msg(schema::REQUIRED))),
             // init.lua:2147-2151 with plugins.lua:14 (see plugins::unsupported)
             Some(Value::String(n)) => plugins::record_for(n)
-                .ok_or_else(|| ("name", Node::Msg(plugins::unsupported(n))))?,
+                .filter(|_| release.bundles(n))
+                .ok_or_else(|| ("name", Node::Msg(plugins::unsupported(n, release))))?,
             // No Kong source for stopping here: for a number/boolean Kong's
             // 2150 indexes `key[1]` (a Lua error); an array naming a known
             // plugin selects it (1107-1113), and `name` then fails "expected a
@@ -146,7 +151,11 @@ fn validate_entity(
     let mut ck_required = Vec::new();
     let mut ck_auto = false;
     let mut fk_info = FkInfo::default();
-    let data = match record_for(def, &obj, ctx.flavor) {
+    // A nested sni that names its certificate itself needs nothing derived.
+    if def.name == "snis" && parent.is_some() && obj.get("certificate").is_none_or(Value::is_null) {
+        ctx.nested_snis.push(path.clone());
+    }
+    let data = match record_for(def, &obj, ctx.flavor, ctx.release) {
         Ok(mut rec) => {
             for (fk, _) in def.fks {
                 if rec.field(fk).is_some_and(|f| f.required) {
@@ -537,6 +546,15 @@ pub fn validate(config: &Value) -> Result<ValidConfig, ConfigError> {
 
 /// [`validate`] for Kong running with `router_flavor` `flavor`.
 pub fn validate_for(config: &Value, flavor: RouterFlavor) -> Result<ValidConfig, ConfigError> {
+    validate_as(config, flavor, crate::KongRelease::default())
+}
+
+/// [`validate_for`] as Kong `release` does.
+pub fn validate_as(
+    config: &Value,
+    flavor: RouterFlavor,
+    release: crate::KongRelease,
+) -> Result<ValidConfig, ConfigError> {
     // kong/db/declarative/init.lua:115-143: Kong says "failed parsing
     // declarative configuration: expected an object" (129, 140) for a
     // scalar, and validates a JSON array as a table.
@@ -557,6 +575,7 @@ pub fn validate_for(config: &Value, flavor: RouterFlavor) -> Result<ValidConfig,
     }
     let mut ctx = Ctx {
         flavor,
+        release,
         errs: Node::table(),
         ..Ctx::default()
     };
@@ -581,7 +600,18 @@ pub fn validate_for(config: &Value, flavor: RouterFlavor) -> Result<ValidConfig,
                             == Some(key))
             })
         };
-        if let Some(errs) = ctx.full.revalidate(&ctx.errs, resolves) {
+        let mut errs = ctx.full.revalidate(&ctx.errs, resolves);
+        if release.loses_nested_snis() && !ctx.nested_snis.is_empty() {
+            // The full pass's foreign key, required (declarative_config.lua with
+            // include_foreign) and not derived by Kong 3.8 for nested snis.
+            let errs = errs.get_or_insert_with(Node::table);
+            for path in &ctx.nested_snis {
+                let mut at_certificate = path.clone();
+                at_certificate.push(Key::from("certificate"));
+                set_at(errs, &at_certificate, Node::msg(schema::REQUIRED));
+            }
+        }
+        if let Some(errs) = errs {
             return Err(ConfigError::new(errs, Value::Object(obj)));
         }
         ctx.errs = Node::table();

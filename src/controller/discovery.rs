@@ -17,7 +17,8 @@ use kube::{Client, ResourceExt};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::pusher::{self, Desired, PushReport};
+use super::profiles::Configs;
+use super::pusher::{self, PushReport};
 use crate::kong::admin_api::{AdminApiClient, AdminApiOptions};
 
 /// Port names KIC recognises on the admin Service, in order of preference.
@@ -26,7 +27,7 @@ pub const ADMIN_PORT_NAMES: &[&str] = &["admin-tls", "kong-admin-tls", "admin", 
 /// The running pushers, one per replica URL.
 pub struct Pushers {
     template: AdminApiOptions,
-    desired: watch::Receiver<Option<Arc<Desired>>>,
+    desired: watch::Receiver<Option<Arc<Configs>>>,
     leader: watch::Receiver<bool>,
     reports: mpsc::UnboundedSender<PushReport>,
     replicas: watch::Sender<usize>,
@@ -36,7 +37,7 @@ pub struct Pushers {
 impl Pushers {
     pub fn new(
         template: AdminApiOptions,
-        desired: watch::Receiver<Option<Arc<Desired>>>,
+        desired: watch::Receiver<Option<Arc<Configs>>>,
         leader: watch::Receiver<bool>,
         reports: mpsc::UnboundedSender<PushReport>,
         replicas: watch::Sender<usize>,

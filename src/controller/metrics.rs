@@ -129,7 +129,7 @@ impl Metrics {
         let router_flavors = Gauge::default();
         registry.register(
             "kong_router_flavors",
-            "Distinct router_flavor settings the Kong replicas report; above 1 they disagree and routes are translated for traditional_compatible",
+            "Distinct router_flavor settings the Kong replicas report; above 1 they disagree and each gets the routes of its own flavor",
             router_flavors.clone(),
         );
         let leader = Gauge::default();

@@ -11,6 +11,7 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::{mpsc, watch};
 
+use super::profiles::{Configs, RootReport};
 use crate::kong::admin_api::{AdminApiClient, AdminApiError, RejectedEntity};
 use crate::kong::config_text::ConfigText;
 use crate::kong::listeners::KongListeners;
@@ -113,91 +114,118 @@ impl Backoff {
     }
 }
 
-/// Pushes while `leader` is true (only the elected controller writes to Kong).
+/// What the pusher knows the replica holds.
+enum Held {
+    /// Nothing yet, or unknown after an error: ask `/status` (and `GET /`) first.
+    Unknown,
+    /// The md5 `/status` reported, to compare with the config before pushing it.
+    Md5(String),
+    /// A config pushed or found there, by [`Desired::id`].
+    Id(String),
+}
+
+/// Pushes while `leader` is true (only the elected controller writes to Kong), the config of
+/// this replica's [profile](super::profiles) once its `GET /` said which.
 pub async fn run(
     client: AdminApiClient,
-    mut desired: watch::Receiver<Option<Arc<Desired>>>,
+    mut desired: watch::Receiver<Option<Arc<Configs>>>,
     mut leader: watch::Receiver<bool>,
     reports: mpsc::UnboundedSender<PushReport>,
 ) {
     let replica = client.url().to_string();
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
-    // The hash the replica holds, once known; asked from /status first, which also waits
-    // for Kong to be ready and skips the push entirely when it already has the config.
-    let mut held: Option<String> = None;
+    // Asked from /status first, which also waits for Kong to be ready and skips the push
+    // entirely when it already has the config.
+    let mut held = Held::Unknown;
+    let mut root: Option<RootReport> = None;
     let mut rejected: Option<String> = None;
     loop {
         if !*leader.borrow_and_update() {
             // Another controller may push meanwhile: what the replica holds is unknown.
-            held = None;
+            held = Held::Unknown;
             if leader.wait_for(|l| *l).await.is_err() {
                 return;
             }
             continue;
         }
-        let want = desired.borrow_and_update().clone();
-        let Some(want) = want else {
+        let configs = desired.borrow_and_update().clone();
+        let Some(configs) = configs else {
             if !changed(&mut desired, &mut leader).await {
                 return;
             }
             continue;
         };
-        if held.as_deref() == Some(want.id()) || rejected.as_deref() == Some(want.id()) {
+        if let Held::Unknown = held {
+            match client.configuration_hash().await {
+                Ok(hash) => {
+                    // Listeners, version and flavor change only when Kong restarts, after
+                    // which this runs again.
+                    match client.root().await {
+                        Ok(r) => {
+                            let report = RootReport {
+                                version: r.version,
+                                router_flavor: r.router_flavor,
+                            };
+                            let _ = reports.send(PushReport::Listeners {
+                                replica: replica.clone(),
+                                listeners: r.listeners,
+                                version: report.version.clone(),
+                                router_flavor: report.router_flavor.clone(),
+                            });
+                            root = Some(report);
+                        }
+                        Err(e) => {
+                            tracing::warn!(replica = %replica, error = %e, "cannot read the Kong replica's listeners, version and router flavor; Gateway listeners are checked without them and it gets the config of the oldest version")
+                        }
+                    }
+                    held = Held::Md5(hash);
+                }
+                Err(e) => {
+                    fail(&reports, &replica, &e);
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+            }
+            continue;
+        }
+        // None: the sync loop has not translated for this replica's version and flavor yet;
+        // it does on the report above.
+        let Some(want) = configs.for_replica(root.as_ref()).cloned() else {
+            if !changed(&mut desired, &mut leader).await {
+                return;
+            }
+            continue;
+        };
+        if let Held::Md5(hash) = &held {
+            let md5 = {
+                let want = want.clone();
+                tokio::task::spawn_blocking(move || want.md5().to_string())
+                    .await
+                    .unwrap_or_default()
+            };
+            if *hash == md5 {
+                // E.g. after a controller restart: nothing to send, but say so.
+                backoff.reset();
+                let _ = reports.send(PushReport::Applied {
+                    replica: replica.clone(),
+                    hash: want.id().to_string(),
+                    elapsed: None,
+                });
+                held = Held::Id(want.id().to_string());
+                continue;
+            }
+        }
+        let holds = matches!(&held, Held::Id(id) if id == want.id());
+        if holds || rejected.as_deref() == Some(want.id()) {
             if !changed(&mut desired, &mut leader).await {
                 return;
             }
             continue;
         }
-        if held.is_none() {
-            match client.configuration_hash().await {
-                Ok(hash) => {
-                    // Listeners change only when Kong restarts, after which this runs again.
-                    match client.root().await {
-                        Ok(root) => {
-                            let _ = reports.send(PushReport::Listeners {
-                                replica: replica.clone(),
-                                listeners: root.listeners,
-                                version: root.version,
-                                router_flavor: root.router_flavor,
-                            });
-                        }
-                        Err(e) => {
-                            tracing::warn!(replica = %replica, error = %e, "cannot read the Kong replica's listeners; Gateway listeners are checked without it")
-                        }
-                    }
-                    let md5 = {
-                        let want = want.clone();
-                        tokio::task::spawn_blocking(move || want.md5().to_string())
-                            .await
-                            .unwrap_or_default()
-                    };
-                    if hash == md5 {
-                        // E.g. after a controller restart: nothing to send, but say so.
-                        backoff.reset();
-                        let _ = reports.send(PushReport::Applied {
-                            replica: replica.clone(),
-                            hash: want.id().to_string(),
-                            elapsed: None,
-                        });
-                        held = Some(want.id().to_string());
-                    } else {
-                        // Never equal to a config id: the next round pushes.
-                        held = Some(format!("md5:{hash}"));
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    fail(&reports, &replica, &e);
-                    tokio::time::sleep(backoff.next_delay()).await;
-                    continue;
-                }
-            }
-        }
         let started = tokio::time::Instant::now();
         match client.push_config(want.text().clone()).await {
             Ok(_) => {
                 backoff.reset();
-                held = Some(want.id().to_string());
+                held = Held::Id(want.id().to_string());
                 rejected = None;
                 tracing::info!(replica = %replica, config = %want.id(), bytes = want.text().len(), "Kong configuration applied");
                 let _ = reports.send(PushReport::Applied {
@@ -221,7 +249,7 @@ pub async fn run(
             }
             Err(e) => {
                 // Unknown state on the replica: ask /status again before the next push.
-                held = None;
+                held = Held::Unknown;
                 fail(&reports, &replica, &e);
                 tokio::time::sleep(backoff.next_delay()).await;
             }
@@ -229,9 +257,9 @@ pub async fn run(
     }
 }
 
-/// Waits for a new desired config or a leadership change; false when the controller stops.
+/// Waits for new desired configs or a leadership change; false when the controller stops.
 async fn changed(
-    desired: &mut watch::Receiver<Option<Arc<Desired>>>,
+    desired: &mut watch::Receiver<Option<Arc<Configs>>>,
     leader: &mut watch::Receiver<bool>,
 ) -> bool {
     tokio::select! {

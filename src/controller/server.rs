@@ -41,10 +41,11 @@ impl Probes {
         let Some(desired) = state.desired_hash.as_deref() else {
             return Err("no configuration translated yet".into());
         };
+        // Each replica against the config of its own Kong version and flavor.
         let current: Vec<&String> = state
             .applied
             .iter()
-            .filter(|(_, h)| h.as_str() == desired)
+            .filter(|(r, h)| state.desired_for(r) == Some(h.as_str()))
             .map(|(r, _)| r)
             .collect();
         if current.is_empty() {

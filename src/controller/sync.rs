@@ -9,19 +9,20 @@
 //! annotations) it had when Kong rejected it: editing (fixing) it brings it back on the next
 //! translation, while status writes, which change only its resourceVersion, do not.
 
-use crate::kong::router_flavor::RouterFlavor;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
 use super::metrics::{KindLabel, Metrics, ReplicaLabel, SeverityLabel};
+use super::profiles::{Configs, Profile, Reports};
 use super::pusher::{Desired, PushReport};
 use super::store::Store;
 use crate::kinds::{Kind, Stored, with_kind};
 use crate::kong::admin_api::{RejectedEntity, config_hash};
 use crate::kong::listeners::KongListeners;
+use crate::kong::router_flavor::RouterFlavor;
 use crate::kong::version::KongVersion;
 use crate::snapshot::Snapshot;
 use crate::translate::incremental::Incremental;
@@ -44,8 +45,12 @@ pub struct Exclusion {
 pub struct SyncState {
     pub problems: Vec<Problem>,
     pub exclusions: Vec<Exclusion>,
-    /// Identity ([`Desired::id`]) of the config last sent to the replicas.
+    /// Identity ([`Desired::id`]) of the primary config last sent to the replicas (see
+    /// [`profiles`](super::profiles)), whose translation `facts` and `problems` are of.
     pub desired_hash: Option<String>,
+    /// Per replica that reported its `GET /`: the identity of the config meant for it, when
+    /// its version or flavor is not the primary's.
+    pub desired: BTreeMap<String, String>,
     /// Per replica: the identity of the config it last accepted.
     pub applied: BTreeMap<String, String>,
     /// Per replica: the last push error, cleared on success.
@@ -60,13 +65,32 @@ pub struct SyncState {
     pub flavors: BTreeMap<String, RouterFlavor>,
 }
 
+impl SyncState {
+    /// The identity of the config `replica` should hold.
+    pub fn desired_for(&self, replica: &str) -> Option<&str> {
+        self.desired
+            .get(replica)
+            .or(self.desired_hash.as_ref())
+            .map(String::as_str)
+    }
+
+    /// Every config identity currently meant for some replica.
+    pub fn desired_ids(&self) -> BTreeSet<&str> {
+        self.desired
+            .values()
+            .chain(&self.desired_hash)
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 pub struct SyncOptions {
     pub translate: Options,
     pub debounce: Duration,
     /// Kong replicas being configured (rate limits with policy local count per replica).
     pub replicas: watch::Receiver<usize>,
     pub metrics: Arc<Metrics>,
-    /// A fixed Kong version (`--kong-version`); None: the oldest replica's.
+    /// A fixed Kong version (`--kong-version`); None: each replica's own.
     pub kong_version: Option<KongVersion>,
 }
 
@@ -108,7 +132,7 @@ fn record_metrics(metrics: &Metrics, snapshot: &Snapshot, problems: &[Problem], 
 pub async fn run(
     store: Arc<Store>,
     mut options: SyncOptions,
-    desired_tx: watch::Sender<Option<Arc<Desired>>>,
+    desired_tx: watch::Sender<Option<Arc<Configs>>>,
     mut reports: mpsc::UnboundedReceiver<PushReport>,
     state_tx: watch::Sender<Arc<SyncState>>,
 ) {
@@ -121,7 +145,13 @@ pub async fn run(
     let mut state = SyncState::default();
     let mut disagree = false;
     let mut dirty = true;
-    let mut incremental = Incremental::new();
+    // One translation per profile in use (a mixed cluster during an upgrade has several).
+    let mut incrementals: BTreeMap<Profile, Incremental> = BTreeMap::new();
+    let mut configs: Option<Arc<Configs>> = None;
+    let default = {
+        let t = &options.translate;
+        Profile::new(t.kong_version, t.router_flavor)
+    };
     loop {
         // Rounds that only exclude objects of an already-rejected config; bounded so an
         // unmappable rejection cannot spin.
@@ -131,58 +161,85 @@ pub async fn run(
             rounds += 1;
             let replicas = *options.replicas.borrow_and_update();
             metrics.replicas.set(replicas as i64);
-            let output = store.read_changes(|snapshot, changes| {
+            let (primary, assigned) = profiles(&state, options.kong_version, default);
+            let wanted: BTreeSet<Profile> = assigned.values().copied().chain([primary]).collect();
+            incrementals.retain(|p, _| wanted.contains(p));
+            let outputs = store.read_changes(|snapshot, changes| {
                 exclusions.retain(|key, e| fingerprint(snapshot, key) == e.fingerprint);
                 let mut opts = options.translate.clone();
                 opts.excluded = exclusions.keys().cloned().collect();
                 opts.kong_replicas = replicas.max(1);
-                // The oldest replica's version (each accepts what it allows), unless a version
-                // was given; Kong's default until one reports.
-                if let Some(v) = options.kong_version {
-                    opts.kong_version = v;
-                } else if let Some(oldest) = state.versions.values().min() {
-                    opts.kong_version = *oldest;
+                let mut outputs = BTreeMap::new();
+                for profile in &wanted {
+                    profile.apply(&mut opts);
+                    let started = std::time::Instant::now();
+                    let incremental = incrementals.entry(*profile).or_default();
+                    let output = incremental.update(snapshot, &opts, &changes)?;
+                    if *profile == primary {
+                        record_metrics(&metrics, snapshot, &output.problems, started.elapsed());
+                    }
+                    outputs.insert(*profile, output);
                 }
-                if let Some(f) = router_flavor(&state.flavors) {
-                    opts.router_flavor = f;
-                }
-                let started = std::time::Instant::now();
-                let output = incremental.update(snapshot, &opts, &changes);
-                if let Ok(o) = &output {
-                    record_metrics(&metrics, snapshot, &o.problems, started.elapsed());
-                }
-                output
+                Ok::<_, serde_json::Error>(outputs)
             });
-            let output = match output {
+            let mut outputs = match outputs {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot serialise the Kong configuration");
                     // Start over: the next round translates everything.
-                    incremental = Incremental::new();
+                    incrementals.clear();
                     break;
                 }
             };
+            let Some(main) = outputs.remove(&primary) else {
+                break;
+            };
             // Hashed outside the lock: watchers need not wait for it.
-            let desired = Desired::new(output.config);
-            upstream_policies = output.upstream_policies;
-            state.facts = Arc::new(output.facts);
-            state.problems = output.problems;
-            if let Some((_, entities)) = rejected.iter().find(|(h, _)| h == desired.id()) {
-                let added = store.read(|snapshot| {
-                    exclude(snapshot, entities, &upstream_policies, &mut exclusions)
-                });
-                if added > 0 {
-                    dirty = true;
-                    continue;
+            let mut by_profile = BTreeMap::from([(primary, Arc::new(Desired::new(main.config)))]);
+            upstream_policies = main.upstream_policies;
+            state.facts = Arc::new(main.facts);
+            state.problems = main.problems;
+            for (profile, output) in outputs {
+                by_profile.insert(profile, Arc::new(Desired::new(output.config)));
+                upstream_policies.extend(output.upstream_policies);
+                // What only another version or flavor meets (e.g. a plugin Kong adds later).
+                for problem in output.problems {
+                    if !state.problems.contains(&problem) {
+                        state.problems.push(problem);
+                    }
                 }
             }
-            state.exclusions = exclusions.values().cloned().collect();
-            if state.desired_hash.as_deref() != Some(desired.id()) {
-                tracing::debug!(config = %desired.id(), bytes = desired.text().len(), retranslated = output.retranslated, "new Kong configuration");
-                metrics.config_bytes.set(desired.text().len() as i64);
-                state.desired_hash = Some(desired.id().to_string());
-                desired_tx.send_replace(Some(Arc::new(desired)));
+            let next = Configs::new(primary, options.kong_version, by_profile);
+            let mut again = 0;
+            for (_, id) in next.ids() {
+                if let Some((_, entities)) = rejected.iter().find(|(h, _)| h == id) {
+                    again += store.read(|snapshot| {
+                        exclude(snapshot, entities, &upstream_policies, &mut exclusions)
+                    });
+                }
             }
+            if again > 0 {
+                dirty = true;
+                continue;
+            }
+            state.exclusions = exclusions.values().cloned().collect();
+            let ids = |c: &Configs| {
+                c.ids()
+                    .map(|(p, id)| (p, id.to_string()))
+                    .collect::<Vec<_>>()
+            };
+            if configs.as_deref().map(ids) != Some(ids(&next)) {
+                let main = next.primary().map(|d| d.id().to_string());
+                tracing::debug!(config = ?main, profiles = next.ids().count(), bytes = next.primary().map_or(0, |d| d.text().len()), "new Kong configuration");
+                metrics
+                    .config_bytes
+                    .set(next.primary().map_or(0, |d| d.text().len()) as i64);
+                state.desired_hash = main;
+                let next = Arc::new(next);
+                configs = Some(next.clone());
+                desired_tx.send_replace(Some(next));
+            }
+            state.desired = desired_per_replica(&assigned, configs.as_deref());
             state_tx.send_replace(Arc::new(state.clone()));
         }
         dirty = false;
@@ -204,10 +261,8 @@ pub async fn run(
             }
             report = reports.recv() => {
                 let Some(report) = report else { return };
-                // The version translated for is the oldest replica's, the flavor the one they
-                // share: retranslate when either moves.
-                let oldest = state.versions.values().min().copied();
-                let flavor = router_flavor(&state.flavors);
+                // Retranslate when a replica's profile (or the primary one) moves.
+                let before = profiles(&state, options.kong_version, default);
                 match report {
                     PushReport::Applied { replica, hash, elapsed } => {
                         let label = ReplicaLabel { replica: replica.clone() };
@@ -263,7 +318,7 @@ pub async fn run(
                             summary.join("; ")
                         };
                         state.errors.insert(replica, format!("rejected: {message}"));
-                        if state.desired_hash.as_deref() == Some(hash.as_str()) {
+                        if configs.as_ref().is_some_and(|c| c.ids().any(|(_, id)| id == hash)) {
                             let added = store.read(|snapshot| {
                                 exclude(snapshot, &entities, &upstream_policies, &mut exclusions)
                             });
@@ -280,35 +335,40 @@ pub async fn run(
                         }
                     }
                 }
-                if state.versions.values().min().copied() != oldest
-                    || router_flavor(&state.flavors) != flavor
-                {
+                let after = profiles(&state, options.kong_version, default);
+                if after != before {
+                    // A replica whose config is not translated yet waits for it.
                     dirty = true;
                     // A config a replica of another version or flavor refused may be right for
                     // the replicas now: its remembered rejection must not exclude objects.
-                    rejected.clear();
-                }
-                let distinct: std::collections::BTreeSet<&RouterFlavor> = state.flavors.values().collect();
-                let before = metrics.router_flavors.get();
-                metrics.router_flavors.set(distinct.len() as i64);
-                if distinct.len() > 1 && before <= 1 {
-                    tracing::warn!(flavors = ?state.flavors, "Kong replicas run different router flavors; routes are translated for traditional_compatible, which every flavor accepts");
-                }
-                if let Some(desired) = &state.desired_hash {
-                    for (replica, hash) in &state.applied {
-                        metrics
-                            .replica_in_sync
-                            .get_or_create(&ReplicaLabel { replica: replica.clone() })
-                            .set(i64::from(hash == desired));
+                    if after.0 != before.0 {
+                        rejected.clear();
                     }
                 }
-                let hashes: std::collections::BTreeSet<&String> = state.applied.values().collect();
-                if (hashes.len() > 1) != disagree {
-                    disagree = hashes.len() > 1;
+                state.desired = desired_per_replica(&after.1, configs.as_deref());
+                let distinct: BTreeSet<&RouterFlavor> = state.flavors.values().collect();
+                let flavors_before = metrics.router_flavors.get();
+                metrics.router_flavors.set(distinct.len() as i64);
+                if distinct.len() > 1 && flavors_before <= 1 {
+                    tracing::warn!(flavors = ?state.flavors, "Kong replicas run different router flavors; each gets the routes of its own flavor");
+                }
+                for (replica, hash) in &state.applied {
+                    let in_sync = state.desired_for(replica) == Some(hash.as_str());
+                    metrics
+                        .replica_in_sync
+                        .get_or_create(&ReplicaLabel { replica: replica.clone() })
+                        .set(i64::from(in_sync));
+                }
+                // Replicas meant to hold one config (one profile) that hold different ones.
+                let held: BTreeSet<(Option<&str>, &String)> =
+                    state.applied.iter().map(|(r, h)| (state.desired_for(r), h)).collect();
+                let meant: BTreeSet<Option<&str>> = held.iter().map(|(d, _)| *d).collect();
+                if (held.len() > meant.len()) != disagree {
+                    disagree = held.len() > meant.len();
                     if disagree {
                         tracing::warn!(replicas = ?state.applied, "Kong replicas hold different configurations");
                     } else {
-                        tracing::info!("Kong replicas agree on one configuration");
+                        tracing::info!("Kong replicas of each version and flavor agree on one configuration");
                     }
                 }
                 state.exclusions = exclusions.values().cloned().collect();
@@ -318,16 +378,40 @@ pub async fn run(
     }
 }
 
-/// The router flavor to translate for: the one every replica reports (KIC translates for
-/// `expressions` only then). When replicas disagree, `traditional_compatible`, whose routes
-/// every flavor accepts (Kong 3.10 routes.lua 41-137); None until one reports.
-fn router_flavor(flavors: &BTreeMap<String, RouterFlavor>) -> Option<RouterFlavor> {
-    let mut all = flavors.values();
-    let first = *all.next()?;
-    match all.all(|f| *f == first) {
-        true => Some(first),
-        false => Some(RouterFlavor::TraditionalCompatible),
-    }
+/// The primary profile and each replica's that reported on its `GET /`.
+fn profiles(
+    state: &SyncState,
+    fixed: Option<KongVersion>,
+    default: Profile,
+) -> (Profile, BTreeMap<String, Profile>) {
+    let reports = Reports {
+        versions: &state.versions,
+        flavors: &state.flavors,
+        fixed,
+        default,
+    };
+    let primary = reports.primary();
+    let assigned = state
+        .listeners
+        .keys()
+        .map(|r| (r.clone(), reports.replica(r, primary)))
+        .collect();
+    (primary, assigned)
+}
+
+/// The config id each replica that reported is meant to hold.
+fn desired_per_replica(
+    assigned: &BTreeMap<String, Profile>,
+    configs: Option<&Configs>,
+) -> BTreeMap<String, String> {
+    let Some(configs) = configs else {
+        return BTreeMap::new();
+    };
+    let ids: BTreeMap<Profile, &str> = configs.ids().collect();
+    assigned
+        .iter()
+        .filter_map(|(r, p)| Some((r.clone(), ids.get(p)?.to_string())))
+        .collect()
 }
 
 /// Adds an exclusion per rejected entity; returns how many were new.

@@ -434,7 +434,8 @@ pub type Credential = BTreeMap<String, serde_json::Value>;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sni {
-    /// Back-reference KIC emits (Kong ≤ 3.9 needs it when SNIs are nested).
+    /// Back-reference KIC emits (Kong 3.8 and older need it when SNIs are nested and the
+    /// config is validated twice, e.g. beside basic-auth credentials: Kong PR #14082).
     pub certificate: CertificateRef,
     pub name: String,
 }

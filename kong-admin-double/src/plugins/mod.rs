@@ -89,8 +89,8 @@ pub(crate) fn no_consumer(name: &str) -> bool {
 }
 
 /// Message for a plugin name the double cannot validate.
-pub(crate) fn unsupported(name: &str) -> String {
-    if BUNDLED_PLUGINS.contains(&name) {
+pub(crate) fn unsupported(name: &str, release: crate::KongRelease) -> String {
+    if BUNDLED_PLUGINS.contains(&name) && release.bundles(name) {
         // No Kong source: Kong 3.10 would validate this plugin's own schema
         // (kong/plugins/<name>/schema.lua); the double refuses it instead.
         format!(

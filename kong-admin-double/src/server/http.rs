@@ -5,7 +5,7 @@
 
 use super::state::State;
 use crate::errtree::{Key, Node};
-use crate::{ConfigError, SUPPORTED_PLUGINS, validate_for};
+use crate::{ConfigError, KongRelease, SUPPORTED_PLUGINS, validate_as};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response, StatusCode};
@@ -60,12 +60,20 @@ fn truthy(v: &str) -> bool {
 fn root(state: &State) -> Value {
     // kong.lua:119-125: every loaded plugin (all bundled ones by default,
     // kong/templates/kong_defaults.lua:15); the double lists only its own.
-    let available: Map<String, Value> = SUPPORTED_PLUGINS
+    let release = state.release;
+    let loaded: Vec<&str> = SUPPORTED_PLUGINS
+        .iter()
+        .copied()
+        .filter(|p| release.bundles(p))
+        .collect();
+    let available: Map<String, Value> = loaded
         .iter()
         .map(|p| {
             // PRIORITY: kong/plugins/<name>/handler.lua
             let priority = match *p {
-                "correlation-id" => 100001,    // correlation-id/handler.lua:45
+                // correlation-id/handler.lua:45 (Kong 3.8.0: 1)
+                "correlation-id" if release == KongRelease::V3_8 => 1,
+                "correlation-id" => 100001,
                 "key-auth" => 1250,            // key-auth/handler.lua:22
                 "basic-auth" => 1100,          // basic-auth/handler.lua:7
                 "rate-limiting" => 910,        // rate-limiting/handler.lua:57
@@ -81,7 +89,7 @@ fn root(state: &State) -> Value {
                 // handler.lua:6, response-transformer/handler.lua:17,
                 // redirect/handler.lua:10, key-auth/handler.lua:21, basic-auth/handler.lua:6,
                 // correlation-id/handler.lua:46)
-                json!({"version": "3.10.0", "priority": priority}),
+                json!({"version": release.version(), "priority": priority}),
             )
         })
         .collect();
@@ -89,7 +97,7 @@ fn root(state: &State) -> Value {
         "database": "off",                       // DB-less mode
         "role": "traditional",                   // kong/templates/kong_defaults.lua:203
         "router_flavor": state.router_flavor.as_str(), // kong_defaults.lua:189 default traditional_compatible
-        "plugins": SUPPORTED_PLUGINS, // Kong: the `plugins` setting (kong_defaults.lua:15)
+        "plugins": loaded, // Kong: the `plugins` setting (kong_defaults.lua:15)
     });
     // kong/conf_loader/init.lua:893-896: the parsed listeners sit beside their settings.
     let [proxy, stream] = &state.listen;
@@ -101,7 +109,7 @@ fn root(state: &State) -> Value {
         configuration[k] = v;
     }
     json!({
-        "version": "3.10.0",                // kong.lua:18,132; kong/meta.lua:2-4
+        "version": release.version(),       // kong.lua:18,132; kong/meta.lua:2-4
         "edition": "community",             // kong.lua:133
         "tagline": "Welcome to kong",       // kong.lua:17,131
         "hostname": "kong-admin-double",    // kong.lua:134 (value: double's own)
@@ -288,7 +296,7 @@ fn post_config(state: &State, query: &str, ctype: &str, body: &[u8]) -> Resp {
     }
     let result = match rejected_by_fault(state, &cfg) {
         Some(e) => Err(e),
-        None => validate_for(&cfg, state.router_flavor),
+        None => validate_as(&cfg, state.router_flavor, state.release),
     };
     match result {
         // config.lua:139-149: 400; flattened body kong/db/errors.lua:1170-1185,

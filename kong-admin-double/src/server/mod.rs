@@ -35,6 +35,9 @@ pub struct Options {
     /// Kong's `router_flavor` (default `traditional_compatible`): the route fields and checks
     /// configs are validated with, reported by `GET /`.
     pub router_flavor: crate::RouterFlavor,
+    /// The Kong release answered as (default 3.10): its `GET /` version and the differences
+    /// [`crate::KongRelease`] lists.
+    pub release: crate::KongRelease,
 }
 
 /// A running Kong admin API double. Dropping it stops the server.
@@ -118,6 +121,7 @@ impl KongAdminDouble {
             uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, addr.to_string().as_bytes()).to_string();
         let mut state = State::new(opts.admin_token, node_id, [proxy_listen, stream_listen]);
         state.router_flavor = opts.router_flavor;
+        state.release = opts.release;
         let state = Arc::new(state);
         let (down, rx) = watch::channel(false);
         let task = tokio::spawn(serve(listener, state.clone(), rx));

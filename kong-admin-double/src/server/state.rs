@@ -60,6 +60,7 @@ pub(crate) struct State {
     /// `proxy_listen` and `stream_listen`, parsed at start-up.
     pub listen: [Listen; 2],
     pub router_flavor: crate::RouterFlavor,
+    pub release: crate::KongRelease,
 }
 
 impl State {
@@ -76,6 +77,7 @@ impl State {
             node_id,
             listen,
             router_flavor: crate::RouterFlavor::default(),
+            release: crate::KongRelease::default(),
         }
     }
 

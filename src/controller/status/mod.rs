@@ -175,14 +175,19 @@ impl Programmed {
     fn observe(&mut self, state: &SyncState) {
         // A change can leave Kong's config as it was and still change the facts (a Service
         // moved from a KongIngress to an equal KongUpstreamPolicy): the newest facts win.
-        if let Some(hash) = &state.desired_hash
-            && self
+        // Every profile's config carries the facts of the one translation round (see
+        // `controller::profiles`).
+        for hash in state.desired_ids() {
+            if self
                 .recent
-                .back()
-                .is_none_or(|(h, f)| h != hash || !Arc::ptr_eq(f, &state.facts))
-        {
+                .iter()
+                .any(|(h, f)| h == hash && Arc::ptr_eq(f, &state.facts))
+            {
+                continue;
+            }
             self.recent.retain(|(h, _)| h != hash);
-            self.recent.push_back((hash.clone(), state.facts.clone()));
+            self.recent
+                .push_back((hash.to_string(), state.facts.clone()));
             while self.recent.len() > RECENT_TRANSLATIONS {
                 self.recent.pop_front();
             }
