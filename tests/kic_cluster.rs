@@ -387,3 +387,53 @@ async fn a_service_facade_gets_its_own_kong_service_and_status() {
     })
     .await;
 }
+
+/// KIC's `--enable-controller-kongplugin=false` (v3.5.13 `cli.go` 152): KongPlugins are not
+/// read, so an Ingress naming one gets no plugin (and the missing plugin is reported), while
+/// everything else is configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_turned_off_with_kics_flag_is_not_read() {
+    let env = support::run::start_with("toggles", |mut options| {
+        options.scope.disabled = [kingress::kinds::Kind::KongPlugin].into();
+        options
+    })
+    .await;
+    let ingress = |name: &str, annotations: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: {name}, annotations: {{{annotations}}}}}\nspec:\n  ingressClassName: kong\n  rules:\n  - http:\n      paths:\n      - {{path: /{name}, pathType: Prefix, backend: {{service: {{name: web, port: {{number: 80}}}}}}}}\n"
+        )
+    };
+    env.apply(&format!(
+        "apiVersion: configuration.konghq.com/v1\nkind: KongPlugin\nmetadata: {{name: terminate}}\nplugin: request-termination\nconfig: {{status_code: 403}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{ports: [{{name: http, port: 80}}]}}\n---\n{}",
+        ingress("first", "")
+    ))
+    .await;
+    let ns = env.ns.clone();
+    let has_route = |c: &ValidConfig, name: &str| {
+        names_of(c, "routes", "name")
+            .iter()
+            .any(|r| r.starts_with(&format!("{ns}.{name}.")))
+    };
+    env.wait("the first Ingress's route", |c| has_route(c, "first"))
+        .await;
+    // Applied well after the KongPlugin: were KongPlugins watched, it would be there by now.
+    env.apply(&ingress("second", "konghq.com/plugins: terminate"))
+        .await;
+    let config = env
+        .wait("the second Ingress's route", |c| has_route(c, "second"))
+        .await;
+    assert!(
+        !names_of(&config, "plugins", "name").contains(&"request-termination".to_string()),
+        "{:?}",
+        names_of(&config, "plugins", "name")
+    );
+    let state = env.controller.state.borrow().clone();
+    assert!(
+        state
+            .problems
+            .iter()
+            .any(|p| p.to_string().contains("terminate")),
+        "the missing KongPlugin is reported: {:?}",
+        state.problems
+    );
+}

@@ -63,8 +63,8 @@ pub struct RunArgs {
     /// off in KIC, which drops them: `--enable-drain-support=false` for KIC's behaviour).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub enable_drain_support: bool,
-    /// Translate for this Kong version (KIC's version gates) instead of the oldest version the
-    /// replicas report on `GET /`.
+    /// Translate for this Kong version (KIC's version gates) instead of each replica's own,
+    /// as it reports it on `GET /` (replicas of different versions get a config each).
     #[arg(long)]
     pub kong_version: Option<crate::kong::version::KongVersion>,
     /// KIC's `--cluster-domain`: appended to service-upstream targets
@@ -78,6 +78,9 @@ pub struct RunArgs {
     /// Namespaces to watch (comma-separated or repeated); all when empty.
     #[arg(long, value_delimiter = ',')]
     pub watch_namespace: Vec<String>,
+    /// KIC's `--enable-controller-*` flags: false stops watching those kinds.
+    #[command(flatten)]
+    pub controllers: super::toggles::ControllerToggles,
     /// Wait this long after a change for more changes before translating, in milliseconds.
     #[arg(long, default_value_t = 10)]
     pub debounce_ms: u64,
@@ -220,6 +223,7 @@ impl RunArgs {
             },
             scope: WatchScope {
                 namespaces: self.watch_namespace.clone(),
+                disabled: self.controllers.disabled.clone(),
             },
             admin_apis,
             admin_service,

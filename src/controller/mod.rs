@@ -8,11 +8,13 @@ pub mod events;
 pub mod field_limits;
 pub mod leader;
 pub mod metrics;
+pub mod profiles;
 pub mod pusher;
 pub mod server;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod toggles;
 mod versions;
 pub mod watch;
 

@@ -35,6 +35,8 @@ use crate::snapshot::{Key, Undecodable};
 pub struct WatchScope {
     /// Empty: every namespace.
     pub namespaces: Vec<String>,
+    /// Kinds not watched at all (KIC's `--enable-controller-*=false`, [`super::toggles`]).
+    pub disabled: BTreeSet<Kind>,
 }
 
 /// The stream names [`spawn_all`] will start, for [`Store::new`].
@@ -53,7 +55,9 @@ fn stream_name(kind: Kind, namespace: Option<&str>) -> String {
 }
 
 fn namespaces_for(kind: Kind, scope: &WatchScope) -> Vec<Option<String>> {
-    if !kind.info().namespaced || scope.namespaces.is_empty() {
+    if scope.disabled.contains(&kind) {
+        Vec::new()
+    } else if !kind.info().namespaced || scope.namespaces.is_empty() {
         vec![None]
     } else {
         scope.namespaces.iter().cloned().map(Some).collect()

@@ -102,6 +102,7 @@ fn every_kind_has_a_watch_stream() {
     let all = stream_names(&WatchScope::default());
     let restricted = stream_names(&WatchScope {
         namespaces: vec!["a".into(), "b".into()],
+        ..WatchScope::default()
     });
     for &kind in Kind::ALL {
         assert!(all.contains(&format!("{kind}/*")), "{kind} is not watched");
@@ -115,6 +116,36 @@ fn every_kind_has_a_watch_stream() {
             "{kind} streams with two namespaces"
         );
     }
+}
+
+#[test]
+fn a_disabled_kind_has_no_watch_stream() {
+    let scope = WatchScope {
+        namespaces: vec!["a".into()],
+        disabled: [Kind::KongPlugin, Kind::GatewayClass].into(),
+    };
+    let names = stream_names(&scope);
+    assert!(
+        !names.iter().any(|s| s.starts_with("KongPlugin/")),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|s| s.starts_with("GatewayClass/")),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"KongClusterPlugin/*".to_string()),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.len(),
+        stream_names(&WatchScope {
+            namespaces: vec!["a".into()],
+            ..WatchScope::default()
+        })
+        .len()
+            - 2
+    );
 }
 
 #[test]

@@ -36,6 +36,7 @@ pub fn options_with(ns: &str, admin_apis: Vec<AdminApiOptions>) -> ControllerOpt
         translate: Options::default(),
         scope: WatchScope {
             namespaces: vec![ns.to_string()],
+            ..WatchScope::default()
         },
         admin_apis,
         debounce: Duration::from_millis(5),
