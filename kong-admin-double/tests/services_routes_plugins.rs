@@ -473,6 +473,32 @@ fn redis_port_defaults_to_6379() {
     assert_eq!(v.plugins()[0]["config"]["redis"]["port"], 6379);
 }
 
+/// Kong 3.10 kong/tools/redis/schema.lua:12-19: `username` and `password` are
+/// `referenceable`, so a `{vault://...}` reference skips their checks (init.lua:995-997) and is
+/// kept as written (Kong resolves it at run time); a reference in a field that is not
+/// referenceable is an ordinary string (here `host`, a hostname, refuses it).
+#[test]
+fn vault_references_in_plugin_config_are_kept() {
+    let reference = "{vault://redis-env/password}";
+    let v = validate(&dc(json!({"plugins": [{"name": "rate-limiting", "config": {
+        "minute": 5, "policy": "redis",
+        "redis": {"host": "redis.ns", "username": "{vault://redis-env/user}", "password": reference}
+    }}]})))
+    .unwrap_or_else(|e| panic!("Kong accepts references: {}", e.fields_json()));
+    assert_eq!(v.plugins()[0]["config"]["redis"]["password"], reference);
+    let e = validate(&dc(
+        json!({"plugins": [{"name": "rate-limiting", "config": {
+            "minute": 5, "policy": "redis", "redis": {"host": reference}
+        }}]}),
+    ))
+    .expect_err("typedefs.host is not referenceable");
+    assert!(
+        e.fields_json()["plugins"][0]["config"]["redis"]["host"].is_string(),
+        "{}",
+        e.fields_json()
+    );
+}
+
 /// Kong 3.10 init.lua:1221 and 2610-2617: `updated_at` is never validated, in any record.
 #[test]
 fn updated_at_is_not_validated() {
