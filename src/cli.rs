@@ -79,7 +79,7 @@ pub enum Command {
     /// Print the CustomResourceDefinitions kingress uses.
     Crds,
     /// Run the controller: watch the cluster, push to every Kong replica.
-    Run(crate::controller::args::RunArgs),
+    Run(Box<crate::controller::args::RunArgs>),
     /// Explain an upstream's load balancing: wheel shares, where keys land, keys moved.
     Explain(crate::explain::ExplainArgs),
 }
@@ -130,11 +130,12 @@ pub fn main() -> ExitCode {
                     cluster_domain,
                     combined_services_from_different_httproutes,
                     router_flavor,
+                    gateway_to_reconcile: None,
                 },
             )
         }
         Command::Explain(args) => crate::explain::main(&args),
-        Command::Run(args) => crate::controller::args::main(args),
+        Command::Run(args) => crate::controller::args::main(*args),
         Command::Crds => {
             print!("{}", crate::crd::render_yaml());
             ExitCode::SUCCESS

@@ -437,3 +437,83 @@ async fn a_kind_turned_off_with_kics_flag_is_not_read() {
         state.problems
     );
 }
+
+/// KIC's `--gateway-to-reconcile ns/name` (v3.5.13 `cli.go` 160, `route_predicates.go`
+/// 56-72): only that Gateway is read and given status, and only routes naming it are
+/// configured; a route of another Gateway of the same class is ignored without a warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_gateway_to_reconcile_and_its_routes_are_read() {
+    let env = support::run::start_with("one-gateway", |mut options| {
+        let ns = options.scope.namespaces[0].clone();
+        let gateway = Some((ns, "kong".to_string()));
+        options.translate.gateway_to_reconcile = gateway.clone();
+        options.scope.gateway = gateway;
+        options
+    })
+    .await;
+    let class = controlplane::shared().unique_name("kong-class");
+    let gateway = |name: &str| {
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: {name}}}\nspec:\n  gatewayClassName: {class}\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
+        )
+    };
+    let route = |name: &str, parent: &str| {
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}}}\nspec:\n  parentRefs: [{{name: {parent}}}]\n  rules:\n  - matches: [{{path: {{type: PathPrefix, value: /{name}}}}}]\n    backendRefs: [{{name: web, port: 80}}]\n"
+        )
+    };
+    env.apply(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {}}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{ports: [{{name: http, port: 80}}]}}\n---\n{}---\n{}",
+        kingress::translate::DEFAULT_CONTROLLER_NAME,
+        gateway("other"),
+        route("elsewhere", "other"),
+    ))
+    .await;
+    // Applied after the other Gateway and its route: were they read, they would be by now.
+    env.apply(&format!(
+        "{}---\n{}",
+        gateway("kong"),
+        route("here", "kong")
+    ))
+    .await;
+    let ns = env.ns.clone();
+    let config = env
+        .wait("the route of the Gateway to reconcile", |c| {
+            names_of(c, "routes", "name")
+                .iter()
+                .any(|r| r.starts_with(&format!("httproute.{ns}.here.")))
+        })
+        .await;
+    let routes = names_of(&config, "routes", "name");
+    assert!(
+        !routes.iter().any(|r| r.contains(".elsewhere.")),
+        "{routes:?}"
+    );
+    let state = env.controller.state.borrow().clone();
+    assert!(
+        !state
+            .problems
+            .iter()
+            .any(|p| p.to_string().contains("elsewhere")),
+        "nothing said of the other Gateway's route: {:?}",
+        state.problems
+    );
+    // Status: ours on the Gateway to reconcile, none on the other.
+    let gateways: kube::Api<kingress::api::Gateway> =
+        kube::Api::namespaced(env.client.clone(), &env.ns);
+    support::observe::eventually("the Gateway to reconcile accepted", async || {
+        let gw = gateways.get("kong").await.map_err(|e| e.to_string())?;
+        let status = serde_json::to_value(&gw.status).map_err(|e| e.to_string())?;
+        match support::observe::is(&status, "Accepted", "True", "Accepted") {
+            true => Ok(()),
+            false => Err(status.to_string()),
+        }
+    })
+    .await;
+    let other = gateways.get("other").await.expect("the other Gateway");
+    let status = serde_json::to_value(&other.status).expect("status");
+    assert!(
+        !support::observe::is(&status, "Accepted", "True", "Accepted"),
+        "{status}"
+    );
+}

@@ -78,6 +78,10 @@ pub struct RunArgs {
     /// Namespaces to watch (comma-separated or repeated); all when empty.
     #[arg(long, value_delimiter = ',')]
     pub watch_namespace: Vec<String>,
+    /// KIC's `--gateway-to-reconcile`: `namespace/name` of the only Gateway read; routes that
+    /// do not name it as a parent are ignored.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub gateway_to_reconcile: Option<String>,
     /// KIC's `--enable-controller-*` flags: false stops watching those kinds.
     #[command(flatten)]
     pub controllers: super::toggles::ControllerToggles,
@@ -159,6 +163,10 @@ impl RunArgs {
             })?),
             None => None,
         };
+        let gateway_to_reconcile = match &self.gateway_to_reconcile {
+            Some(s) => Some(namespaced_name("gateway-to-reconcile", s)?),
+            None => None,
+        };
         let publish_service = match &self.publish_service {
             Some(s) => Some(namespaced_name("publish-service", s)?),
             None => None,
@@ -219,11 +227,13 @@ impl RunArgs {
                 cluster_domain: self.cluster_domain.clone(),
                 combined_services_from_different_httproutes: self
                     .combined_services_from_different_httproutes,
+                gateway_to_reconcile: gateway_to_reconcile.clone(),
                 ..Options::default()
             },
             scope: WatchScope {
                 namespaces: self.watch_namespace.clone(),
                 disabled: self.controllers.disabled.clone(),
+                gateway: gateway_to_reconcile,
             },
             admin_apis,
             admin_service,
@@ -320,5 +330,39 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn options(args: &[&str]) -> Result<ControllerOptions, String> {
+        let args = ["kingress", "--leader-elect=false"]
+            .into_iter()
+            .chain(args.iter().copied());
+        let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+        cli.run.controller_options().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn gateway_to_reconcile_is_namespace_slash_name_and_scopes_watch_and_translation() {
+        let o = options(&["--gateway-to-reconcile", "infra/kong"]).expect("parses");
+        let want = Some(("infra".to_string(), "kong".to_string()));
+        assert_eq!(o.scope.gateway, want);
+        assert_eq!(o.translate.gateway_to_reconcile, want);
+        // KIC's cli_validation.go 32-46: exactly namespace/name, neither empty.
+        for bad in ["kong", "/kong", "infra/", "a/b/c"] {
+            let e = options(&["--gateway-to-reconcile", bad]).expect_err(bad);
+            assert!(e.contains("gateway-to-reconcile"), "{bad}: {e}");
+        }
+        assert_eq!(options(&[]).expect("parses").scope.gateway, None);
     }
 }

@@ -37,6 +37,8 @@ pub struct WatchScope {
     pub namespaces: Vec<String>,
     /// Kinds not watched at all (KIC's `--enable-controller-*=false`, [`super::toggles`]).
     pub disabled: BTreeSet<Kind>,
+    /// KIC's `--gateway-to-reconcile`: the only Gateway watched (namespace, name).
+    pub gateway: Option<(String, String)>,
 }
 
 /// The stream names [`spawn_all`] will start, for [`Store::new`].
@@ -57,6 +59,13 @@ fn stream_name(kind: Kind, namespace: Option<&str>) -> String {
 fn namespaces_for(kind: Kind, scope: &WatchScope) -> Vec<Option<String>> {
     if scope.disabled.contains(&kind) {
         Vec::new()
+    } else if let (Kind::Gateway, Some((ns, _))) = (kind, &scope.gateway) {
+        let watched = scope.namespaces.is_empty() || scope.namespaces.contains(ns);
+        if watched {
+            vec![Some(ns.clone())]
+        } else {
+            Vec::new()
+        }
     } else if !kind.info().namespaced || scope.namespaces.is_empty() {
         vec![None]
     } else {
@@ -70,32 +79,44 @@ pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
     for &kind in Kind::ALL {
         for ns in namespaces_for(kind, scope) {
             let (client, store) = (client.clone(), Arc::downgrade(store));
-            with_kind!(kind, |K| spawn::<K>(client, ns, store))
+            let config = watch_config(kind, scope);
+            with_kind!(kind, |K| spawn::<K>(client, ns, config, store))
         }
     }
 }
 
-/// The watch config of a kind: its label and field selectors from the table.
-fn watch_config(kind: Kind) -> watcher::Config {
+/// The watch config of a kind: its label and field selectors from the table, and the name of
+/// the one Gateway `--gateway-to-reconcile` names.
+fn watch_config(kind: Kind, scope: &WatchScope) -> watcher::Config {
     let info = kind.info();
     let mut config = watcher::Config::default();
     if let Some(labels) = info.labels {
         config = config.labels(labels);
     }
-    if let Some(fields) = info.fields {
-        config = config.fields(fields);
+    let gateway = match (kind, &scope.gateway) {
+        (Kind::Gateway, Some((_, name))) => Some(format!("metadata.name={name}")),
+        _ => None,
+    };
+    let fields: Vec<&str> = info.fields.into_iter().chain(gateway.as_deref()).collect();
+    if !fields.is_empty() {
+        config = config.fields(&fields.join(","));
     }
     config
 }
 
-fn spawn<K: KindSpec>(client: Client, namespace: Option<String>, store: Weak<Store>) {
+fn spawn<K: KindSpec>(
+    client: Client,
+    namespace: Option<String>,
+    config: watcher::Config,
+    store: Weak<Store>,
+) {
     let kind = K::KIND;
     let versions = kind.info().versions;
     tokio::spawn(async move {
         let name = stream_name(kind, namespace.as_deref());
         let ns = namespace.as_deref();
         if versions.len() == 1 {
-            let events = watcher(K::guarded_api(client, ns), watch_config(kind)).default_backoff();
+            let events = watcher(K::guarded_api(client, ns), config).default_backoff();
             follow::<K>(events.boxed(), &name, ns, &store, None).await;
             return;
         }
@@ -105,11 +126,11 @@ fn spawn<K: KindSpec>(client: Client, namespace: Option<String>, store: Weak<Sto
             let version = versions::served::<K>(&client).await.unwrap_or(versions[0]);
             let ended = if version == versions[0] {
                 let api = K::guarded_api(client.clone(), ns);
-                let events = watcher(api, watch_config(kind)).default_backoff();
+                let events = watcher(api, config.clone()).default_backoff();
                 follow::<K>(events.boxed(), &name, ns, &store, Some(version)).await
             } else {
                 let api = versions::dynamic_api::<K>(client.clone(), ns, version);
-                let events = watcher(api, watch_config(kind))
+                let events = watcher(api, config.clone())
                     .default_backoff()
                     .filter_map(|e| std::future::ready(typed::<K>(e)));
                 follow::<K>(events.boxed(), &name, ns, &store, Some(version)).await

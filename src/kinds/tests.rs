@@ -123,6 +123,7 @@ fn a_disabled_kind_has_no_watch_stream() {
     let scope = WatchScope {
         namespaces: vec!["a".into()],
         disabled: [Kind::KongPlugin, Kind::GatewayClass].into(),
+        ..WatchScope::default()
     };
     let names = stream_names(&scope);
     assert!(

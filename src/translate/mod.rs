@@ -80,6 +80,10 @@ pub struct Options {
     pub combined_services_from_different_httproutes: bool,
     /// Kong's `router_flavor`: with `expressions`, routes are expressions with priorities.
     pub router_flavor: crate::kong::router_flavor::RouterFlavor,
+    /// KIC's `--gateway-to-reconcile` (namespace, name): the snapshot holds only that Gateway,
+    /// and routes whose parentRefs do not name it are ignored without a word, as KIC's
+    /// controllers never see them.
+    pub gateway_to_reconcile: Option<(String, String)>,
 }
 
 impl Default for Options {
@@ -96,6 +100,7 @@ impl Default for Options {
             cluster_domain: String::new(),
             combined_services_from_different_httproutes: false,
             router_flavor: Default::default(),
+            gateway_to_reconcile: None,
         }
     }
 }

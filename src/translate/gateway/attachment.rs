@@ -38,6 +38,18 @@ pub fn our_parents<'a, 'r>(
     out
 }
 
+/// Whether a parentRef of `route` names the Gateway `(namespace, name)` (KIC v3.5.13
+/// `IsRouteAttachedToReconciledGateway`, `controllers/gateway/route_predicates.go` 56-72,
+/// with a parentRef's namespace defaulting to the route's as Gateway API defines it).
+pub fn names_gateway(route: &GatewayRoute<'_>, (namespace, name): &(String, String)) -> bool {
+    route.parents.iter().any(|parent| {
+        parent.group.as_deref().is_none_or(|g| g == GATEWAY_GROUP)
+            && parent.kind.as_deref().is_none_or(|k| k == "Gateway")
+            && parent.namespace.as_deref().unwrap_or(route.namespace()) == namespace
+            && parent.name == *name
+    })
+}
+
 /// The listeners the route's parentRefs name, as KIC's translator reads them
 /// (`getGatewayListeningPorts`, translate_routes_helpers.go lines 209-238): for each parentRef,
 /// the Gateway it names in its namespace or the route's (any class; a missing one is

@@ -30,6 +30,11 @@ pub(crate) fn takes(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, obj: &Objec
     {
         return true;
     }
+    if let Some(gateway) = &ctx.options.gateway_to_reconcile
+        && !attachment::names_gateway(route, gateway)
+    {
+        return false;
+    }
     ctx.problems.warning(
         obj,
         Reason::NotAttached,
