@@ -177,3 +177,65 @@ async fn admin_token_is_sent() {
         .await
         .expect("push with token");
 }
+
+/// Every `recheck`, the pusher compares the replica's `/status` hash with the config it
+/// should hold: a Kong restarted in DB-less mode (no config) gets it again without any change
+/// in the cluster (KIC v3.5.13 does so for Kong's empty hash on every sync,
+/// `sendconfig/config_change_detector.go` 44-74); a replica that holds it is not pushed again.
+#[tokio::test]
+async fn a_restarted_replica_gets_the_config_again_and_a_current_one_is_left_alone() {
+    let kong = KongAdminDouble::start().await.expect("double");
+    let (tx, rx) = watch::channel(None);
+    let (reports, _report_rx) = mpsc::unbounded_channel();
+    let client = AdminApiClient::new(&options(kong.url(), None)).expect("client");
+    let recheck = pusher::PushOptions {
+        recheck: Duration::from_millis(100),
+        reverse_sync: false,
+    };
+    let task = tokio::spawn(pusher::run_with(client, rx, leader(), reports, recheck));
+    let d = desired("f", 2);
+    tx.send_replace(Some(Arc::new(Configs::uniform(d.clone()))));
+    kong.wait_for_config(has_upstream("f", 2), WAIT)
+        .await
+        .expect("first config");
+    // Several rechecks: the replica holds the config, nothing is sent.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(kong.config_posts(), 1, "no push while the hash matches");
+
+    kong.restart();
+    assert_eq!(kong.current_hash(), kong_admin_double::EMPTY_HASH);
+    kong.wait_for_config(has_upstream("f", 2), WAIT)
+        .await
+        .expect("the config again after the restart");
+    assert_eq!(kong.current_hash(), d.md5());
+    assert_eq!(kong.history().len(), 2);
+    task.abort();
+}
+
+/// KIC's `--enable-reverse-sync`: every recheck pushes, even when the replica holds the config
+/// (with `check_hash=1`, as KIC v3.5.13 always sends it, `sendconfig/inmemory.go` 79-84: Kong
+/// answers 304 and keeps its config).
+#[tokio::test]
+async fn reverse_sync_pushes_on_every_recheck() {
+    let kong = KongAdminDouble::start().await.expect("double");
+    let (tx, rx) = watch::channel(None);
+    let (reports, _report_rx) = mpsc::unbounded_channel();
+    let client = AdminApiClient::new(&options(kong.url(), None)).expect("client");
+    let options = pusher::PushOptions {
+        recheck: Duration::from_millis(100),
+        reverse_sync: true,
+    };
+    let task = tokio::spawn(pusher::run_with(client, rx, leader(), reports, options));
+    tx.send_replace(Some(Arc::new(Configs::uniform(desired("g", 1)))));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while kong.config_posts() < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "pushed {} times",
+            kong.config_posts()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(kong.history().len(), 1, "the same config: Kong answers 304");
+    task.abort();
+}

@@ -85,6 +85,14 @@ pub struct RunArgs {
     /// KIC's `--enable-controller-*` flags: false stops watching those kinds.
     #[command(flatten)]
     pub controllers: super::toggles::ControllerToggles,
+    /// KIC's `--proxy-sync-seconds`: how often each replica's `/status` is compared with the
+    /// config it should hold (a restarted Kong gets it again).
+    #[arg(long, default_value_t = 3.0, value_parser = parse_seconds)]
+    pub proxy_sync_seconds: f64,
+    /// KIC's `--enable-reverse-sync`: push every `--proxy-sync-seconds` even when a replica
+    /// already holds the config.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub enable_reverse_sync: bool,
     /// Wait this long after a change for more changes before translating, in milliseconds.
     #[arg(long, default_value_t = 10)]
     pub debounce_ms: u64,
@@ -123,6 +131,16 @@ pub enum ArgsError {
 }
 
 /// `<namespace>/<name>`, both non-empty.
+/// A positive number of seconds.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds above 0 (at most a day)"
+        )),
+    }
+}
+
 fn namespaced_name(flag: &'static str, value: &str) -> Result<(String, String), ArgsError> {
     match value.split_once('/') {
         Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
@@ -241,6 +259,10 @@ impl RunArgs {
             probe_addr: Some(self.health_probe_bind_address),
             metrics_addr: Some(self.metrics_bind_address),
             kong_version: self.kong_version,
+            push: super::pusher::PushOptions {
+                recheck: Duration::from_secs_f64(self.proxy_sync_seconds),
+                reverse_sync: self.enable_reverse_sync,
+            },
             debounce: Duration::from_millis(self.debounce_ms),
             status: StatusOptions {
                 update_status: self.update_status,
@@ -364,5 +386,19 @@ mod tests {
             assert!(e.contains("gateway-to-reconcile"), "{bad}: {e}");
         }
         assert_eq!(options(&[]).expect("parses").scope.gateway, None);
+    }
+
+    #[test]
+    fn proxy_sync_seconds_and_reverse_sync_set_how_replicas_are_rechecked() {
+        let default = options(&[]).expect("parses").push;
+        assert_eq!(default, super::super::pusher::PushOptions::default());
+        assert_eq!(default.recheck, Duration::from_secs(3), "KIC's default");
+        let o = options(&["--proxy-sync-seconds", "0.5", "--enable-reverse-sync"]).expect("parses");
+        assert_eq!(o.push.recheck, Duration::from_millis(500));
+        assert!(o.push.reverse_sync);
+        for bad in ["0", "-1", "NaN", "soon"] {
+            let e = options(&[&format!("--proxy-sync-seconds={bad}")]).expect_err(bad);
+            assert!(e.contains("proxy-sync-seconds"), "{bad}: {e}");
+        }
     }
 }

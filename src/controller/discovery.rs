@@ -27,6 +27,7 @@ pub const ADMIN_PORT_NAMES: &[&str] = &["admin-tls", "kong-admin-tls", "admin", 
 /// The running pushers, one per replica URL.
 pub struct Pushers {
     template: AdminApiOptions,
+    push: pusher::PushOptions,
     desired: watch::Receiver<Option<Arc<Configs>>>,
     leader: watch::Receiver<bool>,
     reports: mpsc::UnboundedSender<PushReport>,
@@ -37,6 +38,7 @@ pub struct Pushers {
 impl Pushers {
     pub fn new(
         template: AdminApiOptions,
+        push: pusher::PushOptions,
         desired: watch::Receiver<Option<Arc<Configs>>>,
         leader: watch::Receiver<bool>,
         reports: mpsc::UnboundedSender<PushReport>,
@@ -44,6 +46,7 @@ impl Pushers {
     ) -> Self {
         Pushers {
             template,
+            push,
             desired,
             leader,
             reports,
@@ -76,11 +79,12 @@ impl Pushers {
             match AdminApiClient::new(&options) {
                 Ok(client) => {
                     tracing::info!(replica = %url, "Kong replica found; starting its pusher");
-                    let task = tokio::spawn(pusher::run(
+                    let task = tokio::spawn(pusher::run_with(
                         client,
                         self.desired.clone(),
                         self.leader.clone(),
                         self.reports.clone(),
+                        self.push,
                     ));
                     self.running.insert(url.clone(), task);
                 }

@@ -56,8 +56,10 @@ pub struct ControllerOptions {
     pub probe_addr: Option<SocketAddr>,
     /// `/metrics` (KIC: :10255).
     pub metrics_addr: Option<SocketAddr>,
-    /// `--kong-version`: translate for this Kong version instead of the oldest replica's.
+    /// `--kong-version`: translate for this Kong version instead of each replica's own.
     pub kong_version: Option<crate::kong::version::KongVersion>,
+    /// How replicas that hold their config are rechecked.
+    pub push: pusher::PushOptions,
 }
 
 impl Default for ControllerOptions {
@@ -73,6 +75,7 @@ impl Default for ControllerOptions {
             probe_addr: None,
             metrics_addr: None,
             kong_version: None,
+            push: pusher::PushOptions::default(),
         }
     }
 }
@@ -163,6 +166,7 @@ pub async fn start(
         Some(service) => {
             let pushers = discovery::Pushers::new(
                 service.template.clone(),
+                options.push,
                 desired_rx.clone(),
                 leader_rx.clone(),
                 report_tx.clone(),
@@ -183,6 +187,7 @@ pub async fn start(
             }
             let mut pushers = discovery::Pushers::new(
                 options.admin_apis[0].clone(),
+                options.push,
                 desired_rx.clone(),
                 leader_rx.clone(),
                 report_tx.clone(),

@@ -3,7 +3,9 @@
 //! Replicas are independent: each has its own backoff, so a replica that is down or slow
 //! never delays the others. The desired config travels on a `watch` channel, so a replica
 //! that comes back after an outage receives the latest config, never an intermediate one,
-//! and no change made during the outage is lost.
+//! and no change made during the outage is lost. A replica that holds its config is asked
+//! for its `/status` hash every [`PushOptions::recheck`], so one that restarted empty gets
+//! the config again without any change in the cluster.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,13 +126,45 @@ enum Held {
     Id(String),
 }
 
+/// How a pusher keeps a replica that already holds its config in check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PushOptions {
+    /// How often the replica's `/status` hash is compared with the config it should hold:
+    /// a Kong restarted in DB-less mode holds nothing, and is pushed the config again (KIC's
+    /// `--proxy-sync-seconds`, 3 s: v3.5.13 checks `/status` on every sync for Kong's empty
+    /// hash, `sendconfig/config_change_detector.go` 44-74; kingress for any other hash too).
+    pub recheck: Duration,
+    /// KIC's `--enable-reverse-sync`: push on every recheck, even when the hash matches.
+    pub reverse_sync: bool,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions {
+            recheck: Duration::from_secs(3),
+            reverse_sync: false,
+        }
+    }
+}
+
+/// [`run_with`] the default [`PushOptions`].
+pub async fn run(
+    client: AdminApiClient,
+    desired: watch::Receiver<Option<Arc<Configs>>>,
+    leader: watch::Receiver<bool>,
+    reports: mpsc::UnboundedSender<PushReport>,
+) {
+    run_with(client, desired, leader, reports, PushOptions::default()).await
+}
+
 /// Pushes while `leader` is true (only the elected controller writes to Kong), the config of
 /// this replica's [profile](super::profiles) once its `GET /` said which.
-pub async fn run(
+pub async fn run_with(
     client: AdminApiClient,
     mut desired: watch::Receiver<Option<Arc<Configs>>>,
     mut leader: watch::Receiver<bool>,
     reports: mpsc::UnboundedSender<PushReport>,
+    options: PushOptions,
 ) {
     let replica = client.url().to_string();
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
@@ -216,8 +250,25 @@ pub async fn run(
         }
         let holds = matches!(&held, Held::Id(id) if id == want.id());
         if holds || rejected.as_deref() == Some(want.id()) {
-            if !changed(&mut desired, &mut leader).await {
-                return;
+            match wait(&mut desired, &mut leader, options.recheck).await {
+                Woken::Closed => return,
+                Woken::Changed => {}
+                // A rejected config stays rejected: only a new one is worth sending.
+                Woken::Recheck if !holds => {}
+                Woken::Recheck => match client.configuration_hash().await {
+                    Ok(hash) if hash == want.md5() && !options.reverse_sync => {}
+                    Ok(hash) => {
+                        if hash != want.md5() {
+                            tracing::warn!(replica = %replica, hash = %hash, "the Kong replica no longer holds the configuration pushed (restarted?); pushing it again");
+                        }
+                        // Never equal to an md5: the next round pushes.
+                        held = Held::Md5(format!("not {hash}"));
+                    }
+                    Err(e) => {
+                        held = Held::Unknown;
+                        fail(&reports, &replica, &e);
+                    }
+                },
             }
             continue;
         }
@@ -254,6 +305,24 @@ pub async fn run(
                 tokio::time::sleep(backoff.next_delay()).await;
             }
         }
+    }
+}
+
+enum Woken {
+    Changed,
+    Recheck,
+    Closed,
+}
+
+/// [`changed`], or the recheck interval passing first.
+async fn wait(
+    desired: &mut watch::Receiver<Option<Arc<Configs>>>,
+    leader: &mut watch::Receiver<bool>,
+    recheck: Duration,
+) -> Woken {
+    tokio::select! {
+        open = changed(desired, leader) => if open { Woken::Changed } else { Woken::Closed },
+        () = tokio::time::sleep(recheck) => Woken::Recheck,
     }
 }
 

@@ -259,6 +259,7 @@ fn rejected_by_fault(state: &State, cfg: &Value) -> Option<ConfigError> {
 
 // Kong 3.10 kong/api/routes/config.lua:111-190 (POST /config, DB-less).
 fn post_config(state: &State, query: &str, ctype: &str, body: &[u8]) -> Resp {
+    state.config_posts.fetch_add(1, Ordering::SeqCst);
     let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();

@@ -153,6 +153,18 @@ impl KongAdminDouble {
         self.state.lock().hash.clone()
     }
 
+    /// Test facility: what a DB-less Kong that restarted holds, no configuration (`/status`
+    /// reports [`EMPTY_HASH`] until the next `POST /config`; Kong 3.10 keeps none across a
+    /// restart without `declarative_config`). The history is kept.
+    pub fn restart(&self) {
+        {
+            let mut g = self.state.lock();
+            g.current = None;
+            g.hash = EMPTY_HASH.to_string();
+        }
+        self.state.generation.send_modify(|g| *g += 1);
+    }
+
     /// Every accepted configuration, oldest first.
     pub fn history(&self) -> Vec<ValidConfig> {
         self.state.lock().history.clone()
@@ -169,6 +181,13 @@ impl KongAdminDouble {
     pub fn request_count(&self) -> u64 {
         self.state
             .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Test facility: `POST /config` requests received, answered 201, 304 or an error.
+    pub fn config_posts(&self) -> u64 {
+        self.state
+            .config_posts
             .load(std::sync::atomic::Ordering::SeqCst)
     }
 

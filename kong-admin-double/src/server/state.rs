@@ -53,6 +53,8 @@ pub(crate) struct State {
     pub inner: Mutex<Inner>,
     pub generation: tokio::sync::watch::Sender<u64>,
     pub requests: AtomicU64,
+    /// Test facility: `POST /config` requests received, whatever the answer.
+    pub config_posts: AtomicU64,
     /// Set while down: requests on kept-alive connections are dropped too.
     pub down: AtomicBool,
     pub admin_token: Option<String>,
@@ -72,6 +74,7 @@ impl State {
             }),
             generation: tokio::sync::watch::channel(0).0,
             requests: AtomicU64::new(0),
+            config_posts: AtomicU64::new(0),
             down: AtomicBool::new(false),
             admin_token,
             node_id,
