@@ -110,6 +110,14 @@ pub struct RunArgs {
     /// override `--publish-service`.
     #[arg(long, value_delimiter = ',')]
     pub publish_status_address: Vec<String>,
+    /// KIC's `--publish-service-udp`: `namespace/name` of the Service whose addresses
+    /// UDPIngresses get (default: those of `--publish-service`).
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub publish_service_udp: Option<String>,
+    /// KIC's `--publish-status-address-udp`: fixed UDPIngress addresses, over
+    /// `--publish-service-udp` (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub publish_status_address_udp: Vec<String>,
 }
 
 /// A flag value `kingress run` cannot use.
@@ -131,6 +139,15 @@ pub enum ArgsError {
 }
 
 /// `<namespace>/<name>`, both non-empty.
+/// The non-empty addresses of a list flag, trimmed.
+fn trimmed(addresses: &[String]) -> Vec<String> {
+    addresses
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect()
+}
+
 /// A positive number of seconds.
 fn parse_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -187,6 +204,10 @@ impl RunArgs {
         };
         let publish_service = match &self.publish_service {
             Some(s) => Some(namespaced_name("publish-service", s)?),
+            None => None,
+        };
+        let publish_service_udp = match &self.publish_service_udp {
+            Some(s) => Some(namespaced_name("publish-service-udp", s)?),
             None => None,
         };
         let template = AdminApiOptions {
@@ -267,12 +288,9 @@ impl RunArgs {
             status: StatusOptions {
                 update_status: self.update_status,
                 publish_service,
-                publish_status_addresses: self
-                    .publish_status_address
-                    .iter()
-                    .map(|a| a.trim().to_string())
-                    .filter(|a| !a.is_empty())
-                    .collect(),
+                publish_status_addresses: trimmed(&self.publish_status_address),
+                publish_service_udp,
+                publish_status_addresses_udp: trimmed(&self.publish_status_address_udp),
                 ..StatusOptions::default()
             },
         })
@@ -386,6 +404,26 @@ mod tests {
             assert!(e.contains("gateway-to-reconcile"), "{bad}: {e}");
         }
         assert_eq!(options(&[]).expect("parses").scope.gateway, None);
+    }
+
+    #[test]
+    fn udp_publish_flags_reach_the_status_options() {
+        let o = options(&[
+            "--publish-service=kong/proxy",
+            "--publish-service-udp=kong/udp-proxy",
+            "--publish-status-address-udp= 10.0.0.9 ,udp.example.com",
+        ])
+        .expect("parses");
+        assert_eq!(
+            o.status.publish_service_udp,
+            Some(("kong".into(), "udp-proxy".into()))
+        );
+        assert_eq!(
+            o.status.publish_status_addresses_udp,
+            ["10.0.0.9", "udp.example.com"]
+        );
+        let e = options(&["--publish-service-udp=udp-proxy"]).expect_err("no namespace");
+        assert!(e.contains("publish-service-udp"), "{e}");
     }
 
     #[test]

@@ -119,14 +119,10 @@ fn writes_with(
     let facts = Facts::default();
     let now = time();
     let inputs = Inputs {
-        state: &state,
-        programmed: programmed.then_some(&facts),
         controller_name: DEFAULT_CONTROLLER_NAME,
-        ingress_class: "kong",
-        service_facades: false,
         addresses,
         kong_listens,
-        now: &now,
+        ..Inputs::for_tests(&state, programmed.then_some(&facts), &now)
     };
     let mut out = plan(snapshot, &inputs, PlanScope::Cluster);
     out.extend(plan(snapshot, &inputs, PlanScope::Namespace("infra")));

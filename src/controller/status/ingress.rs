@@ -1,7 +1,8 @@
 //! Ingress `status.loadBalancer` from `--publish-status-address` or `--publish-service`
 //! (KIC's flags), written for Ingresses of our class once a Kong replica holds their routes;
 //! TCPIngresses and UDPIngresses get the same (KIC v3.5.13 zz_generated.controllers.go, their
-//! reconcilers' `UpdateLoadBalancerIngress`).
+//! reconcilers' `UpdateLoadBalancerIngress`), UDPIngresses those of `--publish-service-udp` or
+//! `--publish-status-address-udp` when either is set (`ctrldef.go` 173, `setup.go` 228-236).
 
 use std::net::IpAddr;
 
@@ -17,11 +18,9 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
     let PlanScope::Namespace(ns) = scope else {
         return Vec::new();
     };
-    // No addresses known: leave whatever is there (another writer may own it).
-    let Some(programmed) = inputs.programmed.filter(|_| !inputs.addresses.is_empty()) else {
+    let Some(programmed) = inputs.programmed else {
         return Vec::new();
     };
-    let wanted = Value::Array(inputs.addresses.to_vec());
     // Each object with its current `status.loadBalancer.ingress`, as JSON.
     let ingresses = snapshot.ingresses_in(Some(ns)).map(|i| {
         let lb = i.status.as_ref().and_then(|s| s.load_balancer.as_ref());
@@ -50,6 +49,15 @@ pub fn plan(snapshot: &Snapshot, inputs: &Inputs<'_>, scope: PlanScope<'_>) -> V
         .chain(tcp)
         .chain(udp)
         .filter_map(|(kind, meta, current)| {
+            let addresses = match kind {
+                Kind::UdpIngress => inputs.udp_addresses,
+                _ => inputs.addresses,
+            };
+            // No addresses known: leave whatever is there (another writer may own it).
+            if addresses.is_empty() {
+                return None;
+            }
+            let wanted = Value::Array(addresses.to_vec());
             let namespace = meta.namespace.clone().unwrap_or_default();
             let name = meta.name.clone().unwrap_or_default();
             if !programmed
@@ -129,6 +137,73 @@ pub fn service_addresses(service: &Service) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::sync::SyncState;
+    use crate::manifests::{Loaded, load_str};
+    use crate::translate::Facts;
+
+    /// UDPIngresses get the UDP addresses (KIC's `--publish-service-udp` address finder),
+    /// Ingresses and TCPIngresses the others; none known for a kind: its status is left alone.
+    #[test]
+    fn udp_ingresses_get_the_udp_addresses() {
+        let yaml = r#"
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: ns}
+spec: {ingressClassName: kong}
+---
+apiVersion: configuration.konghq.com/v1beta1
+kind: TCPIngress
+metadata: {name: db, namespace: ns, annotations: {kubernetes.io/ingress.class: kong}}
+spec: {rules: [{port: 9000, backend: {serviceName: db, servicePort: 5432}}]}
+---
+apiVersion: configuration.konghq.com/v1beta1
+kind: UDPIngress
+metadata: {name: dns, namespace: ns, annotations: {kubernetes.io/ingress.class: kong}}
+spec: {rules: [{port: 9053, backend: {serviceName: dns, servicePort: 53}}]}
+"#;
+        let mut loaded = Loaded::default();
+        load_str(yaml, std::path::Path::new("lb.yaml"), &mut loaded);
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let state = SyncState::default();
+        let mut facts = Facts::default();
+        for (kind, name) in [
+            (Kind::Ingress, "web"),
+            (Kind::TcpIngress, "db"),
+            (Kind::UdpIngress, "dns"),
+        ] {
+            facts.configured.insert(object_key(kind, "ns", name));
+        }
+        let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-01-01T00:00:00Z".parse().expect("time"),
+        );
+        let tcp = [address_entry("10.0.0.1")];
+        let udp = [address_entry("udp.example.com")];
+        let written = |addresses: &[Value], udp_addresses: &[Value]| {
+            let inputs = Inputs {
+                addresses,
+                udp_addresses,
+                ..Inputs::for_tests(&state, Some(&facts), &now)
+            };
+            plan(&loaded.snapshot, &inputs, PlanScope::Namespace("ns"))
+                .into_iter()
+                .map(|w| (w.name, w.status["loadBalancer"]["ingress"][0].clone()))
+                .collect::<Vec<_>>()
+        };
+        let ip = json!({"ip": "10.0.0.1"});
+        let host = json!({"hostname": "udp.example.com"});
+        assert_eq!(
+            written(&tcp, &udp),
+            [
+                ("web".to_string(), ip.clone()),
+                ("db".to_string(), ip.clone()),
+                ("dns".to_string(), host)
+            ]
+        );
+        assert_eq!(
+            written(&tcp, &[]),
+            [("web".to_string(), ip.clone()), ("db".to_string(), ip)]
+        );
+    }
 
     fn service(json: Value) -> Service {
         serde_json::from_value(json).expect("Service")

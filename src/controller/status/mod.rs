@@ -48,6 +48,11 @@ pub struct StatusOptions {
     /// `--publish-status-address`: fixed Ingress addresses (IPs or hostnames); wins over
     /// `publish_service`.
     pub publish_status_addresses: Vec<String>,
+    /// KIC's `--publish-service-udp`: UDPIngresses get this Service's addresses instead.
+    pub publish_service_udp: Option<(String, String)>,
+    /// KIC's `--publish-status-address-udp`: fixed UDPIngress addresses; wins over
+    /// `publish_service_udp`.
+    pub publish_status_addresses_udp: Vec<String>,
     /// Pause after a change before a round, merging bursts.
     pub debounce: Duration,
     /// At most this many writes (status patches and Events) per round; the rest follow in
@@ -61,6 +66,8 @@ impl Default for StatusOptions {
             update_status: true,
             publish_service: None,
             publish_status_addresses: Vec::new(),
+            publish_service_udp: None,
+            publish_status_addresses_udp: Vec::new(),
             debounce: Duration::from_millis(100),
             max_writes_per_round: 64,
         }
@@ -80,10 +87,34 @@ pub struct Inputs<'a> {
     pub service_facades: bool,
     /// Ingress `status.loadBalancer.ingress` entries; empty: Ingress status is not written.
     pub addresses: &'a [Value],
+    /// The same for UDPIngresses (KIC's UDP address finder, else the same as `addresses`).
+    pub udp_addresses: &'a [Value],
     /// The Gateway listens Kong serves; None while unknown (no publish Service, or no replica
     /// has reported its listeners): Gateway listeners are then not checked against Kong.
     pub kong_listens: Option<&'a KongListens>,
     pub now: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+}
+
+#[cfg(test)]
+impl<'a> Inputs<'a> {
+    /// Inputs for a unit test: controller `c`, class `kong`, no addresses, listens unknown.
+    pub(crate) fn for_tests(
+        state: &'a SyncState,
+        programmed: Option<&'a Facts>,
+        now: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+    ) -> Inputs<'a> {
+        Inputs {
+            state,
+            programmed,
+            controller_name: "c",
+            ingress_class: "kong",
+            service_facades: false,
+            addresses: &[],
+            udp_addresses: &[],
+            kong_listens: None,
+            now,
+        }
+    }
 }
 
 /// One status patch: a JSON merge patch of the status subresource.
@@ -235,7 +266,20 @@ pub async fn run(
     mut state: watch::Receiver<Arc<SyncState>>,
     mut leader: watch::Receiver<bool>,
 ) {
-    let mut publish = publish::Publish::new(&client, &options);
+    let mut publish = publish::Publish::new(
+        &client,
+        options.publish_service.as_ref(),
+        &options.publish_status_addresses,
+    );
+    // KIC v3.5.13 setup.go 228-236: a UDP address finder when either UDP flag is set, else
+    // the default one.
+    let udp_own =
+        options.publish_service_udp.is_some() || !options.publish_status_addresses_udp.is_empty();
+    let mut publish_udp = publish::Publish::new(
+        &client,
+        options.publish_service_udp.as_ref(),
+        &options.publish_status_addresses_udp,
+    );
     let mut programmed = Programmed::default();
     let mut written = Written::default();
     let mut events = EventLog::new(client.clone());
@@ -254,6 +298,7 @@ pub async fn run(
             // A closed leadership channel keeps its last value.
             changed = leader.changed(), if leader_open => leader_open = changed.is_ok(),
             () = publish.changed() => {}
+            () = publish_udp.changed() => {}
             () = wait => {}
         }
         tokio::time::sleep(options.debounce).await;
@@ -270,6 +315,10 @@ pub async fn run(
             continue; // Nothing translated yet.
         }
         let addrs = publish.addresses();
+        let udp_addrs = match udp_own {
+            true => publish_udp.addresses(),
+            false => addrs.clone(),
+        };
         let kong_listens = publish
             .ports()
             .and_then(|ports| KongListens::across(&ports, current.listeners.values()));
@@ -283,6 +332,7 @@ pub async fn run(
             ingress_class: &translated.ingress_class,
             service_facades: translated.service_facades,
             addresses: &addrs,
+            udp_addresses: &udp_addrs,
             kong_listens: kong_listens.as_ref(),
             now: &now,
         };

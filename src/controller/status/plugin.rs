@@ -175,16 +175,7 @@ plugin: cors
         let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             "2026-01-01T00:00:00Z".parse().expect("time"),
         );
-        let inputs = Inputs {
-            state: &state,
-            programmed: Some(&facts),
-            controller_name: "c",
-            ingress_class: "kong",
-            service_facades: false,
-            addresses: &[],
-            kong_listens: None,
-            now: &now,
-        };
+        let inputs = Inputs::for_tests(&state, Some(&facts), &now);
         let names: Vec<String> = plan(&loaded.snapshot, &inputs, PlanScope::Cluster)
             .into_iter()
             .map(|w| w.name)

@@ -17,7 +17,6 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
 use serde_json::Value;
 
-use super::StatusOptions;
 use super::ingress::{address_entry, service_addresses};
 use super::kong_listens::PublishPort;
 use crate::api::Service;
@@ -68,15 +67,14 @@ impl<K: kube::Resource> Relisted<K> {
 }
 
 impl Publish {
-    pub fn new(client: &kube::Client, options: &StatusOptions) -> Self {
-        let fixed = (!options.publish_status_addresses.is_empty()).then(|| {
-            options
-                .publish_status_addresses
-                .iter()
-                .map(|a| address_entry(a))
-                .collect()
-        });
-        let (services, slices) = match &options.publish_service {
+    /// The Service `service` (`namespace`, `name`) watched, unless `fixed` addresses are given.
+    pub fn new(
+        client: &kube::Client,
+        service: Option<&(String, String)>,
+        fixed: &[String],
+    ) -> Self {
+        let fixed = (!fixed.is_empty()).then(|| fixed.iter().map(|a| address_entry(a)).collect());
+        let (services, slices) = match service {
             Some((ns, name)) => {
                 let services = Api::<Service>::namespaced(client.clone(), ns);
                 let by_name = watcher::Config::default().fields(&format!("metadata.name={name}"));

@@ -361,16 +361,7 @@ mod tests {
         let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             "2026-01-01T00:00:00Z".parse().expect("time"),
         );
-        let inputs = Inputs {
-            state: &state,
-            programmed: Some(&facts),
-            controller_name: "c",
-            ingress_class: "kong",
-            service_facades: false,
-            addresses: &[],
-            kong_listens: None,
-            now: &now,
-        };
+        let inputs = Inputs::for_tests(&state, Some(&facts), &now);
         let route = GatewayRoute::from(&route);
         assert!(programmed(&route, true, &inputs, &[], &[]).status);
         let filter = problem(Reason::UnsupportedFilter, "spec.rules[0].filters[0].type");
