@@ -46,17 +46,23 @@ impl Rewrites {
     pub fn apply(self, ctx: &mut Context<'_>) {
         let field = Some(format!("metadata.annotations[{ANNOTATION}]"));
         for (service, routes) in self.0 {
-            // The Ingresses that make KIC leave the service out, each with why.
+            // The Ingresses that make KIC leave the service out, each with why; else each
+            // route's new URI (an empty value rewrites to `/`).
             let mut culprits: Vec<(ObjectRef, String)> = Vec::new();
-            for (_, ingress, value) in &routes {
+            let mut uris: Vec<(&str, String)> = Vec::new();
+            for (route, ingress, value) in &routes {
                 let why = if !ctx.options.feature_gates.rewrite_uris {
                     format!(
                         "{ANNOTATION} needs the RewriteURIs feature gate (--feature-gates RewriteURIs=true), off by default as in KIC"
                     )
-                } else if let Err(e) = uri_config(value) {
-                    format!("{value:?} is not a rewrite URI: {e}")
                 } else {
-                    continue;
+                    match uri_config(if value.is_empty() { "/" } else { value }) {
+                        Ok(uri) => {
+                            uris.push((route, uri));
+                            continue;
+                        }
+                        Err(e) => format!("{value:?} is not a rewrite URI: {e}"),
+                    }
                 };
                 if !culprits.iter().any(|(c, _)| c.key() == ingress.key()) {
                     culprits.push((ingress.clone(), why));
@@ -88,10 +94,7 @@ impl Rewrites {
             let Some(kong_service) = ctx.service_mut(&service) else {
                 continue;
             };
-            for (route, _, value) in routes {
-                let Ok(uri) = uri_config(if value.is_empty() { "/" } else { &value }) else {
-                    continue;
-                };
+            for (route, uri) in uris {
                 if let Some(r) = kong_service.routes.iter_mut().find(|r| r.name == route) {
                     r.plugins.push(transformer(uri));
                 }
