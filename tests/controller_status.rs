@@ -384,6 +384,36 @@ async fn ingress_load_balancer_status_comes_from_the_publish_service() {
     .await;
 }
 
+/// KIC's `--update-status=false` (v3.5.13 `cli.go` 140-141): no status is written, though
+/// the Ingress reaches Kong and addresses are known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_update_status_off_no_status_is_written() {
+    let env = start("no-status", |_| StatusOptions {
+        update_status: false,
+        publish_status_addresses: vec!["10.9.9.9".into()],
+        ..StatusOptions::default()
+    })
+    .await;
+    env.apply(&format!(
+        "{}---\n{}---\n{}",
+        service("echo", None),
+        slice("echo", 1),
+        ingress("echo", "echo")
+    ))
+    .await;
+    env.wait("the Ingress's route", |c| !c.routes().is_empty())
+        .await;
+    // Many status rounds (20 ms debounce each) after Kong holds the route.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let i = env.ingress("echo").await;
+    let lb = i
+        .status
+        .and_then(|s| s.load_balancer)
+        .and_then(|lb| lb.ingress)
+        .unwrap_or_default();
+    assert!(lb.is_empty(), "{lb:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_translation_error_is_announced_once_as_an_event() {
     let env = start("translation-event", |_| StatusOptions::default()).await;
