@@ -6,5 +6,6 @@ pub mod config_text;
 pub mod healthchecks;
 pub mod listeners;
 pub mod ring;
+pub mod route_transform;
 pub mod router_flavor;
 pub mod version;
