@@ -591,3 +591,77 @@ fn errors_name_the_object_and_exit_non_zero() {
     let stderr = fails(&["-f", "tests/explain/missing/", "--service", "default/echo"]);
     assert!(stderr.contains("cannot read manifests"), "{stderr}");
 }
+
+/// `explain --request` on `tests/explain/request`: a regex path beating a prefix and a
+/// wildcard host, a wildcard host alone, header and method matches (and a method that misses
+/// them), an HTTPRoute's split rule, and a request no route takes (Kong's 404). The route picked
+/// is checked with Kong's engine in `explain::request`'s unit tests and the expressions and
+/// priorities against Kong's Lua in `tests/kong_router.rs`; these goldens hold the report.
+#[test]
+fn request_cases_match_golden_output() {
+    let update = support::golden::update_golden();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/explain/golden");
+    let cases: [(&str, &str, &[&str]); 6] = [
+        (
+            "regex-beats-prefix",
+            "GET https://shop.example.com/cart/42",
+            &[],
+        ),
+        ("wildcard-host", "GET http://blog.example.com/", &[]),
+        (
+            "header-and-method",
+            "GET http://api.example.com/v1",
+            &["X-Version: V2"],
+        ),
+        (
+            "method-misses",
+            "POST http://api.example.com/orders",
+            &["X-Version: v2"],
+        ),
+        ("httproute-split", "GET http://split.example.com/a", &[]),
+        ("no-match", "GET http://nothing.example.org/", &[]),
+    ];
+    let mut failures = Vec::new();
+    for (name, request, headers) in cases {
+        let mut args = vec!["-f", "tests/explain/request", "--request", request];
+        for h in headers {
+            args.extend(["-H", h]);
+        }
+        let actual = ok(&args);
+        let path = dir.join(format!("request-{name}.txt"));
+        let expected = fs::read_to_string(&path).unwrap_or_default();
+        if expected == actual {
+            continue;
+        }
+        if update {
+            fs::write(&path, &actual).expect("write golden file");
+        } else {
+            failures.push(format!("{}:\n{}", path.display(), diff(&expected, &actual)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "golden mismatch (run with UPDATE_GOLDEN=1 to accept intended changes):\n{}",
+        failures.join("\n")
+    );
+    // JSON: the same pick, machine-readable.
+    let doc: Value = serde_json::from_str(&ok(&[
+        "-f",
+        "tests/explain/request",
+        "--request",
+        "GET http://api.example.com/v1",
+        "-H",
+        "x-version: v2",
+        "-o",
+        "json",
+    ]))
+    .expect("JSON");
+    assert_eq!(doc["matched"]["service"], "default.api-v2.80", "{doc}");
+    assert!(
+        doc["beaten"].as_array().is_some_and(|b| b.len() == 1),
+        "{doc}"
+    );
+    let none = kingress(&["-f", "tests/explain/request", "--request", "GET nothing"]);
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--request"));
+}

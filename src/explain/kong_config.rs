@@ -16,6 +16,21 @@ pub(super) fn select(
     notes: &mut Vec<String>,
 ) -> Result<Vec<Selected>, ExplainError> {
     let doc = read(path)?;
+    let upstream = upstream_in(&doc, path, name, notes)?;
+    Ok(vec![Selected {
+        source: format!("Kong config {}", path.display()),
+        pair_key: upstream.name.clone(),
+        upstream,
+    }])
+}
+
+/// The upstream `name` of the Kong config `doc` (read from `path`), with its targets.
+pub(super) fn upstream_in(
+    doc: &Value,
+    path: &Path,
+    name: &str,
+    notes: &mut Vec<String>,
+) -> Result<Upstream, ExplainError> {
     let shape = |message: &str| ExplainError::KongConfigShape {
         path: path.to_path_buf(),
         message: message.to_string(),
@@ -82,21 +97,15 @@ pub(super) fn select(
             }
         }
     }
-    let upstream: Upstream =
-        serde_json::from_value(found).map_err(|source| ExplainError::KongConfigUpstream {
-            path: path.to_path_buf(),
-            name: name.to_string(),
-            source,
-        })?;
-    Ok(vec![Selected {
-        source: format!("Kong config {}", path.display()),
-        pair_key: upstream.name.clone(),
-        upstream,
-    }])
+    serde_json::from_value(found).map_err(|source| ExplainError::KongConfigUpstream {
+        path: path.to_path_buf(),
+        name: name.to_string(),
+        source,
+    })
 }
 
 /// JSON when the text starts like JSON, else YAML (deck and Kong write both).
-fn read(path: &Path) -> Result<Value, ExplainError> {
+pub(super) fn read(path: &Path) -> Result<Value, ExplainError> {
     let text = std::fs::read_to_string(path).map_err(|source| ExplainError::ReadKongConfig {
         path: path.to_path_buf(),
         source,

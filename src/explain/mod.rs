@@ -9,6 +9,7 @@
 
 mod kong_config;
 mod report;
+pub mod request;
 mod select;
 mod table;
 
@@ -27,7 +28,7 @@ pub use report::{Analysis, Comparison, Explained, Explanation, RingState, Row, a
 /// `kingress explain` arguments.
 #[derive(Args, Debug, Clone)]
 #[command(group(ArgGroup::new("input").required(true).args(["files", "kong_config"])))]
-#[command(group(ArgGroup::new("object").required(true).args(["service", "route", "upstream"])))]
+#[command(group(ArgGroup::new("object").required(true).args(["service", "route", "upstream", "request"])))]
 pub struct ExplainArgs {
     /// Manifest files or folders, read as `translate` reads them.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
@@ -61,6 +62,28 @@ pub struct ExplainArgs {
     /// with --kong-config. Shows the fraction of keys that change target.
     #[arg(long = "compare-with", value_name = "PATH")]
     pub compare_with: Vec<PathBuf>,
+    /// A request, `METHOD URL` (`GET https://shop.example.com/cart/42`): the route Kong's
+    /// router picks for it, the routes it beat, its service, upstream and plugins.
+    #[arg(long, value_name = "METHOD URL")]
+    pub request: Option<String>,
+    /// A request header, `name: value` (repeatable; `Host` replaces the URL's host).
+    #[arg(
+        long = "header",
+        short = 'H',
+        value_name = "NAME: VALUE",
+        requires = "request"
+    )]
+    pub headers: Vec<String>,
+    /// The port of the Kong listener the request arrives on (Kong's defaults: 8000, 8443 for
+    /// TLS); routes with `host:port` compare it unless the Host header carries a port.
+    #[arg(long, value_name = "PORT", requires = "request")]
+    pub listener_port: Option<u16>,
+    /// The client's address (routes with `sources`).
+    #[arg(long, value_name = "IP", requires = "request")]
+    pub client_ip: Option<std::net::IpAddr>,
+    /// Kong's `router_flavor` the routes are matched under.
+    #[arg(long, value_enum, default_value_t = crate::kong::router_flavor::RouterFlavor::TraditionalCompatible, requires = "request")]
+    pub router_flavor: crate::kong::router_flavor::RouterFlavor,
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: OutputFormat,
 }
@@ -218,6 +241,41 @@ pub enum ExplainError {
     },
     #[error("cannot render JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("--request: {0}")]
+    Request(String),
+}
+
+/// `--request`: where Kong's router sends the request, among the routes of the manifests
+/// (translated as `translate` does, for `--router-flavor`) or of `--kong-config`.
+pub fn run_request(args: &ExplainArgs) -> Result<request::RequestExplanation, ExplainError> {
+    let line = args.request.as_deref().unwrap_or_default();
+    let req = request::parse(line, &args.headers, args.listener_port, args.client_ip)
+        .map_err(ExplainError::Request)?;
+    let mut notes = Vec::new();
+    let config = match &args.kong_config {
+        Some(path) => kong_config::read(path)?,
+        None => {
+            let loaded = crate::manifests::load(&args.files)?;
+            notes.extend(
+                loaded
+                    .problems
+                    .iter()
+                    .filter(|p| p.fatal)
+                    .map(|p| p.to_string()),
+            );
+            let options = crate::translate::Options {
+                assume_attached_without_gateways: true,
+                router_flavor: args.router_flavor,
+                ..crate::translate::Options::default()
+            };
+            let translation = crate::translate::translate(&loaded.snapshot, &options);
+            serde_json::to_value(&translation.config)?
+        }
+    };
+    let mut explained = request::explain(&config, args.router_flavor, req);
+    notes.append(&mut explained.notes);
+    explained.notes = notes;
+    Ok(explained)
 }
 
 /// Explains what `args` select. Notes (input problems about the selected objects) are
@@ -304,6 +362,36 @@ pub fn run(args: &ExplainArgs) -> Result<Explanation, ExplainError> {
 /// The `explain` subcommand: output on stdout, notes and errors on stderr.
 pub fn main(args: &ExplainArgs) -> ExitCode {
     let mut stderr = std::io::stderr().lock();
+    if args.request.is_some() {
+        let explained = match run_request(args) {
+            Ok(e) => e,
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        for note in &explained.notes {
+            let _ = writeln!(stderr, "{note}");
+        }
+        let text = match args.output {
+            OutputFormat::Table => explained.to_table(),
+            OutputFormat::Json => match serde_json::to_string_pretty(&explained) {
+                Ok(t) => t + "\n",
+                Err(e) => {
+                    let _ = writeln!(stderr, "error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            },
+        };
+        let mut stdout = std::io::stdout().lock();
+        return match stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
     let explanation = match run(args) {
         Ok(e) => e,
         Err(e) => {

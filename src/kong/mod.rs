@@ -7,5 +7,7 @@ pub mod healthchecks;
 pub mod listeners;
 pub mod ring;
 pub mod route_transform;
+pub mod router_fields;
 pub mod router_flavor;
+pub mod uri;
 pub mod version;

@@ -281,6 +281,65 @@ impl Priority {
     }
 }
 
+/// The expression Kong's `expressions` router gives a route (Kong 3.10
+/// `kong/router/expressions.lua` 29-52): its own expression (or its traditional fields'), with
+/// `net.port` read as `net.dst.port` (transform.lua 733-760), and its protocols unless it
+/// has only `https`, `tls` or `tls_passthrough` (so that Kong can redirect).
+pub fn expressions_flavor_expression(route: &KongRoute) -> String {
+    let mut exp = expression(route);
+    if exp.contains("net.port") {
+        exp = amend_net_port(&exp);
+    }
+    let protocols = strings(field(route, "protocols"));
+    if let [only] = protocols.as_slice()
+        && matches!(*only, "https" | "tls" | "tls_passthrough")
+    {
+        return exp;
+    }
+    let protocol = gen_for_field(
+        "net.protocol",
+        &protocols,
+        |_| "==",
+        |_, p| {
+            match p {
+                "tls_passthrough" => "tcp",
+                "grpc" => "http",
+                "grpcs" => "https",
+                other => other,
+            }
+            .to_string()
+        },
+    );
+    match protocol {
+        Some(p) => format!("{exp}{LOGICAL_AND}{p}"),
+        None => exp,
+    }
+}
+
+/// `(net\.port)(\s*)([=><!])` → `net.dst.port$2$3` (transform.lua 737-738).
+fn amend_net_port(exp: &str) -> String {
+    let mut out = String::with_capacity(exp.len() + 8);
+    let mut rest = exp;
+    while let Some(i) = rest.find("net.port") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + "net.port".len()..];
+        let spaces = after.len() - after.trim_start().len();
+        match after[spaces..].chars().next() {
+            Some('=' | '>' | '<' | '!') => {
+                out.push_str("net.dst.port");
+                out.push_str(&after[..spaces]);
+            }
+            _ => {
+                out.push_str("net.port");
+                out.push_str(&after[..spaces]);
+            }
+        }
+        rest = &after[spaces..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A 32-bit LuaJIT value (`bit.lshift` of a number) converted to `uint64_t` on x86_64: a
 /// negative one becomes 2^63 interpreted, its sign extension compiled.
 fn u64_of_i32(v: i32, compiled: bool) -> u64 {
@@ -321,6 +380,66 @@ fn stream_priority(route: &KongRoute) -> u64 {
     (if sni { SNI } else { 0 }) | (weight("sources") << 4) | weight("destinations")
 }
 
+/// What `get_priority` weighs of a traditional HTTP route (transform.lua 548-606).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Parts {
+    /// How many of sources, destinations, methods, hosts, headers, SNIs and paths it has.
+    pub match_kinds: u32,
+    /// Header names, at most 255.
+    pub headers: u32,
+    /// Its hosts hold no wildcard.
+    pub plain_host_only: bool,
+    /// Its paths are regexes.
+    pub regex: bool,
+    pub regex_priority: f64,
+    /// The length of its prefix paths (0 for regexes).
+    pub path_length: u32,
+}
+
+/// [`Parts`] of a traditional HTTP route of uniform paths.
+pub fn parts(route: &KongRoute) -> Parts {
+    let present = [
+        "sources",
+        "destinations",
+        "methods",
+        "hosts",
+        "snis",
+        "paths",
+    ];
+    let mut match_kinds = present
+        .iter()
+        .filter(|f| non_empty(route, f).is_some())
+        .count() as u32;
+    let headers = non_empty(route, "headers")
+        .and_then(Value::as_object)
+        .map_or(0, Map::len);
+    if headers > 0 {
+        match_kinds += 1;
+    }
+    // `type(hosts) == "table"`: an empty array counts, an absent or null field does not.
+    let plain_host_only = match field(route, "hosts") {
+        Some(Value::Array(hosts)) => !hosts
+            .iter()
+            .any(|h| h.as_str().is_some_and(|h| h.contains('*'))),
+        _ => false,
+    };
+    let paths = strings(non_empty(route, "paths"));
+    let regex = paths.first().is_some_and(|p| is_regex(p));
+    Parts {
+        match_kinds,
+        headers: headers.min(255) as u32,
+        plain_host_only,
+        regex,
+        regex_priority: field(route, "regex_priority")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0),
+        path_length: match paths.first() {
+            Some(p) if !regex => p.len() as u32,
+            _ => 0,
+        },
+    }
+}
+
 /// `get_priority` (transform.lua 532-638) for one route of uniform paths (see
 /// [`split_by_path`]), as Kong on x86_64 computes it.
 pub fn priority(route: &KongRoute) -> Priority {
@@ -336,44 +455,17 @@ pub fn priority(route: &KongRoute) -> Priority {
     if is_stream(route) {
         return Priority::exact(stream_priority(route));
     }
-    let present = [
-        "sources",
-        "destinations",
-        "methods",
-        "hosts",
-        "snis",
-        "paths",
-    ];
-    let mut match_weight = present
-        .iter()
-        .filter(|f| non_empty(route, f).is_some())
-        .count() as i32;
-    let headers = non_empty(route, "headers")
-        .and_then(Value::as_object)
-        .map_or(0, Map::len);
-    if headers > 0 {
-        match_weight += 1;
-    }
-    let headers = headers.min(255) as i32;
-    // `type(hosts) == "table"`: an empty array counts, an absent or null field does not.
-    let plain_host_only = match field(route, "hosts") {
-        Some(Value::Array(hosts)) => !hosts
-            .iter()
-            .any(|h| h.as_str().is_some_and(|h| h.contains('*'))),
-        _ => false,
-    };
-    let paths = strings(non_empty(route, "paths"));
-    let regex_url = paths.first().is_some_and(|p| is_regex(p));
-    let uri_length = match paths.first() {
-        Some(p) if !regex_url => p.len() as i32,
-        _ => 0,
-    };
-    let regex_priority = match regex_url {
-        true => field(route, "regex_priority")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0),
-        false => 0.0,
-    };
+    let Parts {
+        match_kinds,
+        headers,
+        plain_host_only,
+        regex: regex_url,
+        regex_priority,
+        path_length,
+    } = parts(route);
+    let (match_weight, headers, uri_length) =
+        (match_kinds as i32, headers as i32, path_length as i32);
+    let regex_priority = if regex_url { regex_priority } else { 0.0 };
     // The 32-bit parts: `bit.lshift` of a number shifts by the count modulo 32.
     let parts = [
         match_weight.wrapping_shl(61 % 32),
@@ -463,6 +555,21 @@ mod tests {
         assert_eq!(ids.len(), 3);
         assert_eq!(ids[1], "97346e0e-c397-5c69-b3c6-ae71dfb670a3");
         assert_eq!(split[1]["paths"], json!(["~/b"]));
+    }
+
+    #[test]
+    fn expressions_flavor_adds_protocols_and_reads_net_port_as_dst() {
+        let r = route(
+            json!({"expression": "net.port == 80 && http.path ^= \"/a\"",
+            "protocols": ["grpc", "grpcs"], "priority": 7}),
+        );
+        assert_eq!(
+            expressions_flavor_expression(&r),
+            "net.dst.port == 80 && http.path ^= \"/a\" && (net.protocol == r#\"http\"# || net.protocol == r#\"https\"#)"
+        );
+        assert_eq!(priority(&r), Priority::exact((0xFF << 56) | 7));
+        let https = route(json!({"expression": "http.host == \"a\"", "protocols": ["https"]}));
+        assert_eq!(expressions_flavor_expression(&https), "http.host == \"a\"");
     }
 
     #[test]

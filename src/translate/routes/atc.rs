@@ -59,34 +59,11 @@ pub fn apply_l4(route: &mut Route) {
 /// 99-121: atc-router 1.7.1, Kong's pin, with Kong's field schema of the first protocol,
 /// kong/router/fields.lua 20-50 and atc.lua 89-104; the default protocols are HTTP's).
 pub fn validate(expression: &str, protocols: &[String]) -> Result<(), String> {
-    use atc_router::ast::Type;
     use atc_router::semantics::Validate;
     let http = protocols
         .first()
         .is_none_or(|p| matches!(p.as_str(), "http" | "https" | "grpc" | "grpcs"));
-    let mut schema = atc_router::schema::Schema::default();
-    let mut strings = vec!["net.protocol", "tls.sni"];
-    let mut ints = vec!["net.src.port", "net.dst.port"];
-    if http {
-        strings.extend([
-            "http.method",
-            "http.host",
-            "http.path",
-            "http.path.segments.*",
-            "http.headers.*",
-            "http.queries.*",
-        ]);
-        ints.push("http.path.segments.len");
-    }
-    for f in strings {
-        schema.add_field(f, Type::String);
-    }
-    for f in ints {
-        schema.add_field(f, Type::Int);
-    }
-    for f in ["net.src.ip", "net.dst.ip"] {
-        schema.add_field(f, Type::IpAddr);
-    }
+    let schema = crate::kong::router_fields::schema(http);
     let ast = atc_router::parser::parse(expression).map_err(|e| brief(&e.to_string()))?;
     ast.validate(&schema)
 }
