@@ -611,7 +611,7 @@ fn request_cases_match_golden_output() {
         (
             "header-and-method",
             "GET http://api.example.com/v1",
-            &["X-Version: V2"],
+            &["X-Version: V2", "x-user: alice"],
         ),
         (
             "method-misses",
@@ -661,6 +661,44 @@ fn request_cases_match_golden_output() {
         doc["beaten"].as_array().is_some_and(|b| b.len() == 1),
         "{doc}"
     );
+    // No x-user header: the fallback, the client's IP; without --client-ip nothing, so "".
+    assert_eq!(doc["hashing"]["hash_on"], "ip", "{doc}");
+    assert_eq!(doc["hashing"]["key"], "", "{doc}");
+    // The request's key lands where `explain --service ... --key` says it does.
+    let with_user = |user: &str| -> Value {
+        let header = format!("x-user: {user}");
+        let doc: Value = serde_json::from_str(&ok(&[
+            "-f",
+            "tests/explain/request",
+            "--request",
+            "GET http://api.example.com/",
+            "-H",
+            "x-version: v2",
+            "-H",
+            &header,
+            "-o",
+            "json",
+        ]))
+        .expect("JSON");
+        doc["hashing"].clone()
+    };
+    for user in ["alice", "bob", "carol", "dave"] {
+        let h = with_user(user);
+        assert_eq!(h["hash_on"], "header");
+        assert_eq!(h["key"], user);
+        let by_service = json(&[
+            "-f",
+            "tests/explain/request",
+            "--service",
+            "default/api-v2",
+            "--key",
+            user,
+        ]);
+        assert_eq!(
+            h["target"], by_service["choices"][user],
+            "{user}: {by_service}"
+        );
+    }
     let none = kingress(&["-f", "tests/explain/request", "--request", "GET nothing"]);
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("--request"));
