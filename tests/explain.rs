@@ -601,7 +601,7 @@ fn errors_name_the_object_and_exit_non_zero() {
 fn request_cases_match_golden_output() {
     let update = support::golden::update_golden();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/explain/golden");
-    let cases: [(&str, &str, &[&str]); 6] = [
+    let cases: [(&str, &str, &[&str]); 7] = [
         (
             "regex-beats-prefix",
             "GET https://shop.example.com/cart/42",
@@ -620,12 +620,21 @@ fn request_cases_match_golden_output() {
         ),
         ("httproute-split", "GET http://split.example.com/a", &[]),
         ("no-match", "GET http://nothing.example.org/", &[]),
+        // KIC's expression routes and priorities, matched under Kong's `expressions` flavor.
+        (
+            "expressions-flavor",
+            "GET https://shop.example.com/cart/42",
+            &["--router-flavor=expressions"],
+        ),
     ];
     let mut failures = Vec::new();
     for (name, request, headers) in cases {
         let mut args = vec!["-f", "tests/explain/request", "--request", request];
         for h in headers {
-            args.extend(["-H", h]);
+            match h.starts_with("--") {
+                true => args.push(h),
+                false => args.extend(["-H", h]),
+            }
         }
         let actual = ok(&args);
         let path = dir.join(format!("request-{name}.txt"));

@@ -167,6 +167,15 @@ fn name_of(v: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A route with what Kong's schema defaults where it is absent and the router reads it:
+/// `protocols` `["http", "https"]` (Kong 3.10 `kong/db/schema/entities/routes.lua` 154-166).
+fn with_defaults(mut route: KongRoute) -> KongRoute {
+    if route.get("protocols").is_none_or(Value::is_null) {
+        route.insert("protocols".into(), serde_json::json!(["http", "https"]));
+    }
+    route
+}
+
 /// Every route of `config` with its service: nested under services, or at the top level
 /// naming its service by name or id.
 fn routes(config: &Value) -> Vec<(KongRoute, Option<&Value>)> {
@@ -184,7 +193,7 @@ fn routes(config: &Value) -> Vec<(KongRoute, Option<&Value>)> {
             .flatten()
         {
             if let Some(r) = r.as_object() {
-                out.push((r.clone(), Some(service)));
+                out.push((with_defaults(r.clone()), Some(service)));
             }
         }
     }
@@ -205,7 +214,7 @@ fn routes(config: &Value) -> Vec<(KongRoute, Option<&Value>)> {
                     || s.get("id").and_then(Value::as_str) == Some(&wanted)
             })
         });
-        out.push((r.clone(), service));
+        out.push((with_defaults(r.clone()), service));
     }
     out
 }
@@ -779,6 +788,119 @@ mod tests {
         );
         assert!(none.matched.is_none() && none.beaten.is_empty());
         assert!(none.to_table().contains("no Route matched"));
+    }
+
+    /// `routes` (name, fields) as one service's routes, ids in order from ...01.
+    fn config_of(routes: &[(&str, Value)]) -> Value {
+        let routes: Vec<Value> = routes
+            .iter()
+            .enumerate()
+            .map(|(i, (name, fields))| {
+                let mut r = json!({"name": name, "id": format!("00000000-0000-0000-0000-0000000000{:02}", i + 1),
+                    "protocols": ["http", "https"], "regex_priority": 0});
+                for (k, v) in fields.as_object().expect("fields") {
+                    r[k] = v.clone();
+                }
+                r
+            })
+            .collect();
+        json!({"services": [{"name": "s", "host": "s.up", "routes": routes}]})
+    }
+
+    /// The route `explain` picks, asserting atc-router's own `Router` picks the same.
+    fn pick(config: &Value, line: &str, headers: &[&str]) -> Option<String> {
+        let req = request(line, headers);
+        let schema = router_fields::schema(true);
+        let mut router = atc_router::router::Router::new(&schema);
+        for (route, _) in routes(config) {
+            for piece in route_transform::split_by_path(&route) {
+                let id = Uuid::parse_str(piece["id"].as_str().expect("id")).expect("uuid");
+                let p = route_transform::priority(&piece).interpreted as usize;
+                router
+                    .add_matcher(p, id, &route_transform::expression(&piece))
+                    .expect("matcher");
+            }
+        }
+        let values = router_fields::values(&req).expect("values");
+        let mut context = router_fields::context(&schema, &values);
+        let by_router = router
+            .execute(&mut context)
+            .then(|| context.result.expect("result").uuid.to_string());
+        let e = explain(config, RouterFlavor::TraditionalCompatible, req);
+        assert_eq!(
+            e.matched.as_ref().map(|m| m.id.clone()),
+            by_router,
+            "{line}"
+        );
+        e.matched.map(|m| m.route)
+    }
+
+    /// docs/explain.md's order, one rule per case (each route alone would match).
+    #[test]
+    fn each_documented_ordering_rule() {
+        let get = |routes: &[(&str, Value)], line: &str, headers: &[&str]| {
+            pick(&config_of(routes), line, headers).expect("a match")
+        };
+        // Plain hosts beat a wildcard, whatever else the wildcard route has.
+        let plain = ("plain", json!({"hosts": ["a.example.com"], "paths": ["/"]}));
+        let wild = (
+            "wild",
+            json!({"hosts": ["*.example.com"], "methods": ["GET"], "paths": ["/x/y/z"]}),
+        );
+        assert_eq!(
+            get(
+                &[wild.clone(), plain.clone()],
+                "GET http://a.example.com/x/y/z",
+                &[]
+            ),
+            "plain"
+        );
+        // Then a regex path beats a prefix, however long.
+        let regex = ("regex", json!({"paths": ["~/x"]}));
+        let long = ("long", json!({"paths": ["/x/y/z/long/prefix"]}));
+        assert_eq!(
+            get(
+                &[long.clone(), regex.clone()],
+                "GET http://h/x/y/z/long/prefix",
+                &[]
+            ),
+            "regex"
+        );
+        // Then more kinds of match.
+        let two = ("two", json!({"methods": ["GET"], "paths": ["/a"]}));
+        let one = ("one", json!({"paths": ["/abc"]}));
+        assert_eq!(get(&[one, two], "GET http://h/abc", &[]), "two");
+        // Then more header names.
+        let h2 = (
+            "h2",
+            json!({"paths": ["/a"], "headers": {"x-a": ["1"], "x-b": ["2"]}}),
+        );
+        let h1 = ("h1", json!({"paths": ["/a"], "headers": {"x-a": ["1"]}}));
+        assert_eq!(
+            get(&[h1, h2], "GET http://h/a", &["x-a: 1", "x-b: 2"]),
+            "h2"
+        );
+        // Then, among regexes, the higher regex_priority.
+        let low = ("low", json!({"paths": ["~/r"], "regex_priority": 1}));
+        let high = ("high", json!({"paths": ["~/r$"], "regex_priority": 2}));
+        assert_eq!(get(&[low, high], "GET http://h/r", &[]), "high");
+        // Then, among prefixes, the longer.
+        let short = ("short", json!({"paths": ["/p"]}));
+        let longer = ("longer", json!({"paths": ["/p/q"]}));
+        assert_eq!(get(&[longer, short], "GET http://h/p/q/r", &[]), "longer");
+        // Equal priorities: the higher id (atc-router's `(priority, uuid)` order).
+        let first = ("first", json!({"paths": ["/same"]}));
+        let second = ("second", json!({"paths": ["/same"]}));
+        assert_eq!(get(&[first, second], "GET http://h/same", &[]), "second");
+        // No route: Kong's 404.
+        assert_eq!(
+            pick(
+                &config_of(&[plain, wild, regex, long]),
+                "GET http://b.org/q",
+                &[]
+            ),
+            None
+        );
     }
 
     /// What `explain` picks is what atc-router's own `Router` picks from the same matchers.
