@@ -102,17 +102,26 @@ fn echo_example_matches_golden_output() {
     let mut failures = Vec::new();
     for (file, output) in [("echo.txt", "table"), ("echo.json", "json")] {
         let actual = ok(&[&args[..], &keys, &["-o", output]].concat());
-        let path = dir.join(file);
-        let expected = fs::read_to_string(&path).unwrap_or_default();
-        if expected == actual {
-            continue;
-        }
-        if update {
-            fs::write(&path, &actual).expect("write golden file");
-        } else {
-            failures.push(format!("{}:\n{}", path.display(), diff(&expected, &actual)));
-        }
+        check_golden(&dir.join(file), &actual, update, &mut failures);
     }
+    assert_goldens(&failures);
+}
+
+/// Compares `actual` with the golden file `path` (rewriting it when `update`), noting a
+/// difference in `failures`.
+fn check_golden(path: &Path, actual: &str, update: bool, failures: &mut Vec<String>) {
+    let expected = fs::read_to_string(path).unwrap_or_default();
+    if expected == actual {
+        return;
+    }
+    if update {
+        fs::write(path, actual).expect("write golden file");
+    } else {
+        failures.push(format!("{}:\n{}", path.display(), diff(&expected, actual)));
+    }
+}
+
+fn assert_goldens(failures: &[String]) {
     assert!(
         failures.is_empty(),
         "golden mismatch (run with UPDATE_GOLDEN=1 to accept intended changes):\n{}",
@@ -636,23 +645,10 @@ fn request_cases_match_golden_output() {
                 false => args.extend(["-H", h]),
             }
         }
-        let actual = ok(&args);
         let path = dir.join(format!("request-{name}.txt"));
-        let expected = fs::read_to_string(&path).unwrap_or_default();
-        if expected == actual {
-            continue;
-        }
-        if update {
-            fs::write(&path, &actual).expect("write golden file");
-        } else {
-            failures.push(format!("{}:\n{}", path.display(), diff(&expected, &actual)));
-        }
+        check_golden(&path, &ok(&args), update, &mut failures);
     }
-    assert!(
-        failures.is_empty(),
-        "golden mismatch (run with UPDATE_GOLDEN=1 to accept intended changes):\n{}",
-        failures.join("\n")
-    );
+    assert_goldens(&failures);
     // JSON: the same pick, machine-readable.
     let doc: Value = serde_json::from_str(&ok(&[
         "-f",

@@ -256,13 +256,7 @@ pub fn run_request(args: &ExplainArgs) -> Result<request::RequestExplanation, Ex
         Some(path) => kong_config::read(path)?,
         None => {
             let loaded = crate::manifests::load(&args.files)?;
-            notes.extend(
-                loaded
-                    .problems
-                    .iter()
-                    .filter(|p| p.fatal)
-                    .map(|p| p.to_string()),
-            );
+            notes.extend(select::unreadable(&loaded));
             let options = crate::translate::Options {
                 assume_attached_without_gateways: true,
                 router_flavor: args.router_flavor,

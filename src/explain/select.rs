@@ -61,6 +61,15 @@ pub(super) fn describe_paths(paths: &[PathBuf]) -> String {
 
 /// Translates `files` as `kingress translate` does and picks the upstreams `what` names.
 /// Problems about the selected object are added to `notes`.
+/// The documents of `loaded` that could not be read, as notes.
+pub(super) fn unreadable(loaded: &manifests::Loaded) -> impl Iterator<Item = String> + '_ {
+    loaded
+        .problems
+        .iter()
+        .filter(|p| p.fatal)
+        .map(|p| p.to_string())
+}
+
 pub(super) fn from_manifests(
     files: &[PathBuf],
     what: &What,
@@ -74,13 +83,7 @@ pub(super) fn from_manifests(
     let translation = translate::translate(&loaded.snapshot, &options);
     let inputs = describe_paths(files);
     // Unreadable documents may be why an object is missing, so they are always shown.
-    notes.extend(
-        loaded
-            .problems
-            .iter()
-            .filter(|p| p.fatal)
-            .map(|p| p.to_string()),
-    );
+    notes.extend(unreadable(&loaded));
     let (kind, name) = match what {
         What::Service { name, .. } => (Kind::Service, name),
         What::Route { name, kind, .. } => (kind.kind(), name),
