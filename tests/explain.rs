@@ -708,3 +708,69 @@ fn request_cases_match_golden_output() {
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("--request"));
 }
+
+/// `--request` with `--kong-config`: the same pick from the Kong config `translate` writes as
+/// from the manifests (and routes listed at the top level, naming their service, as deck
+/// writes them).
+#[test]
+fn request_from_a_kong_config_picks_as_from_manifests() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kingress"))
+        .args(["translate", "-f", "tests/explain/request", "-o", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run kingress translate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut config: Value = serde_json::from_slice(&out.stdout).expect("JSON config");
+    let dir = std::env::temp_dir().join(format!("kingress-explain-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir");
+    let nested = dir.join("nested.json");
+    fs::write(&nested, config.to_string()).expect("write config");
+    // The same routes at the top level, each naming its service.
+    let mut top = Vec::new();
+    for service in config["services"].as_array_mut().expect("services") {
+        let name = service["name"].clone();
+        for mut route in service["routes"]
+            .take()
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            route["service"] = serde_json::json!({ "name": name });
+            top.push(route);
+        }
+    }
+    config["routes"] = Value::Array(top);
+    let flat = dir.join("flat.json");
+    fs::write(&flat, config.to_string()).expect("write config");
+    for request in [
+        "GET https://shop.example.com/cart/42",
+        "GET http://blog.example.com/",
+        "GET http://split.example.com/a",
+        "GET http://nothing.example.org/",
+    ] {
+        let pick = |args: &[&str]| -> Value {
+            let mut all = args.to_vec();
+            all.extend(["--request", request, "-o", "json"]);
+            let doc: Value = serde_json::from_str(&ok(&all)).expect("JSON");
+            serde_json::json!([
+                doc["matched"]["id"],
+                doc["matched"]["service"],
+                doc["upstream"]
+            ])
+        };
+        let from_manifests = pick(&["-f", "tests/explain/request"]);
+        for file in [&nested, &flat] {
+            let path = file.to_string_lossy();
+            assert_eq!(
+                pick(&["--kong-config", &path]),
+                from_manifests,
+                "{request} {path}"
+            );
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
