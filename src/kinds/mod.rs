@@ -12,7 +12,14 @@
 //! Adding a kind: a row here, its types in `crate::api`, its map in `Snapshot`, its `Trim`.
 //! docs/ARCHITECTURE.md has the whole recipe.
 
+#[macro_use]
+mod macros;
+mod object_key;
+mod stored;
 pub mod trim;
+
+pub use object_key::ObjectKey;
+pub use stored::Stored;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -25,7 +32,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::*;
-use crate::snapshot::{Key, Slice, Snapshot};
+use crate::snapshot::{Key, Snapshot};
 
 /// Marks an object read at a version other than its kind's preferred one (manifests may use
 /// any version the kind lists; tags name the version, as KIC's do). Set by the manifest
@@ -87,35 +94,6 @@ impl KindInfo {
     }
 }
 
-/// How a kind's objects are stored in the snapshot: the object itself, boxed (most kinds), or
-/// a slim form built from it (EndpointSlices).
-pub trait Stored {
-    /// Metadata kept with the stored form (`None` for slim forms that keep none).
-    fn metadata(&self) -> Option<&ObjectMeta>;
-    /// The stored object as JSON, for fingerprints (`None` for slim forms).
-    fn to_json(&self) -> Option<serde_json::Value>;
-}
-
-impl<K: Resource + Serialize> Stored for Box<K> {
-    fn metadata(&self) -> Option<&ObjectMeta> {
-        Some(self.meta())
-    }
-
-    fn to_json(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&**self).ok()
-    }
-}
-
-impl Stored for Slice {
-    fn metadata(&self) -> Option<&ObjectMeta> {
-        None
-    }
-
-    fn to_json(&self) -> Option<serde_json::Value> {
-        None
-    }
-}
-
 /// Everything generic code needs of a kind; implemented by the [`kinds!`] table only.
 pub trait KindSpec:
     Resource<DynamicType = ()>
@@ -145,166 +123,6 @@ pub trait KindSpec:
     /// The same API, decoding each object on its own: one that does not fit the type is
     /// an error for that object, not for the list.
     fn guarded_api(client: kube::Client, namespace: Option<&str>) -> Api<DeserializeGuard<Self>>;
-}
-
-/// `Api` for a namespaced or cluster-scoped kind.
-macro_rules! api_for {
-    (true, $ty:ty, $client:ident, $ns:ident) => {
-        match $ns {
-            Some(ns) => Api::<$ty>::namespaced($client, ns),
-            None => Api::<$ty>::all($client),
-        }
-    };
-    (false, $ty:ty, $client:ident, $ns:ident) => {{
-        let _ = $ns;
-        Api::<$ty>::all($client)
-    }};
-}
-
-/// `store`/`unstore` straight into the map, or through the snapshot's own methods for kinds
-/// it indexes.
-macro_rules! store_via {
-    (map, $stored:ty) => {
-        fn store(snapshot: &mut Snapshot, key: Key, object: Box<Self>) {
-            Self::map_mut(snapshot).insert(key, object);
-        }
-        fn unstore(snapshot: &mut Snapshot, key: &Key) {
-            Self::map_mut(snapshot).remove(key);
-        }
-    };
-    (($store:ident, $unstore:ident), $stored:ty) => {
-        fn store(snapshot: &mut Snapshot, key: Key, object: Box<Self>) {
-            snapshot.$store(key, *object);
-        }
-        fn unstore(snapshot: &mut Snapshot, key: &Key) {
-            snapshot.$unstore(key);
-        }
-    };
-}
-
-macro_rules! kinds {
-    ($d:tt $(
-        $(#[$doc:meta])*
-        $variant:ident: $ty:ty {
-            name: $name:literal,
-            group: $group:expr,
-            versions: [$($version:literal),+],
-            namespaced: $namespaced:tt,
-            map: $map:ident as $stored:ty, via $via:tt,
-            labels: $labels:expr,
-            fields: $fields:expr,
-            reach: $reach:ident,
-            status: $status:literal $(,)?
-        }
-    ),+ $(,)?) => {
-        /// A kind kingress reads. Ordered by name, as kinds were when they were strings.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Kind {
-            $($(#[$doc])* $variant),+
-        }
-
-        impl Kind {
-            /// Every kind, in the table's order.
-            pub const ALL: &'static [Kind] = &[$(Kind::$variant),+];
-
-            /// The kind's declaration.
-            pub fn info(self) -> &'static KindInfo {
-                match self {
-                    $(Kind::$variant => &KindInfo {
-                        name: $name,
-                        group: $group,
-                        versions: &[$($version),+],
-                        namespaced: $namespaced,
-                        labels: $labels,
-                        fields: $fields,
-                        reach: Reach::$reach,
-                        status: $status,
-                    }),+
-                }
-            }
-        }
-
-        /// Any object the snapshot can hold.
-        #[derive(Clone, Debug)]
-        pub enum Object {
-            $($variant(Box<$ty>)),+
-        }
-
-        impl Object {
-            pub fn kind(&self) -> Kind {
-                match self {
-                    $(Object::$variant(_) => Kind::$variant),+
-                }
-            }
-
-            pub fn meta(&self) -> &ObjectMeta {
-                match self {
-                    $(Object::$variant(o) => &o.metadata),+
-                }
-            }
-
-            pub fn meta_mut(&mut self) -> &mut ObjectMeta {
-                match self {
-                    $(Object::$variant(o) => &mut o.metadata),+
-                }
-            }
-        }
-
-        $(
-            impl KindSpec for $ty {
-                const KIND: Kind = Kind::$variant;
-                type Stored = $stored;
-
-                fn map(snapshot: &Snapshot) -> &BTreeMap<Key, $stored> {
-                    &snapshot.$map
-                }
-
-                fn map_mut(snapshot: &mut Snapshot) -> &mut BTreeMap<Key, $stored> {
-                    &mut snapshot.$map
-                }
-
-                fn wrap(object: Box<Self>) -> Object {
-                    Object::$variant(object)
-                }
-
-                store_via!($via, $stored);
-
-                fn api(client: kube::Client, namespace: Option<&str>) -> Api<Self> {
-                    api_for!($namespaced, $ty, client, namespace)
-                }
-
-                fn guarded_api(
-                    client: kube::Client,
-                    namespace: Option<&str>,
-                ) -> Api<DeserializeGuard<Self>> {
-                    api_for!($namespaced, DeserializeGuard<$ty>, client, namespace)
-                }
-            }
-        )+
-
-        /// Runs `$body` with `$T` standing for the Rust type of `$kind`: generic code over
-        /// [`KindSpec`] reaches every kind through it, so no kind can be left out.
-        macro_rules! with_kind {
-            ($d kind:expr, |$d t:ident| $d body:expr) => {
-                match $d kind {
-                    $($crate::kinds::Kind::$variant => {
-                        #[allow(dead_code)]
-                        type $d t = $ty;
-                        $d body
-                    })+
-                }
-            };
-        }
-
-        /// Runs `$body` with `$x` bound to the boxed object inside `$object`, whatever its kind.
-        macro_rules! with_object {
-            ($d object:expr, |$d x:ident| $d body:expr) => {
-                match $d object {
-                    $($crate::kinds::Object::$variant($d x) => $d body,)+
-                }
-            };
-        }
-    };
 }
 
 kinds! { $
@@ -719,33 +537,6 @@ impl Object {
             meta.namespace.clone().unwrap_or_default(),
             meta.name.clone().unwrap_or_default(),
         )
-    }
-}
-
-/// A Kubernetes object by kind, namespace (empty if cluster-scoped) and name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ObjectKey {
-    pub kind: Kind,
-    pub namespace: String,
-    pub name: String,
-}
-
-impl ObjectKey {
-    pub fn new(kind: Kind, namespace: &str, name: &str) -> Self {
-        ObjectKey {
-            kind,
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-        }
-    }
-}
-
-impl std::fmt::Display for ObjectKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.namespace.as_str() {
-            "" => write!(f, "{} {}", self.kind, self.name),
-            ns => write!(f, "{} {ns}/{}", self.kind, self.name),
-        }
     }
 }
 

@@ -20,6 +20,8 @@ pub mod certificates;
 pub mod configured;
 pub mod consumers;
 pub mod custom_entities;
+mod derived;
+mod facts;
 pub mod fallback;
 pub mod feature_gates;
 pub mod gateway;
@@ -33,11 +35,15 @@ pub mod routes;
 pub mod secret_values;
 pub mod vaults;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::kong::config::{Certificate, KongConfig, Service, Upstream};
 use crate::snapshot::Snapshot;
 pub use configured::Configured;
+pub use derived::Derived;
+use facts::configured_objects;
+pub(crate) use facts::object_of_tags;
+pub use facts::{Facts, NamespacedName, PolicyConflict};
 pub use problems::{Problem, Problems, Reason, Severity};
 
 /// KIC's defaults, so existing IngressClasses and GatewayClasses keep working.
@@ -117,82 +123,6 @@ pub struct Translation {
     /// Of the global scope alone: plugins consumers name, each with its plugin key, to leave
     /// out where some route or service of any scope references the key.
     pub consumer_plugins: Vec<((String, String), crate::kong::config::Plugin)>,
-}
-
-/// `(namespace, name)` of a namespaced object.
-pub type NamespacedName = (String, String);
-
-/// What a translation did, in structured form, for status subresources: problems say it
-/// in prose, status conditions need it per object.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// Objects whose entities are in the config, from the entities' `k8s-*` tags.
-    pub configured: Configured,
-    /// Per KongUpstreamPolicy: the Services whose upstream it configures.
-    pub policy_services: BTreeMap<NamespacedName, BTreeSet<NamespacedName>>,
-    /// Upstreams left without a policy because their backends name different ones.
-    pub policy_conflicts: Vec<PolicyConflict>,
-    /// The plugins (namespace, name as `konghq.com/plugins` resolves them) some Kong service
-    /// or route references: KIC scopes those to routes and services times consumers, and the
-    /// others consumers name to consumers alone.
-    pub plugin_keys: BTreeSet<(String, String)>,
-}
-
-/// Backends of one upstream (an HTTPRoute rule group) that name different policies.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PolicyConflict {
-    pub upstream: String,
-    /// The object whose rule groups the backends.
-    pub owner: names::ObjectRef,
-    /// Each backend Service and the policy its annotation names, if any.
-    pub backends: Vec<(NamespacedName, Option<String>)>,
-}
-
-impl Facts {
-    /// The policy (namespace, name) is in conflict on Service `service`: some upstream has
-    /// the Service with this policy next to a backend that names another or none.
-    pub fn policy_conflicted(&self, policy: &NamespacedName, service: &NamespacedName) -> bool {
-        self.policy_conflicts.iter().any(|c| {
-            c.backends
-                .iter()
-                .any(|(s, p)| s == service && policy.0 == s.0 && p.as_ref() == Some(&policy.1))
-        })
-    }
-}
-
-/// Objects named by the `k8s-kind`/`k8s-namespace`/`k8s-name` tags of the config's entities.
-fn tagged(tags: &[String]) -> Option<(Kind, &str, &str)> {
-    let tag = |k: &str| {
-        tags.iter()
-            .find_map(|t| t.strip_prefix(k).and_then(|v| v.strip_prefix(':')))
-    };
-    Some((
-        Kind::by_name(tag("k8s-kind")?)?,
-        tag("k8s-namespace").unwrap_or_default(),
-        tag("k8s-name")?,
-    ))
-}
-
-/// The object an entity's `k8s-*` tags name.
-pub(crate) fn object_of_tags(tags: &[String]) -> Option<ObjectKey> {
-    tagged(tags).map(|(kind, namespace, name)| object_key(kind, namespace, name))
-}
-
-fn configured_objects(config: &KongConfig) -> Configured {
-    let key = tagged;
-    // Borrowed first: most objects tag several entities.
-    let mut seen = BTreeSet::new();
-    for s in &config.services {
-        seen.extend(key(&s.tags));
-        seen.extend(s.routes.iter().filter_map(|r| key(&r.tags)));
-    }
-    seen.extend(config.upstreams.iter().filter_map(|u| key(&u.tags)));
-    seen.extend(config.plugins.iter().filter_map(|p| key(&p.tags)));
-    seen.extend(config.consumers.iter().filter_map(|c| key(&c.tags)));
-    seen.extend(config.vaults.iter().filter_map(|v| key(&v.tags)));
-    seen.into_iter()
-        .map(|(kind, namespace, name)| object_key(kind, namespace, name))
-        .collect()
 }
 
 impl Translation {
@@ -506,51 +436,6 @@ pub fn translate(snapshot: &Snapshot, options: &Options) -> Translation {
         config.upstreams.push(stub_upstream());
     }
     translation
-}
-
-/// What every scope of a translation reads from the whole snapshot, computed once.
-#[derive(Debug, Default, PartialEq)]
-pub struct Derived {
-    pub excluded: fallback::Excluded,
-    pub ca_certificates: backends::ca_certificates::CaCertificates,
-    pub certificates: certificates::Certificates,
-    pub consumers: consumers::Consumers,
-    pub vaults: vaults::Vaults,
-    pub class_parameters: ingress_class::ClassParameters,
-    /// The Ingress whose default backend is the cluster's catch-all (the oldest of ours).
-    pub catch_all: Option<NamespacedName>,
-    /// Under the expressions router, every HTTPRoute split's priority (their relative order
-    /// reaches across namespaces).
-    pub httproute_orders: routes::gateway_api::httproute::expressions::Orders,
-    /// The same for GRPCRoutes.
-    pub grpcroute_orders: routes::gateway_api::grpc_expressions::Orders,
-}
-
-impl Derived {
-    pub fn new(snapshot: &Snapshot, options: &Options) -> Self {
-        let excluded = fallback::Excluded::new(snapshot, &options.excluded);
-        Derived {
-            ca_certificates: backends::ca_certificates::CaCertificates::new(snapshot, &excluded),
-            certificates: certificates::Certificates::new(snapshot, options, &excluded),
-            consumers: consumers::Consumers::new(snapshot, &options.ingress_class, &excluded),
-            vaults: vaults::Vaults::new(snapshot, &options.ingress_class, &excluded),
-            class_parameters: ingress_class::ClassParameters::new(snapshot, &options.ingress_class),
-            catch_all: routes::ingress::catch_all(snapshot, &options.ingress_class, &excluded),
-            httproute_orders: match options.router_flavor.expressions() {
-                true => routes::gateway_api::httproute::expressions::cluster_orders(
-                    snapshot, options, &excluded,
-                ),
-                false => Default::default(),
-            },
-            grpcroute_orders: match options.router_flavor.expressions() {
-                true => routes::gateway_api::grpc_expressions::cluster_orders(
-                    snapshot, options, &excluded,
-                ),
-                false => Default::default(),
-            },
-            excluded,
-        }
-    }
 }
 
 /// KIC's stub for a config with no entities (v3.5.13 internal/dataplane/deckgen/generate.go
