@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::networking::v1::{Ingress, IngressLoadBalancerIngress};
 use kingress::api::{HttpRoute, KongUpstreamPolicy};
 use kingress::controller::ControllerOptions;
 use kingress::controller::status::StatusOptions;
@@ -72,6 +72,16 @@ impl Env {
             .get(name)
             .await
             .unwrap_or_else(|e| panic!("get Ingress {name}: {e}"))
+    }
+
+    /// `status.loadBalancer.ingress` of an Ingress (empty when unset).
+    async fn load_balancer(&self, name: &str) -> Vec<IngressLoadBalancerIngress> {
+        self.ingress(name)
+            .await
+            .status
+            .and_then(|s| s.load_balancer)
+            .and_then(|lb| lb.ingress)
+            .unwrap_or_default()
     }
 
     /// Events with `reason` about the object `kind`/`name`.
@@ -370,12 +380,7 @@ async fn ingress_load_balancer_status_comes_from_the_publish_service() {
     ))
     .await;
     eventually("the Ingress shows the ClusterIP", async || {
-        let i = env.ingress("echo").await;
-        let lb = i
-            .status
-            .and_then(|s| s.load_balancer)
-            .and_then(|lb| lb.ingress)
-            .unwrap_or_default();
+        let lb = env.load_balancer("echo").await;
         match lb.first().and_then(|e| e.ip.clone()) {
             Some(ip) if ip == cluster_ip && lb.len() == 1 => Ok(()),
             _ => Err(format!("{lb:?}")),
@@ -405,12 +410,7 @@ async fn with_update_status_off_no_status_is_written() {
         .await;
     // Many status rounds (20 ms debounce each) after Kong holds the route.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let i = env.ingress("echo").await;
-    let lb = i
-        .status
-        .and_then(|s| s.load_balancer)
-        .and_then(|lb| lb.ingress)
-        .unwrap_or_default();
+    let lb = env.load_balancer("echo").await;
     assert!(lb.is_empty(), "{lb:?}");
 }
 
@@ -474,13 +474,7 @@ async fn settled_statuses_are_not_rewritten() {
     eventually("every status settled", async || {
         let ancestors = env.ancestors("sample-customization").await;
         let parents = env.parents("web").await;
-        let lb = env
-            .ingress("echo")
-            .await
-            .status
-            .and_then(|s| s.load_balancer)
-            .and_then(|lb| lb.ingress)
-            .unwrap_or_default();
+        let lb = env.load_balancer("echo").await;
         let policy_ok = ancestor_for(&ancestors, &ns, "echo")
             .is_some_and(|a| is(a, "Programmed", "True", "Programmed"));
         let route_ok =

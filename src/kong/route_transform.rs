@@ -64,6 +64,12 @@ pub fn split_host_port(key: &str) -> (&str, Option<u64>) {
     }
 }
 
+/// `replace_dashes_lower` (kong/tools/string.lua 383-415): a header name as Kong's router and
+/// balancer name its field or variable (`X-Tenant` → `x_tenant`).
+pub fn replace_dashes_lower(name: &str) -> String {
+    name.to_lowercase().replace('-', "_")
+}
+
 /// `is_regex_magic` (kong/router/utils.lua 265-267).
 pub fn is_regex(path: &str) -> bool {
     path.starts_with('~')
@@ -237,10 +243,7 @@ pub fn expression(route: &KongRoute) -> String {
         let groups: Vec<String> = headers
             .iter()
             .map(|(name, values)| {
-                let field = format!(
-                    "any(lower(http.headers.{}))",
-                    name.to_lowercase().replace('-', "_")
-                );
+                let field = format!("any(lower(http.headers.{}))", replace_dashes_lower(name));
                 let exprs: Vec<String> = strings(Some(values))
                     .iter()
                     .map(|v| {

@@ -85,7 +85,10 @@ pub fn values(request: &HttpRequest) -> Result<Vec<(String, Vec<Value>)>, String
     // `ngx.req.get_headers()`: names are case-insensitive and `-` and `_` alike, so
     // `http.headers.x_tenant` reads `X-Tenant` (fields.lua 262-270).
     for (name, value) in &request.headers {
-        let field = format!("http.headers.{}", name.to_lowercase().replace('-', "_"));
+        let field = format!(
+            "http.headers.{}",
+            crate::kong::route_transform::replace_dashes_lower(name)
+        );
         match out.iter_mut().find(|(f, _)| *f == field) {
             Some((_, values)) => values.push(Value::String(value.clone())),
             None => out.push((field, s(value))),

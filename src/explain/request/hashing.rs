@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::kong::route_transform::replace_dashes_lower;
 use crate::kong::router_fields::HttpRequest;
 
 /// The value Kong's balancer hashes for the request (Kong 3.10 `kong/runloop/balancer/init.lua`
@@ -29,12 +30,12 @@ pub(super) fn hashing(config: &Value, name: &str, request: &HttpRequest) -> Opti
         return None;
     }
     let header = |name: &Option<String>| -> Option<String> {
-        let wanted = name.as_deref()?.to_lowercase().replace('-', "_");
+        let wanted = replace_dashes_lower(name.as_deref()?);
         // nginx joins repeated headers with ", " (`$http_<name>`, nginx 1.23+).
         let values: Vec<&str> = request
             .headers
             .iter()
-            .filter(|(n, _)| n.to_lowercase().replace('-', "_") == wanted)
+            .filter(|(n, _)| replace_dashes_lower(n) == wanted)
             .map(|(_, v)| v.as_str())
             .collect();
         (!values.is_empty()).then(|| values.join(", "))

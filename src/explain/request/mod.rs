@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use atc_router::ast::{Expression, Value as AtcValue};
+use atc_router::ast::Value as AtcValue;
 use atc_router::context::Match;
 use atc_router::interpreter::Execute;
 use atc_router::semantics::Validate;
@@ -160,8 +160,14 @@ pub(super) fn list<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Valu
 }
 
 pub(super) fn name_of(v: &Value) -> Option<String> {
-    v.get("name")
-        .or_else(|| v.get("id"))
+    v.as_object().and_then(name_in)
+}
+
+/// An entity's name, or its id when it has none.
+fn name_in(entity: &KongRoute) -> Option<String> {
+    entity
+        .get("name")
+        .or_else(|| entity.get("id"))
         .and_then(Value::as_str)
         .map(str::to_string)
 }
@@ -224,11 +230,15 @@ pub fn explain(config: &Value, flavor: RouterFlavor, request: HttpRequest) -> Re
         .iter()
         .map(|(f, vs)| (f.clone(), vs.iter().map(render).collect()))
         .collect();
-    let mut matching: Vec<Candidate> = Vec::new();
+    // One context for every matcher, as atc-router's `Router::execute` uses it (evaluating
+    // only reads it).
+    let mut context = router_fields::context(&schema, &values);
+    let mut matching: Vec<(Candidate, Option<&Value>)> = Vec::new();
     for (route, service) in routes(config) {
         if route_transform::is_stream(&route) {
             continue;
         }
+        let label = name_in(&route).unwrap_or_default();
         let pieces = match flavor.expressions() {
             true => vec![route.clone()],
             false => route_transform::split_by_path(&route),
@@ -238,7 +248,6 @@ pub fn explain(config: &Value, flavor: RouterFlavor, request: HttpRequest) -> Re
                 true => route_transform::expressions_flavor_expression(&piece),
                 false => route_transform::expression(&piece),
             };
-            let label = name_of(&Value::Object(route.clone())).unwrap_or_default();
             let ast = match atc_router::parser::parse(&expression) {
                 Ok(ast) => ast,
                 Err(e) => {
@@ -260,7 +269,7 @@ pub fn explain(config: &Value, flavor: RouterFlavor, request: HttpRequest) -> Re
                 ));
                 continue;
             };
-            if !holds(&ast, &schema, &values) {
+            if !ast.execute(&mut context, &mut Match::new()) {
                 continue;
             }
             let Priority {
@@ -268,8 +277,8 @@ pub fn explain(config: &Value, flavor: RouterFlavor, request: HttpRequest) -> Re
                 compiled,
             } = route_transform::priority(&piece);
             let traditional = piece.get("expression").is_none_or(Value::is_null);
-            matching.push(Candidate {
-                route: label,
+            let candidate = Candidate {
+                route: label.clone(),
                 id: id.to_string(),
                 service: service.and_then(name_of),
                 paths: piece
@@ -286,26 +295,24 @@ pub fn explain(config: &Value, flavor: RouterFlavor, request: HttpRequest) -> Re
                 uuid,
                 compiled,
                 route_id: route.get("id").and_then(Value::as_str).map(str::to_string),
-            });
+            };
+            matching.push((candidate, service));
         }
     }
     // atc-router walks `(priority, uuid)` from the highest.
-    matching.sort_by_key(|c| std::cmp::Reverse((c.priority, c.uuid)));
+    matching.sort_by_key(|(c, _)| std::cmp::Reverse((c.priority, c.uuid)));
     let compiled_winner = matching
         .iter()
-        .max_by_key(|c| (c.compiled, c.uuid))
-        .map(|c| c.id.clone());
+        .max_by_key(|(c, _)| (c.compiled, c.uuid))
+        .map(|(c, _)| c.id.clone());
     let mut matching = matching.into_iter();
-    let matched = matching.next();
+    let (matched, service) = match matching.next() {
+        Some((m, service)) => (Some(m), service.cloned()),
+        None => (None, None),
+    };
     let matched_if_compiled =
         compiled_winner.filter(|w| matched.as_ref().is_some_and(|m| m.id != *w));
-    let beaten: Vec<Candidate> = matching.collect();
-    let service = matched.as_ref().and_then(|m| {
-        routes(config)
-            .into_iter()
-            .find(|(r, _)| name_of(&Value::Object(r.clone())).as_deref() == Some(m.route.as_str()))
-            .and_then(|(_, s)| s.cloned())
-    });
+    let beaten: Vec<Candidate> = matching.map(|(c, _)| c).collect();
     let upstream = service.as_ref().and_then(|s| {
         let host = s.get("host").and_then(Value::as_str)?;
         config
@@ -341,17 +348,6 @@ pub fn explain(config: &Value, flavor: RouterFlavor, request: HttpRequest) -> Re
         plugins,
         notes,
     }
-}
-
-/// Whether `ast` holds for the request's `values` (a fresh context, as Kong fills one per
-/// request).
-fn holds(
-    ast: &Expression,
-    schema: &atc_router::schema::Schema,
-    values: &[(String, Vec<AtcValue>)],
-) -> bool {
-    let mut context = router_fields::context(schema, values);
-    ast.execute(&mut context, &mut Match::new())
 }
 
 fn render(v: &AtcValue) -> String {

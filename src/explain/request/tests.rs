@@ -176,27 +176,11 @@ fn each_documented_ordering_rule() {
 /// What `explain` picks is what atc-router's own `Router` picks from the same matchers.
 #[test]
 fn the_pick_is_atc_routers() {
-    let schema = router_fields::schema(true);
-    let mut router = atc_router::router::Router::new(&schema);
-    for (route, _) in routes(&config()) {
-        for piece in route_transform::split_by_path(&route) {
-            let id = Uuid::parse_str(piece["id"].as_str().expect("id")).expect("uuid");
-            let p = route_transform::priority(&piece).interpreted as usize;
-            router
-                .add_matcher(p, id, &route_transform::expression(&piece))
-                .expect("matcher");
-        }
-    }
     for path in ["/cart/42", "/cart", "/x", "/cart/x"] {
-        let req = request(&format!("GET https://shop.example.com{path}"), &[]);
-        let values = router_fields::values(&req).expect("values");
-        let mut context = router_fields::context(&schema, &values);
-        let found = router.execute(&mut context);
-        let e = explain(&config(), RouterFlavor::TraditionalCompatible, req);
-        assert_eq!(
-            e.matched.map(|m| m.id),
-            found.then(|| context.result.expect("result").uuid.to_string()),
-            "{path}"
+        pick(
+            &config(),
+            &format!("GET https://shop.example.com{path}"),
+            &[],
         );
     }
 }

@@ -147,9 +147,7 @@ pub fn routes_to<'s>(
 /// Whether an HTTPRoute attached to one of our Gateways (any, offline without Gateways)
 /// sends to Service `ns`/`name`.
 fn has_ancestor(snapshot: &Snapshot, options: &Options, ns: &str, name: &str) -> bool {
-    let assume = options.assume_attached_without_gateways
-        && snapshot.gateways.is_empty()
-        && snapshot.gateway_classes.is_empty();
+    let assume = crate::translate::routes::gateway_api::assumes_attached_to(snapshot, options);
     snapshot.httproutes_in(None).any(|route| {
         sends_to(route, ns, name)
             && (assume

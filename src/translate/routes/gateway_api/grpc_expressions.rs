@@ -36,26 +36,12 @@ pub fn splits_of_rule(
         None | Some([]) => vec![GrpcRouteRulesMatches::default()],
         Some(m) => m.to_vec(),
     };
-    let hosts: Vec<String> = match hosts {
-        [] => vec![String::new()],
-        h => h.to_vec(),
-    };
-    let mut out = Vec::new();
-    for host in &hosts {
-        for (j, m) in matches.iter().enumerate() {
-            out.push((host.clone(), j, m.clone()));
-        }
-    }
-    out
+    super::httproute::expressions::each_host_and_match(hosts, &matches)
 }
 
 /// `CalculateGRCPRouteMatchPriorityTraits` + `EncodeToPriority` (GA 196-271).
 fn base_priority(host: &str, m: &GrpcRouteRulesMatches) -> u64 {
-    let mut p = GRPCROUTE_KIND_BITS;
-    if !host.is_empty() && !host.starts_with('*') {
-        p += 1 << 43;
-    }
-    p += (host.len() as u64) << 35;
+    let mut p = GRPCROUTE_KIND_BITS + super::httproute::expressions::host_bits(host);
     if let Some(method) = &m.method {
         p += (method.service.as_deref().map_or(0, str::len) as u64) << 24;
         p += (method.method.as_deref().map_or(0, str::len) as u64) << 13;
@@ -72,9 +58,7 @@ pub fn cluster_orders(
     excluded: &crate::translate::fallback::Excluded,
 ) -> Orders {
     use crate::translate::gateway::{attachment, route::GatewayRoute};
-    let assume = options.assume_attached_without_gateways
-        && snapshot.gateways.is_empty()
-        && snapshot.gateway_classes.is_empty();
+    let assume = crate::translate::routes::gateway_api::assumes_attached_to(snapshot, options);
     orders(snapshot.grpcroutes.values().map(|r| &**r).filter(|r| {
         let ns = r.metadata.namespace.as_deref().unwrap_or_default();
         let name = r.metadata.name.as_deref().unwrap_or_default();

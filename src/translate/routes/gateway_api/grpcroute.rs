@@ -81,30 +81,43 @@ fn translate(ctx: &mut Context<'_>, route: &GrpcRoute, obj: &ObjectRef) {
         let service_name = names::grpcroute_service_name(&namespace, &name, i);
         let refs = rule.backend_refs.as_deref().unwrap_or_default();
         let refs: Vec<BackendRef<'_>> = refs.iter().map(|r| backend_ref!(r)).collect();
-        let owner = RouteOwner {
-            obj,
-            kind: RouteKind::Grpc,
-            annotations,
-            protocol,
-            route_tags: false,
-            timeout_ms: None,
-        };
-        let (mut service, mut upstream, resolved) =
-            backend_refs::build_service(ctx, &owner, &service_name, i, &refs);
-        if resolved == 0 {
-            service.tags = names::unknown_service_tags();
-            upstream.tags = service.tags.clone();
-            // KIC answers 500 only when backendRefs were given and none resolved
-            // (translate_utils.go lines 80-95).
-            if !refs.is_empty() {
-                service.plugins.push(plugins::no_backend_termination());
-            }
-        }
-        ctx.add_service(service, upstream);
+        add_rule_service(ctx, obj, annotations, protocol, &service_name, i, &refs);
         for r in rule_routes(&namespace, &name, i, rule, &hosts, &tags) {
             add_route(ctx, &service_name, r, obj, annotations, annotations);
         }
     }
+}
+
+/// The Kong service and upstream of rule `i` with backends `refs`, named `service_name`.
+fn add_rule_service(
+    ctx: &mut Context<'_>,
+    obj: &ObjectRef,
+    annotations: Option<&std::collections::BTreeMap<String, String>>,
+    protocol: &'static str,
+    service_name: &str,
+    i: usize,
+    refs: &[BackendRef<'_>],
+) {
+    let owner = RouteOwner {
+        obj,
+        kind: RouteKind::Grpc,
+        annotations,
+        protocol,
+        route_tags: false,
+        timeout_ms: None,
+    };
+    let (mut service, mut upstream, resolved) =
+        backend_refs::build_service(ctx, &owner, service_name, i, refs);
+    if resolved == 0 {
+        service.tags = names::unknown_service_tags();
+        upstream.tags = service.tags.clone();
+        // KIC answers 500 only when backendRefs were given and none resolved
+        // (translate_utils.go lines 80-95).
+        if !refs.is_empty() {
+            service.plugins.push(plugins::no_backend_termination());
+        }
+    }
+    ctx.add_service(service, upstream);
 }
 
 /// Under the expressions router (KIC's `ingressRulesFromGRPCRoutesUsingExpressionRoutes`,
@@ -140,24 +153,7 @@ fn expression_routes(
         for (host, j, m) in &splits {
             let service_name = grpc_expressions::service_name(&namespace, &name, host, i);
             if !ctx.has_service(&service_name) {
-                let owner = RouteOwner {
-                    obj,
-                    kind: RouteKind::Grpc,
-                    annotations,
-                    protocol,
-                    route_tags: false,
-                    timeout_ms: None,
-                };
-                let (mut service, mut upstream, resolved) =
-                    backend_refs::build_service(ctx, &owner, &service_name, i, &refs);
-                if resolved == 0 {
-                    service.tags = names::unknown_service_tags();
-                    upstream.tags = service.tags.clone();
-                    if !refs.is_empty() {
-                        service.plugins.push(plugins::no_backend_termination());
-                    }
-                }
-                ctx.add_service(service, upstream);
+                add_rule_service(ctx, obj, annotations, protocol, &service_name, i, &refs);
             }
             let priority = ctx
                 .grpcroute_orders

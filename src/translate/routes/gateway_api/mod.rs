@@ -51,7 +51,15 @@ pub(crate) fn takes(ctx: &mut Context<'_>, route: &GatewayRoute<'_>, obj: &Objec
 /// Offline input without any Gateway or GatewayClass (a folder of application manifests, KIC's
 /// golden inputs): routes are translated as attached to our Gateway.
 pub(crate) fn assumes_attached(ctx: &Context<'_>) -> bool {
-    ctx.options.assume_attached_without_gateways
-        && ctx.snapshot.gateways.is_empty()
-        && ctx.snapshot.gateway_classes.is_empty()
+    assumes_attached_to(ctx.snapshot, ctx.options)
+}
+
+/// [`assumes_attached`] for a snapshot and options outside a translation's context.
+pub(crate) fn assumes_attached_to(
+    snapshot: &crate::snapshot::Snapshot,
+    options: &crate::translate::Options,
+) -> bool {
+    options.assume_attached_without_gateways
+        && snapshot.gateways.is_empty()
+        && snapshot.gateway_classes.is_empty()
 }

@@ -59,10 +59,17 @@ fn splits_of_rule(
         Some([]) => vec![HttpRouteRulesMatches::default()],
         Some(m) => m.to_vec(),
     };
-    let hosts: Vec<String> = match hosts {
-        [] => vec![String::new()],
-        h => h.to_vec(),
-    };
+    each_host_and_match(hosts, &matches)
+}
+
+/// Each hostname (or `""` when there are none) × each match, as (hostname, match index, match):
+/// how KIC splits HTTPRoute and GRPCRoute rules.
+pub(crate) fn each_host_and_match<M: Clone>(
+    hosts: &[String],
+    matches: &[M],
+) -> Vec<(String, usize, M)> {
+    let none = [String::new()];
+    let hosts = if hosts.is_empty() { &none[..] } else { hosts };
     let mut out = Vec::new();
     for host in hosts {
         for (j, m) in matches.iter().enumerate() {
@@ -72,14 +79,17 @@ fn splits_of_rule(
     out
 }
 
+/// The hostname's part of a KIC priority, the same for HTTPRoutes and GRPCRoutes: a
+/// non-wildcard hostname (bit 43), then its length (from bit 35).
+pub(crate) fn host_bits(host: &str) -> u64 {
+    let exact = !host.is_empty() && !host.starts_with('*');
+    (u64::from(exact) << 43) + ((host.len() as u64) << 35)
+}
+
 /// `calculateHTTPRouteMatchPriorityTraits` + `EncodeToPriority` (HA 267-372), without the
 /// relative order.
 fn base_priority(host: &str, m: &HttpRouteRulesMatches) -> u64 {
-    let mut p = HTTPROUTE_KIND_BITS;
-    if !host.is_empty() && !host.starts_with('*') {
-        p += 1 << 43;
-    }
-    p += (host.len() as u64) << 35;
+    let mut p = HTTPROUTE_KIND_BITS + host_bits(host);
     if let Some(path) = &m.path {
         match path.r#type {
             Some(HttpRouteRulesMatchesPathType::Exact) => p += 1 << 34,
@@ -108,9 +118,7 @@ pub fn cluster_orders(
     excluded: &crate::translate::fallback::Excluded,
 ) -> Orders {
     use crate::translate::gateway::{attachment, hostnames, route::GatewayRoute};
-    let assume = options.assume_attached_without_gateways
-        && snapshot.gateways.is_empty()
-        && snapshot.gateway_classes.is_empty();
+    let assume = crate::translate::routes::gateway_api::assumes_attached_to(snapshot, options);
     let routes = snapshot.httproutes.values().filter_map(|r| {
         let ns = r.metadata.namespace.as_deref().unwrap_or_default();
         let name = r.metadata.name.as_deref().unwrap_or_default();
