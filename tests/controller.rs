@@ -10,7 +10,7 @@ use kong_admin_double::{Fault, KongAdminDouble, ValidConfig};
 use serde_json::Value;
 use support::apply::apply_yaml;
 use support::controlplane;
-use support::run::{WAIT, start};
+use support::run::{WAIT, start, start_with};
 
 fn field<'a>(entity: Option<&'a Value>, name: &str) -> Option<&'a str> {
     entity.and_then(|e| e.get(name)).and_then(Value::as_str)
@@ -206,6 +206,75 @@ async fn a_policy_kong_rejects_is_left_out_and_comes_back_when_fixed() {
         2,
         "echo is back with its targets"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_last_valid_fallback_a_rejected_policy_keeps_what_kong_accepted() {
+    // KIC's --use-last-valid-config-for-fallback: the policy, Service echo and its Ingress are
+    // configured as Kong last accepted them (v3.5.13 fallback.go lines 64-127); endpoints
+    // are not part of that graph and keep following the cluster.
+    let env = start_with("last-valid", |options| ControllerOptions {
+        last_valid_fallback: true,
+        ..options
+    })
+    .await;
+    env.apply(&format!(
+        "{}---\n{}---\n{POLICY}---\n{INGRESS}",
+        echo_service(true),
+        echo_slice(2)
+    ))
+    .await;
+    let echo = format!("echo.{}.80.svc", env.ns);
+    env.wait("the policy is applied", |c| {
+        field(c.upstream(&echo), "hash_on") == Some("header")
+    })
+    .await;
+    // Accepted by the CRD's rules, rejected by Kong: consumer cannot fall back to itself.
+    let bad = "apiVersion: configuration.konghq.com/v1beta1\nkind: KongUpstreamPolicy\nmetadata: {name: sample-customization}\nspec:\n  algorithm: consistent-hashing\n  hashOn: {input: consumer}\n  hashOnFallback: {input: consumer}\n";
+    env.apply(bad).await;
+    support::observe::eventually("Kong rejecting the policy", async || {
+        match env.kong.rejected().len() {
+            0 => Err("no rejection yet".to_string()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    // Translated after the rejection: without the flag echo would be left out.
+    env.apply(&echo_slice(3)).await;
+    let config = env
+        .wait(
+            "echo keeps the accepted policy and gets its third endpoint",
+            |c| c.targets_of(&echo).len() == 3,
+        )
+        .await;
+    assert_eq!(field(config.upstream(&echo), "hash_on"), Some("header"));
+    assert_eq!(field(config.upstream(&echo), "hash_fallback"), Some("ip"));
+    let note = support::observe::eventually("the Event on the policy", async || {
+        let found = support::observe::events(
+            &env.client,
+            &env.ns,
+            "KongUpstreamPolicy",
+            "sample-customization",
+            "KongConfigurationApplyFailed",
+        )
+        .await;
+        found
+            .first()
+            .and_then(|e| e.note.clone())
+            .ok_or_else(|| format!("{} Events", found.len()))
+    })
+    .await;
+    assert!(
+        note.contains("the version Kong last accepted stays configured"),
+        "{note}"
+    );
+
+    // Fixed: the policy as it is now.
+    env.apply(&POLICY.replace("x-lb", "x-user")).await;
+    env.wait("the fixed policy is applied", |c| {
+        field(c.upstream(&echo), "hash_on_header") == Some("x-user")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

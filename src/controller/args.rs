@@ -93,6 +93,11 @@ pub struct RunArgs {
     /// already holds the config.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub enable_reverse_sync: bool,
+    /// KIC's `--use-last-valid-config-for-fallback`: when Kong rejects a configuration, the
+    /// objects behind it (and what depends on them) are configured as Kong last accepted
+    /// them instead of being left out.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub use_last_valid_config_for_fallback: bool,
     /// Wait this long after a change for more changes before translating, in milliseconds.
     #[arg(long, default_value_t = 10)]
     pub debounce_ms: u64,
@@ -284,6 +289,7 @@ impl RunArgs {
                 recheck: Duration::from_secs_f64(self.proxy_sync_seconds),
                 reverse_sync: self.enable_reverse_sync,
             },
+            last_valid_fallback: self.use_last_valid_config_for_fallback,
             debounce: Duration::from_millis(self.debounce_ms),
             status: StatusOptions {
                 update_status: self.update_status,
@@ -424,6 +430,15 @@ mod tests {
         );
         let e = options(&["--publish-service-udp=udp-proxy"]).expect_err("no namespace");
         assert!(e.contains("publish-service-udp"), "{e}");
+    }
+
+    #[test]
+    fn the_last_valid_fallback_is_off_unless_asked_for_as_in_kic() {
+        assert!(!options(&[]).expect("parses").last_valid_fallback);
+        let on = options(&["--use-last-valid-config-for-fallback"]).expect("parses");
+        assert!(on.last_valid_fallback);
+        let off = options(&["--use-last-valid-config-for-fallback=false"]).expect("parses");
+        assert!(!off.last_valid_fallback);
     }
 
     #[test]

@@ -88,8 +88,10 @@ pub fn wanted(snapshot: &Snapshot, state: &SyncState) -> Vec<WantedEvent> {
             continue; // Gone: nothing to attach the Event to.
         };
         let note = format!(
-            "Kong rejected the configuration built from {}, which is left out until it changes: {}",
-            e.object, e.reason
+            "Kong rejected the configuration built from {}; {}: {}",
+            e.object,
+            e.outcome(),
+            e.reason
         );
         out.push(WantedEvent::new(regarding, APPLY_FAILED, "Apply", note));
     }
@@ -339,6 +341,7 @@ mod tests {
                 object: object_key(Kind::KongUpstreamPolicy, "ns", "p"),
                 fingerprint: None,
                 reason: "hash_fallback: bad".into(),
+                restored: false,
             }],
             facts: Arc::default(),
             ..SyncState::default()

@@ -6,6 +6,7 @@ pub mod args;
 pub mod discovery;
 pub mod events;
 pub mod field_limits;
+mod last_valid;
 pub mod leader;
 pub mod metrics;
 pub mod profiles;
@@ -60,6 +61,9 @@ pub struct ControllerOptions {
     pub kong_version: Option<crate::kong::version::KongVersion>,
     /// How replicas that hold their config are rechecked.
     pub push: pusher::PushOptions,
+    /// KIC's `--use-last-valid-config-for-fallback`: objects Kong rejected are put back as
+    /// Kong last accepted them instead of being left out.
+    pub last_valid_fallback: bool,
 }
 
 impl Default for ControllerOptions {
@@ -76,6 +80,7 @@ impl Default for ControllerOptions {
             metrics_addr: None,
             kong_version: None,
             push: pusher::PushOptions::default(),
+            last_valid_fallback: false,
         }
     }
 }
@@ -234,6 +239,7 @@ pub async fn start(
             replicas: replicas_rx,
             metrics: metrics.clone(),
             kong_version: options.kong_version,
+            last_valid_fallback: options.last_valid_fallback,
         },
         desired_tx,
         report_rx,

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use super::last_valid::LastValid;
 use super::metrics::{KindLabel, Metrics, ReplicaLabel, SeverityLabel};
 use super::profiles::{Configs, Profile, Reports};
 use super::pusher::{Desired, PushReport};
@@ -25,7 +26,7 @@ use crate::kong::listeners::KongListeners;
 use crate::kong::router_flavor::RouterFlavor;
 use crate::kong::version::KongVersion;
 use crate::snapshot::Snapshot;
-use crate::translate::incremental::Incremental;
+use crate::translate::incremental::{Changes, Incremental};
 use crate::translate::{
     Facts, ObjectKey, Options, Problem, Severity, names::ObjectRef, object_key,
 };
@@ -38,6 +39,19 @@ pub struct Exclusion {
     pub fingerprint: Option<String>,
     /// Kong's reason, `field: message; …`.
     pub reason: String,
+    /// Configured as Kong last accepted it (`--use-last-valid-config-for-fallback`).
+    pub restored: bool,
+}
+
+impl Exclusion {
+    /// What becomes of the object until it changes.
+    pub fn outcome(&self) -> &'static str {
+        if self.restored {
+            "the version Kong last accepted stays configured until it changes"
+        } else {
+            "it is left out until it changes"
+        }
+    }
 }
 
 /// What the last translation and pushes found, for status and events.
@@ -92,6 +106,8 @@ pub struct SyncOptions {
     pub metrics: Arc<Metrics>,
     /// A fixed Kong version (`--kong-version`); None: each replica's own.
     pub kong_version: Option<KongVersion>,
+    /// `--use-last-valid-config-for-fallback`.
+    pub last_valid_fallback: bool,
 }
 
 /// Configs Kong rejected, newest last: a translation that lands on one of them again (an
@@ -148,6 +164,7 @@ pub async fn run(
     // One translation per profile in use (a mixed cluster during an upgrade has several).
     let mut incrementals: BTreeMap<Profile, Incremental> = BTreeMap::new();
     let mut configs: Option<Arc<Configs>> = None;
+    let mut last_valid = LastValid::new(options.last_valid_fallback);
     let default = {
         let t = &options.translate;
         Profile::new(t.kong_version, t.router_flavor)
@@ -169,20 +186,35 @@ pub async fn run(
                 let mut opts = options.translate.clone();
                 opts.excluded = exclusions.keys().cloned().collect();
                 opts.kong_replicas = replicas.max(1);
+                let backfill = last_valid.backfill(snapshot, &opts.excluded);
+                if let Some(b) = &backfill {
+                    opts.excluded.retain(|k| b.left_out.contains(k));
+                }
+                let source = backfill.as_ref().map_or(snapshot, |b| &b.snapshot);
                 let mut outputs = BTreeMap::new();
                 for profile in &wanted {
                     profile.apply(&mut opts);
                     let started = std::time::Instant::now();
-                    let incremental = incrementals.entry(*profile).or_default();
-                    let output = incremental.update(snapshot, &opts, &changes)?;
+                    let output = if backfill.is_some() {
+                        // Not the cluster: translated whole, and the cluster's translation
+                        // starts over once nothing is backfilled.
+                        incrementals.remove(profile);
+                        let changes = Changes::everything();
+                        Incremental::default().update(source, &opts, &changes)?
+                    } else {
+                        let incremental = incrementals.entry(*profile).or_default();
+                        incremental.update(snapshot, &opts, &changes)?
+                    };
                     if *profile == primary {
                         record_metrics(&metrics, snapshot, &output.problems, started.elapsed());
                     }
                     outputs.insert(*profile, output);
                 }
-                Ok::<_, serde_json::Error>(outputs)
+                let copy = last_valid.copy(source);
+                let restored = backfill.map(|b| b.restored);
+                Ok::<_, serde_json::Error>((outputs, copy, restored))
             });
-            let mut outputs = match outputs {
+            let (mut outputs, translated_from, restored) = match outputs {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot serialise the Kong configuration");
@@ -222,7 +254,14 @@ pub async fn run(
                 dirty = true;
                 continue;
             }
+            for e in exclusions.values_mut() {
+                e.restored = restored.as_ref().is_some_and(|r| r.contains(&e.object));
+            }
             state.exclusions = exclusions.values().cloned().collect();
+            if let Some(copy) = translated_from {
+                let ids = next.ids().map(|(_, id)| id.to_string()).collect();
+                last_valid.sent(ids, copy, restored.is_some());
+            }
             let ids = |c: &Configs| {
                 c.ids()
                     .map(|(p, id)| (p, id.to_string()))
@@ -275,6 +314,7 @@ pub async fn run(
                             .map_or(0.0, |d| d.as_secs_f64());
                         metrics.replica_last_success.get_or_create(&label).set(now);
                         state.errors.remove(&replica);
+                        last_valid.accepted(&hash);
                         state.applied.insert(replica, hash);
                     }
                     PushReport::Listeners { replica, listeners, version, router_flavor } => {
@@ -318,6 +358,10 @@ pub async fn run(
                             summary.join("; ")
                         };
                         state.errors.insert(replica, format!("rejected: {message}"));
+                        if last_valid.rejected(&hash) {
+                            tracing::warn!("Kong rejected the configuration backfilled from the last one it accepted; the objects behind the rejection are left out instead");
+                            dirty = true;
+                        }
                         if configs.as_ref().is_some_and(|c| c.ids().any(|(_, id)| id == hash)) {
                             let added = store.read(|snapshot| {
                                 exclude(snapshot, &entities, &upstream_policies, &mut exclusions)
@@ -431,6 +475,7 @@ fn exclude(
             fingerprint: fingerprint(snapshot, &key),
             object: key.clone(),
             reason: entity.describe_redacted(),
+            restored: false,
         };
         exclusions.insert(key, exclusion);
         added += 1;
@@ -518,6 +563,7 @@ mod tests {
                 object: first,
                 fingerprint: None,
                 reason: String::new(),
+                restored: false,
             },
         );
         assert_eq!(

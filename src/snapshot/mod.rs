@@ -232,10 +232,29 @@ impl Snapshot {
         with_object!(object, |o| store_as(self, key, o))
     }
 
+    /// `other`'s version of one object in place of this one's (none, if `other` has none):
+    /// the fallback's backfill from the last configuration Kong accepted.
+    pub fn restore_from(&mut self, other: &Snapshot, key: &ObjectKey) {
+        self.remove(key.kind, &key.namespace, &key.name);
+        let k = (key.namespace.clone(), key.name.clone());
+        if key.kind == Kind::EndpointSlice {
+            if let Some(slice) = other.endpoint_slices.get(&k) {
+                self.insert_slice(k, slice.clone());
+            }
+            return;
+        }
+        with_kind!(key.kind, |K| if let Some(stored) = K::map(other).get(&k) {
+            K::map_mut(self).insert(k, stored.clone());
+        })
+    }
+
     /// The EndpointSlice under `key` in its slim form, indexed by its Service.
     pub(crate) fn store_slice(&mut self, key: Key, slice: EndpointSlice) {
+        self.insert_slice(key, Slice::from_endpoint_slice(slice));
+    }
+
+    fn insert_slice(&mut self, key: Key, slice: Slice) {
         self.unindex_slice(&key);
-        let slice = Slice::from_endpoint_slice(slice);
         if let Some(svc) = &slice.service {
             let names = self
                 .slices_by_service
@@ -496,6 +515,13 @@ impl Snapshot {
     /// The stored form of an object, by kind and key.
     pub fn stored<K: KindSpec>(&self, namespace: &str, name: &str) -> Option<&K::Stored> {
         K::map(self).get(&(namespace, name) as &dyn KeyRef)
+    }
+
+    /// Whether the object under `key` is here (in a form translation reads).
+    pub fn contains(&self, key: &ObjectKey) -> bool {
+        with_kind!(key.kind, |K| self
+            .stored::<K>(&key.namespace, &key.name)
+            .is_some())
     }
 
     /// Objects of one kind.

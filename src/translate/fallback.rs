@@ -41,10 +41,7 @@ impl Excluded {
         if rejected.is_empty() {
             return Self::default();
         }
-        let mut dependents: HashMap<ObjectKey, Vec<ObjectKey>> = HashMap::new();
-        edges(snapshot, &mut |on, dependent| {
-            dependents.entry(on).or_default().push(dependent);
-        });
+        let dependents = dependents(snapshot);
         let mut out: BTreeMap<ObjectKey, ObjectKey> =
             rejected.iter().map(|k| (k.clone(), k.clone())).collect();
         for root in rejected {
@@ -94,6 +91,63 @@ impl Excluded {
     pub fn keys(&self) -> impl Iterator<Item = &ObjectKey> {
         self.0.keys()
     }
+}
+
+/// A snapshot to translate instead of the cluster's after Kong rejected a configuration, with
+/// `--use-last-valid-config-for-fallback`: the rejected objects and their dependents are taken
+/// out and each one's subgraph in the last snapshot Kong accepted (the object and what
+/// depended on it there) is put back in that version (KIC v3.5.13
+/// `internal/dataplane/fallback/fallback.go` lines 64-127, `GenerateBackfillingBrokenObjects`;
+/// an object absent from the last valid snapshot has no subgraph, `graph.go` lines 99-110).
+pub struct Backfill {
+    pub snapshot: Snapshot,
+    /// Objects put back from the last valid snapshot.
+    pub restored: BTreeSet<ObjectKey>,
+    /// Rejected objects and dependents with no version to put back: left out.
+    pub left_out: BTreeSet<ObjectKey>,
+}
+
+impl Backfill {
+    pub fn new(current: &Snapshot, rejected: &BTreeSet<ObjectKey>, last_valid: &Snapshot) -> Self {
+        let affected = Excluded::new(current, rejected);
+        let mut snapshot = current.clone();
+        for key in affected.keys() {
+            snapshot.remove(key.kind, &key.namespace, &key.name);
+        }
+        let dependents = dependents(last_valid);
+        let mut restored = BTreeSet::new();
+        for root in affected.keys() {
+            if !last_valid.contains(root) {
+                continue;
+            }
+            let mut stack = vec![root.clone()];
+            while let Some(key) = stack.pop() {
+                if restored.insert(key.clone()) {
+                    snapshot.restore_from(last_valid, &key);
+                    stack.extend(dependents.get(&key).into_iter().flatten().cloned());
+                }
+            }
+        }
+        let left_out = affected
+            .keys()
+            .filter(|k| !restored.contains(*k))
+            .cloned()
+            .collect();
+        Backfill {
+            snapshot,
+            restored,
+            left_out,
+        }
+    }
+}
+
+/// Per object, the objects of `snapshot` that depend on it directly.
+fn dependents(snapshot: &Snapshot) -> HashMap<ObjectKey, Vec<ObjectKey>> {
+    let mut dependents: HashMap<ObjectKey, Vec<ObjectKey>> = HashMap::new();
+    edges(snapshot, &mut |on, dependent| {
+        dependents.entry(on).or_default().push(dependent);
+    });
+    dependents
 }
 
 fn describe(key: &ObjectKey) -> String {

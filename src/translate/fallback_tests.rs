@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::kinds::{Stored, with_kind};
 use crate::manifests::{Loaded, load_str};
 
 fn snapshot(yaml: &str) -> Snapshot {
@@ -275,4 +276,143 @@ fn an_object_not_in_the_cluster_takes_nothing_with_it() {
     let s = snapshot(CLUSTER);
     // Ingress legacy names Service a/missing; with no such Service there is no edge.
     assert_eq!(left_out(&s, &["Service/a/missing"]), ["Service/a/missing"]);
+}
+
+/// The objects of KIC's `TestGenerator_GenerateBackfillingBrokenObjects` (v3.5.13
+/// `internal/dataplane/fallback/fallback_test.go` lines 149-344) with real dependencies: a
+/// plugin the Service names, an Ingress of class kong on that Service, and an Ingress the
+/// last valid snapshot did not have yet.
+const NOW: &str = r#"
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: kong}
+spec: {controller: ingress-controllers.konghq.com/kong}
+---
+apiVersion: configuration.konghq.com/v1
+kind: KongPlugin
+metadata: {name: auth, namespace: a}
+plugin: key-auth
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: a, annotations: {konghq.com/plugins: auth}}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: a}
+spec:
+  ingressClassName: kong
+  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: echo, port: {number: 80}}}}]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: new, namespace: a}
+spec:
+  ingressClassName: kong
+  rules: [{http: {paths: [{path: /new, pathType: Prefix, backend: {service: {name: echo, port: {number: 80}}}}]}}]
+"#;
+
+/// The same cluster as Kong last accepted it: each object marked (its uid), without Ingress a/new.
+fn last_valid() -> Snapshot {
+    let marked = NOW
+        .split("\n---\n")
+        .filter(|doc| !doc.contains("name: new,"))
+        .map(|doc| doc.replace("metadata: {name: ", "metadata: {uid: last-valid, name: "))
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    snapshot(&marked)
+}
+
+/// Each object of the backfilled snapshot, `Kind/ns/name` with ` (last valid)` when it is
+/// the last valid snapshot's version; and what is left out.
+fn backfilled(rejected: &[&str]) -> (Vec<String>, Vec<String>) {
+    let rejected = rejected.iter().map(|k| key(k)).collect();
+    let b = Backfill::new(&snapshot(NOW), &rejected, &last_valid());
+    let mut objects = Vec::new();
+    for name in [
+        "IngressClass/kong",
+        "KongPlugin/a/auth",
+        "Service/a/echo",
+        "Ingress/a/web",
+        "Ingress/a/new",
+    ] {
+        let k = key(name);
+        if !b.snapshot.contains(&k) {
+            continue;
+        }
+        let uid = with_kind!(k.kind, |K| b
+            .snapshot
+            .stored::<K>(&k.namespace, &k.name)
+            .and_then(|s| s.metadata())
+            .and_then(|m| m.uid.clone()));
+        let old = uid.as_deref() == Some("last-valid");
+        objects.push(format!("{name}{}", if old { " (last valid)" } else { "" }));
+        assert_eq!(old, b.restored.contains(&k), "{name}");
+    }
+    let left_out = b
+        .left_out
+        .iter()
+        .map(|k| format!("{}/{}/{}", k.kind, k.namespace, k.name))
+        .collect();
+    (objects, left_out)
+}
+
+#[test]
+fn a_rejected_service_and_its_dependents_come_back_as_kong_last_accepted_them() {
+    // KIC's "service is broken": the Service and what depended on it then, in their last valid
+    // versions; what it depends on stays as it is now; what is new is left out.
+    let (objects, left_out) = backfilled(&["Service/a/echo"]);
+    assert_eq!(
+        objects,
+        [
+            "IngressClass/kong",
+            "KongPlugin/a/auth",
+            "Service/a/echo (last valid)",
+            "Ingress/a/web (last valid)"
+        ]
+    );
+    assert_eq!(left_out, ["Ingress/a/new"]);
+}
+
+#[test]
+fn a_rejected_plugin_brings_back_everything_that_depended_on_it() {
+    // KIC's "plugin is broken" and "ingressClass is broken": the whole subgraph, as it was.
+    let (objects, left_out) = backfilled(&["KongPlugin/a/auth"]);
+    assert_eq!(
+        objects,
+        [
+            "IngressClass/kong",
+            "KongPlugin/a/auth (last valid)",
+            "Service/a/echo (last valid)",
+            "Ingress/a/web (last valid)"
+        ]
+    );
+    assert_eq!(left_out, ["Ingress/a/new"]);
+    let (objects, _) = backfilled(&["IngressClass/kong"]);
+    assert_eq!(
+        objects,
+        [
+            "IngressClass/kong (last valid)",
+            "KongPlugin/a/auth",
+            "Service/a/echo",
+            "Ingress/a/web (last valid)"
+        ]
+    );
+}
+
+#[test]
+fn a_rejected_object_kong_never_accepted_is_left_out_alone() {
+    // KIC's "serviceFacade is broken": not in the last valid snapshot, so nothing comes back.
+    let (objects, left_out) = backfilled(&["Ingress/a/new"]);
+    assert_eq!(
+        objects,
+        [
+            "IngressClass/kong",
+            "KongPlugin/a/auth",
+            "Service/a/echo",
+            "Ingress/a/web"
+        ]
+    );
+    assert_eq!(left_out, ["Ingress/a/new"]);
 }

@@ -235,7 +235,8 @@ fn conditions_for(
         });
     if let Some(e) = excluded {
         let message = format!(
-            "Kong rejected the upstream configuration built from this policy: {}",
+            "Kong rejected the upstream configuration built from this policy ({}): {}",
+            e.outcome(),
             e.reason
         );
         return vec![

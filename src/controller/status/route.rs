@@ -269,7 +269,8 @@ fn programmed(
             false,
             "Invalid",
             format!(
-                "Kong rejected the configuration built from this route: {}",
+                "Kong rejected the configuration built from this route ({}): {}",
+                e.outcome(),
                 e.reason
             ),
         );
