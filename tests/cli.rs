@@ -64,7 +64,15 @@ fn examples_translate_as_documented() {
 #[test]
 fn output_is_byte_identical_across_runs_and_formats_agree() {
     let a = kingress(&["translate", "-f", "examples/"]);
-    let b = kingress(&["translate", "-f", "examples/split", "-f", "examples/echo"]);
+    let b = kingress(&[
+        "translate",
+        "-f",
+        "examples/split",
+        "-f",
+        "examples/rate-limit-redis",
+        "-f",
+        "examples/echo",
+    ]);
     assert_eq!(
         a.stdout, b.stdout,
         "argument order must not change the output"

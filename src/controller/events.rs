@@ -11,7 +11,11 @@ use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+
 use super::field_limits::{EVENT_NOTE, truncate};
+use super::metrics::ReasonLabel;
 use super::sync::SyncState;
 use crate::kinds::{ObjectKey, Stored, with_kind};
 use crate::snapshot::Snapshot;
@@ -183,20 +187,34 @@ pub struct EventLog {
     client: kube::Client,
     instance: String,
     sent: BTreeSet<EventKey>,
+    written: Family<ReasonLabel, Counter>,
 }
 
 impl EventLog {
-    pub fn new(client: kube::Client) -> Self {
+    pub fn new(client: kube::Client, written: Family<ReasonLabel, Counter>) -> Self {
         // Tells replicas apart in `reportingInstance`, as KIC uses the pod name.
         let instance = std::env::var("POD_NAME")
             .or_else(|_| std::env::var("HOSTNAME"))
             .ok()
             .filter(|s| !s.is_empty() && s.len() <= 128)
             .unwrap_or_else(|| REPORTING_CONTROLLER.to_string());
+        // At zero from the start, so the first Event of a reason is an increase.
+        for reason in [
+            TRANSLATION_FAILED,
+            TRANSLATION_WARNING,
+            TRANSLATION_NOTE,
+            APPLY_FAILED,
+        ] {
+            let label = ReasonLabel {
+                reason: reason.to_string(),
+            };
+            let _ = written.get_or_create(&label);
+        }
         EventLog {
             client,
             instance,
             sent: BTreeSet::new(),
+            written,
         }
     }
 
@@ -225,6 +243,10 @@ impl EventLog {
             *budget -= 1;
             match self.create(&w).await {
                 Ok(()) => {
+                    let reason = ReasonLabel {
+                        reason: w.key.reason.to_string(),
+                    };
+                    self.written.get_or_create(&reason).inc();
                     self.sent.insert(w.key);
                 }
                 Err(e) => {

@@ -27,6 +27,18 @@ pub struct PushLabel {
     pub result: String,
 }
 
+/// A replica and the identity of the config it holds: one series per replica at a time.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConfigLabel {
+    pub replica: String,
+    pub hash: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SeverityLabel {
     pub severity: String,
@@ -44,6 +56,14 @@ pub struct Metrics {
     pub pushes: Family<PushLabel, Counter>,
     pub replica_in_sync: Family<ReplicaLabel, Gauge>,
     pub replica_last_success: Family<ReplicaLabel, Gauge<f64, AtomicU64>>,
+    /// 1 for the config each replica holds (the hash is a label, as in an `_info` metric).
+    pub replica_config: Family<ConfigLabel, Gauge>,
+    /// Objects left out (or backfilled) because Kong rejected their configuration.
+    pub exclusions: Gauge,
+    /// Events written, by reason.
+    pub events: Family<ReasonLabel, Counter>,
+    /// Watch errors (other than an API not served), by kind.
+    pub watch_errors: Family<KindLabel, Counter>,
     pub replicas: Gauge,
     /// Distinct `router_flavor`s the replicas report (more than 1: they disagree).
     pub router_flavors: Gauge,
@@ -120,6 +140,30 @@ impl Metrics {
             "Unix time of the replica's last successful push or confirmation",
             replica_last_success.clone(),
         );
+        let replica_config = Family::<ConfigLabel, Gauge>::default();
+        registry.register(
+            "replica_config_info",
+            "1 for the configuration each Kong replica holds, by its hash",
+            replica_config.clone(),
+        );
+        let exclusions = Gauge::default();
+        registry.register(
+            "exclusions",
+            "Objects left out (or configured as Kong last accepted them) because Kong rejected their configuration",
+            exclusions.clone(),
+        );
+        let events = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "events",
+            "Kubernetes Events written, by reason",
+            events.clone(),
+        );
+        let watch_errors = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "watch_errors",
+            "Errors of the Kubernetes watches (retried with backoff), by kind",
+            watch_errors.clone(),
+        );
         let replicas = Gauge::default();
         registry.register(
             "kong_replicas",
@@ -149,6 +193,10 @@ impl Metrics {
             pushes,
             replica_in_sync,
             replica_last_success,
+            replica_config,
+            exclusions,
+            events,
+            watch_errors,
             replicas,
             router_flavors,
             leader,
@@ -161,6 +209,20 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+
+    /// `replica` moved from config `old` to `new` (None: it is gone).
+    pub fn replica_config(&self, replica: &str, old: Option<&String>, new: Option<&String>) {
+        let label = |hash: &String| ConfigLabel {
+            replica: replica.to_string(),
+            hash: hash.clone(),
+        };
+        if let Some(old) = old.filter(|o| Some(*o) != new) {
+            self.replica_config.remove(&label(old));
+        }
+        if let Some(new) = new {
+            self.replica_config.get_or_create(&label(new)).set(1);
+        }
     }
 
     pub fn push(&self, replica: &str, result: &str) {

@@ -141,7 +141,10 @@ pub async fn start(
         tracing::info!("--feature-gates {note}");
     }
     let metrics = Arc::new(metrics::Metrics::new());
-    let store = Arc::new(store::Store::new(watch::stream_names(&options.scope)));
+    let store = Arc::new(store::Store::new(
+        watch::stream_names(&options.scope),
+        metrics.watch_errors.clone(),
+    ));
     watch::spawn_all(&client, &options.scope, &store);
     let (desired_tx, desired_rx) = channel::channel(None);
     let (report_tx, report_rx) = mpsc::unbounded_channel();
@@ -213,6 +216,7 @@ pub async fn start(
         options.status.clone(),
         state_rx.clone(),
         leader_rx.clone(),
+        metrics.events.clone(),
     )));
     let probes = server::Probes {
         synced: store.synced(),

@@ -6,7 +6,11 @@
 use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use tokio::sync::watch;
+
+use super::metrics::KindLabel;
 
 use crate::kinds::ObjectKey;
 use crate::snapshot::{Key, Kind, Object, Snapshot, Undecodable};
@@ -26,11 +30,16 @@ pub struct Store {
     synced: Mutex<BTreeSet<String>>,
     expected: BTreeSet<String>,
     all_synced: watch::Sender<bool>,
+    /// Watch errors by kind (the `kingress_watch_errors` metric).
+    pub watch_errors: Family<KindLabel, Counter>,
 }
 
 impl Store {
     /// `streams` names every watch stream whose first list must finish before the first push.
-    pub fn new(streams: impl IntoIterator<Item = String>) -> Self {
+    pub fn new(
+        streams: impl IntoIterator<Item = String>,
+        watch_errors: Family<KindLabel, Counter>,
+    ) -> Self {
         Store {
             inner: Mutex::new(Inner {
                 snapshot: Snapshot::new(),
@@ -40,6 +49,7 @@ impl Store {
             synced: Mutex::new(BTreeSet::new()),
             expected: streams.into_iter().collect(),
             all_synced: watch::Sender::new(false),
+            watch_errors,
         }
     }
 

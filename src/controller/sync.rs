@@ -258,6 +258,7 @@ pub async fn run(
                 e.restored = restored.as_ref().is_some_and(|r| r.contains(&e.object));
             }
             state.exclusions = exclusions.values().cloned().collect();
+            metrics.exclusions.set(exclusions.len() as i64);
             if let Some(copy) = translated_from {
                 let ids = next.ids().map(|(_, id)| id.to_string()).collect();
                 last_valid.sent(ids, copy, restored.is_some());
@@ -315,6 +316,7 @@ pub async fn run(
                         metrics.replica_last_success.get_or_create(&label).set(now);
                         state.errors.remove(&replica);
                         last_valid.accepted(&hash);
+                        metrics.replica_config(&replica, state.applied.get(&replica), Some(&hash));
                         state.applied.insert(replica, hash);
                     }
                     PushReport::Listeners { replica, listeners, version, router_flavor } => {
@@ -335,6 +337,7 @@ pub async fn run(
                         }
                     }
                     PushReport::Gone { replica } => {
+                        metrics.replica_config(&replica, state.applied.get(&replica), None);
                         state.flavors.remove(&replica);
                         state.applied.remove(&replica);
                         state.errors.remove(&replica);
@@ -416,6 +419,7 @@ pub async fn run(
                     }
                 }
                 state.exclusions = exclusions.values().cloned().collect();
+                metrics.exclusions.set(exclusions.len() as i64);
                 state_tx.send_replace(Arc::new(state.clone()));
             }
         }

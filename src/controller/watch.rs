@@ -23,6 +23,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
 use kube::{Client, ResourceExt};
 
+use super::metrics::KindLabel;
 use super::pusher::Backoff;
 use super::store::Store;
 use super::versions;
@@ -78,6 +79,11 @@ fn namespaces_for(kind: Kind, scope: &WatchScope) -> Vec<Option<String>> {
 pub fn spawn_all(client: &Client, scope: &WatchScope, store: &Arc<Store>) {
     for &kind in Kind::ALL {
         for ns in namespaces_for(kind, scope) {
+            // At zero from the start, so the first error is an increase.
+            let label = KindLabel {
+                kind: kind.as_str().to_string(),
+            };
+            let _ = store.watch_errors.get_or_create(&label);
             let (client, store) = (client.clone(), Arc::downgrade(store));
             let config = watch_config(kind, scope);
             with_kind!(kind, |K| spawn::<K>(client, ns, config, store))
@@ -199,6 +205,10 @@ async fn follow<K: KindSpec>(
                     }
                 } else {
                     tracing::warn!(stream = %name, error = %e, "watch error; retrying with backoff");
+                    let label = KindLabel {
+                        kind: kind.as_str().to_string(),
+                    };
+                    store.watch_errors.get_or_create(&label).inc();
                 }
             }
         }

@@ -7,6 +7,7 @@
 //! - [`cluster`]: kube-controller-manager, kube-scheduler and a kwok node beside it (the
 //!   conformance run).
 //! - [`golden`]: the `UPDATE_GOLDEN=1` switch of the golden tests.
+//! - [`helm`]: the real helm binary, `helm template`, and the rendered objects.
 //! - [`observe`]: poll until something holds; status conditions and Events.
 //! - [`run`]: a `kingress run` controller watching a namespace of its own, pushing to a
 //!   Kong admin API double.
@@ -18,6 +19,7 @@ pub mod apply;
 pub mod cluster;
 pub mod controlplane;
 pub mod golden;
+pub mod helm;
 pub mod observe;
 pub mod process;
 pub mod restart;

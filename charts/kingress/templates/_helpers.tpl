@@ -130,3 +130,29 @@ joined by ", ". Argument: the list. */}}
 {{- end -}}
 {{- join ", " $listens -}}
 {{- end -}}
+
+{{- define "kingress.redis.fullname" -}}
+{{- printf "%s-redis" (include "kingress.fullname" .) -}}
+{{- end -}}
+
+{{- define "kingress.redis.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kingress.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: redis
+{{- end -}}
+
+{{- define "kingress.redis.secretName" -}}
+{{- default (include "kingress.redis.fullname" .) .Values.redis.auth.existingSecret -}}
+{{- end -}}
+
+{{/* Fails unless the cluster serves a Prometheus Operator kind. Argument: dict "root" $ "kind" <Kind> "value" <values key>. */}}
+{{- define "kingress.requireMonitoring" -}}
+{{- if not (.root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind)) -}}
+{{- fail (printf "%s needs the Prometheus Operator's %s CRD (monitoring.coreos.com/v1), which this cluster does not serve: install the operator's CRDs first (with helm template, pass --api-versions monitoring.coreos.com/v1/%s)" .value .kind .kind) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The controller pods' metrics as the alerts select them: the PodMonitor's job. */}}
+{{- define "kingress.metrics.controllerSelector" -}}
+job="{{ .Release.Namespace }}/{{ include "kingress.controller.fullname" . }}"
+{{- end -}}

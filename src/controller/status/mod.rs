@@ -25,10 +25,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::api::{Patch, PatchParams};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::events::EventLog;
+use super::metrics::ReasonLabel;
 use super::pusher::Backoff;
 use super::store::Store;
 use super::sync::SyncState;
@@ -265,6 +268,7 @@ pub async fn run(
     options: StatusOptions,
     mut state: watch::Receiver<Arc<SyncState>>,
     mut leader: watch::Receiver<bool>,
+    events_written: Family<ReasonLabel, Counter>,
 ) {
     let mut publish = publish::Publish::new(
         &client,
@@ -282,7 +286,7 @@ pub async fn run(
     );
     let mut programmed = Programmed::default();
     let mut written = Written::default();
-    let mut events = EventLog::new(client.clone());
+    let mut events = EventLog::new(client.clone(), events_written.clone());
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     let mut retry: Option<Duration> = None;
     let mut leader_open = true;
@@ -307,7 +311,7 @@ pub async fn run(
         // Only the leader writes, as only it pushes; a new leader starts from what it sees.
         if !*leader.borrow_and_update() {
             written = Written::default();
-            events = EventLog::new(client.clone());
+            events = EventLog::new(client.clone(), events_written.clone());
             retry = None;
             continue;
         }

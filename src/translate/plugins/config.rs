@@ -28,8 +28,22 @@ pub enum PluginConfigError {
         name: String,
         key: String,
     },
+    #[error(
+        "Secret {namespace}/{name} key {key} is not a JSON value: configPatches sets the value as JSON, so a string needs its quotes (\"s3cret\", not s3cret)"
+    )]
+    PatchValueNotJson {
+        namespace: String,
+        name: String,
+        key: String,
+    },
     #[error("config must be an object")]
     InlineNotAnObject,
+    /// One of `configPatches`, by index.
+    #[error("{source}")]
+    Patch {
+        index: usize,
+        source: Box<PluginConfigError>,
+    },
     #[error("configPatches path {0:?} must start with /")]
     PatchPathNotAbsolute(String),
     #[error("configPatches path {path:?} crosses a non-object at {part:?}")]
@@ -45,10 +59,26 @@ pub(super) fn build<'a>(
     patches: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a str)>,
 ) -> Result<Map<String, Value>, PluginConfigError> {
     let mut config = resolve_config(snapshot, inline, from)?;
-    for (path, ns, name, key) in patches {
-        config = apply_patch(snapshot, config, path, ns, name, key)?;
+    for (index, (path, ns, name, key)) in patches.enumerate() {
+        config = apply_patch(snapshot, config, path, ns, name, key).map_err(|e| {
+            PluginConfigError::Patch {
+                index,
+                source: Box::new(e),
+            }
+        })?;
     }
     Ok(config)
+}
+
+impl PluginConfigError {
+    /// The KongPlugin field the error is about.
+    pub fn field(&self) -> String {
+        match self {
+            PluginConfigError::InlineNotAnObject => "config".into(),
+            PluginConfigError::Patch { index, .. } => format!("configPatches[{index}]"),
+            _ => "configFrom".into(),
+        }
+    }
 }
 
 /// A Secret value; its content is never put into messages.
@@ -99,7 +129,10 @@ fn resolve_config(
     }
 }
 
-/// `configPatches`: sets the JSON pointer `path` to the Secret's value (JSON if it parses).
+/// `configPatches`: sets the JSON pointer `path` to the Secret's value, read as JSON. KIC
+/// v3.5.13 puts the value into an RFC 6902 `add` as it is, so a value that is not JSON fails
+/// the patch and the plugin (`internal/dataplane/kongstate/plugin.go` lines 152-198); missing
+/// objects on the way are created (`EnsurePathExistsOnAdd`).
 fn apply_patch(
     snapshot: &Snapshot,
     mut config: Map<String, Value>,
@@ -114,7 +147,12 @@ fn apply_patch(
         name: name.into(),
         key: key.into(),
     })?;
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    let value: Value =
+        serde_json::from_str(&text).map_err(|_| PluginConfigError::PatchValueNotJson {
+            namespace: ns.into(),
+            name: name.into(),
+            key: key.into(),
+        })?;
     let parts: Vec<String> = path
         .strip_prefix('/')
         .ok_or_else(|| PluginConfigError::PatchPathNotAbsolute(path.into()))?

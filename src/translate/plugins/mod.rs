@@ -401,7 +401,7 @@ fn emit(ctx: &mut Context<'_>, source: Source, scope: Scope, consumer: Option<St
             ctx.problems.error(
                 &source.object,
                 Reason::InvalidPlugin,
-                Some("configFrom".into()),
+                Some(message.field()),
                 format!("{message}; plugin not applied"),
             );
             return;
