@@ -8,7 +8,7 @@ use base64::Engine;
 use kong_admin_double::KongAdminDouble;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
-use support::observe::{events, eventually};
+use support::observe::{event_note, eventually};
 
 /// The key-auth keys a replica holds for consumer `username`.
 fn keys(kong: &KongAdminDouble, username: &str) -> Vec<String> {
@@ -67,14 +67,7 @@ async fn credentials_reach_every_replica_and_bad_ones_are_reported_without_value
     // The jwt Secret has no `key`: KIC (and kingress) leave that credential out, the consumer in.
     let reason = "KongConfigurationTranslationFailed";
     for (kind, name) in [("KongConsumer", "alice"), ("Secret", "alice-jwt")] {
-        let note = eventually(&format!("an Event on {kind} {name}"), async || {
-            let found = events(&env.client, &env.ns, kind, name, reason).await;
-            found
-                .first()
-                .and_then(|e| e.note.clone())
-                .ok_or_else(|| format!("{} Events", found.len()))
-        })
-        .await;
+        let note = event_note(&env.client, &env.ns, kind, name, reason).await;
         assert!(note.contains("data.key"), "{note}");
         for value in ["jwt-secret-9f2e", "first-key-3c1d", "second-key-7a0b"] {
             assert!(!note.contains(value), "{note}");

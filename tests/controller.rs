@@ -249,20 +249,13 @@ async fn with_the_last_valid_fallback_a_rejected_policy_keeps_what_kong_accepted
         .await;
     assert_eq!(field(config.upstream(&echo), "hash_on"), Some("header"));
     assert_eq!(field(config.upstream(&echo), "hash_fallback"), Some("ip"));
-    let note = support::observe::eventually("the Event on the policy", async || {
-        let found = support::observe::events(
-            &env.client,
-            &env.ns,
-            "KongUpstreamPolicy",
-            "sample-customization",
-            "KongConfigurationApplyFailed",
-        )
-        .await;
-        found
-            .first()
-            .and_then(|e| e.note.clone())
-            .ok_or_else(|| format!("{} Events", found.len()))
-    })
+    let note = support::observe::event_note(
+        &env.client,
+        &env.ns,
+        "KongUpstreamPolicy",
+        "sample-customization",
+        "KongConfigurationApplyFailed",
+    )
     .await;
     assert!(
         note.contains("the version Kong last accepted stays configured"),

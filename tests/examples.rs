@@ -16,7 +16,7 @@ use serde_json::Value;
 use support::apply::apply_yaml;
 use support::controlplane;
 use support::golden::update_golden;
-use support::observe::{events, eventually};
+use support::observe::event_note;
 use support::run::{WAIT, admin_api, options_with};
 
 const RATE_LIMIT: &str = "examples/rate-limit-redis";
@@ -147,20 +147,13 @@ async fn the_rate_limit_example_applies_unchanged_and_configures_every_replica()
         }
     }
     // Policy local with 3 replicas: the Event says how many requests really get through.
-    let note = eventually("the warning on KongPlugin rate-limit-local", async || {
-        let found = events(
-            &client,
-            "rate-limit",
-            "KongPlugin",
-            "rate-limit-local",
-            "KongConfigurationWarning",
-        )
-        .await;
-        found
-            .first()
-            .and_then(|e| e.note.clone())
-            .ok_or_else(|| format!("{} Events", found.len()))
-    })
+    let note = event_note(
+        &client,
+        "rate-limit",
+        "KongPlugin",
+        "rate-limit-local",
+        "KongConfigurationWarning",
+    )
     .await;
     assert!(
         note.contains("3 Kong replicas") && note.contains("up to 15 requests/minute"),

@@ -107,6 +107,71 @@ fn echo_example_matches_golden_output() {
     assert_goldens(&failures);
 }
 
+/// `-o svg` and `-o html`: the wheel as a picture, one golden per case. The arcs are checked
+/// against the analysis in `src/explain/svg_tests.rs`; these hold the drawing itself.
+#[test]
+fn pictures_match_golden_output() {
+    let update = support::golden::update_golden();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/explain/golden");
+    let echo = ["-f", "examples/", "--service", "default/echo"];
+    let keys = ["--key", "foo", "--key", "bar"];
+    let compare = [
+        "-f",
+        ECHO,
+        "-f",
+        TWO,
+        "--service",
+        "default/echo",
+        "--compare-with",
+        ECHO,
+        "--compare-with",
+        THREE,
+    ];
+    let plain = ["--kong-config", CHECK, "--upstream", "plain", "--key", "x"];
+    let cases: [(&str, Vec<&str>); 5] = [
+        ("echo.svg", [&echo[..], &["-o", "svg"]].concat()),
+        ("echo-keys.svg", [&echo[..], &keys, &["-o", "svg"]].concat()),
+        (
+            "echo-compare.svg",
+            [&compare[..], &keys, &["-o", "svg"]].concat(),
+        ),
+        ("echo.html", [&echo[..], &keys, &["-o", "html"]].concat()),
+        ("round-robin.svg", [&plain[..], &["-o", "svg"]].concat()),
+    ];
+    let mut failures = Vec::new();
+    for (file, args) in &cases {
+        check_golden(&dir.join(file), &ok(args), update, &mut failures);
+    }
+    assert_goldens(&failures);
+
+    // The numbers drawn are the report's.
+    let moved = json(&[&compare[..], &keys].concat())["moved_fraction"].as_f64();
+    let moved = moved.expect("both states hash");
+    let svg = ok(&[&compare[..], &["-o", "svg"]].concat());
+    assert!(
+        svg.contains(&format!("{:.2}% of keys move", moved * 100.0)),
+        "{moved}"
+    );
+    let html = ok(&[&echo[..], &["-o", "html"]].concat());
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    // The table follows the picture, as text.
+    assert!(html.contains("<pre>upstream echo.default.80.svc  (Service default/echo port 80)\n"));
+    assert!(!html.contains("<script"), "no script");
+    // --request has no wheel to draw.
+    let stderr = fails(&[
+        "-f",
+        "tests/explain/request",
+        "--request",
+        "GET http://x/",
+        "-o",
+        "svg",
+    ]);
+    assert!(
+        stderr.contains("-o svg draws an upstream's wheel"),
+        "{stderr}"
+    );
+}
+
 /// Compares `actual` with the golden file `path` (rewriting it when `update`), noting a
 /// difference in `failures`.
 fn check_golden(path: &Path, actual: &str, update: bool, failures: &mut Vec<String>) {

@@ -11,6 +11,7 @@ mod kong_config;
 mod report;
 pub mod request;
 mod select;
+mod svg;
 mod table;
 
 use std::fmt;
@@ -118,8 +119,14 @@ impl RouteKindArg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// Aligned columns, for reading.
     Table,
+    /// Every number, fields in a fixed order (docs/explain.md).
     Json,
+    /// The wheel as a picture: one SVG document, several upstreams stacked.
+    Svg,
+    /// An HTML page: one picture per upstream, then the table; no script.
+    Html,
 }
 
 /// `namespace/name`; a bare `name` is in `default`, as with `kubectl`.
@@ -243,11 +250,18 @@ pub enum ExplainError {
     Json(#[from] serde_json::Error),
     #[error("--request: {0}")]
     Request(String),
+    #[error("-o {0} draws an upstream's wheel; with --request use -o table or -o json")]
+    RequestPicture(&'static str),
 }
 
 /// `--request`: where Kong's router sends the request, among the routes of the manifests
 /// (translated as `translate` does, for `--router-flavor`) or of `--kong-config`.
 pub fn run_request(args: &ExplainArgs) -> Result<request::RequestExplanation, ExplainError> {
+    match args.output {
+        OutputFormat::Svg => return Err(ExplainError::RequestPicture("svg")),
+        OutputFormat::Html => return Err(ExplainError::RequestPicture("html")),
+        OutputFormat::Table | OutputFormat::Json => {}
+    }
     let line = args.request.as_deref().unwrap_or_default();
     let req = request::parse(line, &args.headers, args.listener_port, args.client_ip)
         .map_err(ExplainError::Request)?;
@@ -368,7 +382,8 @@ pub fn main(args: &ExplainArgs) -> ExitCode {
             let _ = writeln!(stderr, "{note}");
         }
         let text = match args.output {
-            OutputFormat::Table => explained.to_table(),
+            // run_request refuses the pictures.
+            OutputFormat::Table | OutputFormat::Svg | OutputFormat::Html => explained.to_table(),
             OutputFormat::Json => match serde_json::to_string_pretty(&explained) {
                 Ok(t) => t + "\n",
                 Err(e) => {
@@ -398,6 +413,8 @@ pub fn main(args: &ExplainArgs) -> ExitCode {
     }
     let text = match args.output {
         OutputFormat::Table => explanation.to_table(),
+        OutputFormat::Svg => explanation.to_svg(),
+        OutputFormat::Html => explanation.to_html(),
         OutputFormat::Json => match explanation.to_json() {
             Ok(t) => t,
             Err(e) => {

@@ -239,7 +239,7 @@ fn keys(out: &mut String, a: &Analysis) {
     grid(out, &rows, &[false, false]);
 }
 
-fn choice(a: &Analysis, target: &Option<String>) -> String {
+pub(super) fn choice(a: &Analysis, target: &Option<String>) -> String {
     match (&a.ring, target) {
         (_, Some(t)) => t.clone(),
         (RingState::NotUsed, None) => "(not sticky)".into(),
@@ -249,14 +249,14 @@ fn choice(a: &Analysis, target: &Option<String>) -> String {
 }
 
 /// Keys as typed, quoted only when blank or padded so they stay visible.
-fn quote(key: &str) -> String {
+pub(super) fn quote(key: &str) -> String {
     match key.is_empty() || key.trim() != key {
         true => format!("{key:?}"),
         false => key.to_string(),
     }
 }
 
-fn percent(f: f64) -> String {
+pub(super) fn percent(f: f64) -> String {
     format!("{:.2}%", f * 100.0)
 }
 

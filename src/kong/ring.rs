@@ -409,6 +409,13 @@ impl Ring {
         (lcm - matches) as f64 / lcm as f64
     }
 
+    /// The address a key on each 0-based index lands on, all healthy (`None`
+    /// only when no address has a point): the wheel `explain -o svg` draws.
+    pub fn index_owners(&self) -> Vec<Option<&str>> {
+        let label = |o: u32| self.labels.get(o as usize).map(String::as_str);
+        self.owners().into_iter().map(label).collect()
+    }
+
     /// Owner of each 0-based index after the downward walk, all healthy.
     fn owners(&self) -> Vec<u32> {
         let Some(top) = self.wheel.iter().rposition(|&o| o != EMPTY) else {

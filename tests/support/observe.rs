@@ -61,3 +61,21 @@ pub async fn events(
         })
         .collect()
 }
+
+/// The note of the first Event in `ns` with `reason` about `kind`/`name`, once there is one.
+pub async fn event_note(
+    client: &kube::Client,
+    ns: &str,
+    kind: &str,
+    name: &str,
+    reason: &str,
+) -> String {
+    eventually(&format!("a {reason} Event on {kind} {name}"), async || {
+        let found = events(client, ns, kind, name, reason).await;
+        found
+            .first()
+            .and_then(|e| e.note.clone())
+            .ok_or_else(|| format!("{} Events", found.len()))
+    })
+    .await
+}
