@@ -208,7 +208,9 @@ async fn plugin_secrets_reach_kong_but_never_logs_events_or_metrics() {
     let message = secret("termination-message");
     let bad_password = secret("rejected-password");
     let bad_host = format!("bad host {}", secret("rejected-host"));
-    // configFrom: a whole rate-limiting config; configPatches: one field of request-termination.
+    // configFrom: a whole rate-limiting config; configPatches: one field of request-termination
+    // (a JSON value, as KIC reads it: the string with its quotes).
+    let quoted = format!("\"{message}\"");
     let limit = format!(
         "{{\"minute\": 50, \"policy\": \"redis\", \"redis\": {{\"host\": \"redis.example\", \"port\": 6379, \"password\": \"{password}\"}}}}"
     );
@@ -226,7 +228,7 @@ async fn plugin_secrets_reach_kong_but_never_logs_events_or_metrics() {
          configFrom: {{secretKeyRef: {{name: plugin-secrets, key: broken}}}}\n",
         tls_secret(
             "plugin-secrets",
-            &[("limit", &limit), ("message", &message), ("broken", &broken)]
+            &[("limit", &limit), ("message", &quoted), ("broken", &broken)]
         ),
         app("limited", "limit,deny"),
         app("broken", "broken"),
