@@ -102,7 +102,11 @@ fn random_route(rng: &mut StdRng, i: usize) -> Value {
     }
     if rng.random_bool(0.35) {
         let name = *["X-Tenant", "x_user", "Accept"].choose(rng).expect("name");
-        let values = pick(rng, &["Blue", "~*^R.d$", "a-b", "x\"#", "~*\\d+"], 3);
+        let values = pick(
+            rng,
+            &["Blue", "~*^R.d$", "a-b", "x\"#", "~*\\d+", "Äpfel-SS"],
+            3,
+        );
         r["headers"] = json!({ name: values });
     }
     if rng.random_bool(0.25) {

@@ -67,7 +67,8 @@ pub fn split_host_port(key: &str) -> (&str, Option<u64>) {
 /// `replace_dashes_lower` (kong/tools/string.lua 383-415): a header name as Kong's router and
 /// balancer name its field or variable (`X-Tenant` → `x_tenant`).
 pub fn replace_dashes_lower(name: &str) -> String {
-    name.to_lowercase().replace('-', "_")
+    // LuaJIT's `string.lower` maps ASCII letters only.
+    name.to_ascii_lowercase().replace('-', "_")
 }
 
 /// `is_regex_magic` (kong/router/utils.lua 265-267).
@@ -251,7 +252,8 @@ pub fn expression(route: &KongRoute) -> String {
                             Some(rest) => ("~", rest),
                             None => ("==", *v),
                         };
-                        format!("{field} {op} {}", escape_str(&v.to_lowercase()))
+                        // `value:lower()`: ASCII only, as LuaJIT's.
+                        format!("{field} {op} {}", escape_str(&v.to_ascii_lowercase()))
                     })
                     .collect();
                 format!("({})", exprs.join(LOGICAL_OR))

@@ -95,19 +95,32 @@ pub fn values(request: &HttpRequest) -> Result<Vec<(String, Vec<Value>)>, String
         }
     }
     // `ngx.req.get_uri_args()`: `?a` alone is `a` = "" (fields.lua 448-452).
-    if let Some((_, query)) = request.uri.split_once('?') {
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |t: &str| percent_decode(&t.replace('+', " "));
-            let field = format!("http.queries.{}", decode(name));
-            let value = Value::String(decode(value));
-            match out.iter_mut().find(|(f, _)| *f == field) {
-                Some((_, values)) => values.push(value),
-                None => out.push((field, vec![value])),
-            }
+    for (name, value) in uri_args(&request.uri) {
+        let field = format!("http.queries.{name}");
+        let value = Value::String(value.unwrap_or_default());
+        match out.iter_mut().find(|(f, _)| *f == field) {
+            Some((_, values)) => values.push(value),
+            None => out.push((field, vec![value])),
         }
     }
     Ok(out)
+}
+
+/// The query's arguments as `ngx.req.get_uri_args()` reads them: in order, names and values
+/// percent-decoded with `+` as a space; `None` for an argument without `=` (Lua's `true`).
+pub fn uri_args(uri: &str) -> Vec<(String, Option<String>)> {
+    let Some((_, query)) = uri.split_once('?') else {
+        return Vec::new();
+    };
+    let decode = |t: &str| percent_decode(&t.replace('+', " "));
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) => (decode(name), Some(decode(value))),
+            None => (decode(pair), None),
+        })
+        .collect()
 }
 
 fn percent_decode(s: &str) -> String {

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::kong::route_transform::replace_dashes_lower;
-use crate::kong::router_fields::HttpRequest;
+use crate::kong::router_fields::{HttpRequest, uri_args};
 
 /// The value Kong's balancer hashes for the request (Kong 3.10 `kong/runloop/balancer/init.lua`
 /// 107-190 `get_value_to_hash`, `hash_fallback` when the first is missing) and the target of
@@ -40,13 +40,23 @@ pub(super) fn hashing(config: &Value, name: &str, request: &HttpRequest) -> Opti
             .collect();
         (!values.is_empty()).then(|| values.join(", "))
     };
+    // `get_query_arg` (Kong 3.10 kong/runloop/balancer/init.lua 62-101): the decoded value,
+    // `true` for an argument without `=`, several values sorted and joined with ",".
     let query = |name: &Option<String>| -> Option<String> {
         let wanted = name.as_deref()?;
-        let (_, query) = request.uri.split_once('?')?;
-        query.split('&').find_map(|pair| {
-            let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (n == wanted).then(|| v.to_string())
-        })
+        let mut values: Vec<String> = uri_args(&request.uri)
+            .into_iter()
+            .filter(|(n, _)| n == wanted)
+            .map(|(_, v)| v.unwrap_or_else(|| "true".to_string()))
+            .collect();
+        match values.len() {
+            0 => None,
+            1 => values.pop(),
+            _ => {
+                values.sort();
+                Some(values.join(","))
+            }
+        }
     };
     let cookie = || -> Option<String> {
         let wanted = upstream.hash_on_cookie.as_deref()?;

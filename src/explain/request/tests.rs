@@ -184,3 +184,26 @@ fn the_pick_is_atc_routers() {
         );
     }
 }
+
+#[test]
+fn a_query_arg_is_hashed_as_kongs_get_query_arg_reads_it() {
+    // Kong 3.10 kong/runloop/balancer/init.lua 62-101: ngx.req.get_uri_args decodes names and
+    // values (`+` is a space), an argument without `=` is `true`, repeated ones are sorted
+    // and joined with ",".
+    let config = json!({"upstreams": [{"name": "u", "algorithm": "consistent-hashing",
+        "hash_on": "query_arg", "hash_on_query_arg": "id",
+        "targets": [{"target": "10.0.0.1:80"}, {"target": "10.0.0.2:80"}]}]});
+    for (uri, key) in [
+        ("/?id=a%20b&id=Z", "Z,a b"),
+        ("/?id", "true"),
+        ("/?id=", ""),
+        ("/?i%64=7", "7"),
+        ("/?id=1+2&other=x", "1 2"),
+        ("/?x=1", ""),
+    ] {
+        let r = request(&format!("GET http://shop.example.com{uri}"), &[]);
+        let h = super::hashing::hashing(&config, "u", &r).expect("hashes");
+        assert_eq!(h.key, key, "{uri}");
+        assert!(h.target.is_some(), "{uri}");
+    }
+}
