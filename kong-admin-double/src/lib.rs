@@ -12,6 +12,7 @@ mod checks;
 mod declarative;
 mod entities;
 mod entity_checks;
+mod entity_ids;
 mod error;
 mod errtree;
 mod fullschema;
