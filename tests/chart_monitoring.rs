@@ -52,9 +52,19 @@ fn redis_is_off_by_default_and_hardened_when_on() {
     let pod = &deployment["spec"]["template"]["spec"];
     assert_hardened("redis", pod, container(deployment));
     assert_eq!(container(deployment)["image"], "redis:7.4.2");
+    let args = strings(&container(deployment)["args"]);
+    let max = args
+        .iter()
+        .position(|a| a == "--maxmemory")
+        .expect("--maxmemory");
+    assert_eq!(args[max + 1], "192mb", "below the 256Mi limit: {args:?}");
     // The password comes from the Secret, twice: as Redis reads it and JSON-quoted for the
     // plugins' configPatches.
     let secret = get(&on, "Secret/kong/r-kingress-redis");
+    assert_eq!(
+        secret["metadata"]["annotations"]["helm.sh/resource-policy"], "keep",
+        "uninstalling keeps the password the plugins read"
+    );
     let password = decode(secret, "password");
     assert!(password.len() >= 32, "a generated password");
     assert_eq!(decode(secret, "password-json"), format!("\"{password}\""));

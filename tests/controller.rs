@@ -410,6 +410,9 @@ async fn ready_once_a_replica_holds_the_config_and_metrics_say_so() {
         "kingress_replica_in_sync{replica=",
         "kingress_pushes_total{replica=",
         "kingress_leader 1",
+        // At 0 before any rejection, so the first one is an increase the alert sees.
+        ",result=\"rejected\"} 0",
+        "kingress_replica_config_info{replica=",
     ] {
         assert!(metrics.contains(line), "metrics lack {line}:\n{metrics}");
     }

@@ -39,6 +39,16 @@ pub struct ReasonLabel {
     pub reason: String,
 }
 
+/// Every `result` of `kingress_pushes_total`.
+const PUSH_RESULTS: [&str; 6] = [
+    "applied",
+    "unchanged",
+    "rejected",
+    "unreachable",
+    "status",
+    "client",
+];
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SeverityLabel {
     pub severity: String,
@@ -223,6 +233,35 @@ impl Metrics {
         if let Some(new) = new {
             self.replica_config.get_or_create(&label(new)).set(1);
         }
+    }
+
+    /// A replica reported: its push results start at 0, so the first rejection is an
+    /// increase, and it is out of sync until it holds a config.
+    pub fn replica_seen(&self, replica: &str) {
+        for result in PUSH_RESULTS {
+            let label = PushLabel {
+                replica: replica.to_string(),
+                result: result.to_string(),
+            };
+            let _ = self.pushes.get_or_create(&label);
+        }
+    }
+
+    /// A replica went away: its series go too (they would alert, and pile up as pods churn).
+    pub fn replica_gone(&self, replica: &str, held: Option<&String>) {
+        let label = ReplicaLabel {
+            replica: replica.to_string(),
+        };
+        self.replica_in_sync.remove(&label);
+        self.replica_last_success.remove(&label);
+        self.push_seconds.remove(&label);
+        for result in PUSH_RESULTS {
+            self.pushes.remove(&PushLabel {
+                replica: replica.to_string(),
+                result: result.to_string(),
+            });
+        }
+        self.replica_config(replica, held, None);
     }
 
     pub fn push(&self, replica: &str, result: &str) {

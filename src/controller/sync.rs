@@ -210,7 +210,7 @@ pub async fn run(
                     }
                     outputs.insert(*profile, output);
                 }
-                let copy = last_valid.copy(source);
+                let copy = last_valid.copy(source, &opts.excluded);
                 let restored = backfill.map(|b| b.restored);
                 Ok::<_, serde_json::Error>((outputs, copy, restored))
             });
@@ -315,11 +315,15 @@ pub async fn run(
                             .map_or(0.0, |d| d.as_secs_f64());
                         metrics.replica_last_success.get_or_create(&label).set(now);
                         state.errors.remove(&replica);
-                        last_valid.accepted(&hash);
                         metrics.replica_config(&replica, state.applied.get(&replica), Some(&hash));
                         state.applied.insert(replica, hash);
+                        let replicas = state.listeners.keys().chain(state.applied.keys());
+                        last_valid.accepted(replicas.map(|r| state.applied.get(r).map(String::as_str)));
                     }
                     PushReport::Listeners { replica, listeners, version, router_flavor } => {
+                        if !state.listeners.contains_key(&replica) {
+                            metrics.replica_seen(&replica);
+                        }
                         state.listeners.insert(replica.clone(), listeners);
                         match router_flavor.as_deref().map(str::parse::<RouterFlavor>) {
                             Some(Ok(f)) => {
@@ -337,7 +341,7 @@ pub async fn run(
                         }
                     }
                     PushReport::Gone { replica } => {
-                        metrics.replica_config(&replica, state.applied.get(&replica), None);
+                        metrics.replica_gone(&replica, state.applied.get(&replica));
                         state.flavors.remove(&replica);
                         state.applied.remove(&replica);
                         state.errors.remove(&replica);
@@ -361,7 +365,8 @@ pub async fn run(
                             summary.join("; ")
                         };
                         state.errors.insert(replica, format!("rejected: {message}"));
-                        if last_valid.rejected(&hash) {
+                        let backfilled = last_valid.rejected(&hash);
+                        if backfilled {
                             tracing::warn!("Kong rejected the configuration backfilled from the last one it accepted; the objects behind the rejection are left out instead");
                             dirty = true;
                         }
@@ -369,10 +374,10 @@ pub async fn run(
                             let added = store.read(|snapshot| {
                                 exclude(snapshot, &entities, &upstream_policies, &mut exclusions)
                             });
-                            if added == 0 {
+                            if added == 0 && !backfilled {
                                 tracing::error!(%message, "Kong rejected the configuration and no Kubernetes object could be identified to leave out");
                             }
-                            dirty = added > 0;
+                            dirty |= added > 0;
                         }
                         if !rejected.iter().any(|(h, _)| *h == hash) {
                             rejected.push_back((hash, entities));
@@ -399,8 +404,10 @@ pub async fn run(
                 if distinct.len() > 1 && flavors_before <= 1 {
                     tracing::warn!(flavors = ?state.flavors, "Kong replicas run different router flavors; each gets the routes of its own flavor");
                 }
-                for (replica, hash) in &state.applied {
-                    let in_sync = state.desired_for(replica) == Some(hash.as_str());
+                // A replica that holds no config yet is out of sync too.
+                for replica in state.listeners.keys().chain(state.applied.keys()) {
+                    let hash = state.applied.get(replica).map(String::as_str);
+                    let in_sync = hash.is_some() && state.desired_for(replica) == hash;
                     metrics
                         .replica_in_sync
                         .get_or_create(&ReplicaLabel { replica: replica.clone() })

@@ -108,6 +108,7 @@ pub fn values(request: &HttpRequest) -> Result<Vec<(String, Vec<Value>)>, String
 
 /// The query's arguments as `ngx.req.get_uri_args()` reads them: in order, names and values
 /// percent-decoded with `+` as a space; `None` for an argument without `=` (Lua's `true`).
+/// An argument without a name (`?=v`) is skipped, as lua-nginx-module's `parse_args` does.
 pub fn uri_args(uri: &str) -> Vec<(String, Option<String>)> {
     let Some((_, query)) = uri.split_once('?') else {
         return Vec::new();
@@ -120,6 +121,7 @@ pub fn uri_args(uri: &str) -> Vec<(String, Option<String>)> {
             Some((name, value)) => (decode(name), Some(decode(value))),
             None => (decode(pair), None),
         })
+        .filter(|(name, _)| !name.is_empty())
         .collect()
 }
 

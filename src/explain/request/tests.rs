@@ -207,3 +207,19 @@ fn a_query_arg_is_hashed_as_kongs_get_query_arg_reads_it() {
         assert!(h.target.is_some(), "{uri}");
     }
 }
+
+#[test]
+fn query_arguments_read_as_ngx_get_uri_args() {
+    // Decoded, `+` as a space, no value without `=`, nameless and empty pairs skipped.
+    let args = crate::kong::router_fields::uri_args("/p?a=1&=skip&b&c=x+y%21&&a=2");
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        args,
+        [
+            ("a".to_string(), s("1")),
+            ("b".to_string(), None),
+            ("c".to_string(), s("x y!")),
+            ("a".to_string(), s("2")),
+        ]
+    );
+}

@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value};
 
+use super::json_patch::AddError;
+
 use crate::snapshot::Snapshot;
 
 /// Why a plugin's configuration cannot be built. Messages never hold a Secret's content.
@@ -44,10 +46,12 @@ pub enum PluginConfigError {
         index: usize,
         source: Box<PluginConfigError>,
     },
-    #[error("configPatches path {0:?} must start with /")]
+    #[error("configPatches path {0:?} must be empty or start with /")]
     PatchPathNotAbsolute(String),
-    #[error("configPatches path {path:?} crosses a non-object at {part:?}")]
+    #[error("configPatches path {path:?}: {part:?} is no member or index of what it reaches")]
     PatchThroughNonObject { path: String, part: String },
+    #[error("configPatches path {0:?} replaces the whole config, so its value must be an object")]
+    PatchNotAnObject(String),
 }
 
 /// The configuration of a plugin: `inline`, or the object in the Secret key `from`
@@ -132,10 +136,10 @@ fn resolve_config(
 /// `configPatches`: sets the JSON pointer `path` to the Secret's value, read as JSON. KIC
 /// v3.5.13 puts the value into an RFC 6902 `add` as it is, so a value that is not JSON fails
 /// the patch and the plugin (`internal/dataplane/kongstate/plugin.go` lines 152-198); missing
-/// objects on the way are created (`EnsurePathExistsOnAdd`).
+/// containers on the way are created (`EnsurePathExistsOnAdd`; [`super::json_patch`]).
 fn apply_patch(
     snapshot: &Snapshot,
-    mut config: Map<String, Value>,
+    config: Map<String, Value>,
     path: &str,
     ns: &str,
     name: &str,
@@ -153,27 +157,12 @@ fn apply_patch(
             name: name.into(),
             key: key.into(),
         })?;
-    let parts: Vec<String> = path
-        .strip_prefix('/')
-        .ok_or_else(|| PluginConfigError::PatchPathNotAbsolute(path.into()))?
-        .split('/')
-        .map(|p| p.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    let mut node = &mut config;
-    for (i, part) in parts.iter().enumerate() {
-        if i + 1 == parts.len() {
-            node.insert(part.clone(), value);
-            break;
-        }
-        let next = node
-            .entry(part.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        node = next
-            .as_object_mut()
-            .ok_or_else(|| PluginConfigError::PatchThroughNonObject {
-                path: path.into(),
-                part: part.clone(),
-            })?;
-    }
-    Ok(config)
+    super::json_patch::add(config, path, value).map_err(|e| match e {
+        AddError::NotAbsolute => PluginConfigError::PatchPathNotAbsolute(path.into()),
+        AddError::Unreachable(part) => PluginConfigError::PatchThroughNonObject {
+            path: path.into(),
+            part,
+        },
+        AddError::NotAnObject => PluginConfigError::PatchNotAnObject(path.into()),
+    })
 }

@@ -14,6 +14,7 @@
 //! annotation `kingress.io/replica-aware-limits: "true"` divides the limits by N instead.
 
 mod config;
+mod json_patch;
 
 use std::collections::BTreeMap;
 
