@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use kube::ResourceExt;
 use serde_json::Value;
 
-use super::apply::parse_yaml;
+use super::apply::{apply_yaml, parse_yaml};
+use super::controlplane::ControlPlane;
 
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -20,6 +21,9 @@ pub fn repo_path(relative: &str) -> PathBuf {
 pub fn chart_dir() -> PathBuf {
     repo_path("charts/kingress")
 }
+
+/// The Lease the chart's leader election uses (`controller.leaderElection.electionId`).
+pub const ELECTION_ID: &str = "5b374a9e.konghq.com";
 
 /// Env var naming a prebuilt helm binary (skips `tests/helm/ensure.sh`).
 pub const HELM_BIN_ENV: &str = "KINGRESS_HELM_BIN";
@@ -248,4 +252,36 @@ pub fn assert_hardened(what: &str, pod: &Value, container: &Value) {
         container["readinessProbe"].is_object(),
         "{what}: readiness probe"
     );
+}
+
+/// Renders the chart for `release` into namespace `ns` (with the Gateway API available, CRDs
+/// included, and class names unique to the release so tests do not share cluster objects) and
+/// applies every object server-side as admin. Returns the rendered objects.
+pub async fn install_rendered(
+    cp: &ControlPlane,
+    release: &str,
+    ns: &str,
+    sets: &[&str],
+) -> BTreeMap<String, Value> {
+    let class_names = [
+        format!("ingressClass.name={release}"),
+        format!("gatewayClass.name={release}"),
+    ];
+    let mut all_sets: Vec<&str> = class_names.iter().map(String::as_str).collect();
+    all_sets.extend(sets);
+    let yaml = template(
+        release,
+        ns,
+        &all_sets,
+        &["--api-versions", GATEWAY_API, "--include-crds"],
+    );
+    let client = cp.client().await;
+    let stored = apply_yaml(&client, Some(ns), &yaml).await;
+    let rendered = objects(&yaml);
+    assert_eq!(
+        stored.len(),
+        rendered.len(),
+        "every rendered object is stored"
+    );
+    rendered
 }
