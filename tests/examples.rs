@@ -15,7 +15,7 @@ use kong_admin_double::{KongAdminDouble, ValidConfig};
 use serde_json::Value;
 use support::apply::apply_yaml;
 use support::controlplane;
-use support::golden::update_golden;
+use support::golden::{assert_matched, check, update_golden};
 use support::observe::event_note;
 use support::run::{WAIT, admin_api, options_with};
 
@@ -78,19 +78,20 @@ fn the_rate_limit_example_translates_as_its_goldens() {
     let redis_only = ["redis.yaml", "app.yaml", "endpoints.yaml"];
     for (case, files) in [("redis", &redis_only[..]), ("local", &FILES[..])] {
         let (config, problems) = translate(files);
-        for (path, actual) in [
-            (dir.join(format!("{case}.yaml")), config),
-            (dir.join(format!("{case}.problems.txt")), problems),
-        ] {
-            if update {
-                fs::create_dir_all(&dir).expect("golden dir");
-                fs::write(&path, &actual).expect("write golden");
-            } else if fs::read_to_string(&path).unwrap_or_default() != actual {
-                wrong.push(format!("{} differs:\n{actual}", path.display()));
-            }
-        }
+        check(
+            &dir.join(format!("{case}.yaml")),
+            &config,
+            update,
+            &mut wrong,
+        );
+        check(
+            &dir.join(format!("{case}.problems.txt")),
+            &problems,
+            update,
+            &mut wrong,
+        );
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_matched(&wrong);
 }
 
 /// The rate-limiting plugin of `config` counting by `limit_by`.

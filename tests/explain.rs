@@ -16,6 +16,7 @@ use kingress::kong::ring::{self, Ring, RingTarget};
 use kingress::manifests;
 use kingress::translate::{self, Options};
 use serde_json::Value;
+use support::golden::{assert_matched, check};
 
 const ECHO: &str = "tests/explain/echo/service.yaml";
 const TWO: &str = "tests/explain/echo/endpoints-2.yaml";
@@ -84,15 +85,6 @@ fn ring_of(u: &Upstream) -> Ring {
         .collect();
     ring::build(&targets, 10_000).expect("ring builds")
 }
-
-fn diff(expected: &str, actual: &str) -> String {
-    similar::TextDiff::from_lines(expected, actual)
-        .unified_diff()
-        .context_radius(3)
-        .header("expected", "actual")
-        .to_string()
-}
-
 #[test]
 fn echo_example_matches_golden_output() {
     let update = support::golden::update_golden();
@@ -102,13 +94,13 @@ fn echo_example_matches_golden_output() {
     let mut failures = Vec::new();
     for (file, output) in [("echo.txt", "table"), ("echo.json", "json")] {
         let actual = ok(&[&args[..], &keys, &["-o", output]].concat());
-        check_golden(&dir.join(file), &actual, update, &mut failures);
+        check(&dir.join(file), &actual, update, &mut failures);
     }
-    assert_goldens(&failures);
+    assert_matched(&failures);
 }
 
 /// `-o svg` and `-o html`: the wheel as a picture, one golden per case. The arcs are checked
-/// against the analysis in `src/explain/svg_tests.rs`; these hold the drawing itself.
+/// against the analysis in `src/explain/svg/tests.rs`; these hold the drawing itself.
 #[test]
 fn pictures_match_golden_output() {
     let update = support::golden::update_golden();
@@ -140,9 +132,9 @@ fn pictures_match_golden_output() {
     ];
     let mut failures = Vec::new();
     for (file, args) in &cases {
-        check_golden(&dir.join(file), &ok(args), update, &mut failures);
+        check(&dir.join(file), &ok(args), update, &mut failures);
     }
-    assert_goldens(&failures);
+    assert_matched(&failures);
 
     // The numbers drawn are the report's.
     let moved = json(&[&compare[..], &keys].concat())["moved_fraction"].as_f64();
@@ -171,29 +163,6 @@ fn pictures_match_golden_output() {
         "{stderr}"
     );
 }
-
-/// Compares `actual` with the golden file `path` (rewriting it when `update`), noting a
-/// difference in `failures`.
-fn check_golden(path: &Path, actual: &str, update: bool, failures: &mut Vec<String>) {
-    let expected = fs::read_to_string(path).unwrap_or_default();
-    if expected == actual {
-        return;
-    }
-    if update {
-        fs::write(path, actual).expect("write golden file");
-    } else {
-        failures.push(format!("{}:\n{}", path.display(), diff(&expected, actual)));
-    }
-}
-
-fn assert_goldens(failures: &[String]) {
-    assert!(
-        failures.is_empty(),
-        "golden mismatch (run with UPDATE_GOLDEN=1 to accept intended changes):\n{}",
-        failures.join("\n")
-    );
-}
-
 #[test]
 fn echo_numbers_are_the_rings() {
     let u = json(&[
@@ -711,9 +680,9 @@ fn request_cases_match_golden_output() {
             }
         }
         let path = dir.join(format!("request-{name}.txt"));
-        check_golden(&path, &ok(&args), update, &mut failures);
+        check(&path, &ok(&args), update, &mut failures);
     }
-    assert_goldens(&failures);
+    assert_matched(&failures);
     // JSON: the same pick, machine-readable.
     let doc: Value = serde_json::from_str(&ok(&[
         "-f",

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use kingress::manifests::{self, Loaded};
 use kingress::translate::{self, Options};
+use support::golden::{assert_matched, check, diff};
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
@@ -65,32 +66,6 @@ fn render(dir: &Path, text: &str) -> (String, String) {
     let yaml = translation.config.to_yaml().expect("config serialises");
     (yaml, problems)
 }
-
-fn diff(expected: &str, actual: &str) -> String {
-    similar::TextDiff::from_lines(expected, actual)
-        .unified_diff()
-        .context_radius(3)
-        .header("expected", "actual")
-        .to_string()
-}
-
-/// Compares `actual` with the file (absent = empty), or rewrites it in update mode.
-fn check(path: &Path, actual: &str, update: bool, failures: &mut Vec<String>) {
-    let expected = fs::read_to_string(path).unwrap_or_default();
-    if expected == actual {
-        return;
-    }
-    if update {
-        if actual.is_empty() {
-            let _ = fs::remove_file(path);
-        } else {
-            fs::write(path, actual).expect("write golden file");
-        }
-        return;
-    }
-    failures.push(format!("{}:\n{}", path.display(), diff(&expected, actual)));
-}
-
 #[test]
 fn golden_cases_match() {
     let update = support::golden::update_golden();
@@ -101,11 +76,7 @@ fn golden_cases_match() {
         check(&dir.join("out.yaml"), &yaml, update, &mut failures);
         check(&dir.join("problems.txt"), &problems, update, &mut failures);
     }
-    assert!(
-        failures.is_empty(),
-        "golden mismatch (run with UPDATE_GOLDEN=1 to accept intended changes):\n{}",
-        failures.join("\n")
-    );
+    assert_matched(&failures);
 }
 
 /// Splits a multi-document YAML text into its documents, re-serialised.

@@ -14,7 +14,7 @@
 use std::fmt::Display;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -148,7 +148,8 @@ fn err<E: Display>(what: impl Display) -> impl FnOnce(E) -> String {
     move |e| format!("{what}: {e}")
 }
 
-fn repo_path(relative: &str) -> PathBuf {
+/// A path in the repository.
+pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
@@ -219,30 +220,7 @@ fn supervise(tx: mpsc::Sender<Result<ControlPlane, String>>) {
 
 /// Finds or builds the binaries; returns the directory holding `kube-apiserver` and `etcd`.
 fn binaries() -> Result<PathBuf, String> {
-    let dir = match std::env::var_os(BIN_ENV) {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            let script = repo_path("tests/controlplane/ensure.sh");
-            // stderr is inherited so that a (minutes-long) cold build shows its progress.
-            let out = Command::new("bash")
-                .arg(&script)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .output()
-                .map_err(err(format!("running {}", script.display())))?;
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            if !out.status.success() {
-                return Err(format!(
-                    "{} failed ({}); its errors are printed above. stdout:\n{stdout}",
-                    script.display(),
-                    out.status
-                ));
-            }
-            let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
-            PathBuf::from(last.unwrap_or_default().trim())
-        }
-    };
+    let dir = process::ensured(BIN_ENV, &repo_path("tests/controlplane/ensure.sh"))?;
     for bin in ["kube-apiserver", "etcd"] {
         if !dir.join(bin).is_file() {
             let source = match std::env::var_os(BIN_ENV) {

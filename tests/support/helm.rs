@@ -14,9 +14,7 @@ use serde_json::Value;
 use super::apply::{apply_yaml, parse_yaml};
 use super::controlplane::ControlPlane;
 
-pub fn repo_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
+pub use super::controlplane::repo_path;
 
 pub fn chart_dir() -> PathBuf {
     repo_path("charts/kingress")
@@ -44,30 +42,7 @@ pub fn helm_bin() -> &'static Path {
 }
 
 pub fn find_helm() -> Result<PathBuf, String> {
-    let path = match std::env::var_os(HELM_BIN_ENV) {
-        Some(path) => PathBuf::from(path),
-        None => {
-            let script = repo_path("tests/helm/ensure.sh");
-            // stderr is inherited so that a cold build shows its progress.
-            let out = Command::new("bash")
-                .arg(&script)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .output()
-                .map_err(|e| format!("running {}: {e}", script.display()))?;
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            if !out.status.success() {
-                return Err(format!(
-                    "{} failed ({}); its errors are printed above. stdout:\n{stdout}",
-                    script.display(),
-                    out.status
-                ));
-            }
-            let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
-            PathBuf::from(last.unwrap_or_default().trim())
-        }
-    };
+    let path = super::process::ensured(HELM_BIN_ENV, &repo_path("tests/helm/ensure.sh"))?;
     if !path.is_file() {
         let source = match std::env::var_os(HELM_BIN_ENV) {
             Some(_) => format!(" (from {HELM_BIN_ENV})"),

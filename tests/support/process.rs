@@ -179,3 +179,29 @@ pub fn random_hex(bytes: usize) -> Result<String, String> {
         .map_err(|e| format!("reading /dev/urandom: {e}"))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
+
+/// What a `tests/**/ensure.sh` script provides: the path in `env` when set, else the last
+/// non-empty line the script prints after building (or finding) it once per machine. Its
+/// stderr is inherited so that a cold build shows its progress.
+pub fn ensured(env: &str, script: &Path) -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(env) {
+        return Ok(PathBuf::from(path));
+    }
+    let out = Command::new("bash")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("running {}: {e}", script.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed ({}); its errors are printed above. stdout:\n{stdout}",
+            script.display(),
+            out.status
+        ));
+    }
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
+    Ok(PathBuf::from(last.unwrap_or_default().trim()))
+}
