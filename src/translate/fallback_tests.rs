@@ -1,7 +1,6 @@
 use std::path::Path;
 
 use super::*;
-use crate::kinds::{Stored, with_kind};
 use crate::manifests::{Loaded, load_str};
 
 fn snapshot(yaml: &str) -> Snapshot {
@@ -26,13 +25,18 @@ fn left_out(snapshot: &Snapshot, rejected: &[&str]) -> Vec<String> {
     let rejected = rejected.iter().map(|k| key(k)).collect();
     let mut out: Vec<String> = Excluded::new(snapshot, &rejected)
         .keys()
-        .map(|k| match k.namespace.as_str() {
-            "" => format!("{}/{}", k.kind, k.name),
-            ns => format!("{}/{ns}/{}", k.kind, k.name),
-        })
+        .map(text)
         .collect();
     out.sort();
     out
+}
+
+/// `Kind/ns/name`, or `Kind/name` when cluster-scoped: what [`key`] reads.
+fn text(k: &ObjectKey) -> String {
+    match k.namespace.as_str() {
+        "" => format!("{}/{}", k.kind, k.name),
+        ns => format!("{}/{ns}/{}", k.kind, k.name),
+    }
 }
 
 const CLUSTER: &str = r#"
@@ -313,12 +317,18 @@ spec:
   rules: [{http: {paths: [{path: /new, pathType: Prefix, backend: {service: {name: echo, port: {number: 80}}}}]}}]
 "#;
 
-/// The same cluster as Kong last accepted it: each object marked (its uid), without Ingress a/new.
+/// The same cluster as Kong last accepted it: each object marked (its resourceVersion),
+/// without Ingress a/new.
 fn last_valid() -> Snapshot {
     let marked = NOW
         .split("\n---\n")
         .filter(|doc| !doc.contains("name: new,"))
-        .map(|doc| doc.replace("metadata: {name: ", "metadata: {uid: last-valid, name: "))
+        .map(|doc| {
+            doc.replace(
+                "metadata: {name: ",
+                "metadata: {resourceVersion: last-valid, name: ",
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n---\n");
     snapshot(&marked)
@@ -341,20 +351,11 @@ fn backfilled(rejected: &[&str]) -> (Vec<String>, Vec<String>) {
         if !b.snapshot.contains(&k) {
             continue;
         }
-        let uid = with_kind!(k.kind, |K| b
-            .snapshot
-            .stored::<K>(&k.namespace, &k.name)
-            .and_then(|s| s.metadata())
-            .and_then(|m| m.uid.clone()));
-        let old = uid.as_deref() == Some("last-valid");
+        let old = b.snapshot.resource_version(&k) == Some("last-valid");
         objects.push(format!("{name}{}", if old { " (last valid)" } else { "" }));
         assert_eq!(old, b.restored.contains(&k), "{name}");
     }
-    let left_out = b
-        .left_out
-        .iter()
-        .map(|k| format!("{}/{}/{}", k.kind, k.namespace, k.name))
-        .collect();
+    let left_out = b.left_out.iter().map(text).collect();
     (objects, left_out)
 }
 
